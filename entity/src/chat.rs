@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+/// A Telegram chat that talked to the bot; the id is Telegram's chat id.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "chats")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i64,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub language: String,
+    pub paused: bool,
+    pub blocked: bool,
+    pub blocked_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(has_many)]
+    pub searches: HasMany<super::search::Entity>,
+    #[sea_orm(has_many)]
+    pub access_periods: HasMany<super::access_period::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,13 @@
+pub use super::access_period::Entity as AccessPeriod;
+pub use super::admin_audit::Entity as AdminAudit;
+pub use super::chat::Entity as Chat;
+pub use super::dialogue::Entity as Dialogue;
+pub use super::lease::Entity as Lease;
+pub use super::listing::Entity as Listing;
+pub use super::listing_price::Entity as ListingPrice;
+pub use super::outbox::Entity as Outbox;
+pub use super::payment::Entity as Payment;
+pub use super::reminder_sent::Entity as ReminderSent;
+pub use super::search::Entity as Search;
+pub use super::source::Entity as Source;
+pub use super::source_run::Entity as SourceRun;

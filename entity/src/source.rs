@@ -1,0 +1,37 @@
+use sea_orm::entity::prelude::*;
+
+/// A configured listing source and its health, keyed by its unique name.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sources")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    /// Set by the first successful run, which stores without alerting.
+    pub seeded_at: Option<DateTimeUtc>,
+    pub last_run_at: Option<DateTimeUtc>,
+    pub last_success_at: Option<DateTimeUtc>,
+    pub last_error_at: Option<DateTimeUtc>,
+    pub last_error: Option<String>,
+    pub last_found: i32,
+    pub last_new: i32,
+    pub total_runs: i64,
+    pub consecutive_failures: i32,
+    pub blocked: bool,
+    /// Whether admins were told this source is unhealthy (one message, not one per run).
+    pub unhealthy_notified: bool,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(has_many)]
+    pub listings: HasMany<super::listing::Entity>,
+    #[sea_orm(has_many)]
+    pub runs: HasMany<super::source_run::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

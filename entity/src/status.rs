@@ -1,0 +1,43 @@
+//! The string values stored in `kind` and `status` columns.
+
+/// `outbox.kind`
+pub mod outbox_kind {
+    pub const NEW_LISTING: &str = "new";
+    pub const PRICE_DROP: &str = "price_drop";
+    pub const REMINDER: &str = "reminder";
+    pub const EXPIRY: &str = "expiry";
+    pub const BROADCAST: &str = "broadcast";
+    pub const NOTICE: &str = "notice";
+}
+
+/// `outbox.status`
+pub mod outbox_status {
+    pub const PENDING: &str = "pending";
+    pub const SENDING: &str = "sending";
+    pub const SENT: &str = "sent";
+    pub const FAILED: &str = "failed";
+    pub const DROPPED: &str = "dropped";
+}
+
+/// `access_periods.kind`
+pub mod access_kind {
+    pub const TRIAL: &str = "trial";
+    pub const PAID: &str = "paid";
+    pub const GRANTED: &str = "granted";
+}
+
+/// `access_periods.status`
+pub mod access_status {
+    pub const ACTIVE: &str = "active";
+    pub const EXPIRED: &str = "expired";
+    pub const REFUNDED: &str = "refunded";
+}
+
+/// `source_runs.outcome`
+pub mod run_outcome {
+    pub const OK: &str = "ok";
+    pub const EMPTY: &str = "empty";
+    pub const BLOCKED: &str = "blocked";
+    pub const ERROR: &str = "error";
+    pub const NOT_MODIFIED: &str = "not_modified";
+}

@@ -1,0 +1,22 @@
+//! Versioned, append-only schema migrations for homehound.
+//!
+//! `homehound run` and `homehound migrate` apply them once, in `main`, before
+//! any component starts. Each file is one step named
+//! `mYYYYMMDD_HHMMSS_verb_noun`; a released step is never edited, a change is a
+//! new step.
+
+pub use sea_orm_migration::prelude::*;
+
+pub use sea_orm_migration::MigrationStatus;
+
+mod m20261123_000001_create_schema;
+
+/// The list of every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_schema::Migration)]
+    }
+}

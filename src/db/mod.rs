@@ -1,0 +1,146 @@
+//! Database connections, transactions and migrations, on SQLite or PostgreSQL.
+//!
+//! Each component thread opens its own small pool with [`connect`]. On SQLite
+//! three pools share one file safely because of three rules enforced here:
+//! WAL journal (readers never block the writer), a `busy_timeout` on every
+//! connection (a writer waits for the lock instead of failing), and every
+//! transaction that writes begins `IMMEDIATE` ([`begin_write`]): a deferred
+//! transaction that reads then writes cannot wait for the lock and fails at
+//! once with "database is locked".
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::config::{Backend, backend_of};
+
+pub mod access;
+pub mod chats;
+
+/// How long a SQLite writer waits for the write lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Who a pool is for; decides its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolRole {
+    Bot,
+    Scraper,
+    Expiry,
+    /// One-off work in `main` (migrations, `migrate --status`).
+    Admin,
+}
+
+impl PoolRole {
+    /// SQLite has one writer at a time, so pools stay small: a second
+    /// connection lets a read proceed while a write waits. PostgreSQL pools are
+    /// sized for the work of each component and stay well under the server's
+    /// default `max_connections` (100) with several replicas.
+    fn max_connections(self, backend: Backend) -> u32 {
+        match (backend, self) {
+            (Backend::Sqlite, PoolRole::Admin) => 1,
+            (Backend::Sqlite, _) => 2,
+            (Backend::Postgres, PoolRole::Bot) => 8,
+            (Backend::Postgres, PoolRole::Scraper) => 4,
+            (Backend::Postgres, PoolRole::Expiry) => 2,
+            (Backend::Postgres, PoolRole::Admin) => 1,
+        }
+    }
+}
+
+/// A database operation failed; the message says which.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database ({backend:?}): {source}")]
+    Connect {
+        backend: Backend,
+        #[source]
+        source: DbErr,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] DbErr),
+    #[error("database URL must start with sqlite:// or postgres://")]
+    UnknownBackend,
+}
+
+/// Opens a pool for `role` on `url`.
+pub async fn connect(url: &str, role: PoolRole) -> Result<DatabaseConnection, DbError> {
+    let backend = backend_of(url).ok_or(DbError::UnknownBackend)?;
+    let mut opt = ConnectOptions::new(url.to_owned());
+    opt.max_connections(role.max_connections(backend))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(600))
+        .sqlx_logging(false);
+    match backend {
+        Backend::Sqlite => {
+            opt.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        }
+        Backend::Postgres => {
+            opt.set_application_name(format!("homehound-{role:?}").to_lowercase());
+        }
+    }
+    Database::connect(opt).await.map_err(|source| DbError::Connect { backend, source })
+}
+
+/// Begins a transaction that may write. On SQLite it takes the write lock at
+/// `BEGIN` (IMMEDIATE), waiting up to the busy timeout; on PostgreSQL it is a
+/// plain `BEGIN` (the mode is ignored there).
+pub async fn begin_write<C>(db: &C) -> Result<DatabaseTransaction, DbErr>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Key of the PostgreSQL advisory lock held while migrating, so replicas
+/// starting together apply migrations once.
+const MIGRATION_LOCK_KEY: i64 = 0x686f_6d65_686f_756e; // "homehoun"
+
+/// Applies pending migrations. Runs once, in `main`, before any component.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_lock($1)",
+            [MIGRATION_LOCK_KEY.into()],
+        ))
+        .await
+        .map_err(DbError::Migrate)?;
+    }
+    let result = Migrator::up(db, None).await.map_err(DbError::Migrate);
+    if postgres {
+        // The lock dies with the session anyway; unlocking early lets a
+        // waiting replica go on.
+        let _ = db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_unlock($1)",
+                [MIGRATION_LOCK_KEY.into()],
+            ))
+            .await;
+    }
+    result
+}
+
+/// Each migration's name and whether it is applied.
+pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbError> {
+    let migrations = Migrator::get_migration_with_status(db).await.map_err(DbError::Migrate)?;
+    Ok(migrations.iter().map(|m| (m.name().to_owned(), m.status() == migration::MigrationStatus::Applied)).collect())
+}

@@ -1,0 +1,28 @@
+//! homehound watches listing sites and alerts Telegram users to new flats.
+//!
+//! # Layout
+//!
+//! - [`app`]: the three component threads of one process and how they end.
+//! - [`component`]: a component's thread, runtime, pool and supervisor (restart with backoff).
+//! - [`bot`]: the Telegram bot (long polling, commands).
+//! - [`scraper`]: the listings scraper-notifier.
+//! - [`expiry`]: the subscription-expiry worker.
+//! - [`db`]: connections, `BEGIN IMMEDIATE` transactions, migrations and queries.
+//! - [`config`], [`secret`]: typed configuration; the redacted bot token.
+//! - [`shutdown`]: the one shared shutdown flag.
+//! - [`health`], [`http`]: liveness, `/healthz` and `/metrics`.
+//! - [`telemetry`], [`cli`]: logging and the command line.
+
+pub mod app;
+pub mod bot;
+pub mod cli;
+pub mod component;
+pub mod config;
+pub mod db;
+pub mod expiry;
+pub mod health;
+pub mod http;
+pub mod scraper;
+pub mod secret;
+pub mod shutdown;
+pub mod telemetry;

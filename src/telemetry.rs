@@ -1,0 +1,22 @@
+//! Logging setup: `tracing` with an `EnvFilter` from `RUST_LOG` (default `info`).
+
+use tracing_subscriber::{EnvFilter, fmt};
+
+/// Crates whose debug/trace output can contain request URLs (and so the bot
+/// token); they are capped at `info` whatever `RUST_LOG` says.
+const CAPPED: [&str; 5] = ["reqwest=info", "hyper=info", "hyper_util=info", "h2=info", "sqlx=warn"];
+
+/// Installs the global subscriber, writing to stderr. Safe to call twice.
+pub fn init() {
+    let base = std::env::var("RUST_LOG").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "info".to_owned());
+    let mut filter = EnvFilter::try_new(&base).unwrap_or_else(|e| {
+        eprintln!("RUST_LOG: {e}; using \"info\"");
+        EnvFilter::new("info")
+    });
+    for directive in CAPPED {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    let _ = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
