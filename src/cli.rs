@@ -23,7 +23,7 @@ pub enum Command {
 }
 
 impl Cli {
-    pub fn command(&self) -> &Command {
+    pub fn subcommand(&self) -> &Command {
         self.command.as_ref().unwrap_or(&Command::Run)
     }
 }
@@ -36,12 +36,15 @@ mod tests {
 
     #[test]
     fn verify_cli() {
-        Cli::command().debug_assert();
+        <Cli as CommandFactory>::command().debug_assert();
     }
 
     #[test]
     fn run_is_the_default() {
-        assert_eq!(Cli::parse_from(["homehound"]).command(), &Command::Run);
-        assert_eq!(Cli::parse_from(["homehound", "migrate", "--status"]).command(), &Command::Migrate { status: true });
+        assert_eq!(Cli::parse_from(["homehound"]).subcommand(), &Command::Run);
+        assert_eq!(
+            Cli::parse_from(["homehound", "migrate", "--status"]).subcommand(),
+            &Command::Migrate { status: true }
+        );
     }
 }

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         eprintln!("homehound: configuration error: .env: {e}");
         return ExitCode::from(EXIT_CONFIG);
     }
-    match cli.command() {
+    match cli.subcommand() {
         Command::Run => run(),
         Command::Migrate { status } => migrate(*status),
     }

@@ -9,7 +9,12 @@ const CAPPED: [&str; 5] = ["reqwest=info", "hyper=info", "hyper_util=info", "h2=
 /// Installs the global subscriber, writing to stderr. Safe to call twice.
 pub fn init() {
     let base = std::env::var("RUST_LOG").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "info".to_owned());
-    let mut filter = EnvFilter::try_new(&base).unwrap_or_else(|e| {
+    let _ = fmt().with_env_filter(filter(&base)).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// The filter for `base` (a `RUST_LOG` value), with the HTTP crates capped.
+pub fn filter(base: &str) -> EnvFilter {
+    let mut filter = EnvFilter::try_new(base).unwrap_or_else(|e| {
         eprintln!("RUST_LOG: {e}; using \"info\"");
         EnvFilter::new("info")
     });
@@ -18,5 +23,5 @@ pub fn init() {
             filter = filter.add_directive(d);
         }
     }
-    let _ = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    filter
 }

@@ -1,1 +1,12 @@
-fn main() {}
+//! The integration suite: one test binary, one module per area.
+//!
+//! Every test gets its own database: a temp SQLite file, or a fresh
+//! PostgreSQL schema when `TEST_DATABASE_URL` is set.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod binary;
+mod bot;
+mod database;
+mod supervision;

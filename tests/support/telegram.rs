@@ -1,0 +1,257 @@
+//! A fake Telegram Bot API server on 127.0.0.1.
+//!
+//! Routes `POST /bot<TOKEN>/<Method>` (method names matched
+//! case-insensitively, as Telegram does), records every call, serves queued
+//! updates to `getUpdates` (long polling, honouring `offset` and `timeout`),
+//! and answers with the JSON teloxide expects. Faults are injected per method:
+//! 429 with `retry_after`, 403 blocked, 400, 5xx, delays; a token other than
+//! the expected one gets 401.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const TOKEN: &str = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-6s";
+pub const BOT_ID: i64 = 123_456_789;
+
+/// One recorded API call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Lower-cased method name, e.g. `sendmessage`.
+    pub method: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+/// A scripted answer that replaces the normal one, once.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    RetryAfter(u32),
+    Blocked,
+    BadRequest(&'static str),
+    ServerError,
+    Delay(Duration),
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    updates: Vec<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    faults: HashMap<String, VecDeque<Fault>>,
+    accepted_token: String,
+}
+
+/// Handle on a running fake server.
+#[derive(Clone)]
+pub struct FakeTelegram {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+    new_update: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    inner: Arc<Mutex<Inner>>,
+    new_update: Arc<Notify>,
+}
+
+impl FakeTelegram {
+    /// Starts the server on the current runtime, accepting [`TOKEN`].
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            next_update_id: 1,
+            next_message_id: 1,
+            accepted_token: TOKEN.to_owned(),
+            ..Default::default()
+        }));
+        let new_update = Arc::new(Notify::new());
+        let state = AppState { inner: inner.clone(), new_update: new_update.clone() };
+        let app = Router::new().route("/{bot}/{method}", post(handle)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url, inner, new_update }
+    }
+
+    /// Starts the server on its own thread and runtime, for tests that drive
+    /// the real binary from synchronous code.
+    pub fn start_detached() -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let fake = FakeTelegram::start().await;
+                tx.send(fake).expect("send fake");
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("fake telegram started")
+    }
+
+    /// Every call so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Calls of one method (case-insensitive).
+    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+        let method = method.to_lowercase();
+        self.calls().into_iter().filter(|c| c.method == method).collect()
+    }
+
+    /// Makes the next calls of `method` answer with `faults`, in order.
+    pub fn inject(&self, method: &str, faults: impl IntoIterator<Item = Fault>) {
+        self.inner.lock().unwrap().faults.entry(method.to_lowercase()).or_default().extend(faults);
+    }
+
+    /// Accepts only `token` from now on; others get 401 Unauthorized.
+    pub fn accept_token(&self, token: &str) {
+        self.inner.lock().unwrap().accepted_token = token.to_owned();
+    }
+
+    /// Queues a text message from a private chat, served by `getUpdates`.
+    pub fn send_text(&self, chat_id: i64, first_name: &str, language: &str, text: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        let mut message = json!({
+            "message_id": 1000 + update_id,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+            "from": {"id": chat_id, "is_bot": false, "first_name": first_name, "language_code": language},
+            "text": text,
+        });
+        if let Some(command) = text.split_whitespace().next().filter(|c| c.starts_with('/')) {
+            message["entities"] =
+                json!([{"type": "bot_command", "offset": 0, "length": command.encode_utf16().count()}]);
+        }
+        inner.updates.push(json!({"update_id": update_id, "message": message}));
+        drop(inner);
+        self.new_update.notify_waiters();
+    }
+
+    /// Waits until `pred` holds for the calls so far, or panics after `timeout`.
+    pub async fn wait_for(&self, timeout: Duration, what: &str, pred: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let calls = self.calls();
+            if pred(&calls) {
+                return calls;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; calls: {:?}",
+                    calls.iter().map(|c| &c.method).collect::<Vec<_>>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn ok(result: Value) -> Response {
+    (StatusCode::OK, axum::Json(json!({"ok": true, "result": result}))).into_response()
+}
+
+fn err(status: StatusCode, description: &str, parameters: Option<Value>) -> Response {
+    let mut body = json!({"ok": false, "error_code": status.as_u16(), "description": description});
+    if let Some(p) = parameters {
+        body["parameters"] = p;
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+async fn handle(State(state): State<AppState>, Path((bot, method)): Path<(String, String)>, body: Bytes) -> Response {
+    let method = method.to_lowercase();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let fault = {
+        let mut inner = state.inner.lock().unwrap();
+        if bot.strip_prefix("bot") != Some(inner.accepted_token.as_str()) {
+            return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
+        }
+        inner.calls.push(Call { method: method.clone(), body: body.clone(), at: Instant::now() });
+        inner.faults.get_mut(&method).and_then(|q| q.pop_front())
+    };
+    match fault {
+        Some(Fault::RetryAfter(secs)) => {
+            return err(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too Many Requests: retry after {secs}"),
+                Some(json!({"retry_after": secs})),
+            );
+        }
+        Some(Fault::Blocked) => return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None),
+        Some(Fault::BadRequest(d)) => return err(StatusCode::BAD_REQUEST, d, None),
+        Some(Fault::ServerError) => return (StatusCode::BAD_GATEWAY, "Bad Gateway").into_response(),
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        None => (),
+    }
+    match method.as_str() {
+        "getme" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot",
+            "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "has_main_web_app": false,
+        })),
+        "getupdates" => get_updates(&state, &body).await,
+        "sendmessage" | "sendphoto" | "editmessagetext" | "editmessagecaption" | "sendinvoice" => {
+            let message_id = {
+                let mut inner = state.inner.lock().unwrap();
+                inner.next_message_id += 1;
+                inner.next_message_id
+            };
+            let chat_id = body.get("chat_id").cloned().unwrap_or(json!(0));
+            let mut message = json!({
+                "message_id": message_id,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat_id, "type": "private", "first_name": "user"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
+            });
+            if let Some(text) = body.get("text") {
+                message["text"] = text.clone();
+            }
+            if let Some(caption) = body.get("caption") {
+                message["caption"] = caption.clone();
+                message["photo"] = json!([{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]);
+            }
+            ok(message)
+        }
+        "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        _ => ok(json!(true)),
+    }
+}
+
+async fn get_updates(state: &AppState, body: &Value) -> Response {
+    let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    let timeout = body.get("timeout").and_then(Value::as_u64).unwrap_or(0).min(30);
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    loop {
+        let notified = state.new_update.notified();
+        let pending: Vec<Value> = {
+            let mut inner = state.inner.lock().unwrap();
+            // Confirmed updates (below offset) are forgotten, as Telegram does.
+            inner.updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            inner.updates.clone()
+        };
+        if !pending.is_empty() || Instant::now() >= deadline {
+            return ok(Value::Array(pending));
+        }
+        let _ = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), notified).await;
+    }
+}
