@@ -1,5 +1,7 @@
 //! Command line (clap).
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 /// homehound: Telegram alerts for new flat listings.
@@ -19,6 +21,21 @@ pub enum Command {
         /// List every migration and whether it is applied; change nothing.
         #[arg(long)]
         status: bool,
+    },
+    /// Fetch source NAME from SOURCES_FILE once (or parse a saved page) and print its listings as JSON lines.
+    CheckSource {
+        /// A source name from SOURCES_FILE.
+        #[arg(required_unless_present = "file", conflicts_with_all = ["kind", "file", "url"])]
+        name: Option<String>,
+        /// The adapter for --file (wg-gesucht, immowelt, …, jsonld).
+        #[arg(long, requires = "file")]
+        kind: Option<String>,
+        /// A saved page to parse instead of fetching.
+        #[arg(long, requires = "kind")]
+        file: Option<PathBuf>,
+        /// The page's address, for making links absolute (default: the site's home page).
+        #[arg(long, requires = "file")]
+        url: Option<String>,
     },
 }
 

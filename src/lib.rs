@@ -11,10 +11,11 @@
 //! - [`config`], [`secret`]: typed configuration; the redacted bot token.
 //! - [`shutdown`]: the one shared shutdown flag.
 //! - [`health`], [`http`]: liveness, `/healthz` and `/metrics`.
-//! - [`telemetry`], [`cli`]: logging and the command line.
+//! - [`telemetry`], [`cli`]: logging and the command line; [`check`]: `check-source`.
 
 pub mod app;
 pub mod bot;
+pub mod check;
 pub mod cli;
 pub mod component;
 pub mod config;

@@ -7,10 +7,15 @@ use std::{process::ExitCode, sync::Arc, time::Instant};
 use clap::Parser;
 use homehound::{
     app::{self, AppExit, Components},
+    check,
     cli::{Cli, Command},
     config::{self, Config},
     db::{self, PoolRole},
     http,
+    scraper::{
+        fetch::{FetchError, FetchOptions, Fetched, Fetcher, Validators},
+        sources,
+    },
     shutdown::Shutdown,
     telemetry,
 };
@@ -32,7 +37,64 @@ fn main() -> ExitCode {
     match cli.subcommand() {
         Command::Run => run(),
         Command::Migrate { status } => migrate(*status),
+        Command::CheckSource { name, kind, file, url } => {
+            check_source(name.as_deref(), kind.as_deref(), file.as_deref(), url.as_deref())
+        }
     }
+}
+
+fn check_source(name: Option<&str>, kind: Option<&str>, file: Option<&std::path::Path>, url: Option<&str>) -> ExitCode {
+    let result = match (name, kind, file) {
+        (_, Some(kind), Some(file)) => check::check_file(kind, file, url),
+        (Some(name), _, _) => check_source_by_name(name),
+        _ => Err(check::CheckError::Usage("give a source NAME, or --kind KIND --file PAGE.html".to_owned())),
+    };
+    match result {
+        Ok(listings) => {
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            if let Err(e) = check::report(&listings, &mut stdout.lock(), &mut stderr.lock()) {
+                eprintln!("homehound: cannot write the report: {e}");
+                return ExitCode::from(EXIT_FAILURE);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(check::CheckError::Usage(msg)) => {
+            eprintln!("homehound: {msg}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(e) => {
+            eprintln!("homehound: check-source: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn check_source_by_name(name: &str) -> Result<Vec<homehound::scraper::listing::Listing>, check::CheckError> {
+    let path = std::env::var("SOURCES_FILE")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "sources.toml".to_owned());
+    let sources =
+        sources::load(std::path::Path::new(&path), true).map_err(|e| check::CheckError::Usage(e.to_string()))?;
+    let source = sources
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| check::CheckError::Usage(format!("no source named {name:?} in {path}")))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| check::CheckError::Fetch(format!("cannot start the tokio runtime: {e}")))?;
+    rt.block_on(async {
+        let fetcher = Fetcher::new(FetchOptions::default(), Shutdown::new())
+            .map_err(|e| check::CheckError::Fetch(e.to_string()))?;
+        match fetcher.fetch(&source.url, &Validators::default()).await {
+            Ok(Fetched::Page { body, url, .. }) => check::check_page(&source, &body, &url),
+            Ok(Fetched::NotModified) => Err(check::CheckError::Fetch("the site answered 304 Not Modified".to_owned())),
+            Err(FetchError::Blocked(code)) => Err(check::CheckError::Blocked(format!("HTTP {code}"))),
+            Err(e) => Err(check::CheckError::Fetch(format!("fetching {}: {e}", source.url))),
+        }
+    })
 }
 
 fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {

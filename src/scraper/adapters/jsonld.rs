@@ -1,0 +1,154 @@
+//! `kind = "jsonld"`: schema.org listing data embedded as JSON-LD.
+//!
+//! Every `<script type="application/ld+json">` is walked (arrays, `@graph`,
+//! `ItemList`s); each node whose `@type` (a string or an array) names a
+//! listing — Offer, Product, Apartment, House, Residence,
+//! SingleFamilyResidence, Accommodation, RealEstateListing… — becomes one
+//! listing. `businessFunction` is ignored: sites get rent vs sale wrong.
+
+use scraper::Html;
+use serde_json::Value;
+
+use super::{Page, Parsed, selector};
+use crate::scraper::listing::RawListing;
+
+/// Larger JSON-LD blocks are skipped (bounded work on untrusted input).
+const MAX_BLOCK: usize = 4 * 1024 * 1024;
+/// Deepest nesting walked.
+const MAX_DEPTH: usize = 12;
+
+const LISTING_TYPES: &[&str] = &[
+    "Offer",
+    "AggregateOffer",
+    "Product",
+    "Apartment",
+    "House",
+    "Residence",
+    "SingleFamilyResidence",
+    "ApartmentComplex",
+    "Accommodation",
+    "Room",
+    "Suite",
+    "RealEstateListing",
+    "Place",
+];
+
+pub fn extract(doc: &Html, _page: Page<'_>) -> Parsed {
+    let mut listings = Vec::new();
+    for script in doc.select(selector!(r#"script[type="application/ld+json"]"#)) {
+        let text: String = script.text().collect();
+        if text.len() > MAX_BLOCK {
+            continue;
+        }
+        // Some sites leave raw control characters in strings; the block is
+        // skipped rather than guessed at.
+        let Ok(value) = serde_json::from_str::<Value>(text.trim()) else { continue };
+        walk(&value, 0, &mut listings);
+    }
+    Parsed { listings, next_page: None }
+}
+
+fn types(node: &Value) -> Vec<&str> {
+    match node.get("@type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn walk(node: &Value, depth: usize, out: &mut Vec<RawListing>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match node {
+        Value::Array(items) => items.iter().for_each(|i| walk(i, depth + 1, out)),
+        Value::Object(map) => {
+            let ts = types(node);
+            if ts.iter().any(|t| LISTING_TYPES.contains(t)) && !ts.contains(&"ItemList") {
+                // "Place" alone is too vague unless it carries an offer or a url.
+                if ts.iter().all(|t| *t == "Place") && node.get("offers").is_none() {
+                    return;
+                }
+                out.push(listing(node));
+                return;
+            }
+            for (key, value) in map {
+                if key != "@context" {
+                    walk(value, depth + 1, out);
+                }
+            }
+        }
+        _ => (),
+    }
+}
+
+fn string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(items) => items.iter().find_map(|i| string(Some(i))),
+        // QuantitativeValue, ImageObject, a referenced node.
+        Value::Object(o) => {
+            string(o.get("value").or_else(|| o.get("url")).or_else(|| o.get("@id")).or_else(|| o.get("name")))
+        }
+        _ => None,
+    }
+}
+
+fn first_offer(node: &Value) -> Option<&Value> {
+    match node.get("offers")? {
+        Value::Array(offers) => offers.first(),
+        offer => Some(offer),
+    }
+}
+
+fn listing(node: &Value) -> RawListing {
+    // An Offer describing its item: read the item's fields too.
+    let item = node.get("itemOffered").unwrap_or(node);
+    let offer = first_offer(node).or_else(|| first_offer(item)).unwrap_or(node);
+    let field = |key: &str| string(node.get(key)).or_else(|| string(item.get(key)));
+    // A url with a fragment points into a results page (dom.ria); the node's
+    // @id or its offer's url then names the listing itself.
+    let candidates = [
+        field("url"),
+        string(node.get("@id")).filter(|id| id.starts_with("http") || id.starts_with('/')),
+        string(offer.get("url")),
+    ];
+    let url =
+        candidates.iter().flatten().find(|u| !u.contains('#')).or_else(|| candidates.iter().flatten().next()).cloned();
+    let id = field("sku")
+        .or_else(|| field("productID"))
+        .or_else(|| field("identifier"))
+        .or_else(|| string(offer.get("sku")));
+    let price = string(offer.get("price"))
+        .or_else(|| string(offer.get("lowPrice")))
+        .or_else(|| offer.get("priceSpecification").and_then(|p| string(p.get("price"))));
+    let currency = string(offer.get("priceCurrency"))
+        .or_else(|| offer.get("priceSpecification").and_then(|p| string(p.get("priceCurrency"))));
+    let area = item.get("floorSize").or_else(|| node.get("floorSize")).and_then(|size| {
+        let value = string(size.get("value")).or_else(|| string(Some(size)))?;
+        let unit = string(size.get("unitCode")).or_else(|| string(size.get("unitText"))).unwrap_or_default();
+        Some(if matches!(unit.as_str(), "FTK" | "SQF" | "sqft" | "ft²") {
+            format!("{value} sq ft")
+        } else {
+            format!("{value} m²")
+        })
+    });
+    let address = item.get("address").or_else(|| node.get("address"));
+    let district = address
+        .and_then(|a| string(a.get("addressRegion")).or_else(|| string(a.get("addressLocality"))))
+        .or_else(|| field("areaServed"));
+    RawListing {
+        id,
+        url,
+        title: field("name"),
+        price,
+        currency,
+        rooms: field("numberOfRooms").or_else(|| field("numberOfBedrooms")),
+        area,
+        district,
+        photo: field("image").or_else(|| field("photo")),
+        description: field("description"),
+        ..Default::default()
+    }
+}

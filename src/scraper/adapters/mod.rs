@@ -1,0 +1,232 @@
+//! Adapters: pure functions from a fetched page (text + URL) to listings.
+//!
+//! - [`css`]: any site described by selectors (`kind = "css"`).
+//! - [`jsonld`]: schema.org data embedded in the page (`kind = "jsonld"`).
+//! - [`sites`]: the built-in kinds, one per real site, mostly css presets
+//!   with a little code where a page needs it (state blobs, split fields).
+//!
+//! `scraper::Html` is not `Send`: a page is parsed synchronously and only
+//! owned [`RawListing`]s leave this module.
+
+pub mod css;
+pub mod jsonld;
+pub mod sites;
+
+use std::sync::LazyLock;
+
+use reqwest::Url;
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::{
+    listing::{Defaults, Listing, RawListing},
+    normalize::Period,
+};
+
+/// A fetched page.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    pub body: &'a str,
+    pub url: &'a Url,
+}
+
+/// What an adapter read from one page.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub listings: Vec<RawListing>,
+    /// The next results page, when the page links one.
+    pub next_page: Option<String>,
+}
+
+/// What a page turned out to be.
+#[derive(Debug)]
+pub enum PageOutcome {
+    Listings {
+        listings: Vec<Listing>,
+        next_page: Option<Url>,
+    },
+    /// A captcha, consent or login wall: not "zero listings".
+    Blocked(String),
+}
+
+/// A configured way of reading a site.
+#[derive(Debug, Clone)]
+pub enum Adapter {
+    Css(Box<css::CssSpec>),
+    JsonLd,
+    Site(sites::Site),
+}
+
+impl Adapter {
+    /// The adapter for `kind`, if it is a built-in site or `jsonld`.
+    pub fn builtin(kind: &str) -> Option<Self> {
+        match kind {
+            "jsonld" => Some(Adapter::JsonLd),
+            other => sites::Site::from_kind(other).map(Adapter::Site),
+        }
+    }
+
+    /// The period prices have when the page does not say (sale sites: total).
+    pub fn default_period(&self) -> Period {
+        match self {
+            Adapter::Site(site) => site.default_period(),
+            Adapter::Css(_) | Adapter::JsonLd => Period::Month,
+        }
+    }
+
+    /// The currency a site's bare "$" or missing symbol means.
+    pub fn default_currency(&self) -> Option<&'static str> {
+        match self {
+            Adapter::Site(site) => site.default_currency(),
+            Adapter::Css(_) | Adapter::JsonLd => None,
+        }
+    }
+
+    fn extract(&self, doc: &Html, page: Page<'_>) -> Parsed {
+        match self {
+            Adapter::Css(spec) => spec.extract(doc, page),
+            Adapter::JsonLd => jsonld::extract(doc, page),
+            Adapter::Site(site) => site.extract(doc, page),
+        }
+    }
+
+    /// Parses `page` into normalised listings of source `source`.
+    /// `currency` and `period` override the adapter's defaults (the source's
+    /// configuration wins).
+    pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
+        let doc = Html::parse_document(page.body);
+        if let Some(wall) = strong_wall(&doc) {
+            return PageOutcome::Blocked(wall);
+        }
+        let parsed = self.extract(&doc, page);
+        if parsed.listings.is_empty()
+            && let Some(wall) = weak_wall(&doc, page.body)
+        {
+            return PageOutcome::Blocked(wall);
+        }
+        let defaults = Defaults {
+            currency: currency.or(self.default_currency()),
+            period: period.unwrap_or(self.default_period()),
+        };
+        let mut seen = std::collections::HashSet::new();
+        let listings = parsed
+            .listings
+            .into_iter()
+            .filter_map(|raw| raw.finish(source, page.url, defaults))
+            // A promoted card repeated in the list is one listing.
+            .filter(|l| seen.insert(l.id.clone()))
+            .collect();
+        let next_page = parsed.next_page.and_then(|href| page.url.join(href.trim()).ok()).filter(|u| u != page.url);
+        PageOutcome::Listings { listings, next_page }
+    }
+}
+
+macro_rules! selector {
+    ($css:expr) => {{
+        static SELECTOR: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+            scraper::Selector::parse($css).unwrap_or_else(|e| panic!("built-in selector {:?}: {e}", $css))
+        });
+        &*SELECTOR
+    }};
+}
+pub(crate) use selector;
+
+/// The visible text of `el`: descendants' text without `<style>`, `<script>`,
+/// `<noscript>` and `<template>` content, whitespace collapsed.
+pub fn text_of(el: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    collect_text(el, &mut out);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn collect_text(el: ElementRef<'_>, out: &mut String) {
+    for child in el.children() {
+        match child.value() {
+            Node::Text(t) => {
+                out.push_str(t);
+                out.push(' ');
+            }
+            Node::Element(e) => {
+                if matches!(e.name(), "style" | "script" | "noscript" | "template") {
+                    continue;
+                }
+                if let Some(child) = ElementRef::wrap(child) {
+                    collect_text(child, out);
+                }
+            }
+            _ => (),
+        }
+    }
+}
+
+/// Text of the first match of `sel` under `el`.
+pub fn sel_text(el: ElementRef<'_>, sel: &Selector) -> Option<String> {
+    el.select(sel).map(text_of).find(|t| !t.is_empty())
+}
+
+/// Attribute `attr` of the first match of `sel` under `el` that has it.
+pub fn sel_attr(el: ElementRef<'_>, sel: &Selector, attr: &str) -> Option<String> {
+    el.select(sel).filter_map(|e| e.attr(attr)).map(str::trim).find(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// Attribute `attr` of `el` itself.
+pub fn own_attr(el: ElementRef<'_>, attr: &str) -> Option<String> {
+    el.attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// Titles that are walls whatever else the page holds.
+const WALL_TITLES: &[&str] = &[
+    "ich bin kein roboter",
+    "captcha",
+    "are you a robot",
+    "are you a human",
+    "attention required",
+    "just a moment",
+    "access denied",
+    "pardon our interruption",
+    "security check",
+    "robot check",
+    "bot check",
+    "verify you are human",
+];
+
+/// Markers of a wall, trusted only when the page yielded no listings.
+const WALL_MARKERS: &[&str] = &[
+    "g-recaptcha",
+    "recaptcha/api",
+    "hcaptcha.com",
+    "geetest",
+    "captcha-delivery",
+    "px-captcha",
+    "cf-chl-",
+    "challenge-platform",
+    "distil_referrer",
+    "form_captcha",
+    "id=\"captcha",
+    "consent.cookiebot",
+    "cookie-consent-wall",
+    "consent-wall",
+];
+
+static TITLE: LazyLock<Selector> = LazyLock::new(|| selector!("title").clone());
+
+fn strong_wall(doc: &Html) -> Option<String> {
+    let title = doc.select(&TITLE).next().map(text_of)?;
+    let lower = title.to_lowercase();
+    WALL_TITLES
+        .iter()
+        .any(|t| lower.contains(t))
+        .then(|| format!("wall page titled {:?}", super::normalize::clean_text(&title, 80)))
+}
+
+/// A wall says little: a page with more visible text than this is a real
+/// page that happens to embed a captcha (a login form, say).
+const WALL_MAX_TEXT: usize = 3_000;
+
+fn weak_wall(doc: &Html, body: &str) -> Option<String> {
+    let visible = doc.select(selector!("body")).next().map(text_of).unwrap_or_default();
+    if visible.chars().count() > WALL_MAX_TEXT {
+        return None;
+    }
+    let lower = body.get(..body.len().min(512 * 1024)).unwrap_or(body).to_lowercase();
+    WALL_MARKERS.iter().find(|m| lower.contains(*m)).map(|m| format!("no listings and a captcha/consent marker ({m})"))
+}

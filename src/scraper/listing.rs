@@ -1,0 +1,129 @@
+//! What adapters extract ([`RawListing`]) and what homehound stores
+//! ([`Listing`]): normalised, bounded, with absolute URLs.
+
+use reqwest::Url;
+use serde::Serialize;
+
+use super::normalize::{
+    MAX_DESCRIPTION, MAX_SHORT, MAX_TITLE, Period, Price, absolute_url, clean_text, parse_area, parse_price,
+    parse_rooms,
+};
+
+/// One listing as found on a page, as text; [`RawListing::finish`] reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawListing {
+    pub id: Option<String>,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    /// Price text ("1.250 € / Monat") or a plain number ("1250.00").
+    pub price: Option<String>,
+    /// ISO code when the page states it apart from the price.
+    pub currency: Option<String>,
+    pub period: Option<Period>,
+    pub rooms: Option<String>,
+    /// Rooms already read as a number (state blobs).
+    pub rooms_value: Option<f64>,
+    pub area: Option<String>,
+    pub district: Option<String>,
+    pub photo: Option<String>,
+    pub description: Option<String>,
+    pub furnished: Option<bool>,
+}
+
+/// A normalised listing; also the JSON line `check-source` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listing {
+    pub source: String,
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    /// As shown; a range gives its lower bound.
+    pub price: Option<f64>,
+    pub currency: Option<String>,
+    pub period: Option<Period>,
+    pub monthly_price: Option<i64>,
+    /// 0 = studio.
+    pub rooms: Option<f64>,
+    pub area_m2: Option<f64>,
+    pub district: Option<String>,
+    pub photo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub furnished: Option<bool>,
+}
+
+/// What the page and the source tell about prices.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults<'a> {
+    pub currency: Option<&'a str>,
+    /// The period when the price text states none (`month` for rentals,
+    /// `total` for sales).
+    pub period: Period,
+}
+
+impl RawListing {
+    /// Normalises the raw fields. `None` when the card has neither an id nor a
+    /// usable URL (it cannot be told apart from the next one).
+    pub fn finish(self, source: &str, base: &Url, defaults: Defaults<'_>) -> Option<Listing> {
+        let url = self.url.as_deref().and_then(|u| absolute_url(base, u)).map(|u| strip_fragment(&u));
+        let id = self.id.map(|s| clean_text(&s, MAX_SHORT)).filter(|s| !s.is_empty()).or_else(|| url.clone())?;
+        let url = url?;
+        let title = self
+            .title
+            .map(|t| clean_text(&t, MAX_TITLE))
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.district.as_deref().map(|d| clean_text(d, MAX_TITLE)))
+            .unwrap_or_else(|| url.clone());
+        let price = self.price.as_deref().and_then(|p| parse_price(p, self.currency.as_deref().or(defaults.currency)));
+        let (amount, currency, period) = match price {
+            Some(Price { amount, currency, period }) => {
+                (Some(amount), currency, Some(self.period.or(period).unwrap_or(defaults.period)))
+            }
+            None => (None, self.currency.or_else(|| defaults.currency.map(str::to_owned)), None),
+        };
+        let monthly_price = amount.zip(period).and_then(|(a, p)| Price::monthly(a, p));
+        let rooms = self.rooms_value.or_else(|| self.rooms.as_deref().and_then(parse_rooms));
+        let area_m2 = self.area.as_deref().and_then(parse_area);
+        let district = self.district.map(|d| clean_text(&d, MAX_SHORT)).filter(|d| !d.is_empty());
+        let photo = self.photo.as_deref().and_then(|p| photo_url(base, p));
+        let description = self.description.map(|d| clean_text(&d, MAX_DESCRIPTION)).filter(|d| !d.is_empty());
+        Some(Listing {
+            source: source.to_owned(),
+            id,
+            url,
+            title,
+            price: amount.map(|a| (a * 100.0).round() / 100.0),
+            currency,
+            period,
+            monthly_price,
+            rooms,
+            area_m2,
+            district,
+            photo,
+            description,
+            furnished: self.furnished,
+        })
+    }
+}
+
+fn strip_fragment(url: &str) -> String {
+    url.split_once('#').map(|(u, _)| u.to_owned()).unwrap_or_else(|| url.to_owned())
+}
+
+/// A photo URL, or none for the local paths a "Save page as" leaves behind
+/// ("./page_files/image.jpg") and for data: URLs.
+fn photo_url(base: &Url, src: &str) -> Option<String> {
+    let src = src.trim();
+    // srcset: the first candidate.
+    let src = src.split(", ").next().unwrap_or(src).split_whitespace().next().unwrap_or(src);
+    if src.is_empty()
+        || src.starts_with("data:")
+        || src.starts_with("./")
+        || src.starts_with("../")
+        || src.contains("_files/")
+    {
+        return None;
+    }
+    absolute_url(base, src)
+}
