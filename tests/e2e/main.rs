@@ -9,4 +9,5 @@ mod support;
 mod binary;
 mod bot;
 mod database;
+mod fixtures;
 mod supervision;

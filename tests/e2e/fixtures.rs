@@ -1,0 +1,1013 @@
+//! Every saved page in `../shared/fixtures/` through its built-in adapter,
+//! asserting what a person reads on the page (the values in its MANIFEST).
+//! The pages are read in place, never copied into this repository; when the
+//! folder is absent the tests say so and pass without checking.
+
+use std::path::PathBuf;
+
+use homehound::scraper::{
+    adapters::{Adapter, Page, PageOutcome, css::CssConfig, css::CssSpec},
+    listing::Listing,
+};
+use reqwest::Url;
+
+fn fixtures() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: {} is absent; fixture tests need the shared fixtures beside the repo", dir.display());
+        None
+    }
+}
+
+fn base_of(kind: &str) -> Url {
+    let home = match kind {
+        "wg-gesucht" => "https://www.wg-gesucht.de/",
+        "immowelt" => "https://www.immowelt.de/",
+        "rightmove" => "https://www.rightmove.co.uk/",
+        "idealista" => "https://www.idealista.com/",
+        "otodom" => "https://www.otodom.pl/",
+        "olx-pl" => "https://www.olx.pl/",
+        "olx-ua" => "https://www.olx.ua/",
+        "dom-ria" => "https://dom.ria.com/",
+        "zillow" => "https://www.zillow.com/",
+        "realestate-com-au" => "https://www.realestate.com.au/",
+        "bazaraki" => "https://www.bazaraki.com/",
+        "zonaprop" => "https://www.zonaprop.com.ar/",
+        "craigslist" => "https://boston.craigslist.org/",
+        "gewobag" => "https://www.gewobag.de/",
+        "inberlinwohnen" => "https://inberlinwohnen.de/",
+        "pararius" => "https://www.pararius.com/",
+        _ => "https://localhost/",
+    };
+    Url::parse(home).unwrap()
+}
+
+fn parse_with(adapter: &Adapter, kind: &str, file: &str) -> Option<PageOutcome> {
+    let dir = fixtures()?;
+    let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let body = String::from_utf8_lossy(&bytes);
+    let base = base_of(kind);
+    Some(adapter.parse(kind, Page { body: &body, url: &base }, None, None))
+}
+
+fn parse(kind: &str, file: &str) -> Option<Vec<Listing>> {
+    let adapter = Adapter::builtin(kind).unwrap_or_else(|| panic!("no adapter {kind}"));
+    match parse_with(&adapter, kind, file)? {
+        PageOutcome::Listings { listings, .. } => Some(listings),
+        PageOutcome::Blocked(why) => panic!("{file} parsed as blocked: {why}"),
+    }
+}
+
+/// What a person reads on one card.
+struct Want {
+    id: &'static str,
+    url: &'static str,
+    title: &'static str,
+    price: Option<f64>,
+    currency: &'static str,
+    rooms: Option<f64>,
+    area: Option<f64>,
+    district: Option<&'static str>,
+    photo: Option<&'static str>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn want(
+    id: &'static str,
+    url: &'static str,
+    title: &'static str,
+    price: Option<f64>,
+    currency: &'static str,
+    rooms: Option<f64>,
+    area: Option<f64>,
+    district: Option<&'static str>,
+    photo: Option<&'static str>,
+) -> Want {
+    Want { id, url, title, price, currency, rooms, area, district, photo }
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    Url::parse(a).ok() == Url::parse(b).ok()
+}
+
+fn close(a: Option<f64>, b: Option<f64>, tolerance: f64) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= tolerance,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn check(kind: &str, file: &str, count: usize, wants: &[Want]) {
+    let Some(listings) = parse(kind, file) else { return };
+    assert_eq!(listings.len(), count, "{file}: listing count");
+    for w in wants {
+        let l = listings.iter().find(|l| l.id == w.id).unwrap_or_else(|| {
+            panic!("{file}: no listing {}; ids: {:?}", w.id, listings.iter().map(|l| &l.id).collect::<Vec<_>>())
+        });
+        let ctx = format!("{file} #{}", w.id);
+        assert!(same_url(&l.url, w.url), "{ctx}: url {} != {}", l.url, w.url);
+        assert_eq!(l.title, w.title, "{ctx}: title");
+        assert!(close(l.price, w.price, 0.001), "{ctx}: price {:?} != {:?}", l.price, w.price);
+        assert_eq!(l.currency.as_deref(), Some(w.currency), "{ctx}: currency");
+        assert_eq!(l.rooms, w.rooms, "{ctx}: rooms");
+        assert!(close(l.area_m2, w.area, 0.05), "{ctx}: area {:?} != {:?}", l.area_m2, w.area);
+        assert_eq!(l.district.as_deref(), w.district, "{ctx}: district");
+        match (l.photo.as_deref(), w.photo) {
+            (Some(got), Some(exp)) => assert!(same_url(got, exp), "{ctx}: photo {got} != {exp}"),
+            (got, exp) => assert_eq!(got, exp, "{ctx}: photo"),
+        }
+    }
+}
+
+#[test]
+fn wg_gesucht_search() {
+    check(
+        "wg-gesucht",
+        "wg-gesucht/berlin-wohnungen-search-with-spotahome.html",
+        24,
+        &[
+            want(
+                "10401873",
+                "https://www.wg-gesucht.de/wg-zimmer-in-Berlin-Charlottenburg.10401873.html",
+                "Helles, gemütliches Zimmer (September-Mitte Oktober) - nähe Lietzensee",
+                Some(650.0),
+                "EUR",
+                None,
+                Some(20.0),
+                Some("Charlottenburg"),
+                Some(
+                    "https://img.wg-gesucht.de/media/up/2023/33/f07d6de265c60fb2c132615c3ec82fa00a277bbaef47c76f1e6b68a314783f7d_IMG_5746.small.jpeg",
+                ),
+            ),
+            want(
+                "7834810",
+                "https://www.wg-gesucht.de/wg-zimmer-in-Berlin-Charlottenburg.7834810.html",
+                "Großes WG Zimmer in Charlottenburg, 13.09. bis 15.10.",
+                Some(610.0),
+                "EUR",
+                None,
+                Some(26.0),
+                Some("Charlottenburg"),
+                Some(
+                    "https://img.wg-gesucht.de/media/up/2020/05/2fec6b7eb9d20e265f7aed4a3f36a721dd69a3de2c107256e7d203bed14abe7d_EEAD0048_F9DE_4723_967E_6605DF4D60C7.small.jpeg",
+                ),
+            ),
+            want(
+                "8974685",
+                "https://www.wg-gesucht.de/1-zimmer-wohnungen-in-Berlin-Charlottenburg.8974685.html",
+                "Super Studenten-Wohnung zu vermieten!",
+                Some(350.0),
+                "EUR",
+                Some(1.0),
+                Some(30.0),
+                Some("Charlottenburg"),
+                Some(
+                    "https://img.wg-gesucht.de/media/up/2023/12/9ceeb135b45fcb76fb43dcfc54b67352fefa87e87e896dae83ac9603b9b3a279_4d63145da21a19327b9665c4b7b31f7ee6329569eb4d2e87206e7ee44e4a3d45_163396789850550535506.sized.small.JPEG",
+                ),
+            ),
+        ],
+    );
+    // The paid Spotahome card links to the search page and is not a listing.
+    let Some(listings) = parse("wg-gesucht", "wg-gesucht/berlin-wohnungen-search-with-spotahome.html") else { return };
+    assert!(listings.iter().all(|l| l.id != "10124705"));
+}
+
+#[test]
+fn immowelt_search_and_detail() {
+    check(
+        "immowelt",
+        "immowelt/berlin-wohnung-mieten-search-2017.html",
+        20,
+        &[
+            want(
+                "2C7PE4R",
+                "https://www.immowelt.de/expose/2C7PE4R",
+                "Ruhig gelegene, sehr schöne 1,5 Zimmer Wohnung mit geschlossenem Balkon",
+                Some(530.0),
+                "EUR",
+                Some(1.5),
+                Some(49.18),
+                Some("Steglitz"),
+                Some("https://media-thumbs1.immowelt.org/4/f/9/5/300_5155d403fd564323a3cb0081c1cb59f4.jpg"),
+            ),
+            want(
+                "2CTFL4T",
+                "https://www.immowelt.de/expose/2CTFL4T",
+                "BSI***MITTENDRIN UND VOLL SIXTIES* RETRO* SONNIG UND ZUM HOF RUHIG*2,5 ZIMMER, BALKON, AUFZUG***",
+                Some(780.0),
+                "EUR",
+                Some(3.0),
+                Some(67.0),
+                Some("Kreuzberg"),
+                Some("https://media-thumbs1.immowelt.org/3/a/6/c/300_09c0a670c4104624ad3dd6b658f5c6a3.jpg"),
+            ),
+            want(
+                "2DKF449",
+                "https://www.immowelt.de/expose/2DKF449",
+                "2 Zimmerwohnung in beliebter Kiezlage in Schöneberg",
+                Some(725.0),
+                "EUR",
+                Some(2.0),
+                Some(81.45),
+                Some("Schöneberg"),
+                Some("https://media-thumbs1.immowelt.org/5/7/5/6/300_da871dd35fd84c47b119eb3661176575.jpg"),
+            ),
+        ],
+    );
+    check(
+        "immowelt",
+        "immowelt/expose-detail-2017.html",
+        1,
+        &[want(
+            "2D7C24A",
+            "https://www.immowelt.de/expose/2D7C24A",
+            "Mitte, Parkett, EBK,",
+            Some(889.0),
+            "EUR",
+            Some(3.0),
+            Some(80.0),
+            Some("Mitte"),
+            Some("https://media-pics2.immowelt.org/8/0/7/7/8B5D454FEA824C4391AE954401FF7708.jpg"),
+        )],
+    );
+}
+
+#[test]
+fn zillow_search() {
+    check(
+        "zillow",
+        "zillow/boston-rentals-search-2025-11.html",
+        41,
+        &[
+            want(
+                "CkBG9z",
+                "https://www.zillow.com/apartments/boston-ma/95-saint/CkBG9z/",
+                "95 Saint, 95 Saint Alphonsus St, Roxbury Crossing, MA 02120",
+                Some(4919.0),
+                "USD",
+                Some(1.0),
+                Some(74.4),
+                Some("Roxbury Crossing"),
+                Some("https://photos.zillowstatic.com/fp/d29e122b674d37a05db2b15347caff0a-p_e.jpg"),
+            ),
+            want(
+                "Cm4BqX",
+                "https://www.zillow.com/apartments/allston-ma/harper/Cm4BqX/",
+                "Harper | 80 Rugg Rd, Allston, MA",
+                Some(2975.0),
+                "USD",
+                Some(0.0),
+                None,
+                Some("Allston"),
+                Some("https://photos.zillowstatic.com/fp/3a6e5a8889cf87fdff67bd7ffbee830b-p_e.jpg"),
+            ),
+            want(
+                "CkkLzW",
+                "https://www.zillow.com/apartments/boston-ma/boylston-st-40/CkkLzW/",
+                "62 on the Park | 62 Boylston St, Boston, MA",
+                Some(2500.0),
+                "USD",
+                Some(0.0),
+                None,
+                Some("Boston"),
+                Some("https://photos.zillowstatic.com/fp/5d2b3a61f7edda5946acffe37ba81cbe-p_e.jpg"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn rightmove_search_single_result_and_detail() {
+    check(
+        "rightmove",
+        "rightmove/london-to-rent-search.html",
+        25,
+        &[
+            want(
+                "145306313",
+                "https://www.rightmove.co.uk/properties/145306313",
+                "1 bedroom apartment",
+                Some(1250.0),
+                "GBP",
+                Some(1.0),
+                None,
+                Some("Spence Court,Woodside Green, London"),
+                Some(
+                    "https://media.rightmove.co.uk:443/dir/crop/10:9-16:9/6k/5427/145306313/5427_102893011976_IMG_00_0000_max_476x317.jpeg",
+                ),
+            ),
+            want(
+                "145826930",
+                "https://www.rightmove.co.uk/properties/145826930",
+                "2 bedroom flat",
+                Some(1900.0),
+                "GBP",
+                Some(2.0),
+                None,
+                Some("Old Ford Road, London, E3"),
+                Some(
+                    "https://media.rightmove.co.uk:443/dir/crop/10:9-16:9/97k/96668/145826930/96668_114874030062021_IMG_00_0000_max_476x317.jpeg",
+                ),
+            ),
+            want(
+                "145826918",
+                "https://www.rightmove.co.uk/properties/145826918",
+                "2 bedroom flat",
+                Some(2300.0),
+                "GBP",
+                Some(2.0),
+                None,
+                Some("Bravington Road, London, W9"),
+                Some(
+                    "https://media.rightmove.co.uk:443/dir/crop/10:9-16:9/97k/96668/145826918/96668_201591210032024_IMG_00_0000_max_476x317.jpeg",
+                ),
+            ),
+        ],
+    );
+    // 24 unfilled knockout templates beside the one real result.
+    check(
+        "rightmove",
+        "rightmove/archway-studio-to-rent-search-single-result.html",
+        1,
+        &[want(
+            "144595010",
+            "https://www.rightmove.co.uk/properties/144595010",
+            "House share",
+            Some(1127.0),
+            "GBP",
+            None,
+            None,
+            Some("Sussex Close, Sussex Way, Finsbury Park, N19"),
+            Some(
+                "https://media.rightmove.co.uk:443/dir/crop/10:9-16:9/260k/259202/144595010/259202_THECI_005196_IMG_00_0000_max_476x317.jpeg",
+            ),
+        )],
+    );
+    check(
+        "rightmove",
+        "rightmove/to-rent-detail-145459589.html",
+        1,
+        &[want(
+            "145459589",
+            "https://www.rightmove.co.uk/properties/145459589",
+            "2 bedroom apartment for rent in Sycamore Street, London, EC1Y 0SR, UK, EC1Y",
+            Some(3370.0),
+            "GBP",
+            Some(2.0),
+            Some(53.0),
+            Some("Sycamore Street, London, EC1Y 0SR, UK"),
+            Some("https://media.rightmove.co.uk/79k/78429/145459589/78429_LON-489_IMG_08_0000.jpeg"),
+        )],
+    );
+}
+
+#[test]
+fn idealista_search() {
+    check(
+        "idealista",
+        "idealista/lleida-casas-pisos-search.html",
+        30,
+        &[
+            want(
+                "107654102",
+                "https://www.idealista.com/inmueble/107654102/",
+                "Casa o chalet independiente en Ciutat Jardí, Lleida",
+                Some(525000.0),
+                "EUR",
+                Some(5.0),
+                Some(260.0),
+                Some("Ciutat Jardí"),
+                Some("https://img4.idealista.com/blur/480_360_mq/0/id.pro.es.image.master/fa/0c/43/1318839990.jpg"),
+            ),
+            want(
+                "107653200",
+                "https://www.idealista.com/inmueble/107653200/",
+                "Piso en La Bordeta, Lleida",
+                Some(99000.0),
+                "EUR",
+                Some(2.0),
+                Some(85.0),
+                Some("La Bordeta"),
+                Some("https://img4.idealista.com/blur/480_360_mq/0/id.pro.es.image.master/db/07/94/1318816635.jpg"),
+            ),
+            want(
+                "107651666",
+                "https://www.idealista.com/inmueble/107651666/",
+                "Piso en Albert Porqueras, Mariola, Lleida",
+                Some(140000.0),
+                "EUR",
+                Some(3.0),
+                Some(102.0),
+                Some("Mariola"),
+                Some("https://img4.idealista.com/blur/480_360_mq/0/id.pro.es.image.master/c3/57/8e/1147188912.jpg"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn otodom_search_and_detail() {
+    check(
+        "otodom",
+        "otodom/warszawa-mieszkania-sprzedaz-search.html",
+        39,
+        &[
+            want(
+                "4blGn",
+                "https://www.otodom.pl/pl/oferta/nowa-kawalerka-odbior-kluczy-1q2022-ochota-wloch-ID4blGn",
+                "Nowa kawalerka odbiór kluczy 1Q2022 - Ochota/Włoch",
+                Some(408060.0),
+                "PLN",
+                Some(1.0),
+                Some(32.46),
+                Some("Ochota"),
+                Some(
+                    "https://ireland.apollo.olxcdn.com/v1/files/eyJmbiI6IjNubTBnc21mdG5xdjMtQVBMIiwidyI6W3siZm4iOiJlbnZmcXFlMWF5NGsxLUFQTCIsInMiOiIxNCIsInAiOiIxMCwtMTAiLCJhIjoiMCJ9XX0.dEh4Sq1UcmzUTaP7AuLUzXX4noHj70Oy1YAVH0IoDDw/image;s=655x491;q=80",
+                ),
+            ),
+            want(
+                "4ehmq",
+                "https://www.otodom.pl/pl/oferta/apartament-130-m-w-babka-tower-ID4ehmq",
+                "Apartament 130 m² w Babka Tower",
+                Some(2700000.0),
+                "PLN",
+                Some(3.0),
+                Some(130.0),
+                Some("Śródmieście"),
+                Some(
+                    "https://ireland.apollo.olxcdn.com/v1/files/eyJmbiI6IjlrbThrd2xzbHMxZDEtQVBMIiwidyI6W3siZm4iOiJlbnZmcXFlMWF5NGsxLUFQTCIsInMiOiIxNCIsInAiOiIxMCwtMTAiLCJhIjoiMCJ9XX0.9kwSN3L8I2ZMiPRuepJa9VZAoByuR-CxnBEI4DR37rw/image;s=655x491;q=80",
+                ),
+            ),
+            want(
+                "4ehkP",
+                "https://www.otodom.pl/pl/oferta/penthouse-na-marymonckiej-ID4ehkP",
+                "Penthouse na Marymonckiej",
+                Some(2200000.0),
+                "PLN",
+                Some(2.0),
+                Some(132.0),
+                Some("Bielany"),
+                Some(
+                    "https://ireland.apollo.olxcdn.com/v1/files/eyJmbiI6InN1ZXZuNHQyNW1tdi1BUEwiLCJ3IjpbeyJmbiI6ImVudmZxcWUxYXk0azEtQVBMIiwicyI6IjE0IiwicCI6IjEwLC0xMCIsImEiOiIwIn1dfQ._wKDTAZg5wjHE3JpKOSxTnKZx_8itLjs2t35mT3anzc/image;s=655x491;q=80",
+                ),
+            ),
+        ],
+    );
+    check(
+        "otodom",
+        "otodom/detail-targowek-2-pokoje.html",
+        1,
+        &[want(
+            "49ovs",
+            "https://www.otodom.pl/pl/oferta/bezposrednio-45m-umeblowane-2-pok-targowek-garaz-ID49ovs.html",
+            "Bezpośrednio 45m umeblowane 2 pok. Targówek garaż",
+            Some(515000.0),
+            "PLN",
+            Some(2.0),
+            Some(45.21),
+            Some("Targówek"),
+            Some(
+                "https://ireland.apollo.olxcdn.com/v1/files/eyJmbiI6Inh1a2Vud241b2FpczItQVBMIiwidyI6W3siZm4iOiJqMWozbzEzbTZiZ24xLUFQTCIsInMiOiIxNCIsInAiOiIxMCwtMTAiLCJhIjoiMCJ9XX0.On1EENDC7Mr0ZS5ltUvSPdR4146_fzekXcAAXlCLQe0/image;s=655x491;q=80",
+            ),
+        )],
+    );
+}
+
+#[test]
+fn olx_pl_and_olx_ua_search() {
+    check(
+        "olx-pl",
+        "olx-pl/warszawa-mieszkania-sprzedaz-search.html",
+        44,
+        &[
+            want(
+                "615882224",
+                "https://www.olx.pl/oferta/muranow-blisko-muzeum-polin-metro-tramwaj-scisle-centrum-CID3-IDFGb6g.html",
+                "Muranów, blisko Muzeum POLIN/metro/tramwaj/ścisłe centrum",
+                Some(549000.0),
+                "PLN",
+                None,
+                None,
+                Some("Śródmieście"),
+                Some("https://ireland.apollo.olxcdn.com:443/v1/files/yrxm187xj2aq1-PL/image;s=644x461"),
+            ),
+            want(
+                "622909911",
+                "https://www.olx.pl/oferta/nowoczesny-3-pokojowy-apartament-blisko-centrum-bez-podatku-pcc-CID3-IDG9Fk3.html",
+                "Nowoczesny 3-pokojowy apartament blisko Centrum, bez podatku PCC.",
+                Some(1030000.0),
+                "PLN",
+                None,
+                None,
+                Some("Wola"),
+                Some("https://ireland.apollo.olxcdn.com:443/v1/files/nmcqlvq6xta7-PL/image;s=644x461"),
+            ),
+            want(
+                "622849110",
+                "https://www.olx.pl/oferta/mieszkanie-mokotow-100m-CID3-IDG9pwo.html",
+                "Mieszkanie Mokotów 100m",
+                Some(1550000.0),
+                "PLN",
+                None,
+                None,
+                Some("Mokotów"),
+                Some("https://ireland.apollo.olxcdn.com:443/v1/files/llsypf82jltz-PL/image;s=644x461"),
+            ),
+        ],
+    );
+    check(
+        "olx-ua",
+        "olx-ua/kvartiry-search.html",
+        44,
+        &[
+            want(
+                "559297234",
+                "https://www.olx.ua/obyavlenie/prodam-1kom-ts-rynok-IDBQKL8.html",
+                "Продам 1ком. Ц. Рынок",
+                Some(67906.0),
+                "UAH",
+                None,
+                None,
+                Some("Центрально-Городской"),
+                None,
+            ),
+            want(
+                "584025808",
+                "https://www.olx.ua/obyavlenie/otlichnaya-tsena-3-k-kv-dobryninskiy-prodazha-ot-sobstvennika-IDDvwN6.html",
+                "Отличная цена! 3-к.кв. Добрынинский! Продажа от собственника!",
+                Some(271490.0),
+                "UAH",
+                None,
+                None,
+                Some("Славутич"),
+                None,
+            ),
+            want(
+                "583975632",
+                "https://www.olx.ua/obyavlenie/prodam-2k-gostinku-vozle-metro-armeyskaya-IDDviJO.html",
+                "Продам 2к. гостинку возле метро Армейская",
+                Some(298972.0),
+                "UAH",
+                None,
+                None,
+                Some("Фрунзенский"),
+                None,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn dom_ria_search() {
+    check(
+        "dom-ria",
+        "dom-ria/kvartiry-search.html",
+        20,
+        &[
+            want(
+                "15556698",
+                "https://dom.ria.com/uk/realty-perevireno-prodaja-kvartira-vinnitsa-sverdlovskiy-massiv-sverdlova-ulitsa-15556698.html",
+                "р‑н. Свердловський масив Князей Кориатовичей улица , 1 кім. м. Вінниця",
+                Some(24000.0),
+                "USD",
+                Some(1.0),
+                Some(44.5),
+                Some("Свердловський масив"),
+                Some("https://cdn.riastatic.com/photosnewr/dom/photo/realty__97544760-300x200x80.webp"),
+            ),
+            want(
+                "15688237",
+                "https://dom.ria.com/uk/realty-perevireno-prodaja-kvartira-vinnitsa-zamoste-50letiya-pobedyi-ulitsa-15688237.html",
+                "р‑н. Замостя вул. 50-річчя Перемоги , 2 кім. м. Вінниця",
+                Some(49990.0),
+                "USD",
+                Some(2.0),
+                Some(73.0),
+                Some("Замостя"),
+                Some("https://cdn3.riastatic.com/photosnewr/dom/photo/realty__98744213-300x200x80.webp"),
+            ),
+            want(
+                "15540541",
+                "https://dom.ria.com/uk/realty-perevireno-prodaja-kvartira-vinnitsa-staryiy-gorod-pokryishkina-ulitsa-15540541.html",
+                "р‑н. Старе місто вул. Покришкіна , 2 кім. м. Вінниця",
+                Some(21500.0),
+                "USD",
+                Some(2.0),
+                Some(52.0),
+                Some("Старе місто"),
+                Some("https://cdn1.riastatic.com/photosnewr/dom/photo/realty__97472381-300x200x80.webp"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn realestate_com_au_search() {
+    check(
+        "realestate-com-au",
+        "realestate-com-au/nsw-buy-search-2017.html",
+        20,
+        &[
+            want(
+                "125136386",
+                "https://www.realestate.com.au/property-house-nsw-seven+hills-125136386",
+                "82 Orana Avenue, Seven Hills, NSW 2147",
+                Some(700000.0),
+                "AUD",
+                Some(3.0),
+                None,
+                Some("Seven Hills"),
+                Some(
+                    "https://i2.au.reastatic.net/640x480/4960a40e2d6596f45311eb640fe32ebd242b866c146f84c612b0c3810eb2494d/main.jpg",
+                ),
+            ),
+            want(
+                "125136382",
+                "https://www.realestate.com.au/property-house-nsw-seven+hills-125136382",
+                "32 Leabons Lane, Seven Hills, NSW 2147",
+                Some(780000.0),
+                "AUD",
+                Some(4.0),
+                None,
+                Some("Seven Hills"),
+                Some(
+                    "https://i2.au.reastatic.net/640x480/04f35c29c7236b27bbc239baa1a1244066fbe0856d78d9a34df92e898a2d240a/main.jpg",
+                ),
+            ),
+            want(
+                "116896667",
+                "https://www.realestate.com.au/property-house-nsw-corlette-116896667",
+                "18 Nandu Boulevard, Corlette, NSW 2315",
+                None,
+                "AUD",
+                Some(4.0),
+                None,
+                Some("Corlette"),
+                Some(
+                    "https://i3.au.reastatic.net/640x480/3a1bb7658ac34bac9596004f264f52cc74f26dacaac72a6a650c883a9f4b4178/main.jpg",
+                ),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn bazaraki_search() {
+    check(
+        "bazaraki",
+        "bazaraki/limassol-houses-sale-search-2020.html",
+        66,
+        &[
+            want(
+                "2754666",
+                "https://www.bazaraki.com/adv/2754666_reflection-court-unique-investment-opportunity-ag-athanasios/",
+                "Reflection court-apartment building",
+                Some(1200000.0),
+                "EUR",
+                None,
+                None,
+                Some("Agios Athanasios"),
+                None,
+            ),
+            want(
+                "2735579",
+                "https://www.bazaraki.com/adv/2735579_4-bedroom-house-at-ayia-triada-historical-part-of-limassol/",
+                "4 bedroom house at ayia triada - historical part of limassol",
+                Some(439000.0),
+                "EUR",
+                Some(4.0),
+                None,
+                Some("Limassol — Historical Center"),
+                None,
+            ),
+            want(
+                "2731977",
+                "https://www.bazaraki.com/adv/2731977_paramount-residence/",
+                "Paramount residence",
+                Some(4950000.0),
+                "EUR",
+                None,
+                None,
+                Some("Agios Tychon"),
+                None,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn zonaprop_search_reads_dollar_signs_as_pesos() {
+    check(
+        "zonaprop",
+        "zonaprop/santa-fe-departamentos-alquiler-search-2024.html",
+        20,
+        &[
+            want(
+                "53554351",
+                "https://www.zonaprop.com.ar/propiedades/clasificado/alclapin-royo-inmobiliaria-alquila-semipiso-de-3-dorm-cochera-53554351.html",
+                "Royo Inmobiliaria Alquila Semipiso de 3 Dorm, Cochera con Vista Al Puerto y Al Rio Pleno Centro",
+                Some(620000.0),
+                "ARS",
+                Some(4.0),
+                Some(110.0),
+                Some("Distrito Centro"),
+                Some("https://imgar.zonapropcdn.com/avisos/1/00/53/55/43/51/360x266/1908958665.jpg?isFirstImage=true"),
+            ),
+            want(
+                "53558176",
+                "https://www.zonaprop.com.ar/propiedades/clasificado/alclapin-departamento-en-santa-fe-53558176.html",
+                "Departamento en Santa Fe",
+                Some(380000.0),
+                "ARS",
+                Some(2.0),
+                Some(60.0),
+                Some("Ciudad de Santa Fe"),
+                Some("https://imgar.zonapropcdn.com/avisos/1/00/53/55/81/76/360x266/1909043119.jpg?isFirstImage=true"),
+            ),
+            want(
+                "53555266",
+                "https://www.zonaprop.com.ar/propiedades/clasificado/alclapin-royo-inmobiliaria-alquila-monoambiente-interno-53555266.html",
+                "Royo Inmobiliaria Alquila Monoambiente Interno Excelente Estado Sin Gas Natural",
+                Some(120000.0),
+                "ARS",
+                Some(1.0),
+                Some(30.0),
+                Some("Ciudad de Santa Fe"),
+                Some("https://imgar.zonapropcdn.com/avisos/1/00/53/55/52/66/360x266/1908983188.jpg?isFirstImage=true"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn craigslist_search() {
+    check(
+        "craigslist",
+        "craigslist/boston-for-sale-search.html",
+        120,
+        &[
+            want(
+                "7692736931",
+                "https://boston.craigslist.org/nos/for/d/peabody-solar-tea-light/7692736931.html",
+                "Solar tea light",
+                Some(5.0),
+                "USD",
+                None,
+                None,
+                Some("Peabody"),
+                Some("https://images.craigslist.org/00L0L_20Tz7LpfcXD_0dp0t2_300x300.jpg"),
+            ),
+            want(
+                "7692736919",
+                "https://boston.craigslist.org/sob/hab/d/pembroke-wen-by-chaz-dean-bella-spirit/7692736919.html",
+                "WEN by Chaz Dean Bella Spirit & Classic Set",
+                Some(75.0),
+                "USD",
+                None,
+                None,
+                Some("south shore"),
+                None,
+            ),
+            want(
+                "7684409287",
+                "https://boston.craigslist.org/gbs/grd/d/needham-heights-troy-bilt-leaf-vacuum/7684409287.html",
+                "Troy Bilt leaf vacuum/shredder",
+                Some(300.0),
+                "USD",
+                None,
+                None,
+                Some("boston/cambridge/brookline"),
+                None,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn gewobag_search() {
+    check(
+        "gewobag",
+        "gewobag/mietangebote-search-2020.html",
+        8,
+        &[
+            want(
+                "7100-74806-0305-0076",
+                "https://www.gewobag.de/fuer-mieter-und-mietinteressenten/mietangebote/7100-74806-0305-0076/",
+                "Ihr neues Glück von den eigenen vier Wänden!",
+                Some(832.07),
+                "EUR",
+                Some(3.0),
+                Some(73.32),
+                Some("Staaken"),
+                Some(
+                    "https://www.gewobag.de/wp-content/uploads/wp-immo-manager/gewobag_import_2019-07-02_01_7100-74806-0305-bild1-hausansicht.jpg.jpg",
+                ),
+            ),
+            want(
+                "7100-74806-0103-0005",
+                "https://www.gewobag.de/fuer-mieter-und-mietinteressenten/mietangebote/7100-74806-0103-0005/",
+                "Ihre neue Traumwohnung!",
+                Some(680.78),
+                "EUR",
+                Some(2.0),
+                Some(56.43),
+                Some("Staaken"),
+                Some(
+                    "https://www.gewobag.de/wp-content/uploads/wp-immo-manager/gewobag_import_2019-07-02_01_7100-74806-0103-bild1-hausansicht.jpg.jpg",
+                ),
+            ),
+            want(
+                "0100-01109-0103-0027",
+                "https://www.gewobag.de/fuer-mieter-und-mietinteressenten/mietangebote/0100-01109-0103-0027/",
+                "Ab sofort frei, niemanden über sich haben und zentral in Spandau",
+                Some(575.6),
+                "EUR",
+                Some(3.0),
+                Some(64.94),
+                Some("Spandau"),
+                Some(
+                    "https://www.gewobag.de/wp-content/uploads/wp-immo-manager/gewobag_dcf1d036-46c7-4484-84ff-13c131d6d183.jpg",
+                ),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn inberlinwohnen_search() {
+    check(
+        "inberlinwohnen",
+        "inberlinwohnen/wohnungsfinder-search.html",
+        10,
+        &[
+            want(
+                "17758",
+                "https://www.howoge.de/wohnungen-gewerbe/wohnungssuche/detail/1770-20554-60.html?t=ibw",
+                "Familienwohung für Sportbegeisterte, Wohnung früher verfügbar",
+                Some(621.66),
+                "EUR",
+                Some(3.0),
+                Some(60.65),
+                Some("Lichtenberg"),
+                Some(
+                    "https://inberlinwohnen.de/img/images/apartments/1781016665-kdbSHa6gwm.webp?q=90&fit=crop&fm=png&dpr=1",
+                ),
+            ),
+            want(
+                "17756",
+                "https://www.howoge.de/wohnungen-gewerbe/wohnungssuche/detail/1950-33556-185.html?t=ibw",
+                "Wohnung zum selber renovieren",
+                Some(484.63),
+                "EUR",
+                Some(3.0),
+                Some(67.97),
+                Some("Lichtenberg"),
+                Some(
+                    "https://inberlinwohnen.de/img/images/apartments/1781011868-msRJExOMrm.webp?q=90&fit=crop&fm=png&dpr=1",
+                ),
+            ),
+            want(
+                "17754",
+                "https://www.howoge.de/wohnungen-gewerbe/wohnungssuche/detail/1770-20704-54.html?t=ibw",
+                "Duschbad und Wannenbad - mit Kammer - nahe dem Lindencenter!",
+                Some(1200.0),
+                "EUR",
+                Some(4.0),
+                Some(100.0),
+                Some("Lichtenberg"),
+                Some(
+                    "https://inberlinwohnen.de/img/images/apartments/1781011624-GGQmGyWchE.webp?q=90&fit=crop&fm=png&dpr=1",
+                ),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn pararius_detail() {
+    check(
+        "pararius",
+        "pararius/amsterdam-hoofdweg-to-rent-detail.html",
+        1,
+        &[want(
+            "dd58755b",
+            "https://www.pararius.com/apartment-for-rent/amsterdam/dd58755b/hoofdweg",
+            "For rent: Apartment Hoofdweg 147 B in Amsterdam",
+            Some(2250.0),
+            "EUR",
+            Some(4.0),
+            Some(86.0),
+            Some("Hoofdweg e.o."),
+            Some(
+                "https://casco-media-prod.global.ssl.fastly.net/dd58755b-cf5d-52dd-a939-92e10c5a1468/3ae915461e53619adb4dd879b8e5c52f.jpg?width=600&auto=webp",
+            ),
+        )],
+    );
+}
+
+#[test]
+fn captcha_walls_are_blocked_not_empty() {
+    for file in ["blocked/immobilienscout24-captcha.html", "blocked/cian-captcha.html"] {
+        for kind in ["immowelt", "css-like", "jsonld"] {
+            let adapter = Adapter::builtin(kind).unwrap_or_else(|| Adapter::builtin("wg-gesucht").unwrap());
+            let Some(outcome) = parse_with(&adapter, kind, file) else { return };
+            assert!(matches!(outcome, PageOutcome::Blocked(_)), "{file} with {kind}: {outcome:?}");
+        }
+    }
+}
+
+fn css_adapter(toml_table: &str) -> Adapter {
+    let config: CssConfig = toml::from_str(toml_table).expect("css config");
+    Adapter::Css(Box::new(CssSpec::compile(&config).expect("compiles")))
+}
+
+/// The generic `css` kind, configured for a page, finds the same listings
+/// (ids, links, titles, prices) as the built-in adapter.
+fn css_matches_builtin(kind: &str, file: &str, table: &str) {
+    let Some(builtin) = parse(kind, file) else { return };
+    let adapter = css_adapter(table);
+    let Some(PageOutcome::Listings { listings: generic, .. }) = parse_with(&adapter, kind, file) else {
+        panic!("{file}: css found nothing")
+    };
+    assert_eq!(generic.len(), builtin.len(), "{file}: count");
+    for (g, b) in generic.iter().zip(&builtin) {
+        assert_eq!((&g.id, &g.url, &g.title), (&b.id, &b.url, &b.title), "{file}");
+        assert_eq!(g.price, b.price, "{file} #{}", b.id);
+    }
+}
+
+#[test]
+fn css_configs_read_the_same_listings_as_the_built_in_adapters() {
+    css_matches_builtin(
+        "idealista",
+        "idealista/lleida-casas-pisos-search.html",
+        r#"card = "article.item"
+           id = "@data-element-id"
+           url = "a.item-link@href"
+           title = "a.item-link"
+           price = ".item-price"
+           photo = "img@src""#,
+    );
+    css_matches_builtin(
+        "olx-pl",
+        "olx-pl/warszawa-mieszkania-sprzedaz-search.html",
+        r#"card = "table[data-id]"
+           id = "@data-id"
+           url = "h3 a@href"
+           title = "h3 a strong"
+           price = "p.price strong""#,
+    );
+    css_matches_builtin(
+        "craigslist",
+        "craigslist/boston-for-sale-search.html",
+        r#"card = "li.cl-search-result"
+           id = "@data-pid"
+           url = "a.posting-title@href"
+           title = "a.posting-title .label"
+           price = ".priceinfo""#,
+    );
+    css_matches_builtin(
+        "immowelt",
+        "immowelt/berlin-wohnung-mieten-search-2017.html",
+        r#"card = "div.js-object.listitem_wrap"
+           id = "@data-oid"
+           url = ".listitem > a@href"
+           title = "h2.ellipsis"
+           price = ".hardfact.price_rent strong"
+           rooms = ".hardfact.rooms"
+           area = ".hardfact:nth-child(2)"
+           next_page = ".pagination a.icon-angle-right@href""#,
+    );
+}
+
+#[test]
+fn jsonld_reads_the_same_listings_as_the_built_in_adapters() {
+    // pararius: one House+Product node with an array @type.
+    let Some(builtin) = parse("pararius", "pararius/amsterdam-hoofdweg-to-rent-detail.html") else { return };
+    let Some(PageOutcome::Listings { listings, .. }) =
+        parse_with(&Adapter::JsonLd, "pararius", "pararius/amsterdam-hoofdweg-to-rent-detail.html")
+    else {
+        panic!("jsonld found nothing on pararius")
+    };
+    assert_eq!(listings.len(), 1);
+    let (j, b) = (&listings[0], &builtin[0]);
+    assert_eq!(
+        (&j.url, j.price, &j.currency, j.rooms, j.area_m2, &j.district),
+        (&b.url, b.price, &b.currency, b.rooms, b.area_m2, &b.district)
+    );
+
+    // dom.ria: a @graph of Products; the offer's sku is the realty id.
+    let Some(builtin) = parse("dom-ria", "dom-ria/kvartiry-search.html") else { return };
+    let Some(PageOutcome::Listings { listings, .. }) =
+        parse_with(&Adapter::JsonLd, "dom-ria", "dom-ria/kvartiry-search.html")
+    else {
+        panic!("jsonld found nothing on dom.ria")
+    };
+    assert_eq!(listings.len(), builtin.len());
+    for (j, b) in listings.iter().zip(&builtin) {
+        assert_eq!((&j.id, j.price, &j.currency, &j.photo), (&b.id, b.price, &b.currency, &b.photo));
+    }
+}
