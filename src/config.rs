@@ -4,11 +4,14 @@
 //! is a [`ConfigError`] naming the variable, saying what is wrong and showing
 //! a valid value; `main` turns it into exit code 2.
 
-use std::{collections::HashSet, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{collections::HashSet, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use reqwest::Url;
 
-use crate::secret::BotToken;
+use crate::{
+    scraper::{fetch::FetchOptions, sources::SourceConfig},
+    secret::BotToken,
+};
 
 /// A configuration variable that is missing or malformed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,15 @@ pub struct Config {
     pub plans: Vec<Plan>,
     pub telegram_rate_limit: u32,
     pub health_addr: Option<SocketAddr>,
+    /// Whether `SOURCES_FILE` was set (then a missing file is an error).
+    pub sources_file_explicit: bool,
+    /// The validated sources file; loaded by [`Config::load_sources`].
+    pub sources: Arc<Vec<SourceConfig>>,
+    /// How the scraper fetches pages (not an environment variable: tests
+    /// shorten the politeness delays).
+    pub fetch: FetchOptions,
+    /// Bad runs of a source in a row before the admins are told.
+    pub unhealthy_after: u32,
 }
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
@@ -101,6 +113,7 @@ impl Config {
             )
         })?;
 
+        let sources_file_explicit = get("SOURCES_FILE").is_some();
         let sources_file = PathBuf::from(get("SOURCES_FILE").unwrap_or_else(|| "sources.toml".to_owned()));
 
         let admin_chat_ids = match get("ADMIN_CHAT_IDS") {
@@ -165,7 +178,17 @@ impl Config {
             plans,
             telegram_rate_limit,
             health_addr,
+            sources_file_explicit,
+            sources: Arc::new(Vec::new()),
+            fetch: FetchOptions::default(),
+            unhealthy_after: 3,
         })
+    }
+
+    /// Reads and validates `SOURCES_FILE` into [`Config::sources`].
+    pub fn load_sources(&mut self) -> Result<(), crate::scraper::sources::SourcesError> {
+        self.sources = Arc::new(crate::scraper::sources::load(&self.sources_file, self.sources_file_explicit)?);
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

@@ -14,6 +14,7 @@ use std::{
 
 use chrono::Utc;
 use serde::Serialize;
+use tokio::sync::Notify;
 
 /// A heartbeat older than this marks a component as down.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
@@ -28,16 +29,19 @@ pub struct ComponentHealth {
     last_heartbeat_ms: AtomicI64,
     started_ms: AtomicI64,
     restarts: AtomicU64,
+    /// Woken when the component comes up (shared by every component).
+    changed: Arc<Notify>,
 }
 
 impl ComponentHealth {
-    fn new(name: &'static str) -> Self {
+    fn new(name: &'static str, changed: Arc<Notify>) -> Self {
         Self {
             name,
             up: AtomicBool::new(false),
             last_heartbeat_ms: AtomicI64::new(0),
             started_ms: AtomicI64::new(0),
             restarts: AtomicU64::new(0),
+            changed,
         }
     }
 
@@ -46,6 +50,7 @@ impl ComponentHealth {
         self.started_ms.store(now, Ordering::Relaxed);
         self.last_heartbeat_ms.store(now, Ordering::Relaxed);
         self.up.store(true, Ordering::Release);
+        self.changed.notify_waiters();
     }
 
     pub fn mark_down(&self) {
@@ -97,17 +102,37 @@ pub struct ComponentStatus {
 #[derive(Debug)]
 pub struct Health {
     components: Vec<Arc<ComponentHealth>>,
+    changed: Arc<Notify>,
 }
 
 impl Health {
     pub fn new(names: &[&'static str]) -> Arc<Self> {
-        Arc::new(Self { components: names.iter().map(|n| Arc::new(ComponentHealth::new(n))).collect() })
+        let changed = Arc::new(Notify::new());
+        Arc::new(Self {
+            components: names.iter().map(|n| Arc::new(ComponentHealth::new(n, changed.clone()))).collect(),
+            changed,
+        })
+    }
+
+    /// Completes once every component is alive.
+    pub async fn wait_all_alive(&self) {
+        loop {
+            let changed = self.changed.notified();
+            if self.all_alive() {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// The health record of `name`; a name not given to [`Health::new`] gets a
     /// detached record, so a caller never panics on a typo.
     pub fn component(&self, name: &'static str) -> Arc<ComponentHealth> {
-        self.components.iter().find(|c| c.name == name).cloned().unwrap_or_else(|| Arc::new(ComponentHealth::new(name)))
+        self.components
+            .iter()
+            .find(|c| c.name == name)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(ComponentHealth::new(name, self.changed.clone())))
     }
 
     pub fn all_alive(&self) -> bool {

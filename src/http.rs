@@ -34,6 +34,7 @@ async fn healthz(State(health): State<Arc<Health>>) -> impl IntoResponse {
 async fn metrics(State(health): State<Arc<Health>>) -> impl IntoResponse {
     let mut text = String::with_capacity(2048);
     health.render_prometheus(&mut text);
+    crate::metrics::render(&mut text);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 

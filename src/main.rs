@@ -146,13 +146,21 @@ fn migrate(status: bool) -> ExitCode {
 
 fn run() -> ExitCode {
     let started = Instant::now();
-    let config = match Config::from_env() {
-        Ok(c) => Arc::new(c),
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("homehound: configuration error: {e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    if let Err(e) = config.load_sources() {
+        eprintln!("homehound: configuration error: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    if config.sources.is_empty() {
+        warn!(file = %config.sources_file.display(), "no listing sources configured; the scraper will idle");
+    }
+    let config = Arc::new(config);
 
     let shutdown = Shutdown::new();
     let on_signal = shutdown.clone();
@@ -210,13 +218,12 @@ fn run() -> ExitCode {
             let health = health.clone();
             let shutdown = shutdown.clone();
             async move {
-                // Polls only until the first moment everything is up.
-                while !health.all_alive() {
-                    if !shutdown.sleep(std::time::Duration::from_millis(20)).await {
-                        return;
+                tokio::select! {
+                    _ = health.wait_all_alive() => {
+                        info!(startup_ms = started.elapsed().as_millis() as u64, "homehound is running");
                     }
+                    _ = shutdown.wait() => return,
                 }
-                info!(startup_ms = started.elapsed().as_millis() as u64, "homehound is running");
                 shutdown.wait().await;
             }
         };

@@ -21,6 +21,8 @@ use crate::config::{Backend, backend_of};
 
 pub mod access;
 pub mod chats;
+pub mod listings;
+pub mod sources;
 
 /// How long a SQLite writer waits for the write lock before giving up.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);

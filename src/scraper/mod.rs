@@ -1,8 +1,14 @@
 //! The listings scraper-notifier thread.
 //!
-//! Fetching and storing sources on a schedule is not built yet (see README,
-//! "What works"); the parsing side (adapters, normalisation, the sources
-//! file) is, and `homehound check-source` uses it.
+//! Each configured source runs as its own task on this thread's runtime, on
+//! its own interval with ±10 % jitter, so a failing, slow or blocked source
+//! never delays the others. A run fetches the source's page(s), parses them
+//! off the runtime (`spawn_blocking`: `scraper::Html` is not `Send` and a big
+//! page takes milliseconds), then stores listings, price history, alerts and
+//! the run's outcome in one transaction (`db::listings::record_run`).
+//!
+//! Shutdown: a run interrupted while fetching is dropped without recording
+//! anything (the next start runs it again); a run being stored finishes.
 
 pub mod adapters;
 pub mod fetch;
@@ -10,10 +16,191 @@ pub mod listing;
 pub mod normalize;
 pub mod sources;
 
-use crate::component::{ComponentCtx, ComponentResult};
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use chrono::Utc;
+use tokio::task::JoinSet;
+use tracing::{Instrument, info, info_span, warn};
+
+use self::{
+    adapters::{Page, PageOutcome},
+    fetch::{FetchError, Fetched, Fetcher, Validators},
+    listing::Listing,
+    sources::SourceConfig,
+};
+use crate::{
+    component::{ComponentCtx, ComponentError, ComponentResult},
+    db::{
+        self,
+        listings::{HealthPolicy, RunResult},
+    },
+    metrics,
+};
+
+/// How long source tasks may take to finish a store after shutdown.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
+    let configured: Vec<(String, String, String)> =
+        ctx.config.sources.iter().map(|s| (s.name.clone(), s.kind.clone(), s.url.to_string())).collect();
+    let rows = db::sources::sync(&ctx.db, &configured, Utc::now())
+        .await
+        .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot record the configured sources: {e}")))?;
+    let fetcher = Fetcher::new(ctx.config.fetch.clone(), ctx.shutdown.clone())
+        .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot build the HTTP client: {e}")))?;
+    let fetcher = Arc::new(fetcher);
     ctx.ready();
+
+    let mut tasks = JoinSet::new();
+    for (source, row) in ctx.config.sources.iter().zip(rows) {
+        let span = info_span!("source", name = %source.name);
+        tasks.spawn(source_loop(ctx.clone(), fetcher.clone(), source.clone(), row).instrument(span));
+    }
     ctx.shutdown.wait().await;
+    let _ = tokio::time::timeout(STOP_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
     Ok(())
+}
+
+/// Runs one source forever: run, sleep its interval (±10 %), again.
+async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceConfig, row: entity::source::Model) {
+    // Respect the interval across restarts: a source run a minute ago waits.
+    if let Some(last) = row.last_run_at {
+        let since = (Utc::now() - last).to_std().unwrap_or_default();
+        if since < source.interval && !ctx.shutdown.sleep(source.interval - since).await {
+            return;
+        }
+    }
+    let mut validators = Validators { etag: row.etag.clone(), last_modified: row.last_modified.clone() };
+    loop {
+        let started = Utc::now();
+        let Some(result) = scrape(&fetcher, &source, &validators).await else { return };
+        let run_result = match &result {
+            Scraped::Listings { listings, validators: v } => RunResult::Listings { listings, validators: v.clone() },
+            Scraped::NotModified => RunResult::NotModified,
+            Scraped::Blocked(why) => RunResult::Blocked(why.clone()),
+            Scraped::Failed(why) => RunResult::Failed(why.clone()),
+        };
+        let policy = HealthPolicy { unhealthy_after: ctx.config.unhealthy_after, admins: &ctx.config.admin_chat_ids };
+        match db::listings::record_run(&ctx.db, row.id, started, run_result, &policy, Utc::now()).await {
+            Ok(report) => {
+                if let Scraped::Listings { validators: v, .. } = &result {
+                    validators = v.clone();
+                }
+                let labels = [("source", source.name.as_str()), ("outcome", report.outcome)];
+                metrics::inc("homehound_scrape_runs_total", "Scrape runs by source and outcome.", &labels, 1.0);
+                let by_source = [("source", source.name.as_str())];
+                metrics::inc("homehound_listings_new_total", "New listings stored.", &by_source, report.new as f64);
+                metrics::inc(
+                    "homehound_price_drops_total",
+                    "Price falls detected.",
+                    &by_source,
+                    report.price_drops as f64,
+                );
+                metrics::inc(
+                    "homehound_alerts_queued_total",
+                    "Alerts queued in the outbox.",
+                    &by_source,
+                    report.alerts_queued as f64,
+                );
+                metrics::set(
+                    "homehound_source_listings_found",
+                    "Listings found by the last run.",
+                    &by_source,
+                    report.found as f64,
+                );
+                let log = match report.outcome {
+                    "ok" | "empty" | "not_modified" => tracing::Level::INFO,
+                    _ => tracing::Level::WARN,
+                };
+                if log == tracing::Level::INFO {
+                    info!(
+                        outcome = report.outcome,
+                        found = report.found,
+                        new = report.new,
+                        price_drops = report.price_drops,
+                        alerts = report.alerts_queued,
+                        seeded = report.seeded,
+                        "source run"
+                    );
+                } else {
+                    warn!(outcome = report.outcome, error = ?result.error(), "source run failed");
+                }
+            }
+            // The run is lost, not the data: the next run sees the same page.
+            Err(e) => warn!(error = %e, "cannot store the run; retrying next interval"),
+        }
+        let pause = source.interval.mul_f64(fetch::jitter(0.9, 1.1));
+        if !ctx.shutdown.sleep(pause).await {
+            return;
+        }
+    }
+}
+
+/// What fetching and parsing a source gave.
+#[derive(Debug)]
+pub enum Scraped {
+    Listings { listings: Vec<Listing>, validators: Validators },
+    NotModified,
+    Blocked(String),
+    Failed(String),
+}
+
+impl Scraped {
+    fn error(&self) -> Option<&str> {
+        match self {
+            Scraped::Blocked(e) | Scraped::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Fetches and parses up to `max_pages` pages of `source`. `None` on shutdown.
+pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Validators) -> Option<Scraped> {
+    let mut url = source.url.clone();
+    let mut listings: Vec<Listing> = Vec::new();
+    let mut first_validators = Validators::default();
+    let mut seen_pages = HashSet::new();
+    for page in 0..source.max_pages {
+        seen_pages.insert(url.clone());
+        let conditional = if page == 0 { validators.clone() } else { Validators::default() };
+        let (body, final_url) = match fetcher.fetch(&url, &conditional).await {
+            Ok(Fetched::NotModified) if page == 0 => return Some(Scraped::NotModified),
+            Ok(Fetched::NotModified) => break,
+            Ok(Fetched::Page { body, url, validators }) => {
+                if page == 0 {
+                    first_validators = validators;
+                }
+                (body, url)
+            }
+            Err(FetchError::Shutdown) => return None,
+            Err(FetchError::Blocked(code)) if page == 0 => return Some(Scraped::Blocked(format!("HTTP {code}"))),
+            Err(e) if page == 0 => return Some(Scraped::Failed(e.to_string())),
+            // A later page failing keeps what the earlier pages gave.
+            Err(e) => {
+                warn!(page = page + 1, error = %e, "next page failed");
+                break;
+            }
+        };
+        let adapter = source.adapter.clone();
+        let (name, currency, period) = (source.name.clone(), source.currency.clone(), source.period);
+        let parsed = tokio::task::spawn_blocking(move || {
+            adapter.parse(&name, Page { body: &body, url: &final_url }, currency.as_deref(), period)
+        })
+        .await;
+        match parsed {
+            Ok(PageOutcome::Blocked(why)) if page == 0 => return Some(Scraped::Blocked(why)),
+            Ok(PageOutcome::Blocked(_)) => break,
+            Ok(PageOutcome::Listings { listings: found, next_page }) => {
+                listings.extend(found);
+                match next_page {
+                    Some(next) if !seen_pages.contains(&next) => url = next,
+                    _ => break,
+                }
+            }
+            Err(e) => return Some(Scraped::Failed(format!("parser crashed: {e}"))),
+        }
+    }
+    let mut ids = HashSet::new();
+    listings.retain(|l| ids.insert(l.id.clone()));
+    Some(Scraped::Listings { listings, validators: first_validators })
 }

@@ -10,4 +10,5 @@ mod binary;
 mod bot;
 mod database;
 mod fixtures;
+mod scraper;
 mod supervision;

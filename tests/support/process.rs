@@ -98,6 +98,15 @@ impl Proc {
         }
     }
 
+    /// Waits until the output contains `text`.
+    pub fn wait_output(&self, text: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.output().contains(text) {
+            assert!(Instant::now() < deadline, "no {text:?} in {timeout:?}; output:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Waits until `/healthz` answers 200 (every component alive).
     pub fn wait_healthy(&mut self, addr: SocketAddr, timeout: Duration) -> Duration {
         let deadline = Instant::now() + timeout;

@@ -22,6 +22,16 @@ pub enum Page {
     RetryAfter(u16, u64),
     /// The page, after a delay (to trigger timeouts).
     Slow(Duration, String),
+    /// Raw bytes as text/html (garbage, or a page in another encoding).
+    Bytes(Vec<u8>),
+    /// `len` bytes streamed without a Content-Length.
+    Huge(usize),
+    /// One byte every `every`, forever (a slow trickle).
+    Trickle(Duration),
+    /// 302 to another path.
+    Redirect(String),
+    /// The page with an ETag; a matching If-None-Match gets 304.
+    WithEtag(String, String),
 }
 
 #[derive(Clone, Default)]
@@ -33,7 +43,13 @@ pub struct FakeSite {
 
 impl FakeSite {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake site");
+        Self::start_on("127.0.0.1").await
+    }
+
+    /// Starts on another loopback address, so it is another "host" for the
+    /// fetcher's one-request-per-host rule.
+    pub async fn start_on(ip: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind fake site");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let site = Self { base, ..Default::default() };
         let app = Router::new().fallback(serve).with_state(site.clone());
@@ -51,6 +67,11 @@ impl FakeSite {
         format!("{}{}", self.base, path)
     }
 
+    /// How many times `path` was requested.
+    pub fn hits_of(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().iter().filter(|(p, _)| p == path).count()
+    }
+
     /// Paths requested so far, in order.
     pub fn hits(&self) -> Vec<String> {
         self.hits.lock().unwrap().iter().map(|(p, _)| p.clone()).collect()
@@ -59,7 +80,7 @@ impl FakeSite {
 
 async fn serve(State(site): State<FakeSite>, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    site.hits.lock().unwrap().push((path.clone(), headers));
+    site.hits.lock().unwrap().push((path.clone(), headers.clone()));
     let page = site.pages.lock().unwrap().get(&path).cloned();
     match page {
         None => StatusCode::NOT_FOUND.into_response(),
@@ -75,6 +96,28 @@ async fn serve(State(site): State<FakeSite>, uri: Uri, headers: HeaderMap) -> Re
         Some(Page::Slow(delay, body)) => {
             tokio::time::sleep(delay).await;
             ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+        }
+        Some(Page::Bytes(bytes)) => ([(header::CONTENT_TYPE, "text/html")], bytes).into_response(),
+        Some(Page::Huge(len)) => {
+            let chunk = axum::body::Bytes::from(vec![b'a'; 64 * 1024]);
+            let chunks = len.div_ceil(chunk.len());
+            let stream = futures_util::stream::iter((0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+            ([(header::CONTENT_TYPE, "text/html")], axum::body::Body::from_stream(stream)).into_response()
+        }
+        Some(Page::Trickle(every)) => {
+            let stream = futures_util::stream::unfold((), move |()| async move {
+                tokio::time::sleep(every).await;
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"<")), ()))
+            });
+            ([(header::CONTENT_TYPE, "text/html")], axum::body::Body::from_stream(stream)).into_response()
+        }
+        Some(Page::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
+        Some(Page::WithEtag(etag, body)) => {
+            if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+                return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+            }
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()), (header::ETAG, etag)], body)
+                .into_response()
         }
     }
 }

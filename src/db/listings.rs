@@ -1,0 +1,482 @@
+//! Storing a scrape run: listings, price history, alerts, and the source's
+//! health, in one transaction.
+//!
+//! Invariants enforced here:
+//! - a listing is unique per (source, external id), by the schema's unique index;
+//! - the first successful run of a source (empty history) stores without
+//!   alerting anyone; every later run alerts on listings not seen before;
+//! - a listing and its alerts are written in the same transaction, so a crash
+//!   never stores a new listing without its alerts (or the reverse);
+//! - alerts are outbox rows unique per (chat, kind, dedup key): a chat is told
+//!   of a listing once, and of each price fall once;
+//! - nothing stored is ever deleted by a failing or blocked run.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    access_period, chat, listing, listing_price, outbox, search, source, source_run,
+    status::{access_status, outbox_kind, outbox_status, run_outcome},
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, sea_query::Query,
+};
+
+use super::begin_write;
+use crate::{
+    scraper::{fetch::Validators, listing::Listing},
+    search::{ListingView, SearchFilter},
+};
+
+/// Priority of listing alerts in the outbox (lower goes first).
+pub const PRIORITY_ALERT: i16 = 0;
+/// Priority of reminders and notices.
+pub const PRIORITY_NOTICE: i16 = 1;
+
+/// What one run of a source produced.
+#[derive(Debug)]
+pub enum RunResult<'a> {
+    Listings { listings: &'a [Listing], validators: Validators },
+    NotModified,
+    Blocked(String),
+    Failed(String),
+}
+
+/// What storing a run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    pub outcome: &'static str,
+    pub found: usize,
+    pub new: usize,
+    pub price_drops: usize,
+    pub missing_price: usize,
+    pub alerts_queued: u64,
+    /// This run was the source's silent first run.
+    pub seeded: bool,
+    /// `Some(true)`: the source just became unhealthy (admins told);
+    /// `Some(false)`: it recovered (admins told).
+    pub health_changed: Option<bool>,
+}
+
+/// Health and admin notices.
+#[derive(Debug, Clone)]
+pub struct HealthPolicy<'a> {
+    /// Bad runs in a row before admins are told.
+    pub unhealthy_after: u32,
+    pub admins: &'a [i64],
+}
+
+/// Records one run of `source_id` that started at `started`.
+pub async fn record_run(
+    db: &DatabaseConnection,
+    source_id: i64,
+    started: DateTime<Utc>,
+    result: RunResult<'_>,
+    policy: &HealthPolicy<'_>,
+    now: DateTime<Utc>,
+) -> Result<RunReport, DbErr> {
+    let txn = begin_write(db).await?;
+    let Some(src) = super::sources::by_id(&txn, source_id).await? else {
+        return Err(DbErr::RecordNotFound(format!("source {source_id}")));
+    };
+    let had_listings = listing::Entity::find().filter(listing::Column::SourceId.eq(source_id)).count(&txn).await? > 0;
+    let mut report = RunReport::default();
+    let mut error = None;
+    let mut validators = None;
+    let bad = match result {
+        RunResult::Listings { listings, validators: v } => {
+            validators = Some(v);
+            report.found = listings.len();
+            report.missing_price = listings.iter().filter(|l| l.price.is_none()).count();
+            report.outcome = if listings.is_empty() { run_outcome::EMPTY } else { run_outcome::OK };
+            store_listings(&txn, &src, listings, now, &mut report).await?;
+            let lost_prices =
+                report.found > 0 && report.missing_price * 2 > report.found && had_prices(&txn, source_id).await?;
+            if lost_prices {
+                error = Some(format!("prices missing on {} of {} listings", report.missing_price, report.found));
+            }
+            (listings.is_empty() && had_listings) || lost_prices
+        }
+        RunResult::NotModified => {
+            report.outcome = run_outcome::NOT_MODIFIED;
+            false
+        }
+        RunResult::Blocked(why) => {
+            report.outcome = run_outcome::BLOCKED;
+            error = Some(why);
+            true
+        }
+        RunResult::Failed(why) => {
+            report.outcome = run_outcome::ERROR;
+            error = Some(why);
+            true
+        }
+    };
+    if report.outcome == run_outcome::EMPTY && had_listings && error.is_none() {
+        error = Some("no listings on a page that used to have them".to_owned());
+    }
+
+    let failures = if bad { src.consecutive_failures.saturating_add(1) } else { 0 };
+    let mut notified = src.unhealthy_notified;
+    if bad && !notified && failures as u32 >= policy.unhealthy_after {
+        let text = format!(
+            "⚠️ Source {} has failed {} runs in a row: {}",
+            src.name,
+            failures,
+            error.as_deref().unwrap_or(report.outcome)
+        );
+        notify_admins(&txn, policy.admins, &format!("source:{}:down:{}", src.id, now.timestamp_millis()), &text, now)
+            .await?;
+        notified = true;
+        report.health_changed = Some(true);
+    } else if !bad && notified {
+        let text = format!("✅ Source {} works again ({} listings).", src.name, report.found);
+        notify_admins(&txn, policy.admins, &format!("source:{}:up:{}", src.id, now.timestamp_millis()), &text, now)
+            .await?;
+        notified = false;
+        report.health_changed = Some(false);
+    }
+
+    let succeeded = matches!(report.outcome, o if o == run_outcome::OK || o == run_outcome::EMPTY || o == run_outcome::NOT_MODIFIED);
+    let mut am: source::ActiveModel = src.clone().into();
+    am.last_run_at = Set(Some(now));
+    am.total_runs = Set(src.total_runs + 1);
+    am.consecutive_failures = Set(failures);
+    am.unhealthy_notified = Set(notified);
+    am.blocked = Set(report.outcome == run_outcome::BLOCKED);
+    am.updated_at = Set(now);
+    if succeeded {
+        am.last_success_at = Set(Some(now));
+    }
+    if report.outcome != run_outcome::NOT_MODIFIED && (succeeded || report.outcome == run_outcome::BLOCKED) {
+        am.last_found = Set(report.found as i32);
+        am.last_new = Set(report.new as i32);
+    }
+    if let Some(e) = &error {
+        am.last_error = Set(Some(e.chars().take(500).collect()));
+        am.last_error_at = Set(Some(now));
+    }
+    if let Some(v) = validators {
+        am.etag = Set(v.etag);
+        am.last_modified = Set(v.last_modified);
+    }
+    if report.seeded {
+        am.seeded_at = Set(Some(now));
+    }
+    am.update(&txn).await?;
+
+    source_run::ActiveModel {
+        source_id: Set(source_id),
+        started_at: Set(started),
+        finished_at: Set(now),
+        outcome: Set(report.outcome.to_owned()),
+        found: Set(report.found as i32),
+        new: Set(report.new as i32),
+        price_drops: Set(report.price_drops as i32),
+        missing_price: Set(report.missing_price as i32),
+        error: Set(error.map(|e| e.chars().take(500).collect())),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+async fn had_prices(txn: &DatabaseTransaction, source_id: i64) -> Result<bool, DbErr> {
+    Ok(listing::Entity::find()
+        .filter(listing::Column::SourceId.eq(source_id))
+        .filter(listing::Column::Price.is_not_null())
+        .count(txn)
+        .await?
+        > 0)
+}
+
+/// The price a fall is measured on: the monthly figure, else the price.
+fn comparable(price: Option<i64>, monthly: Option<i64>) -> Option<i64> {
+    monthly.or(price)
+}
+
+async fn store_listings(
+    txn: &DatabaseTransaction,
+    src: &source::Model,
+    listings: &[Listing],
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) -> Result<(), DbErr> {
+    let seeding = src.seeded_at.is_none();
+    report.seeded = seeding;
+
+    let mut existing: HashMap<String, listing::Model> = HashMap::new();
+    let ids: Vec<&str> = listings.iter().map(|l| l.id.as_str()).collect();
+    for chunk in ids.chunks(300) {
+        let rows = listing::Entity::find()
+            .filter(listing::Column::SourceId.eq(src.id))
+            .filter(listing::Column::ExternalId.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        existing.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
+    }
+
+    let mut new_listings: Vec<(i64, &Listing)> = Vec::new();
+    let mut drops: Vec<(i64, &Listing, i64, i64)> = Vec::new();
+    for l in listings {
+        let price = l.price.map(|p| p.round() as i64);
+        match existing.get(&l.id) {
+            None => {
+                let id = listing::ActiveModel {
+                    source_id: Set(src.id),
+                    external_id: Set(l.id.clone()),
+                    url: Set(l.url.clone()),
+                    title: Set(l.title.clone()),
+                    description: Set(l.description.clone()),
+                    price: Set(price),
+                    currency: Set(l.currency.clone()),
+                    period: Set(l.period.map(|p| p.as_str().to_owned())),
+                    monthly_price: Set(l.monthly_price),
+                    rooms: Set(l.rooms),
+                    area_m2: Set(l.area_m2),
+                    district: Set(l.district.clone()),
+                    furnished: Set(l.furnished),
+                    photo: Set(l.photo.clone()),
+                    first_seen_at: Set(now),
+                    last_seen_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?
+                .id;
+                if let Some(p) = price {
+                    insert_price(txn, id, p, l, now).await?;
+                }
+                new_listings.push((id, l));
+            }
+            Some(old) => {
+                let old_cmp = comparable(old.price, old.monthly_price);
+                let new_cmp = comparable(price, l.monthly_price);
+                let price_changed = price.is_some() && price != old.price;
+                let mut am: listing::ActiveModel = old.clone().into();
+                am.last_seen_at = Set(now);
+                am.url = Set(l.url.clone());
+                am.title = Set(l.title.clone());
+                if l.description.is_some() {
+                    am.description = Set(l.description.clone());
+                }
+                if l.photo.is_some() {
+                    am.photo = Set(l.photo.clone());
+                }
+                if l.rooms.is_some() {
+                    am.rooms = Set(l.rooms);
+                }
+                if l.area_m2.is_some() {
+                    am.area_m2 = Set(l.area_m2);
+                }
+                if l.district.is_some() {
+                    am.district = Set(l.district.clone());
+                }
+                // A page that lost the price keeps the last known one.
+                if let Some(p) = price.filter(|_| price_changed) {
+                    am.price = Set(Some(p));
+                    am.monthly_price = Set(l.monthly_price);
+                    am.currency = Set(l.currency.clone());
+                    am.period = Set(l.period.map(|p| p.as_str().to_owned()));
+                    am.updated_at = Set(now);
+                    insert_price(txn, old.id, p, l, now).await?;
+                    if let (Some(o), Some(n)) = (old_cmp, new_cmp)
+                        && n < o
+                    {
+                        drops.push((old.id, l, o, n));
+                    }
+                }
+                am.update(txn).await?;
+            }
+        }
+    }
+    report.new = new_listings.len();
+    report.price_drops = drops.len();
+    if seeding || (new_listings.is_empty() && drops.is_empty()) {
+        return Ok(());
+    }
+
+    let candidates = candidate_searches(txn, &src.name, now).await?;
+    let mut rows = Vec::new();
+    for (listing_id, l) in &new_listings {
+        let view = view_of(&src.name, l);
+        let chats: HashSet<i64> = candidates.iter().filter(|(_, f)| f.matches(&view)).map(|(chat, _)| *chat).collect();
+        for chat_id in chats {
+            rows.push(alert_row(chat_id, *listing_id, outbox_kind::NEW_LISTING, listing_id.to_string(), None, now));
+        }
+    }
+    let active: HashSet<i64> = candidates.iter().map(|(chat, _)| *chat).collect();
+    for (listing_id, _, old, new) in &drops {
+        // Only chats already told of this listing hear that its price fell.
+        let told: Vec<i64> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::ChatId)
+            .filter(outbox::Column::ListingId.eq(*listing_id))
+            .filter(outbox::Column::Kind.is_in([outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP]))
+            .distinct()
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let payload = serde_json::json!({ "old": old, "new": new }).to_string();
+        for chat_id in told.into_iter().filter(|c| active.contains(c)) {
+            rows.push(alert_row(
+                chat_id,
+                *listing_id,
+                outbox_kind::PRICE_DROP,
+                format!("{listing_id}:{new}"),
+                Some(payload.clone()),
+                now,
+            ));
+        }
+    }
+    report.alerts_queued = enqueue(txn, rows).await?;
+    Ok(())
+}
+
+async fn insert_price(
+    txn: &DatabaseTransaction,
+    listing_id: i64,
+    price: i64,
+    l: &Listing,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    listing_price::ActiveModel {
+        listing_id: Set(listing_id),
+        price: Set(price),
+        monthly_price: Set(l.monthly_price),
+        currency: Set(l.currency.clone()),
+        seen_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn view_of<'a>(source: &'a str, l: &'a Listing) -> ListingView<'a> {
+    ListingView {
+        source,
+        title: &l.title,
+        description: l.description.as_deref(),
+        monthly_price: l.monthly_price,
+        rooms: l.rooms,
+        area_m2: l.area_m2,
+        district: l.district.as_deref(),
+        furnished: l.furnished,
+    }
+}
+
+/// Searches that may match a listing of `source`: not paused, of chats that
+/// are not paused, not blocked, and have access now. One indexed query per
+/// run; the filters are then applied in memory.
+pub async fn candidate_searches<C: ConnectionTrait>(
+    db: &C,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, SearchFilter)>, DbErr> {
+    let with_access = Query::select()
+        .column(access_period::Column::ChatId)
+        .from(access_period::Entity)
+        .and_where(access_period::Column::Status.eq(access_status::ACTIVE))
+        .and_where(access_period::Column::StartsAt.lte(now))
+        .and_where(access_period::Column::EndsAt.gt(now))
+        .to_owned();
+    let rows = search::Entity::find()
+        .join(JoinType::InnerJoin, search::Relation::Chat.def())
+        .filter(search::Column::Paused.eq(false))
+        .filter(chat::Column::Paused.eq(false))
+        .filter(chat::Column::Blocked.eq(false))
+        .filter(search::Column::Source.is_null().or(search::Column::Source.eq(source)))
+        .filter(search::Column::ChatId.in_subquery(with_access))
+        .all(db)
+        .await?;
+    Ok(rows.iter().map(|m| (m.chat_id, SearchFilter::from_model(m))).collect())
+}
+
+fn alert_row(
+    chat_id: i64,
+    listing_id: i64,
+    kind: &str,
+    dedup_key: String,
+    payload: Option<String>,
+    now: DateTime<Utc>,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        chat_id: Set(chat_id),
+        listing_id: Set(Some(listing_id)),
+        kind: Set(kind.to_owned()),
+        dedup_key: Set(dedup_key),
+        priority: Set(PRIORITY_ALERT),
+        payload: Set(payload),
+        status: Set(outbox_status::PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Inserts outbox rows, skipping any already there (same chat, kind and key).
+pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) -> Result<u64, DbErr> {
+    let mut queued = 0;
+    for chunk in rows.chunks(200) {
+        let result = outbox::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
+            .exec_without_returning(txn)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = result {
+            queued += n;
+        }
+    }
+    Ok(queued)
+}
+
+/// Queues a notice to every admin (creating their chat rows if they never
+/// wrote to the bot).
+async fn notify_admins(
+    txn: &DatabaseTransaction,
+    admins: &[i64],
+    key: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if admins.is_empty() {
+        return Ok(());
+    }
+    let chats: Vec<chat::ActiveModel> = admins
+        .iter()
+        .map(|id| chat::ActiveModel {
+            id: Set(*id),
+            language: Set("en".to_owned()),
+            paused: Set(false),
+            blocked: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    chat::Entity::insert_many(chats).on_conflict_do_nothing_on([chat::Column::Id]).exec_without_returning(txn).await?;
+    let payload = serde_json::json!({ "text": text }).to_string();
+    let rows = admins
+        .iter()
+        .map(|chat_id| outbox::ActiveModel {
+            chat_id: Set(*chat_id),
+            listing_id: Set(None),
+            kind: Set(outbox_kind::NOTICE.to_owned()),
+            dedup_key: Set(key.to_owned()),
+            priority: Set(PRIORITY_NOTICE),
+            payload: Set(Some(payload.clone())),
+            status: Set(outbox_status::PENDING.to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    enqueue(txn, rows).await?;
+    Ok(())
+}

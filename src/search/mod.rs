@@ -1,0 +1,225 @@
+//! Saved searches: the filter a user sets, and whether a listing matches it.
+//!
+//! [`SearchFilter::matches`] is the one place that decides. Its rule for
+//! missing data: a listing that does not show a value never passes a filter
+//! the user set on that value (a search for "at most 1,500 a month" is not
+//! told about a listing without a price). Users set filters to avoid noise;
+//! a flat with an unknown price or size is exactly the noise they meant.
+
+use entity::search;
+use serde::{Deserialize, Serialize};
+
+/// A room filter: a set of counts ("studio,1,2,4+") or a range ("1-3").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Rooms {
+    /// Exact counts; `four_plus` also admits 4 and more.
+    Set {
+        counts: Vec<f64>,
+        four_plus: bool,
+    },
+    Range {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+}
+
+/// What a saved search asks for. Every field is optional: unset = any.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchFilter {
+    pub source: Option<String>,
+    /// Monthly price, in the listing's currency.
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+    pub rooms: Option<Rooms>,
+    pub area_min: Option<f64>,
+    pub area_max: Option<f64>,
+    /// Matched case-insensitively against the listing's district.
+    pub districts: Vec<String>,
+    pub furnished: Option<bool>,
+    /// Words that exclude a listing when found in its title or description.
+    pub exclude: Vec<String>,
+}
+
+/// The listing fields a filter looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListingView<'a> {
+    pub source: &'a str,
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub monthly_price: Option<i64>,
+    pub rooms: Option<f64>,
+    pub area_m2: Option<f64>,
+    pub district: Option<&'a str>,
+    pub furnished: Option<bool>,
+}
+
+impl SearchFilter {
+    pub fn matches(&self, l: &ListingView<'_>) -> bool {
+        if let Some(source) = &self.source
+            && !source.eq_ignore_ascii_case(l.source)
+        {
+            return false;
+        }
+        if self.price_min.is_some() || self.price_max.is_some() {
+            let Some(price) = l.monthly_price else { return false };
+            if self.price_min.is_some_and(|min| price < min) || self.price_max.is_some_and(|max| price > max) {
+                return false;
+            }
+        }
+        if let Some(rooms) = &self.rooms {
+            let Some(n) = l.rooms else { return false };
+            let ok = match rooms {
+                Rooms::Set { counts, four_plus } => {
+                    counts.iter().any(|c| (c - n).abs() < 0.01 || (c.fract() == 0.0 && n.floor() == *c && n < c + 1.0))
+                        || (*four_plus && n >= 4.0)
+                }
+                Rooms::Range { min, max } => min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if self.area_min.is_some() || self.area_max.is_some() {
+            let Some(area) = l.area_m2 else { return false };
+            if self.area_min.is_some_and(|m| area < m) || self.area_max.is_some_and(|m| area > m) {
+                return false;
+            }
+        }
+        if !self.districts.is_empty() {
+            let Some(district) = l.district else { return false };
+            let district = district.to_lowercase();
+            if !self.districts.iter().any(|d| {
+                let d = d.to_lowercase();
+                district == d || district.contains(&d)
+            }) {
+                return false;
+            }
+        }
+        if let Some(furnished) = self.furnished
+            && l.furnished != Some(furnished)
+        {
+            return false;
+        }
+        if !self.exclude.is_empty() {
+            let text = format!("{} {}", l.title, l.description.unwrap_or_default()).to_lowercase();
+            if self.exclude.iter().any(|w| !w.is_empty() && text.contains(&w.to_lowercase())) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The filter stored in a `searches` row.
+    pub fn from_model(m: &search::Model) -> Self {
+        let json_list = |s: &Option<String>| -> Vec<String> {
+            s.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+        };
+        let rooms = match (&m.rooms, m.rooms_min, m.rooms_max) {
+            (Some(set), _, _) => serde_json::from_str::<Vec<String>>(set).ok().map(|items| {
+                let four_plus = items.iter().any(|i| i.ends_with('+'));
+                let counts = items
+                    .iter()
+                    .filter(|i| !i.ends_with('+'))
+                    .filter_map(|i| if i == "studio" { Some(0.0) } else { i.parse().ok() })
+                    .collect();
+                Rooms::Set { counts, four_plus }
+            }),
+            (None, None, None) => None,
+            (None, min, max) => Some(Rooms::Range { min, max }),
+        };
+        Self {
+            source: m.source.clone(),
+            price_min: m.price_min,
+            price_max: m.price_max,
+            rooms,
+            area_min: m.area_min,
+            area_max: m.area_max,
+            districts: json_list(&m.districts),
+            furnished: m.furnished,
+            exclude: json_list(&m.exclude),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat() -> ListingView<'static> {
+        ListingView {
+            source: "wg-berlin",
+            title: "Helle 2-Zimmer-Wohnung",
+            description: Some("mit Balkon, WBS erforderlich"),
+            monthly_price: Some(1200),
+            rooms: Some(2.0),
+            area_m2: Some(54.0),
+            district: Some("Kreuzberg"),
+            furnished: Some(false),
+        }
+    }
+
+    #[test]
+    fn an_empty_filter_matches_everything() {
+        assert!(SearchFilter::default().matches(&flat()));
+        assert!(SearchFilter::default().matches(&ListingView::default()));
+    }
+
+    #[test]
+    fn price_bounds_are_inclusive_and_need_a_price() {
+        let f = |min, max| SearchFilter { price_min: min, price_max: max, ..Default::default() };
+        assert!(f(Some(1200), Some(1200)).matches(&flat()));
+        assert!(!f(Some(1201), None).matches(&flat()));
+        assert!(!f(None, Some(1199)).matches(&flat()));
+        assert!(f(None, Some(2000)).matches(&flat()));
+        let no_price = ListingView { monthly_price: None, ..flat() };
+        assert!(!f(None, Some(2000)).matches(&no_price), "an unknown price never passes a price filter");
+    }
+
+    #[test]
+    fn rooms_as_set_range_and_four_plus() {
+        let set = |counts: Vec<f64>, four_plus| SearchFilter {
+            rooms: Some(Rooms::Set { counts, four_plus }),
+            ..Default::default()
+        };
+        assert!(set(vec![1.0, 2.0], false).matches(&flat()));
+        assert!(!set(vec![0.0, 1.0], false).matches(&flat()));
+        assert!(set(vec![], true).matches(&ListingView { rooms: Some(5.0), ..flat() }));
+        assert!(
+            set(vec![2.0], false).matches(&ListingView { rooms: Some(2.5), ..flat() }),
+            "2.5 rooms is a 2-room flat"
+        );
+        assert!(set(vec![0.0], false).matches(&ListingView { rooms: Some(0.0), ..flat() }));
+        assert!(!set(vec![2.0], false).matches(&ListingView { rooms: None, ..flat() }));
+        let range = |min, max| SearchFilter { rooms: Some(Rooms::Range { min, max }), ..Default::default() };
+        assert!(range(Some(1.0), Some(3.0)).matches(&flat()));
+        assert!(!range(Some(3.0), None).matches(&flat()));
+    }
+
+    #[test]
+    fn area_districts_furnished_source() {
+        let area = SearchFilter { area_min: Some(50.0), ..Default::default() };
+        assert!(area.matches(&flat()));
+        assert!(!SearchFilter { area_min: Some(60.0), ..Default::default() }.matches(&flat()));
+        assert!(!area.matches(&ListingView { area_m2: None, ..flat() }));
+        let districts = SearchFilter { districts: vec!["Mitte".into(), "kreuzberg".into()], ..Default::default() };
+        assert!(districts.matches(&flat()));
+        assert!(districts.matches(&ListingView { district: Some("Friedrichshain-Kreuzberg"), ..flat() }));
+        assert!(!districts.matches(&ListingView { district: Some("Pankow"), ..flat() }));
+        assert!(!districts.matches(&ListingView { district: None, ..flat() }));
+        assert!(SearchFilter { furnished: Some(false), ..Default::default() }.matches(&flat()));
+        assert!(!SearchFilter { furnished: Some(true), ..Default::default() }.matches(&flat()));
+        assert!(
+            !SearchFilter { furnished: Some(true), ..Default::default() }
+                .matches(&ListingView { furnished: None, ..flat() })
+        );
+        assert!(SearchFilter { source: Some("WG-Berlin".into()), ..Default::default() }.matches(&flat()));
+        assert!(!SearchFilter { source: Some("other".into()), ..Default::default() }.matches(&flat()));
+    }
+
+    #[test]
+    fn excluded_words_in_title_or_description_case_insensitively() {
+        assert!(!SearchFilter { exclude: vec!["wbs".into()], ..Default::default() }.matches(&flat()));
+        assert!(!SearchFilter { exclude: vec!["HELLE".into()], ..Default::default() }.matches(&flat()));
+        assert!(SearchFilter { exclude: vec!["tausch".into()], ..Default::default() }.matches(&flat()));
+    }
+}

@@ -1,0 +1,312 @@
+//! The scraper: storing runs (seeding, new listings, price falls, alerts)
+//! and the scraper thread against a fake listing site with faults.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use entity::{listing, listing_price, outbox, source_run};
+use homehound::{
+    app::{AppExit, Components},
+    db::{
+        self, PoolRole,
+        chats::ChatProfile,
+        listings::{HealthPolicy, RunResult},
+    },
+    scraper::{
+        fetch::{FetchOptions, Validators},
+        listing::Listing,
+        normalize::Period,
+        sources,
+    },
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::support::{
+    TestApp, config,
+    db::TestDb,
+    site::{FakeSite, Page},
+    telegram::FakeTelegram,
+};
+
+fn flat(id: &str, price: f64) -> Listing {
+    Listing {
+        source: "s".into(),
+        id: id.into(),
+        url: format!("https://site.example/{id}"),
+        title: format!("Flat {id}"),
+        price: Some(price),
+        currency: Some("EUR".into()),
+        period: Some(Period::Month),
+        monthly_price: Some(price as i64),
+        rooms: Some(2.0),
+        area_m2: Some(50.0),
+        district: Some("Mitte".into()),
+        photo: None,
+        description: None,
+        furnished: None,
+    }
+}
+
+async fn setup() -> (TestDb, DatabaseConnection, i64) {
+    let test_db = TestDb::new().await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    db::migrate(&db).await.unwrap();
+    let rows = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
+        .await
+        .unwrap();
+    (test_db, db, rows[0].id)
+}
+
+async fn user_with_search(db: &DatabaseConnection, chat_id: i64, price_max: Option<i64>) {
+    let profile = ChatProfile { id: chat_id, username: None, first_name: Some("U".into()), language: "en".into() };
+    db::chats::register(db, &profile, Duration::from_secs(86_400), Utc::now()).await.unwrap();
+    let now = Utc::now();
+    entity::search::Entity::insert(entity::search::ActiveModel {
+        chat_id: Set(chat_id),
+        price_max: Set(price_max),
+        paused: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .unwrap();
+}
+
+const POLICY: HealthPolicy<'static> = HealthPolicy { unhealthy_after: 3, admins: &[] };
+
+async fn run(db: &DatabaseConnection, source_id: i64, listings: &[Listing]) -> db::listings::RunReport {
+    let result = RunResult::Listings { listings, validators: Validators::default() };
+    db::listings::record_run(db, source_id, Utc::now(), result, &POLICY, Utc::now()).await.unwrap()
+}
+
+async fn alerts(db: &DatabaseConnection, kind: &str) -> Vec<outbox::Model> {
+    outbox::Entity::find().filter(outbox::Column::Kind.eq(kind)).all(db).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_first_run_seeds_silently_then_new_listings_alert_matching_chats_once() {
+    let (_t, db, source_id) = setup().await;
+    user_with_search(&db, 1, Some(1000)).await;
+    user_with_search(&db, 2, None).await;
+
+    let first = run(&db, source_id, &[flat("a", 900.0), flat("b", 1200.0)]).await;
+    assert!(first.seeded);
+    assert_eq!((first.found, first.new, first.alerts_queued), (2, 2, 0), "seeding alerts no one");
+    assert_eq!(outbox::Entity::find().count(&db).await.unwrap(), 0);
+
+    let second = run(&db, source_id, &[flat("a", 900.0), flat("b", 1200.0), flat("c", 950.0), flat("d", 1500.0)]).await;
+    assert!(!second.seeded);
+    assert_eq!(second.new, 2);
+    let new_alerts = alerts(&db, "new").await;
+    let mut pairs: Vec<(i64, String)> = new_alerts.iter().map(|a| (a.chat_id, a.dedup_key.clone())).collect();
+    pairs.sort();
+    let c = listing::Entity::find().filter(listing::Column::ExternalId.eq("c")).one(&db).await.unwrap().unwrap().id;
+    let d = listing::Entity::find().filter(listing::Column::ExternalId.eq("d")).one(&db).await.unwrap().unwrap().id;
+    let mut expected = vec![(1, c.to_string()), (2, c.to_string()), (2, d.to_string())];
+    expected.sort();
+    assert_eq!(pairs, expected, "chat 1 (max 1000) gets c only; chat 2 gets both");
+
+    // The same page again stores nothing new and alerts no one.
+    let third = run(&db, source_id, &[flat("a", 900.0), flat("b", 1200.0), flat("c", 950.0), flat("d", 1500.0)]).await;
+    assert_eq!((third.new, third.price_drops, third.alerts_queued), (0, 0, 0));
+    assert_eq!(listing::Entity::find().count(&db).await.unwrap(), 4);
+    assert_eq!(outbox::Entity::find().count(&db).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_price_fall_is_detected_once_per_fall_and_told_only_to_chats_already_alerted() {
+    let (_t, db, source_id) = setup().await;
+    user_with_search(&db, 1, None).await;
+    run(&db, source_id, &[flat("seed", 500.0)]).await;
+    run(&db, source_id, &[flat("seed", 500.0), flat("x", 1000.0)]).await;
+    assert_eq!(alerts(&db, "new").await.len(), 1);
+    // Chat 3 arrives after the listing was announced: it must not hear of the fall.
+    user_with_search(&db, 3, None).await;
+
+    let fall = run(&db, source_id, &[flat("seed", 500.0), flat("x", 900.0)]).await;
+    assert_eq!(fall.price_drops, 1);
+    let again = run(&db, source_id, &[flat("seed", 500.0), flat("x", 900.0)]).await;
+    assert_eq!(again.price_drops, 0, "the same price is not a second fall");
+    let rise = run(&db, source_id, &[flat("seed", 500.0), flat("x", 950.0)]).await;
+    assert_eq!(rise.price_drops, 0, "a rise is not a fall");
+    let second_fall = run(&db, source_id, &[flat("seed", 500.0), flat("x", 800.0)]).await;
+    assert_eq!(second_fall.price_drops, 1);
+
+    let drops = alerts(&db, "price_drop").await;
+    assert_eq!(drops.len(), 2, "{drops:?}");
+    assert!(drops.iter().all(|d| d.chat_id == 1));
+    let payloads: Vec<&str> = drops.iter().filter_map(|d| d.payload.as_deref()).collect();
+    assert!(payloads.contains(&r#"{"new":900,"old":1000}"#), "{payloads:?}");
+    assert!(payloads.contains(&r#"{"new":800,"old":950}"#), "{payloads:?}");
+    let x = listing::Entity::find().filter(listing::Column::ExternalId.eq("x")).one(&db).await.unwrap().unwrap();
+    assert_eq!(x.price, Some(800));
+    let history =
+        listing_price::Entity::find().filter(listing_price::Column::ListingId.eq(x.id)).count(&db).await.unwrap();
+    assert_eq!(history, 4, "1000, 900, 950, 800");
+}
+
+#[tokio::test]
+async fn a_first_run_that_finds_nothing_still_seeds_but_a_failed_one_does_not() {
+    let (_t, db, source_id) = setup().await;
+    user_with_search(&db, 1, None).await;
+    let failed =
+        db::listings::record_run(&db, source_id, Utc::now(), RunResult::Failed("HTTP 500".into()), &POLICY, Utc::now())
+            .await
+            .unwrap();
+    assert!(!failed.seeded);
+    let empty = run(&db, source_id, &[]).await;
+    assert!(empty.seeded, "an empty first run is the first run");
+    run(&db, source_id, &[flat("n", 700.0)]).await;
+    assert_eq!(alerts(&db, "new").await.len(), 1, "the listing after an empty first run alerts");
+}
+
+#[tokio::test]
+async fn admins_get_one_message_when_a_source_keeps_failing_and_one_when_it_recovers() {
+    let (_t, db, source_id) = setup().await;
+    let admins = [77_i64];
+    let policy = HealthPolicy { unhealthy_after: 3, admins: &admins };
+    run(&db, source_id, &[flat("a", 1.0)]).await;
+    for _ in 0..6 {
+        db::listings::record_run(&db, source_id, Utc::now(), RunResult::Blocked("captcha".into()), &policy, Utc::now())
+            .await
+            .unwrap();
+    }
+    let notices = alerts(&db, "notice").await;
+    assert_eq!(notices.len(), 1, "one message, not one per run: {notices:?}");
+    assert_eq!(notices[0].chat_id, 77);
+    let report = db::listings::record_run(
+        &db,
+        source_id,
+        Utc::now(),
+        RunResult::Listings { listings: &[flat("a", 1.0)], validators: Validators::default() },
+        &policy,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.health_changed, Some(false));
+    assert_eq!(alerts(&db, "notice").await.len(), 2);
+    // Nothing stored was deleted by the failing runs.
+    assert_eq!(listing::Entity::find().count(&db).await.unwrap(), 1);
+}
+
+fn css_page(cards: &[(&str, &str)]) -> String {
+    let cards: String = cards
+        .iter()
+        .map(|(id, price)| {
+            format!(r#"<article class="listing" data-id="{id}"><a class="title" href="/flat/{id}">Flat {id}</a><span class="price">{price} €</span></article>"#)
+        })
+        .collect();
+    format!("<html><head><title>Flats</title></head><body>{cards}</body></html>")
+}
+
+fn css_source(name: &str, url: &str) -> String {
+    format!(
+        r#"[[sources]]
+name = "{name}"
+kind = "css"
+url = "{url}"
+currency = "EUR"
+[sources.css]
+card = "article.listing"
+id = "@data-id"
+url = "a.title@href"
+title = "a.title"
+price = ".price"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_good_source_keeps_delivering_while_others_fail_in_every_way() {
+    let fake = FakeTelegram::start().await;
+    let good_site = FakeSite::start_on("127.0.0.1").await;
+    let bad_site = FakeSite::start_on("127.0.0.2").await;
+    good_site.set("/list", Page::Html(css_page(&[("1", "900"), ("2", "1000")])));
+    bad_site.set("/500", Page::Status(500));
+    bad_site.set("/slow", Page::Slow(Duration::from_secs(30), css_page(&[("9", "1")])));
+    bad_site.set(
+        "/captcha",
+        Page::Html(
+            "<html><head><title>Ich bin kein Roboter - ImmobilienScout24</title></head><body></body></html>".into(),
+        ),
+    );
+    bad_site
+        .set("/garbage", Page::Bytes((0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()));
+    bad_site.set("/huge", Page::Huge(20 * 1024 * 1024));
+    bad_site.set("/loop", Page::Redirect("/loop".into()));
+    bad_site.set("/trickle", Page::Trickle(Duration::from_millis(300)));
+
+    let mut toml = css_source("good", &good_site.url("/list"));
+    for path in ["/500", "/slow", "/captcha", "/garbage", "/huge", "/loop", "/trickle"] {
+        toml.push_str(&css_source(&format!("bad{}", path.replace('/', "-")), &bad_site.url(path)));
+    }
+    let mut sources = sources::parse(&toml).expect("valid sources");
+    for s in &mut sources {
+        s.interval = Duration::from_secs(1);
+    }
+    let test_db = TestDb::new().await;
+    let mut cfg = config(&test_db.url, &fake.url, &[]);
+    cfg.sources = Arc::new(sources);
+    cfg.fetch = FetchOptions {
+        total_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(1),
+        politeness: Duration::from_millis(10),
+        attempts: 2,
+        backoff_base: Duration::from_millis(50),
+        ..FetchOptions::default()
+    };
+    let app = TestApp::start(cfg, Components::default()).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+
+    // The good source seeds, then a new card appears and is stored.
+    wait_for_runs(&db, "good", 1).await;
+    good_site.set("/list", Page::Html(css_page(&[("1", "900"), ("2", "1000"), ("3", "800")])));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = listing::Entity::find().filter(listing::Column::ExternalId.eq("3")).count(&db).await.unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the good source did not deliver while the others failed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let expect = [
+        ("bad-500", "error"),
+        ("bad-slow", "error"),
+        ("bad-captcha", "blocked"),
+        ("bad-garbage", "empty"),
+        ("bad-huge", "error"),
+        ("bad-loop", "error"),
+        ("bad-trickle", "error"),
+    ];
+    for (name, outcome) in expect {
+        let runs = wait_for_runs(&db, name, 1).await;
+        assert_eq!(runs[0].outcome, outcome, "{name}: {:?}", runs[0]);
+    }
+    let health = app.health();
+    assert!(health.all_alive(), "the scraper thread stays up");
+    assert_eq!(health.component("scraper").restarts(), 0);
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let good_listings = listing::Entity::find().count(&db).await.unwrap();
+    assert_eq!(good_listings, 3, "only the good source stored listings, and none were deleted");
+}
+
+async fn wait_for_runs(db: &DatabaseConnection, name: &str, n: usize) -> Vec<source_run::Model> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let source =
+            entity::source::Entity::find().filter(entity::source::Column::Name.eq(name)).one(db).await.unwrap();
+        if let Some(source) = source {
+            let runs = db::sources::runs(db, source.id).await.unwrap();
+            if runs.len() >= n {
+                return runs;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "{name}: fewer than {n} runs in 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
