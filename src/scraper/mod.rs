@@ -14,6 +14,7 @@ pub mod adapters;
 pub mod fetch;
 pub mod listing;
 pub mod normalize;
+pub mod slim;
 pub mod sources;
 
 use std::{collections::HashSet, sync::Arc, time::Duration};

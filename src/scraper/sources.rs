@@ -207,6 +207,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_valid() {
+        let text = include_str!("../../sources.example.toml");
+        let sources = parse(text).unwrap();
+        assert!(sources.len() >= 5);
+        assert!(sources.iter().all(|s| s.kind != "css"));
+    }
+
+    #[test]
     fn errors_name_the_source_and_the_field() {
         let base = |extra: &str| {
             format!("[[sources]]\nname = \"s1\"\nkind = \"wg-gesucht\"\nurl = \"https://x.example/\"\n{extra}")

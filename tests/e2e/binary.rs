@@ -159,3 +159,111 @@ fn migrate_applies_then_reports_status() {
     assert!(output.contains("applied m20261123_000001_create_schema"), "{output}");
     assert!(!output.contains("pending"), "{output}");
 }
+
+fn fixture(path: &str) -> Option<String> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(path);
+    if p.exists() {
+        Some(p.display().to_string())
+    } else {
+        eprintln!("SKIPPED: {} is absent", p.display());
+        None
+    }
+}
+
+#[test]
+fn check_source_on_a_saved_page_prints_json_lines_and_a_summary() {
+    let Some(page) = fixture("immowelt/berlin-wohnung-mieten-search-2017.html") else { return };
+    let mut proc = Proc::spawn(&["check-source", "--kind", "immowelt", "--file", &page], &[]);
+    let exit = proc.wait_exit(Duration::from_secs(20)).expect("exits");
+    let output = proc.output();
+    assert_eq!(exit.code(), Some(0), "{output}");
+    let lines: Vec<serde_json::Value> =
+        output.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines.len(), 20);
+    for key in [
+        "source",
+        "id",
+        "url",
+        "title",
+        "price",
+        "currency",
+        "period",
+        "monthly_price",
+        "rooms",
+        "area_m2",
+        "district",
+        "photo",
+    ] {
+        assert!(lines[0].get(key).is_some(), "key {key} in {}", lines[0]);
+    }
+    assert_eq!(lines[0]["id"], "2C7PE4R");
+    assert_eq!(lines[0]["currency"], "EUR");
+    assert!(output.contains("20 listings extracted"), "{output}");
+    assert!(output.contains("photo: missing on 1 of 20"), "{output}");
+}
+
+#[test]
+fn check_source_exits_1_on_a_wall_and_2_on_a_bad_kind() {
+    if let Some(page) = fixture("blocked/cian-captcha.html") {
+        let mut proc = Proc::spawn(&["check-source", "--kind", "wg-gesucht", "--file", &page], &[]);
+        let exit = proc.wait_exit(Duration::from_secs(20)).expect("exits");
+        assert_eq!(exit.code(), Some(1), "{}", proc.output());
+        assert!(proc.output().contains("blocked"), "{}", proc.output());
+    }
+    let mut proc = Proc::spawn(&["check-source", "--kind", "nosuchsite", "--file", "x.html"], &[]);
+    let exit = proc.wait_exit(Duration::from_secs(20)).expect("exits");
+    assert_eq!(exit.code(), Some(2), "{}", proc.output());
+}
+
+#[test]
+fn check_source_by_name_fetches_the_configured_source() {
+    use crate::support::site::{FakeSite, Page};
+    let site = FakeSite::start_detached();
+    site.set(
+        "/rent",
+        Page::Html(
+            r#"<html><body>
+            <article class="listing" data-id="a1"><a class="t" href="/a1">Sunny flat</a><span class="p">1.250 €</span><span class="r">2 Zimmer</span></article>
+            <article class="listing" data-id="a2"><a class="t" href="/a2">Dark flat</a><span class="r">1 Zimmer</span></article>
+            </body></html>"#
+                .into(),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sources.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[sources]]\nname = \"agency\"\nkind = \"css\"\nurl = \"{}\"\n[sources.css]\ncard = \"article.listing\"\nid = \"@data-id\"\nurl = \"a.t@href\"\ntitle = \"a.t\"\nprice = \".p\"\nrooms = \".r\"\n",
+            site.url("/rent")
+        ),
+    )
+    .unwrap();
+    let file_s = file.display().to_string();
+    let mut proc = Proc::spawn(&["check-source", "agency"], &[("SOURCES_FILE", file_s.as_str())]);
+    let exit = proc.wait_exit(Duration::from_secs(30)).expect("exits");
+    let output = proc.output();
+    assert_eq!(exit.code(), Some(0), "{output}");
+    assert!(output.contains(r#""id":"a1""#) && output.contains(r#""price":1250.0"#), "{output}");
+    assert!(output.contains(&format!(r#""url":"{}""#, site.url("/a1"))), "{output}");
+    assert!(output.contains("price: missing on 1 of 2"), "{output}");
+
+    let mut proc = Proc::spawn(&["check-source", "nope"], &[("SOURCES_FILE", file_s.as_str())]);
+    assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
+}
+
+#[test]
+fn an_invalid_sources_file_exits_2_naming_the_source_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sources.toml");
+    std::fs::write(&file, "[[sources]]\nname = \"wg\"\nkind = \"wg-gesucht\"\nurl = \"https://www.wg-gesucht.de/\"\ninterval = \"soon\"\n").unwrap();
+    let file_s = file.display().to_string();
+    let mut proc = Proc::spawn(
+        &[],
+        &[("TELEGRAM_BOT_TOKEN", TOKEN), ("TELEGRAM_API_URL", "http://127.0.0.1:9"), ("SOURCES_FILE", file_s.as_str())],
+    );
+    let exit = proc.wait_exit(Duration::from_secs(10)).expect("exits");
+    let output = proc.output();
+    assert_eq!(exit.code(), Some(2), "{output}");
+    assert!(output.contains("\"wg\"") && output.contains("`interval`"), "{output}");
+}

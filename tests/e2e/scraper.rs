@@ -310,3 +310,118 @@ async fn wait_for_runs(db: &DatabaseConnection, name: &str, n: usize) -> Vec<sou
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+mod fetching {
+    use std::time::{Duration, Instant};
+
+    use homehound::{
+        scraper::fetch::{FetchError, FetchOptions, Fetched, Fetcher, Validators},
+        shutdown::Shutdown,
+    };
+    use reqwest::Url;
+
+    use crate::support::site::{FakeSite, Page};
+
+    fn fetcher(options: FetchOptions) -> Fetcher {
+        Fetcher::new(options, Shutdown::new()).unwrap()
+    }
+
+    fn quick() -> FetchOptions {
+        FetchOptions {
+            total_timeout: Duration::from_secs(2),
+            politeness: Duration::from_millis(0),
+            attempts: 3,
+            backoff_base: Duration::from_millis(20),
+            ..FetchOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_honoured_on_429_and_503() {
+        let site = FakeSite::start().await;
+        site.set("/p", Page::RetryAfter(429, 1));
+        let f = fetcher(quick());
+        let url = Url::parse(&site.url("/p")).unwrap();
+        let fix = site.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            fix.set("/p", Page::Html("<html>ok</html>".into()));
+        });
+        let started = Instant::now();
+        let page = f.fetch(&url, &Validators::default()).await.unwrap();
+        assert!(matches!(page, Fetched::Page { .. }));
+        assert!(started.elapsed() >= Duration::from_millis(950), "waited Retry-After: {:?}", started.elapsed());
+        assert_eq!(site.hits_of("/p"), 2);
+
+        site.set("/q", Page::RetryAfter(503, 600));
+        let err = f.fetch(&Url::parse(&site.url("/q")).unwrap(), &Validators::default()).await.unwrap_err();
+        assert_eq!(err, FetchError::RateLimited(Duration::from_secs(600)), "a 10-minute wait ends the run instead");
+        assert_eq!(site.hits_of("/q"), 1);
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_with_backoff_then_reported() {
+        let site = FakeSite::start().await;
+        site.set("/e", Page::Status(502));
+        let err =
+            fetcher(quick()).fetch(&Url::parse(&site.url("/e")).unwrap(), &Validators::default()).await.unwrap_err();
+        assert_eq!(err, FetchError::Status(502));
+        assert_eq!(site.hits_of("/e"), 3, "three attempts");
+        site.set("/f", Page::Status(404));
+        let err =
+            fetcher(quick()).fetch(&Url::parse(&site.url("/f")).unwrap(), &Validators::default()).await.unwrap_err();
+        assert_eq!(err, FetchError::Status(404));
+        assert_eq!(site.hits_of("/f"), 1, "a 404 is not retried");
+        site.set("/b", Page::Status(403));
+        let err =
+            fetcher(quick()).fetch(&Url::parse(&site.url("/b")).unwrap(), &Validators::default()).await.unwrap_err();
+        assert_eq!(err, FetchError::Blocked(403));
+    }
+
+    #[tokio::test]
+    async fn conditional_get_turns_an_unchanged_page_into_not_modified() {
+        let site = FakeSite::start().await;
+        site.set("/c", Page::WithEtag("\"v1\"".into(), "<html>v1</html>".into()));
+        let f = fetcher(quick());
+        let url = Url::parse(&site.url("/c")).unwrap();
+        let Fetched::Page { validators, body, .. } = f.fetch(&url, &Validators::default()).await.unwrap() else {
+            panic!("first fetch is a page")
+        };
+        assert_eq!(body, "<html>v1</html>");
+        assert_eq!(validators.etag.as_deref(), Some("\"v1\""));
+        assert!(matches!(f.fetch(&url, &validators).await.unwrap(), Fetched::NotModified));
+    }
+
+    #[tokio::test]
+    async fn one_request_at_a_time_per_host_with_a_politeness_delay() {
+        let site = FakeSite::start().await;
+        site.set("/a", Page::Html("a".into()));
+        site.set("/b", Page::Html("b".into()));
+        let f = fetcher(FetchOptions { politeness: Duration::from_millis(400), ..quick() });
+        let (a, b) = (Url::parse(&site.url("/a")).unwrap(), Url::parse(&site.url("/b")).unwrap());
+        let started = Instant::now();
+        let none = Validators::default();
+        let (ra, rb) = tokio::join!(f.fetch(&a, &none), f.fetch(&b, &none));
+        ra.unwrap();
+        rb.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(400), "second request waited: {:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn shutdown_interrupts_a_fetch_at_once() {
+        let site = FakeSite::start().await;
+        site.set("/slow", Page::Slow(Duration::from_secs(20), "x".into()));
+        let shutdown = Shutdown::new();
+        let f =
+            Fetcher::new(FetchOptions { total_timeout: Duration::from_secs(30), ..quick() }, shutdown.clone()).unwrap();
+        let trigger = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            trigger.trigger();
+        });
+        let started = Instant::now();
+        let err = f.fetch(&Url::parse(&site.url("/slow")).unwrap(), &Validators::default()).await.unwrap_err();
+        assert_eq!(err, FetchError::Shutdown);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

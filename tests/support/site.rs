@@ -59,6 +59,19 @@ impl FakeSite {
         site
     }
 
+    /// Starts the site on its own thread and runtime (for synchronous tests).
+    pub fn start_detached() -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                tx.send(FakeSite::start().await).expect("send site");
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("fake site started")
+    }
+
     pub fn set(&self, path: &str, page: Page) {
         self.pages.lock().unwrap().insert(path.to_owned(), page);
     }

@@ -81,6 +81,12 @@ impl Adapter {
         }
     }
 
+    /// Whether the adapter reads inline scripts (state blobs); JSON-LD is
+    /// always kept.
+    fn reads_scripts(&self) -> bool {
+        matches!(self, Adapter::Site(sites::Site::Zonaprop))
+    }
+
     fn extract(&self, doc: &Html, page: Page<'_>) -> Parsed {
         match self {
             Adapter::Css(spec) => spec.extract(doc, page),
@@ -93,7 +99,7 @@ impl Adapter {
     /// `currency` and `period` override the adapter's defaults (the source's
     /// configuration wins).
     pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
-        let doc = Html::parse_document(page.body);
+        let doc = Html::parse_document(&super::slim::slim(page.body, self.reads_scripts()));
         if let Some(wall) = strong_wall(&doc) {
             return PageOutcome::Blocked(wall);
         }

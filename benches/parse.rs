@@ -1,0 +1,121 @@
+//! Parse throughput of every saved fixture page through its built-in adapter,
+//! the process's memory while parsing, and the wall time of a whole
+//! `homehound check-source --file` process on the wg-gesucht page.
+//!
+//! `cargo bench --bench parse` prints one line per page. One core: pages are
+//! parsed one after another on this thread.
+
+use std::{
+    path::PathBuf,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use homehound::scraper::adapters::{Adapter, Page, PageOutcome};
+use reqwest::Url;
+
+const PAGES: &[(&str, &str)] = &[
+    ("wg-gesucht", "wg-gesucht/berlin-wohnungen-search-with-spotahome.html"),
+    ("immowelt", "immowelt/berlin-wohnung-mieten-search-2017.html"),
+    ("immowelt", "immowelt/expose-detail-2017.html"),
+    ("zillow", "zillow/boston-rentals-search-2025-11.html"),
+    ("rightmove", "rightmove/london-to-rent-search.html"),
+    ("rightmove", "rightmove/archway-studio-to-rent-search-single-result.html"),
+    ("rightmove", "rightmove/to-rent-detail-145459589.html"),
+    ("idealista", "idealista/lleida-casas-pisos-search.html"),
+    ("otodom", "otodom/warszawa-mieszkania-sprzedaz-search.html"),
+    ("otodom", "otodom/detail-targowek-2-pokoje.html"),
+    ("olx-pl", "olx-pl/warszawa-mieszkania-sprzedaz-search.html"),
+    ("olx-ua", "olx-ua/kvartiry-search.html"),
+    ("dom-ria", "dom-ria/kvartiry-search.html"),
+    ("realestate-com-au", "realestate-com-au/nsw-buy-search-2017.html"),
+    ("bazaraki", "bazaraki/limassol-houses-sale-search-2020.html"),
+    ("zonaprop", "zonaprop/santa-fe-departamentos-alquiler-search-2024.html"),
+    ("craigslist", "craigslist/boston-for-sale-search.html"),
+    ("gewobag", "gewobag/mietangebote-search-2020.html"),
+    ("inberlinwohnen", "inberlinwohnen/wohnungsfinder-search.html"),
+    ("pararius", "pararius/amsterdam-hoofdweg-to-rent-detail.html"),
+];
+
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    if !dir.is_dir() {
+        eprintln!("SKIPPED: {} is absent", dir.display());
+        return;
+    }
+    let base = Url::parse("https://bench.example/").expect("url");
+    println!("rss before parsing: {} KiB", rss_kib("VmRSS:"));
+    println!("{:<62} {:>8} {:>9} {:>9} {:>10} {:>12}", "page", "KiB", "dom ms", "ms/page", "pages/s", "listings/s");
+    let (mut total_pages, mut total_listings, mut total_time) = (0u64, 0u64, Duration::ZERO);
+    for (kind, file) in PAGES {
+        let body = String::from_utf8_lossy(&std::fs::read(dir.join(file)).expect("fixture")).into_owned();
+        let adapter = Adapter::builtin(kind).expect("adapter");
+        let parse = || match adapter.parse(kind, Page { body: &body, url: &base }, None, None) {
+            PageOutcome::Listings { listings, .. } => listings.len(),
+            PageOutcome::Blocked(_) => 0,
+        };
+        // The share of building the DOM alone (html5ever).
+        let started = Instant::now();
+        for _ in 0..10 {
+            std::hint::black_box(scraper::Html::parse_document(&body));
+        }
+        let dom = started.elapsed() / 10;
+        // Warm up, then parse for at least half a second.
+        let listings = parse();
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed() < Duration::from_millis(500) || n < 5 {
+            std::hint::black_box(parse());
+            n += 1;
+        }
+        let elapsed = started.elapsed();
+        let per_page = elapsed / n as u32;
+        total_pages += n;
+        total_listings += n * listings as u64;
+        total_time += elapsed;
+        println!(
+            "{:<62} {:>8} {:>9.2} {:>9.2} {:>10.0} {:>12.0}",
+            file,
+            body.len() / 1024,
+            dom.as_secs_f64() * 1000.0,
+            per_page.as_secs_f64() * 1000.0,
+            n as f64 / elapsed.as_secs_f64(),
+            (n * listings as u64) as f64 / elapsed.as_secs_f64()
+        );
+    }
+    println!(
+        "all pages: {:.0} pages/s, {:.0} listings/s; rss while parsing {} KiB, peak {} KiB",
+        total_pages as f64 / total_time.as_secs_f64(),
+        total_listings as f64 / total_time.as_secs_f64(),
+        rss_kib("VmRSS:"),
+        rss_kib("VmHWM:")
+    );
+
+    // The whole process, as an operator runs it.
+    let page = dir.join("wg-gesucht/berlin-wohnungen-search-with-spotahome.html");
+    let runs = 20;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_homehound"))
+            .args(["check-source", "--kind", "wg-gesucht", "--file"])
+            .arg(&page)
+            .output()
+            .expect("run homehound");
+        times.push(started.elapsed());
+        assert!(out.status.success(), "check-source failed");
+    }
+    times.sort();
+    println!(
+        "check-source --file wg-gesucht process: median {:.1} ms, min {:.1} ms over {runs} runs",
+        times[runs / 2].as_secs_f64() * 1000.0,
+        times[0].as_secs_f64() * 1000.0
+    );
+}
