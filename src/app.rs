@@ -9,6 +9,7 @@ use crate::{
     component::{self, ComponentExit, ComponentFn},
     config::Config,
     db::PoolRole,
+    delivery::Shared,
     expiry,
     health::Health,
     scraper,
@@ -57,13 +58,22 @@ pub enum AppExit {
 /// be applied (`main` does it once, before this).
 pub fn start(config: Arc<Config>, shutdown: Shutdown, components: Components) -> std::io::Result<Running> {
     let health = Health::new(&COMPONENTS);
+    let shared = Shared::new(config.telegram_rate_limit);
     let mut threads = Vec::with_capacity(3);
     for (name, role, run) in [
         (BOT, PoolRole::Bot, components.bot),
         (SCRAPER, PoolRole::Scraper, components.scraper),
         (EXPIRY, PoolRole::Expiry, components.expiry),
     ] {
-        match component::spawn(name, role, config.clone(), shutdown.clone(), health.component(name), run) {
+        match component::spawn(
+            name,
+            role,
+            config.clone(),
+            shutdown.clone(),
+            health.component(name),
+            shared.clone(),
+            run,
+        ) {
             Ok(handle) => threads.push((name, handle)),
             Err(e) => {
                 // Stop the threads already started before reporting.

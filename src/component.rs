@@ -23,6 +23,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::{
     config::Config,
     db::{self, PoolRole},
+    delivery::Shared,
     health::{ComponentHealth, HEARTBEAT_EVERY},
     shutdown::Shutdown,
 };
@@ -52,6 +53,8 @@ pub struct ComponentCtx {
     pub db: DatabaseConnection,
     pub shutdown: Shutdown,
     pub health: Arc<ComponentHealth>,
+    /// The send budget and outbox wake-up shared by every thread.
+    pub shared: Arc<Shared>,
 }
 
 impl ComponentCtx {
@@ -90,21 +93,27 @@ pub fn spawn(
     config: Arc<Config>,
     shutdown: Shutdown,
     health: Arc<ComponentHealth>,
+    shared: Arc<Shared>,
     run: ComponentFn,
 ) -> std::io::Result<JoinHandle<ComponentExit>> {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || supervise(name, role, config, shutdown, health, run))
+    let parts = Parts { name, role, config, shutdown, health, shared, run };
+    std::thread::Builder::new().name(name.to_owned()).spawn(move || supervise(parts))
 }
 
-fn supervise(
+/// What a component thread is given.
+struct Parts {
     name: &'static str,
     role: PoolRole,
     config: Arc<Config>,
     shutdown: Shutdown,
     health: Arc<ComponentHealth>,
+    shared: Arc<Shared>,
     run: ComponentFn,
-) -> ComponentExit {
+}
+
+fn supervise(parts: Parts) -> ComponentExit {
+    let Parts { name, shutdown, health, .. } = &parts;
+    let (name, shutdown, health) = (*name, shutdown.clone(), health.clone());
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -114,7 +123,7 @@ fn supervise(
         }
     };
     let span = info_span!("component", name);
-    let exit = runtime.block_on(supervise_loop(name, role, config, shutdown, health.clone(), run).instrument(span));
+    let exit = runtime.block_on(supervise_loop(parts).instrument(span));
     health.mark_down();
     // A task that ignores shutdown must not keep the thread alive.
     runtime.shutdown_timeout(Duration::from_millis(500));
@@ -122,14 +131,8 @@ fn supervise(
     exit
 }
 
-async fn supervise_loop(
-    name: &'static str,
-    role: PoolRole,
-    config: Arc<Config>,
-    shutdown: Shutdown,
-    health: Arc<ComponentHealth>,
-    run: ComponentFn,
-) -> ComponentExit {
+async fn supervise_loop(parts: Parts) -> ComponentExit {
+    let Parts { name, role, ref config, ref shutdown, ref health, ref shared, ref run } = parts;
     let mut failures = 0u32;
     let mut pool: Option<DatabaseConnection> = None;
     loop {
@@ -138,7 +141,17 @@ async fn supervise_loop(
         }
         let started = Instant::now();
         let outcome = match &pool {
-            Some(db) => run_once(name, db.clone(), &config, &shutdown, &health, &run).await,
+            Some(db) => {
+                let ctx = ComponentCtx {
+                    name,
+                    config: config.clone(),
+                    db: db.clone(),
+                    shutdown: shutdown.clone(),
+                    health: health.clone(),
+                    shared: shared.clone(),
+                };
+                run_once(ctx, run).await
+            }
             None => match db::connect(&config.database_url, role).await {
                 Ok(db) => {
                     pool = Some(db);
@@ -183,15 +196,9 @@ enum Outcome {
     Restart(String),
 }
 
-async fn run_once(
-    name: &'static str,
-    db: DatabaseConnection,
-    config: &Arc<Config>,
-    shutdown: &Shutdown,
-    health: &Arc<ComponentHealth>,
-    run: &ComponentFn,
-) -> Outcome {
-    let ctx = ComponentCtx { name, config: config.clone(), db, shutdown: shutdown.clone(), health: health.clone() };
+async fn run_once(ctx: ComponentCtx, run: &ComponentFn) -> Outcome {
+    let (name, shutdown, health) = (ctx.name, ctx.shutdown.clone(), ctx.health.clone());
+    let (shutdown, health) = (&shutdown, &health);
     // Calling `run` itself may panic; keep that inside the restart loop too.
     let future = match std::panic::catch_unwind(AssertUnwindSafe(|| run(ctx))) {
         Ok(f) => f,

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod component;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod expiry;
 pub mod health;
 pub mod http;

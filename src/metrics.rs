@@ -53,8 +53,40 @@ pub fn get(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     registry.get(name).and_then(|f| f.values.get(&labels_key(labels)).copied())
 }
 
+/// Recent alert latencies (listing stored → Telegram accepted), seconds.
+static LATENCIES: LazyLock<Mutex<std::collections::VecDeque<f64>>> = LazyLock::new(Default::default);
+const LATENCY_WINDOW: usize = 10_000;
+
+/// Records one alert's latency.
+pub fn observe_latency(seconds: f64) {
+    let mut l = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
+    if l.len() == LATENCY_WINDOW {
+        l.pop_front();
+    }
+    l.push_back(seconds);
+}
+
+/// The `q` quantile of the recent latencies.
+pub fn latency_quantile(q: f64) -> Option<f64> {
+    let l = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
+    if l.is_empty() {
+        return None;
+    }
+    let mut v: Vec<f64> = l.iter().copied().collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() - 1) as f64 * q).round() as usize;
+    v.get(i).copied()
+}
+
 /// Appends every family in Prometheus text format.
 pub fn render(out: &mut String) {
+    if let (Some(p50), Some(p95)) = (latency_quantile(0.5), latency_quantile(0.95)) {
+        let _ =
+            writeln!(out, "# HELP homehound_alert_latency_seconds Listing stored to Telegram accepted, recent alerts.");
+        let _ = writeln!(out, "# TYPE homehound_alert_latency_seconds summary");
+        let _ = writeln!(out, "homehound_alert_latency_seconds{{quantile=\"0.5\"}} {p50:.3}");
+        let _ = writeln!(out, "homehound_alert_latency_seconds{{quantile=\"0.95\"}} {p95:.3}");
+    }
     let registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     for (name, family) in registry.iter() {
         let _ = writeln!(out, "# HELP {name} {}", family.help);

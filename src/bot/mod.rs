@@ -5,7 +5,7 @@
 //! polling, confirms the updates it processed to Telegram and waits for the
 //! handlers in flight, so no update is lost or handled twice.
 
-mod texts;
+pub mod texts;
 
 use std::{sync::Arc, time::Duration};
 
@@ -24,7 +24,17 @@ use crate::{
     component::{ComponentCtx, ComponentError, ComponentResult},
     config::Config,
     db::{self, chats::ChatProfile},
+    delivery::{Shared, sender},
 };
+
+/// Aborts the task when dropped (the sender must not outlive its bot).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Long-polling timeout asked of Telegram; the HTTP client's own timeout (17 s)
 /// is longer, so a quiet poll is never cut short.
@@ -47,6 +57,8 @@ pub enum BotError {
 struct BotState {
     config: Arc<Config>,
     db: sea_orm::DatabaseConnection,
+    shared: Arc<Shared>,
+    shutdown: crate::shutdown::Shutdown,
 }
 
 /// Builds this thread's own `Bot` (one per runtime: a `Bot` used from two
@@ -61,7 +73,18 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let Some(me) = me else { return Ok(()) };
     info!(username = %me.username(), "connected to Telegram");
 
-    let state = Arc::new(BotState { config: ctx.config.clone(), db: ctx.db.clone() });
+    // The outbox sender lives with the bot: it uses this thread's `Bot`.
+    let owner = format!("pid{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+    let sender =
+        tokio::spawn(sender::run(bot.clone(), ctx.db.clone(), ctx.shared.clone(), ctx.shutdown.clone(), owner));
+    let _sender_guard = AbortOnDrop(sender);
+
+    let state = Arc::new(BotState {
+        config: ctx.config.clone(),
+        db: ctx.db.clone(),
+        shared: ctx.shared.clone(),
+        shutdown: ctx.shutdown.clone(),
+    });
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .default_handler(|_| async {})
@@ -152,6 +175,9 @@ async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> Result<(), 
         "/help" => texts::help(),
         _ => texts::unknown(),
     };
-    bot.send_message(msg.chat.id, reply).parse_mode(ParseMode::Html).await?;
+    // Replies share the bot's one send budget with alerts and notices.
+    if state.shared.gate.acquire(msg.chat.id.0, &state.shutdown).await {
+        bot.send_message(msg.chat.id, reply).parse_mode(ParseMode::Html).await?;
+    }
     Ok(())
 }

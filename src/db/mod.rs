@@ -22,6 +22,7 @@ use crate::config::{Backend, backend_of};
 pub mod access;
 pub mod chats;
 pub mod listings;
+pub mod outbox;
 pub mod sources;
 
 /// How long a SQLite writer waits for the write lock before giving up.

@@ -84,6 +84,9 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
         let policy = HealthPolicy { unhealthy_after: ctx.config.unhealthy_after, admins: &ctx.config.admin_chat_ids };
         match db::listings::record_run(&ctx.db, row.id, started, run_result, &policy, Utc::now()).await {
             Ok(report) => {
+                if report.alerts_queued > 0 || report.health_changed.is_some() {
+                    ctx.shared.outbox_ready.notify_one();
+                }
                 if let Scraped::Listings { validators: v, .. } = &result {
                     validators = v.clone();
                 }

@@ -9,6 +9,7 @@ mod support;
 mod binary;
 mod bot;
 mod database;
+mod delivery;
 mod fixtures;
 mod scraper;
 mod supervision;

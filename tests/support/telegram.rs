@@ -54,6 +54,16 @@ struct Inner {
     next_message_id: i64,
     faults: HashMap<String, VecDeque<Fault>>,
     accepted_token: String,
+    /// Telegram's limits, when enforced: (overall per second, per chat per second).
+    limits: Option<(usize, usize)>,
+    /// Accepted sends: (chat, when).
+    sends: Vec<(i64, Instant)>,
+    /// 429s answered because a limit was exceeded.
+    limit_hits: usize,
+    /// Chats that blocked the bot.
+    blocked: std::collections::HashSet<i64>,
+    /// sendPhoto answers 400 "wrong file" when set.
+    reject_photos: bool,
 }
 
 /// Handle on a running fake server.
@@ -121,6 +131,32 @@ impl FakeTelegram {
         self.inner.lock().unwrap().faults.entry(method.to_lowercase()).or_default().extend(faults);
     }
 
+    /// Answers 429 (retry_after 1) to any send over `overall` per second in
+    /// total or `per_chat` per second to one chat, as Telegram does.
+    pub fn enforce_limits(&self, overall: usize, per_chat: usize) {
+        self.inner.lock().unwrap().limits = Some((overall, per_chat));
+    }
+
+    /// How many sends broke the enforced limits.
+    pub fn limit_hits(&self) -> usize {
+        self.inner.lock().unwrap().limit_hits
+    }
+
+    /// Accepted sends (chat, when), in order.
+    pub fn sends(&self) -> Vec<(i64, Instant)> {
+        self.inner.lock().unwrap().sends.clone()
+    }
+
+    /// The chat has blocked the bot: sends to it get 403.
+    pub fn block(&self, chat_id: i64) {
+        self.inner.lock().unwrap().blocked.insert(chat_id);
+    }
+
+    /// Every sendPhoto gets 400 "wrong file identifier".
+    pub fn reject_photos(&self) {
+        self.inner.lock().unwrap().reject_photos = true;
+    }
+
     /// Accepts only `token` from now on; others get 401 Unauthorized.
     pub fn accept_token(&self, token: &str) {
         self.inner.lock().unwrap().accepted_token = token.to_owned();
@@ -178,9 +214,35 @@ fn err(status: StatusCode, description: &str, parameters: Option<Value>) -> Resp
     (status, axum::Json(body)).into_response()
 }
 
-async fn handle(State(state): State<AppState>, Path((bot, method)): Path<(String, String)>, body: Bytes) -> Response {
+/// The fields of a multipart/form-data body as a JSON object (teloxide sends
+/// sendPhoto and other file-capable methods as multipart).
+fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Value> {
+    let boundary = content_type.split("boundary=").nth(1)?.trim_matches('"');
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else { continue };
+        let Some(name) = head.split("name=\"").nth(1).and_then(|n| n.split('"').next()) else { continue };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let parsed = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        fields.insert(name.to_owned(), parsed);
+    }
+    Some(Value::Object(fields))
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    Path((bot, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let method = method.to_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let body: Value = if content_type.starts_with("multipart/form-data") {
+        multipart_fields(content_type, &body).unwrap_or(Value::Null)
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
     let fault = {
         let mut inner = state.inner.lock().unwrap();
         if bot.strip_prefix("bot") != Some(inner.accepted_token.as_str()) {
@@ -211,12 +273,44 @@ async fn handle(State(state): State<AppState>, Path((bot, method)): Path<(String
         })),
         "getupdates" => get_updates(&state, &body).await,
         "sendmessage" | "sendphoto" | "editmessagetext" | "editmessagecaption" | "sendinvoice" => {
+            let chat_id = body.get("chat_id").cloned().unwrap_or(json!(0));
+            let chat = chat_id.as_i64().unwrap_or(0);
             let message_id = {
                 let mut inner = state.inner.lock().unwrap();
+                if inner.blocked.contains(&chat) {
+                    return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None);
+                }
+                if method == "sendphoto" && inner.reject_photos {
+                    return err(StatusCode::BAD_REQUEST, "Bad Request: wrong file identifier/HTTP URL specified", None);
+                }
+                if matches!(method.as_str(), "sendmessage" | "sendphoto")
+                    && let Some((overall, per_chat)) = inner.limits
+                {
+                    let now = Instant::now();
+                    let second_ago = now - Duration::from_secs(1);
+                    let recent = inner.sends.iter().rev().take_while(|(_, at)| *at > second_ago);
+                    let (mut total, mut to_chat) = (0, 0);
+                    for (c, _) in recent {
+                        total += 1;
+                        if *c == chat {
+                            to_chat += 1;
+                        }
+                    }
+                    if total >= overall || to_chat >= per_chat {
+                        inner.limit_hits += 1;
+                        return err(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "Too Many Requests: retry after 1",
+                            Some(json!({"retry_after": 1})),
+                        );
+                    }
+                }
+                if matches!(method.as_str(), "sendmessage" | "sendphoto") {
+                    inner.sends.push((chat, Instant::now()));
+                }
                 inner.next_message_id += 1;
                 inner.next_message_id
             };
-            let chat_id = body.get("chat_id").cloned().unwrap_or(json!(0));
             let mut message = json!({
                 "message_id": message_id,
                 "date": chrono::Utc::now().timestamp(),

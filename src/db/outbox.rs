@@ -1,0 +1,149 @@
+//! The outbox: every message homehound sends, claimed and marked here.
+//!
+//! Invariants:
+//! - a row is unique per (chat, kind, dedup key) (schema), so nothing is
+//!   queued twice;
+//! - a sender claims rows (`pending` → `sending`, with `claimed_at` and
+//!   `claimed_by`) in a short write transaction, sends outside any
+//!   transaction, and marks the row `sent` right after Telegram accepts it;
+//! - claims left by a process that died are released on start
+//!   ([`release_claims`]); a message is therefore sent again only if the
+//!   process died between Telegram accepting it and the row being marked
+//!   (at most one duplicate, never a loss);
+//! - on PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several senders
+//!   never claim the same row.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use entity::{chat, outbox, status::outbox_status};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, LockBehavior, LockType},
+};
+
+use super::begin_write;
+
+/// Returns every `sending` row (claimed before `before`) to `pending`.
+pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::PENDING))
+        .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+        .filter(outbox::Column::ClaimedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Claims up to `limit` due rows for `owner`, at most one per chat (so one
+/// chat's burst never holds the others back), highest priority first.
+pub async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let txn = begin_write(db).await?;
+    let due = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(outbox_status::PENDING))
+        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .order_by_asc(outbox::Column::Priority)
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .order_by_asc(outbox::Column::Id)
+        .limit((limit * 4) as u64)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?;
+    let mut chats = HashSet::new();
+    let picked: Vec<outbox::Model> = due.into_iter().filter(|r| chats.insert(r.chat_id)).take(limit).collect();
+    if !picked.is_empty() {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENDING))
+            .col_expr(outbox::Column::ClaimedAt, Expr::value(now))
+            .col_expr(outbox::Column::ClaimedBy, Expr::value(owner))
+            .filter(outbox::Column::Id.is_in(picked.iter().map(|r| r.id)))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(picked)
+}
+
+/// Telegram accepted the message.
+pub async fn mark_sent(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENT))
+        .col_expr(outbox::Column::SentAt, Expr::value(now))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Puts the row back for another attempt at `next_at`; `counts` says whether
+/// this attempt counts towards giving up (a 429 does not).
+pub async fn retry(
+    db: &DatabaseConnection,
+    id: i64,
+    next_at: DateTime<Utc>,
+    counts: bool,
+    error: &str,
+) -> Result<(), DbErr> {
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::PENDING))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_at))
+        .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(outbox::Column::LastError, Expr::value(error.chars().take(500).collect::<String>()));
+    if counts {
+        update = update.col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1));
+    }
+    update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
+/// Gives up on the row.
+pub async fn fail(db: &DatabaseConnection, id: i64, status: &str, error: &str) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(status))
+        .col_expr(outbox::Column::LastError, Expr::value(error.chars().take(500).collect::<String>()))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The chat blocked the bot (or is gone): mark it and drop what waits for it.
+pub async fn block_chat(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let txn = begin_write(db).await?;
+    chat::Entity::update_many()
+        .col_expr(chat::Column::Blocked, Expr::value(true))
+        .col_expr(chat::Column::BlockedAt, Expr::value(now))
+        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
+        .filter(chat::Column::Id.eq(chat_id))
+        .exec(&txn)
+        .await?;
+    let dropped = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+        .col_expr(outbox::Column::LastError, Expr::value("chat blocked the bot"))
+        .filter(outbox::Column::ChatId.eq(chat_id))
+        .filter(outbox::Column::Status.is_in([outbox_status::PENDING, outbox_status::SENDING]))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(dropped)
+}
+
+/// Rows waiting to be sent.
+pub async fn depth(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Status.is_in([outbox_status::PENDING, outbox_status::SENDING]))
+        .count(db)
+        .await
+}

@@ -1,0 +1,136 @@
+//! The one send budget of the bot, shared by every thread.
+//!
+//! Each thread has its own runtime and its own `Bot`, so teloxide's per-`Bot`
+//! throttling cannot keep them under Telegram's limit together. Every send
+//! from any thread first passes this gate:
+//!
+//! - `TELEGRAM_RATE_LIMIT` messages per second overall, spaced evenly (a burst
+//!   of 1: a token bucket with a burst of 25 lets ~50 messages into one second,
+//!   which Telegram answers with 429s);
+//! - at most one message per second to one chat;
+//! - after a 429 the whole gate is frozen for `retry_after`, not just the chat.
+//!
+//! governor's waits use their own timers, so the gate works from any runtime.
+
+use std::{
+    num::NonZeroU32,
+    sync::atomic::{AtomicI64, Ordering},
+    time::Duration,
+};
+
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::shutdown::Shutdown;
+
+pub struct SendGate {
+    global: DefaultDirectRateLimiter,
+    per_chat: DefaultKeyedRateLimiter<i64>,
+    /// Unix milliseconds before which nothing may be sent (after a 429).
+    frozen_until_ms: AtomicI64,
+}
+
+impl SendGate {
+    /// A gate for `per_second` messages per second overall.
+    pub fn new(per_second: u32) -> Self {
+        let per_second = per_second.max(1);
+        let spacing = Duration::from_secs(1) / per_second;
+        let global = Quota::with_period(spacing).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+        let chat = Quota::with_period(Duration::from_secs(1)).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+        Self {
+            global: RateLimiter::direct(global),
+            per_chat: RateLimiter::keyed(chat),
+            frozen_until_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// Waits until a message may go to `chat_id`. `false` on shutdown.
+    pub async fn acquire(&self, chat_id: i64, shutdown: &Shutdown) -> bool {
+        tokio::select! {
+            _ = shutdown.wait() => false,
+            _ = async {
+                loop {
+                    self.wait_thaw().await;
+                    self.per_chat.until_key_ready(&chat_id).await;
+                    self.wait_thaw().await;
+                    self.global.until_ready().await;
+                    // A 429 may have frozen the gate while this send waited.
+                    if !self.is_frozen() {
+                        break;
+                    }
+                }
+            } => true,
+        }
+    }
+
+    async fn wait_thaw(&self) {
+        loop {
+            let until = self.frozen_until_ms.load(Ordering::Acquire);
+            let now = Utc::now().timestamp_millis();
+            if until <= now {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis((until - now) as u64)).await;
+        }
+    }
+
+    /// Telegram asked to wait `retry_after`: nothing is sent until then.
+    pub fn freeze(&self, retry_after: Duration) {
+        let until = Utc::now().timestamp_millis() + retry_after.as_millis() as i64;
+        self.frozen_until_ms.fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// Whether the gate is frozen now.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen_until_ms.load(Ordering::Acquire) > Utc::now().timestamp_millis()
+    }
+
+    /// Forgets per-chat state of chats not written to lately (bounded memory).
+    pub fn shrink(&self) {
+        self.per_chat.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sends_are_spaced_evenly_and_one_per_second_per_chat() {
+        let gate = SendGate::new(20);
+        let shutdown = Shutdown::new();
+        let started = Instant::now();
+        for chat in 0..21 {
+            assert!(gate.acquire(chat, &shutdown).await);
+        }
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(950), "21 sends at 20/s take a second: {elapsed:?}");
+        assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+
+        let started = Instant::now();
+        gate.acquire(100, &shutdown).await;
+        gate.acquire(100, &shutdown).await;
+        assert!(started.elapsed() >= Duration::from_millis(950), "same chat waits a second");
+    }
+
+    #[tokio::test]
+    async fn a_freeze_holds_every_chat() {
+        let gate = SendGate::new(100);
+        gate.freeze(Duration::from_millis(400));
+        assert!(gate.is_frozen());
+        let started = Instant::now();
+        gate.acquire(1, &Shutdown::new()).await;
+        assert!(started.elapsed() >= Duration::from_millis(390));
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_a_wait() {
+        let gate = SendGate::new(1);
+        let shutdown = Shutdown::new();
+        gate.freeze(Duration::from_secs(60));
+        shutdown.trigger();
+        assert!(!gate.acquire(1, &shutdown).await);
+    }
+}

@@ -1,0 +1,29 @@
+//! Delivering the outbox to Telegram: alerts, price drops, notices,
+//! reminders and broadcasts, each exactly as fast as Telegram allows.
+//!
+//! - [`gate`]: the one send budget shared by every thread.
+//! - [`render`]: what a row looks like in Telegram.
+//! - [`sender`]: claims due rows, sends them, records the outcome.
+
+pub mod gate;
+pub mod render;
+pub mod sender;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use self::gate::SendGate;
+
+/// What the three threads share besides the database.
+pub struct Shared {
+    pub gate: SendGate,
+    /// Woken when rows are queued, so the sender does not wait for its poll.
+    pub outbox_ready: Notify,
+}
+
+impl Shared {
+    pub fn new(rate_limit: u32) -> Arc<Self> {
+        Arc::new(Self { gate: SendGate::new(rate_limit), outbox_ready: Notify::new() })
+    }
+}

@@ -1,0 +1,197 @@
+//! What an outbox row looks like in Telegram. Every scraped or typed string
+//! is HTML-escaped here; a photo caption stays under Telegram's 1,024
+//! visible characters, a text under 4,096.
+
+use entity::{listing, status::outbox_kind};
+use serde::Deserialize;
+
+use crate::bot::texts::escape;
+
+pub const CAPTION_LIMIT: usize = 1024;
+pub const TEXT_LIMIT: usize = 4096;
+
+/// A message ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// HTML (parse mode HTML).
+    pub html: String,
+    /// The first photo, when the listing has one.
+    pub photo: Option<String>,
+    /// "Open listing" button target.
+    pub button: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PriceDrop {
+    old: i64,
+    new: i64,
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    text: String,
+}
+
+fn money(amount: i64, currency: Option<&str>) -> String {
+    let digits = amount.abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    let sign = if amount < 0 { "-" } else { "" };
+    match currency {
+        Some(c) => format!("{sign}{grouped} {c}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Cuts `text` to `max` characters, with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The caption lines of a listing (plain text, not yet escaped), title last
+/// so it is the part cut when the caption is too long.
+fn facts(l: &listing::Model, source: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    match (l.monthly_price, l.price) {
+        (Some(m), _) => lines.push(format!("💶 {}/month", money(m, l.currency.as_deref()))),
+        (None, Some(p)) => lines.push(format!("💶 {}", money(p, l.currency.as_deref()))),
+        (None, None) => (),
+    }
+    let mut size = Vec::new();
+    if let Some(r) = l.rooms {
+        size.push(if r == 0.0 { "studio".to_owned() } else { format!("{} rooms", trim_float(r)) });
+    }
+    if let Some(a) = l.area_m2 {
+        size.push(format!("{} m²", trim_float(a)));
+    }
+    if !size.is_empty() {
+        lines.push(format!("🛏 {}", size.join(" · ")));
+    }
+    if let Some(d) = &l.district {
+        lines.push(format!("📍 {d}"));
+    }
+    lines.push(format!("🔎 {source}"));
+    lines
+}
+
+fn trim_float(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+}
+
+/// A listing alert (new, or its price fell).
+pub fn listing_alert(kind: &str, payload: Option<&str>, l: &listing::Model, source: &str) -> Rendered {
+    let head = match (kind, payload.and_then(|p| serde_json::from_str::<PriceDrop>(p).ok())) {
+        (k, Some(drop)) if k == outbox_kind::PRICE_DROP => Some(format!(
+            "📉 Price dropped {} → {}",
+            money(drop.old, l.currency.as_deref()),
+            money(drop.new, l.currency.as_deref())
+        )),
+        _ => None,
+    };
+    let facts = facts(l, source);
+    let limit = if l.photo.is_some() { CAPTION_LIMIT } else { TEXT_LIMIT };
+    // Visible characters: the lines, their newlines, and the title.
+    let fixed: usize = head.iter().chain(facts.iter()).map(|s| s.chars().count() + 1).sum();
+    let title = cut(&l.title, limit.saturating_sub(fixed).clamp(1, 300));
+    let mut html = String::new();
+    if let Some(head) = &head {
+        html.push_str(&format!("<b>{}</b>\n", escape(head)));
+    }
+    html.push_str(&format!("<b>{}</b>", escape(&title)));
+    for line in &facts {
+        html.push('\n');
+        html.push_str(&escape(line));
+    }
+    Rendered { html, photo: l.photo.clone(), button: Some(l.url.clone()) }
+}
+
+/// A notice, reminder or broadcast: its payload's text, escaped.
+pub fn notice(payload: Option<&str>) -> Rendered {
+    let text = payload.and_then(|p| serde_json::from_str::<Notice>(p).ok()).map(|n| n.text).unwrap_or_default();
+    Rendered { html: escape(&cut(&text, TEXT_LIMIT)), photo: None, button: None }
+}
+
+/// The text-only form of `r` (when Telegram rejects the photo).
+pub fn without_photo(r: &Rendered) -> Rendered {
+    Rendered { photo: None, ..r.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+
+    fn listing(title: &str, photo: Option<&str>) -> listing::Model {
+        let now = Utc::now();
+        listing::Model {
+            id: 1,
+            source_id: 1,
+            external_id: "x".into(),
+            url: "https://site.example/x".into(),
+            title: title.into(),
+            description: None,
+            price: Some(1250),
+            currency: Some("EUR".into()),
+            period: Some("month".into()),
+            monthly_price: Some(1250),
+            rooms: Some(2.0),
+            area_m2: Some(54.5),
+            district: Some("Kreuzberg <b>".into()),
+            furnished: None,
+            photo: photo.map(str::to_owned),
+            first_seen_at: now,
+            last_seen_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_new_listing_caption_escapes_everything_scraped() {
+        let r = listing_alert(
+            "new",
+            None,
+            &listing("<script>alert(1)</script> & co", Some("https://img/x.jpg")),
+            "wg & co",
+        );
+        assert!(r.html.starts_with("<b>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</b>"), "{}", r.html);
+        assert!(r.html.contains("1\u{202f}250 EUR/month"), "{}", r.html);
+        assert!(r.html.contains("2 rooms · 54.5 m²"), "{}", r.html);
+        assert!(r.html.contains("📍 Kreuzberg &lt;b&gt;"), "{}", r.html);
+        assert!(r.html.contains("🔎 wg &amp; co"), "{}", r.html);
+        assert_eq!(r.photo.as_deref(), Some("https://img/x.jpg"));
+        assert_eq!(r.button.as_deref(), Some("https://site.example/x"));
+    }
+
+    #[test]
+    fn a_long_title_keeps_the_caption_under_the_limit() {
+        let r = listing_alert("new", None, &listing(&"Wohnung ".repeat(400), Some("https://img/x.jpg")), "s");
+        let visible: usize = r.html.replace("<b>", "").replace("</b>", "").chars().count();
+        assert!(visible <= CAPTION_LIMIT, "{visible}");
+        assert!(r.html.contains('…'));
+    }
+
+    #[test]
+    fn a_price_drop_says_old_and_new() {
+        let r = listing_alert("price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s");
+        assert!(r.html.starts_with("<b>📉 Price dropped 1\u{202f}400 EUR → 1\u{202f}250 EUR</b>"), "{}", r.html);
+        assert_eq!(r.photo, None);
+    }
+
+    #[test]
+    fn notices_are_escaped_text() {
+        let r = notice(Some(r#"{"text":"Source <x> failed"}"#));
+        assert_eq!(r.html, "Source &lt;x&gt; failed");
+        assert_eq!(notice(Some("not json")).html, "");
+    }
+}

@@ -1,0 +1,245 @@
+//! The sender: drains the outbox into Telegram.
+//!
+//! Runs in the bot thread (with that thread's `Bot`). Each batch claims due
+//! rows, at most one per chat, and sends them concurrently, each after
+//! passing the shared [`SendGate`](super::gate::SendGate); concurrency keeps
+//! one slow request (teloxide sleeps 10 s inside a request answered with a
+//! 5xx) from stalling the other chats.
+//!
+//! Outcomes, classified through teloxide's typed errors:
+//! - accepted → `sent`;
+//! - 429 `retry_after` → the whole gate waits, the row is retried (not counted);
+//! - blocked / deactivated / chat not found / kicked → the chat is marked
+//!   blocked and its pending rows dropped;
+//! - a photo Telegram rejects (400) → sent again as text;
+//! - 5xx / network → retried with backoff; after [`MAX_ATTEMPTS`] → `failed`.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use entity::{listing, outbox, source, status::outbox_kind, status::outbox_status};
+use reqwest::Url;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use teloxide::{
+    ApiError, RequestError,
+    prelude::*,
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ParseMode},
+};
+use tokio::{sync::Semaphore, task::JoinSet};
+use tracing::{debug, info, warn};
+
+use super::{
+    Shared,
+    render::{self, Rendered},
+};
+use crate::{db, metrics, shutdown::Shutdown};
+
+/// Attempts before a row is given up as `failed`.
+pub const MAX_ATTEMPTS: i32 = 6;
+/// Requests in flight at once.
+const IN_FLIGHT: usize = 32;
+/// Rows claimed per batch.
+const BATCH: usize = 64;
+/// How long the sender sleeps when the outbox is empty (it is also woken
+/// when rows are queued in this process).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Runs until shutdown.
+pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
+    // Claims left by a process that died are ours to resend.
+    match db::outbox::release_claims(&db, Utc::now()).await {
+        Ok(0) => (),
+        Ok(n) => info!(released = n, "released outbox claims left by an earlier run"),
+        Err(e) => warn!(error = %e, "cannot release old outbox claims"),
+    }
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut tasks = JoinSet::new();
+    let mut batches = 0u64;
+    while !shutdown.is_triggered() {
+        while tasks.try_join_next().is_some() {}
+        let claimed =
+            match db::outbox::claim(&db, &owner, BATCH.min(slots.available_permits().max(1)), Utc::now()).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    warn!(error = %e, "cannot claim outbox rows");
+                    Vec::new()
+                }
+            };
+        batches += 1;
+        if batches.is_multiple_of(100) {
+            shared.gate.shrink();
+            if let Ok(depth) = db::outbox::depth(&db).await {
+                metrics::set("homehound_outbox_depth", "Messages waiting in the outbox.", &[], depth as f64);
+            }
+        }
+        if claimed.is_empty() {
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = shared.outbox_ready.notified() => (),
+                _ = tokio::time::sleep(IDLE_POLL) => (),
+                // Finishing sends free chats for the next batch.
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => (),
+            }
+            continue;
+        }
+        for row in claimed {
+            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+            let (bot, db, shared, shutdown) = (bot.clone(), db.clone(), shared.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                deliver(&bot, &db, &shared, &shutdown, row).await;
+                drop(permit);
+            });
+        }
+    }
+    // Sends in flight get a moment to be marked; the rest stay claimed and
+    // are released on the next start.
+    let _ = tokio::time::timeout(Duration::from_secs(1), async { while tasks.join_next().await.is_some() {} }).await;
+}
+
+enum Sent {
+    Ok,
+    RetryAfter(Duration),
+    Blocked(String),
+    PhotoRejected(String),
+    Rejected(String),
+    Transient(String),
+}
+
+fn classify(e: &RequestError) -> Sent {
+    match e {
+        RequestError::RetryAfter(secs) => Sent::RetryAfter(secs.duration()),
+        RequestError::Api(
+            ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::ChatNotFound
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots,
+        ) => Sent::Blocked(e.to_string()),
+        RequestError::Api(api) => Sent::Rejected(api.to_string()),
+        RequestError::MigrateToChatId(_) => Sent::Rejected(e.to_string()),
+        // Network errors, timeouts, 5xx (InvalidJson after teloxide's wait).
+        _ => Sent::Transient(e.to_string()),
+    }
+}
+
+async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
+    let markup = msg
+        .button
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .map(|url| InlineKeyboardMarkup::new([[InlineKeyboardButton::url("Open listing", url)]]));
+    let chat = ChatId(chat_id);
+    let result = match msg.photo.as_deref().and_then(|p| Url::parse(p).ok()) {
+        Some(photo) => {
+            let mut req =
+                bot.send_photo(chat, InputFile::url(photo)).caption(msg.html.clone()).parse_mode(ParseMode::Html);
+            if let Some(m) = markup {
+                req = req.reply_markup(m);
+            }
+            match req.await {
+                Ok(_) => return Sent::Ok,
+                Err(e) => match classify(&e) {
+                    Sent::Rejected(why) => return Sent::PhotoRejected(why),
+                    other => return other,
+                },
+            }
+        }
+        None => {
+            let mut req = bot.send_message(chat, msg.html.clone()).parse_mode(ParseMode::Html);
+            if let Some(m) = markup {
+                req = req.reply_markup(m);
+            }
+            req.await
+        }
+    };
+    match result {
+        Ok(_) => Sent::Ok,
+        Err(e) => classify(&e),
+    }
+}
+
+async fn render_row(db: &DatabaseConnection, row: &outbox::Model) -> Result<Option<Rendered>, sea_orm::DbErr> {
+    match row.kind.as_str() {
+        k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
+            let Some(listing_id) = row.listing_id else { return Ok(None) };
+            let Some(l) = listing::Entity::find_by_id(listing_id).one(db).await? else { return Ok(None) };
+            let source = source::Entity::find_by_id(l.source_id).one(db).await?.map(|s| s.name).unwrap_or_default();
+            Ok(Some(render::listing_alert(&row.kind, row.payload.as_deref(), &l, &source)))
+        }
+        _ => Ok(Some(render::notice(row.payload.as_deref()))),
+    }
+}
+
+/// Sends one claimed row and records what happened.
+async fn deliver(bot: &Bot, db: &DatabaseConnection, shared: &Shared, shutdown: &Shutdown, row: outbox::Model) {
+    let kind_label = [("kind", row.kind.as_str())];
+    let rendered = match render_row(db, &row).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            let _ = db::outbox::fail(db, row.id, outbox_status::DROPPED, "listing no longer stored").await;
+            return;
+        }
+        Err(e) => {
+            warn!(error = %e, id = row.id, "cannot render an outbox row");
+            let _ =
+                db::outbox::retry(db, row.id, Utc::now() + chrono::Duration::seconds(5), true, &e.to_string()).await;
+            return;
+        }
+    };
+    let mut msg = rendered;
+    loop {
+        if !shared.gate.acquire(row.chat_id, shutdown).await {
+            // Shutdown before sending: the claim is released on next start.
+            let _ = db::outbox::retry(db, row.id, Utc::now(), false, "shutdown").await;
+            return;
+        }
+        let outcome = send(bot, row.chat_id, &msg).await;
+        let now = Utc::now();
+        let result = match outcome {
+            Sent::Ok => {
+                metrics::inc("homehound_alerts_sent_total", "Messages Telegram accepted.", &kind_label, 1.0);
+                let latency = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::observe_latency(latency);
+                db::outbox::mark_sent(db, row.id, now).await
+            }
+            Sent::RetryAfter(wait) => {
+                metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
+                warn!(retry_after = ?wait, "Telegram asks to slow down; pausing every send");
+                shared.gate.freeze(wait);
+                db::outbox::retry(db, row.id, now + chrono::Duration::from_std(wait).unwrap_or_default(), false, "429")
+                    .await
+            }
+            Sent::Blocked(why) => {
+                info!(chat = row.chat_id, %why, "chat unreachable; marking it blocked");
+                db::outbox::block_chat(db, row.chat_id, now).await.map(|_| ())
+            }
+            Sent::PhotoRejected(why) if msg.photo.is_some() => {
+                debug!(%why, "photo rejected; sending as text");
+                msg = render::without_photo(&msg);
+                continue;
+            }
+            Sent::PhotoRejected(why) | Sent::Rejected(why) => {
+                metrics::inc("homehound_alerts_failed_total", "Messages given up.", &kind_label, 1.0);
+                warn!(id = row.id, %why, "Telegram rejected the message; giving up");
+                db::outbox::fail(db, row.id, outbox_status::FAILED, &why).await
+            }
+            Sent::Transient(why) if row.attempts + 1 >= MAX_ATTEMPTS => {
+                metrics::inc("homehound_alerts_failed_total", "Messages given up.", &kind_label, 1.0);
+                warn!(id = row.id, %why, attempts = row.attempts + 1, "giving up after repeated failures");
+                db::outbox::fail(db, row.id, outbox_status::FAILED, &why).await
+            }
+            Sent::Transient(why) => {
+                metrics::inc("homehound_alerts_retried_total", "Messages retried after an error.", &kind_label, 1.0);
+                let backoff = Duration::from_secs(2u64.saturating_pow(row.attempts.max(0) as u32 + 1).min(300));
+                db::outbox::retry(db, row.id, now + chrono::Duration::from_std(backoff).unwrap_or_default(), true, &why)
+                    .await
+            }
+        };
+        if let Err(e) = result {
+            warn!(error = %e, id = row.id, "cannot record a delivery; the row will be resent after a restart");
+        }
+        return;
+    }
+}

@@ -1,0 +1,231 @@
+//! Delivering alerts to Telegram: rate limits, 429/403/400/5xx, crashes.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use entity::{chat, outbox};
+use homehound::{
+    app::{AppExit, Components},
+    db::{
+        self, PoolRole,
+        chats::ChatProfile,
+        listings::{HealthPolicy, RunResult},
+    },
+    scraper::{fetch::Validators, listing::Listing, normalize::Period},
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::support::{
+    TestApp, config,
+    db::TestDb,
+    process::{Proc, free_addr},
+    telegram::{FakeTelegram, Fault, TOKEN},
+};
+
+fn listing(id: &str, title: &str, photo: Option<&str>) -> Listing {
+    Listing {
+        source: "s".into(),
+        id: id.into(),
+        url: format!("https://site.example/{id}"),
+        title: title.into(),
+        price: Some(1200.0),
+        currency: Some("EUR".into()),
+        period: Some(Period::Month),
+        monthly_price: Some(1200),
+        rooms: Some(2.0),
+        area_m2: Some(55.0),
+        district: Some("Mitte".into()),
+        photo: photo.map(str::to_owned),
+        description: None,
+        furnished: None,
+    }
+}
+
+/// `chats` users with a catch-all search, and one new listing queued to all.
+async fn fan_out(url: &str, chats: i64, l: Listing) -> DatabaseConnection {
+    let db = db::connect(url, PoolRole::Admin).await.unwrap();
+    db::migrate(&db).await.unwrap();
+    let now = Utc::now();
+    for id in 1..=chats {
+        let profile = ChatProfile { id, username: None, first_name: Some("U".into()), language: "en".into() };
+        db::chats::register(&db, &profile, Duration::from_secs(86_400), now).await.unwrap();
+        entity::search::Entity::insert(entity::search::ActiveModel {
+            chat_id: Set(id),
+            paused: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&db)
+        .await
+        .unwrap();
+    }
+    let rows =
+        db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], now).await.unwrap();
+    let policy = HealthPolicy { unhealthy_after: 3, admins: &[] };
+    let seed = RunResult::Listings { listings: &[], validators: Validators::default() };
+    db::listings::record_run(&db, rows[0].id, now, seed, &policy, now).await.unwrap();
+    let result = RunResult::Listings { listings: std::slice::from_ref(&l), validators: Validators::default() };
+    let report = db::listings::record_run(&db, rows[0].id, Utc::now(), result, &policy, Utc::now()).await.unwrap();
+    assert_eq!(report.alerts_queued, chats as u64);
+    db
+}
+
+async fn wait_until(timeout: Duration, what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn per_chat(sends: &[(i64, Instant)]) -> HashMap<i64, usize> {
+    let mut counts = HashMap::new();
+    for (chat, _) in sends {
+        *counts.entry(*chat).or_insert(0) += 1;
+    }
+    counts
+}
+
+async fn statuses(db: &DatabaseConnection, status: &str) -> u64 {
+    outbox::Entity::find().filter(outbox::Column::Status.eq(status)).count(db).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_chats_get_one_alert_each_with_no_429_at_the_default_limit() {
+    let fake = FakeTelegram::start().await;
+    fake.enforce_limits(30, 1);
+    let test_db = TestDb::new().await;
+    let db = fan_out(&test_db.url, 300, listing("l1", "Sunny flat", Some("https://img.example/1.jpg"))).await;
+    let queued_at = Instant::now();
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), Components::default()).await;
+    wait_until(Duration::from_secs(60), "300 alerts", || fake.sends().len() >= 300).await;
+    let elapsed = queued_at.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    let sends = fake.sends();
+    let counts = per_chat(&sends);
+    assert_eq!(counts.len(), 300, "every chat");
+    assert!(counts.values().all(|&n| n == 1), "exactly once each");
+    assert_eq!(fake.limit_hits(), 0, "no 429 at the default limit");
+    assert_eq!(statuses(&db, "sent").await, 300);
+    let first = sends.first().unwrap().1;
+    let last = sends.last().unwrap().1;
+    let rate = 299.0 / (last - first).as_secs_f64();
+    let mut latencies: Vec<Duration> = sends.iter().map(|(_, at)| *at - queued_at).collect();
+    latencies.sort();
+    eprintln!(
+        "figures: 300-chat fan-out in {elapsed:?}, {rate:.1} alerts/s (limit 25), latency p50 {:?} p95 {:?} from app start",
+        latencies[150], latencies[285]
+    );
+    assert!(rate <= 25.5, "never above the limit: {rate}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_429_nothing_is_sent_during_the_wait_and_every_alert_arrives_once() {
+    let fake = FakeTelegram::start().await;
+    fake.inject("sendPhoto", [Fault::RetryAfter(2)]);
+    let test_db = TestDb::new().await;
+    let db = fan_out(&test_db.url, 40, listing("l1", "Flat", Some("https://img.example/1.jpg"))).await;
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), Components::default()).await;
+    wait_until(Duration::from_secs(30), "40 alerts", || fake.sends().len() >= 40).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    let refused_at = fake.calls_to("sendPhoto").first().unwrap().at;
+    let sends = fake.sends();
+    let during_wait: Vec<_> =
+        sends.iter().filter(|(_, at)| *at > refused_at && *at < refused_at + Duration::from_millis(1950)).collect();
+    assert!(during_wait.is_empty(), "{} sends during the 2 s wait", during_wait.len());
+    let counts = per_chat(&sends);
+    assert_eq!(counts.len(), 40);
+    assert!(counts.values().all(|&n| n == 1));
+    assert_eq!(statuses(&db, "sent").await, 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_chats_are_marked_rejected_photos_go_as_text_and_server_errors_are_retried() {
+    let fake = FakeTelegram::start().await;
+    fake.block(2);
+    fake.reject_photos();
+    let test_db = TestDb::new().await;
+    let db =
+        fan_out(&test_db.url, 3, listing("l1", "<b>Bold</b> & <script>x</script>", Some("https://img.example/1.jpg")))
+            .await;
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), Components::default()).await;
+    wait_until(Duration::from_secs(20), "two text alerts", || fake.sends().len() >= 2).await;
+
+    // A second listing: the blocked chat is not tried again; a 5xx is retried.
+    fake.inject("sendMessage", [Fault::ServerError]);
+    let source_id = entity::source::Entity::find().one(&db).await.unwrap().unwrap().id;
+    let l2 = [listing("l1", "x", None), listing("l2", "Second flat", None)];
+    let policy = HealthPolicy { unhealthy_after: 3, admins: &[] };
+    let result = RunResult::Listings { listings: &l2, validators: Validators::default() };
+    db::listings::record_run(&db, source_id, Utc::now(), result, &policy, Utc::now()).await.unwrap();
+    wait_until(Duration::from_secs(40), "the second alerts despite a 502", || fake.sends().len() >= 4).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    let blocked = chat::Entity::find_by_id(2).one(&db).await.unwrap().unwrap();
+    assert!(blocked.blocked, "403 marks the chat blocked");
+    let to_blocked = fake.calls().iter().filter(|c| c.body["chat_id"] == 2).count();
+    assert_eq!(to_blocked, 1, "no further attempts to a blocked chat");
+    let texts = fake.calls_to("sendMessage");
+    let first_alert = texts.iter().find(|c| c.body["chat_id"] == 1).unwrap();
+    let html = first_alert.body["text"].as_str().unwrap();
+    assert!(html.contains("&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;script&gt;"), "{html}");
+    assert_eq!(first_alert.body["reply_markup"]["inline_keyboard"][0][0]["url"], "https://site.example/l1");
+    let counts = per_chat(&fake.sends());
+    assert_eq!(counts.get(&1), Some(&2));
+    assert_eq!(counts.get(&3), Some(&2));
+    assert_eq!(counts.get(&2), None);
+    assert!(fake.calls_to("sendMessage").len() > fake.sends().len(), "the 502 was answered and retried");
+}
+
+#[test]
+fn a_process_killed_mid_fan_out_finishes_it_after_a_restart_with_at_most_one_duplicate() {
+    let fake = FakeTelegram::start_detached();
+    fake.enforce_limits(30, 1);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let test_db = rt.block_on(TestDb::new());
+    let db = rt.block_on(fan_out(&test_db.url, 300, listing("l1", "Flat", None)));
+    let start = || {
+        let health = free_addr().to_string();
+        Proc::spawn(
+            &[],
+            &[
+                ("TELEGRAM_BOT_TOKEN", TOKEN),
+                ("TELEGRAM_API_URL", fake.url.as_str()),
+                ("DATABASE_URL", test_db.url.as_str()),
+                ("HEALTH_ADDR", health.as_str()),
+            ],
+        )
+    };
+    let mut first = start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.sends().len() < 100 {
+        assert!(Instant::now() < deadline, "no progress: {}", first.output());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.signal("KILL");
+    first.wait_exit(Duration::from_secs(5)).expect("killed");
+    let at_kill = fake.sends().len();
+
+    let mut second = start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while per_chat(&fake.sends()).len() < 300 {
+        assert!(Instant::now() < deadline, "not finished after restart: {}", second.output());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    second.signal("INT");
+    assert_eq!(second.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+    let counts = per_chat(&fake.sends());
+    let duplicates = counts.values().filter(|&&n| n > 1).count();
+    assert!(duplicates <= 1, "{duplicates} chats got the alert twice");
+    assert!(counts.values().all(|&n| n <= 2));
+    assert_eq!(rt.block_on(statuses(&db, "sent")), 300);
+    eprintln!("figures: killed after {at_kill} sends; {duplicates} duplicate(s) after restart");
+}
