@@ -26,7 +26,7 @@ use sea_orm::{
 use super::begin_write;
 use crate::{
     scraper::{fetch::Validators, listing::Listing},
-    search::{ListingView, SearchFilter},
+    search::{ListingView, Prepared, SearchFilter},
 };
 
 /// Priority of listing alerts in the outbox (lower goes first).
@@ -302,12 +302,8 @@ async fn store_listings(
 
     let candidates = candidate_searches(txn, &src.name, now).await?;
     let mut rows = Vec::new();
-    for (listing_id, l) in &new_listings {
-        let view = view_of(&src.name, l);
-        let chats: HashSet<i64> = candidates.iter().filter(|(_, f)| f.matches(&view)).map(|(chat, _)| *chat).collect();
-        for chat_id in chats {
-            rows.push(alert_row(chat_id, *listing_id, outbox_kind::NEW_LISTING, listing_id.to_string(), None, now));
-        }
+    for (listing_id, chat_id) in match_new(&src.name, &new_listings, &candidates) {
+        rows.push(alert_row(chat_id, listing_id, outbox_kind::NEW_LISTING, listing_id.to_string(), None, now));
     }
     let active: HashSet<i64> = candidates.iter().map(|(chat, _)| *chat).collect();
     for (listing_id, _, old, new) in &drops {
@@ -335,6 +331,71 @@ async fn store_listings(
     }
     report.alerts_queued = enqueue(txn, rows).await?;
     Ok(())
+}
+
+/// Every (listing, chat) pair where one of the chat's searches matches a new
+/// listing, once.
+///
+/// Work per run, not per pair: searches are indexed by the districts they
+/// name (a listing is checked only against searches without a district
+/// filter and those naming a district its own contains), and each distinct
+/// excluded word is looked up once per listing.
+pub fn match_new(
+    source: &str,
+    new_listings: &[(i64, &Listing)],
+    candidates: &[(i64, SearchFilter)],
+) -> Vec<(i64, i64)> {
+    let mut any_district: Vec<usize> = Vec::new();
+    let mut by_district: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut words: HashMap<&str, usize> = HashMap::new();
+    let mut excludes: Vec<Vec<usize>> = Vec::with_capacity(candidates.len());
+    for (i, (_, filter)) in candidates.iter().enumerate() {
+        if filter.districts.is_empty() {
+            any_district.push(i);
+        } else {
+            let mut named: Vec<&str> = filter.districts.iter().map(String::as_str).collect();
+            named.dedup();
+            for d in named {
+                by_district.entry(d).or_default().push(i);
+            }
+        }
+        let mut ids = Vec::with_capacity(filter.exclude.len());
+        for w in &filter.exclude {
+            let id = match words.get(w.as_str()) {
+                Some(id) => *id,
+                None => {
+                    let id = words.len();
+                    words.insert(w.as_str(), id);
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        excludes.push(ids);
+    }
+    let word_list: Vec<(&str, usize)> = words.iter().map(|(w, id)| (*w, *id)).collect();
+    let mut hits = vec![false; words.len().max(1)];
+    let mut pairs = Vec::new();
+    let mut seen = HashSet::new();
+    for (listing_id, l) in new_listings {
+        seen.clear();
+        let prepared = Prepared::new(view_of(source, l));
+        for (w, id) in &word_list {
+            hits[*id] = prepared.text.contains(w);
+        }
+        let named = by_district
+            .iter()
+            .filter(|(d, _)| prepared.district.as_deref().is_some_and(|ld| ld.contains(*d)))
+            .flat_map(|(_, idxs)| idxs.iter());
+        for &i in any_district.iter().chain(named) {
+            let (chat_id, filter) = &candidates[i];
+            if filter.matches_numbers(&prepared.view) && !excludes[i].iter().any(|w| hits[*w]) && seen.insert(*chat_id)
+            {
+                pairs.push((*listing_id, *chat_id));
+            }
+        }
+    }
+    pairs
 }
 
 async fn insert_price(
@@ -372,7 +433,7 @@ fn view_of<'a>(source: &'a str, l: &'a Listing) -> ListingView<'a> {
 
 /// Searches that may match a listing of `source`: not paused, of chats that
 /// are not paused, not blocked, and have access now. One indexed query per
-/// run; the filters are then applied in memory.
+/// run; the filters (normalised) are then applied in memory.
 pub async fn candidate_searches<C: ConnectionTrait>(
     db: &C,
     source: &str,
@@ -394,7 +455,7 @@ pub async fn candidate_searches<C: ConnectionTrait>(
         .filter(search::Column::ChatId.in_subquery(with_access))
         .all(db)
         .await?;
-    Ok(rows.iter().map(|m| (m.chat_id, SearchFilter::from_model(m))).collect())
+    Ok(rows.iter().map(|m| (m.chat_id, SearchFilter::from_model(m).normalized())).collect())
 }
 
 fn alert_row(

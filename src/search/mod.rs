@@ -53,8 +53,54 @@ pub struct ListingView<'a> {
     pub furnished: Option<bool>,
 }
 
+/// A listing with its text lower-cased once, for matching against many
+/// searches.
+#[derive(Debug, Clone)]
+pub struct Prepared<'a> {
+    pub view: ListingView<'a>,
+    /// Title and description, lower-cased.
+    pub text: String,
+    /// District, lower-cased.
+    pub district: Option<String>,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(view: ListingView<'a>) -> Self {
+        let text = format!("{} {}", view.title, view.description.unwrap_or_default()).to_lowercase();
+        let district = view.district.map(str::to_lowercase);
+        Self { view, text, district }
+    }
+}
+
 impl SearchFilter {
+    /// Lower-cases districts and excluded words once, so [`Self::matches_prepared`]
+    /// compares without allocating.
+    pub fn normalized(mut self) -> Self {
+        for d in &mut self.districts {
+            *d = d.to_lowercase();
+        }
+        for w in &mut self.exclude {
+            *w = w.to_lowercase();
+        }
+        self.exclude.retain(|w| !w.is_empty());
+        self
+    }
+
+    /// Whether the listing matches (convenience; prepares the listing each call).
     pub fn matches(&self, l: &ListingView<'_>) -> bool {
+        self.clone().normalized().matches_prepared(&Prepared::new(*l))
+    }
+
+    /// Whether the listing matches; `self` must be [`Self::normalized`].
+    /// Cheap numeric checks come first.
+    pub fn matches_prepared(&self, p: &Prepared<'_>) -> bool {
+        self.matches_numbers(&p.view)
+            && self.matches_district(p)
+            && !self.exclude.iter().any(|w| p.text.contains(w.as_str()))
+    }
+
+    /// Source, price, rooms, area and furnishing (no text).
+    pub fn matches_numbers(&self, l: &ListingView<'_>) -> bool {
         if let Some(source) = &self.source
             && !source.eq_ignore_ascii_case(l.source)
         {
@@ -85,28 +131,21 @@ impl SearchFilter {
                 return false;
             }
         }
-        if !self.districts.is_empty() {
-            let Some(district) = l.district else { return false };
-            let district = district.to_lowercase();
-            if !self.districts.iter().any(|d| {
-                let d = d.to_lowercase();
-                district == d || district.contains(&d)
-            }) {
-                return false;
-            }
-        }
         if let Some(furnished) = self.furnished
             && l.furnished != Some(furnished)
         {
             return false;
         }
-        if !self.exclude.is_empty() {
-            let text = format!("{} {}", l.title, l.description.unwrap_or_default()).to_lowercase();
-            if self.exclude.iter().any(|w| !w.is_empty() && text.contains(&w.to_lowercase())) {
-                return false;
-            }
-        }
         true
+    }
+
+    /// The district filter (normalised districts).
+    pub fn matches_district(&self, p: &Prepared<'_>) -> bool {
+        if self.districts.is_empty() {
+            return true;
+        }
+        let Some(district) = &p.district else { return false };
+        self.districts.iter().any(|d| district.contains(d.as_str()))
     }
 
     /// The filter stored in a `searches` row.

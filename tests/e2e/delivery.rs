@@ -229,3 +229,45 @@ fn a_process_killed_mid_fan_out_finishes_it_after_a_restart_with_at_most_one_dup
     assert_eq!(rt.block_on(statuses(&db, "sent")), 300);
     eprintln!("figures: killed after {at_kill} sends; {duplicates} duplicate(s) after restart");
 }
+
+#[test]
+fn two_senders_sharing_one_outbox_never_send_an_alert_twice() {
+    use homehound::{delivery::Shared, delivery::sender, shutdown::Shutdown};
+    use teloxide::Bot;
+
+    let fake = FakeTelegram::start_detached();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let test_db = rt.block_on(TestDb::new());
+    let db = rt.block_on(fan_out(&test_db.url, 120, listing("l1", "Flat", None)));
+    let shutdown = Shutdown::new();
+    let senders: Vec<_> = (0..2)
+        .map(|n| {
+            let (url, api, shutdown) = (test_db.url.clone(), fake.url.clone(), shutdown.clone());
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    let db = db::connect(&url, PoolRole::Bot).await.unwrap();
+                    let bot = Bot::new(TOKEN).set_api_url(reqwest::Url::parse(&api).unwrap());
+                    sender::run(bot, db, Shared::new(25), shutdown, format!("sender-{n}")).await;
+                });
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rt.block_on(statuses(&db, "sent")) < 120 {
+        assert!(Instant::now() < deadline, "senders did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    shutdown.trigger();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let counts = per_chat(&fake.sends());
+    assert_eq!(counts.len(), 120);
+    assert!(counts.values().all(|&n| n == 1), "an alert was sent twice");
+    let by_owner: Vec<Option<String>> =
+        rt.block_on(outbox::Entity::find().all(&db)).unwrap().into_iter().map(|r| r.claimed_by).collect();
+    let first = by_owner.iter().filter(|o| o.as_deref() == Some("sender-0")).count();
+    let second = by_owner.iter().filter(|o| o.as_deref() == Some("sender-1")).count();
+    eprintln!("figures: two senders shared 120 alerts: {first} / {second}");
+}
