@@ -26,7 +26,7 @@ use sea_orm::{
 use super::begin_write;
 use crate::{
     scraper::{fetch::Validators, listing::Listing},
-    search::{ListingView, Prepared, SearchFilter},
+    search::{ListingView, SearchFilter, SearchIndex},
 };
 
 /// Priority of listing alerts in the outbox (lower goes first).
@@ -334,66 +334,19 @@ async fn store_listings(
 }
 
 /// Every (listing, chat) pair where one of the chat's searches matches a new
-/// listing, once.
-///
-/// Work per run, not per pair: searches are indexed by the districts they
-/// name (a listing is checked only against searches without a district
-/// filter and those naming a district its own contains), and each distinct
-/// excluded word is looked up once per listing.
+/// listing, once per pair (see [`SearchIndex`]).
 pub fn match_new(
     source: &str,
     new_listings: &[(i64, &Listing)],
     candidates: &[(i64, SearchFilter)],
 ) -> Vec<(i64, i64)> {
-    let mut any_district: Vec<usize> = Vec::new();
-    let mut by_district: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut words: HashMap<&str, usize> = HashMap::new();
-    let mut excludes: Vec<Vec<usize>> = Vec::with_capacity(candidates.len());
-    for (i, (_, filter)) in candidates.iter().enumerate() {
-        if filter.districts.is_empty() {
-            any_district.push(i);
-        } else {
-            let mut named: Vec<&str> = filter.districts.iter().map(String::as_str).collect();
-            named.dedup();
-            for d in named {
-                by_district.entry(d).or_default().push(i);
-            }
-        }
-        let mut ids = Vec::with_capacity(filter.exclude.len());
-        for w in &filter.exclude {
-            let id = match words.get(w.as_str()) {
-                Some(id) => *id,
-                None => {
-                    let id = words.len();
-                    words.insert(w.as_str(), id);
-                    id
-                }
-            };
-            ids.push(id);
-        }
-        excludes.push(ids);
-    }
-    let word_list: Vec<(&str, usize)> = words.iter().map(|(w, id)| (*w, *id)).collect();
-    let mut hits = vec![false; words.len().max(1)];
+    let index = SearchIndex::new(candidates);
     let mut pairs = Vec::new();
-    let mut seen = HashSet::new();
+    let mut chats = Vec::new();
     for (listing_id, l) in new_listings {
-        seen.clear();
-        let prepared = Prepared::new(view_of(source, l));
-        for (w, id) in &word_list {
-            hits[*id] = prepared.text.contains(w);
-        }
-        let named = by_district
-            .iter()
-            .filter(|(d, _)| prepared.district.as_deref().is_some_and(|ld| ld.contains(*d)))
-            .flat_map(|(_, idxs)| idxs.iter());
-        for &i in any_district.iter().chain(named) {
-            let (chat_id, filter) = &candidates[i];
-            if filter.matches_numbers(&prepared.view) && !excludes[i].iter().any(|w| hits[*w]) && seen.insert(*chat_id)
-            {
-                pairs.push((*listing_id, *chat_id));
-            }
-        }
+        chats.clear();
+        index.chats_for(&view_of(source, l), &mut chats);
+        pairs.extend(chats.iter().map(|chat| (*listing_id, *chat)));
     }
     pairs
 }

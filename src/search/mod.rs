@@ -6,8 +6,12 @@
 //! told about a listing without a price). Users set filters to avoid noise;
 //! a flat with an unknown price or size is exactly the noise they meant.
 
+mod index;
+
 use entity::search;
 use serde::{Deserialize, Serialize};
+
+pub use self::index::SearchIndex;
 
 /// A room filter: a set of counts ("studio,1,2,4+") or a range ("1-3").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
