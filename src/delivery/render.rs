@@ -182,6 +182,22 @@ mod tests {
     }
 
     #[test]
+    fn hostile_5000_character_titles_render_as_valid_html_under_both_limits() {
+        let title = format!("<b>bold</b> & <script>alert(1)</script> {}", "x".repeat(5_000));
+        for photo in [Some("https://img/x.jpg"), None] {
+            let r = listing_alert("new", None, &listing(&title, photo), "src");
+            // Only our own <b> tags remain as markup.
+            let stripped = r.html.replace("<b>", "").replace("</b>", "");
+            assert!(!stripped.contains('<') && !stripped.contains('>'), "{}", r.html);
+            let visible =
+                stripped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("&quot;", "\"");
+            let limit = if photo.is_some() { CAPTION_LIMIT } else { TEXT_LIMIT };
+            assert!(visible.chars().count() <= limit, "{} > {limit}", visible.chars().count());
+            assert!(r.html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;"), "{}", &r.html[..120]);
+        }
+    }
+
+    #[test]
     fn a_price_drop_says_old_and_new() {
         let r = listing_alert("price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s");
         assert!(r.html.starts_with("<b>📉 Price dropped 1\u{202f}400 EUR → 1\u{202f}250 EUR</b>"), "{}", r.html);

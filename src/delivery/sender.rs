@@ -43,11 +43,18 @@ const BATCH: usize = 64;
 /// How long the sender sleeps when the outbox is empty (it is also woken
 /// when rows are queued in this process).
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// A claim older than this belongs to a sender that died (a send takes at
+/// most ~30 s: the HTTP timeout plus teloxide's pause after a 5xx).
+const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
 /// Runs until shutdown.
 pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
-    // Claims left by a process that died are ours to resend.
-    match db::outbox::release_claims(&db, Utc::now()).await {
+    // Claims left by a process that died are ours to resend. SQLite serves
+    // one process, so every claim is from an earlier run; on PostgreSQL
+    // another replica may be sending right now, so only expired claims go.
+    let single_process = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let cutoff = if single_process { Utc::now() } else { Utc::now() - CLAIM_LEASE };
+    match db::outbox::release_claims(&db, cutoff).await {
         Ok(0) => (),
         Ok(n) => info!(released = n, "released outbox claims left by an earlier run"),
         Err(e) => warn!(error = %e, "cannot release old outbox claims"),
@@ -68,6 +75,9 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         batches += 1;
         if batches.is_multiple_of(100) {
             shared.gate.shrink();
+            if let Err(e) = db::outbox::release_claims(&db, Utc::now() - CLAIM_LEASE).await {
+                warn!(error = %e, "cannot release expired outbox claims");
+            }
             if let Ok(depth) = db::outbox::depth(&db).await {
                 metrics::set("homehound_outbox_depth", "Messages waiting in the outbox.", &[], depth as f64);
             }
