@@ -65,15 +65,16 @@ pub fn start(config: Arc<Config>, shutdown: Shutdown, components: Components) ->
         (SCRAPER, PoolRole::Scraper, components.scraper),
         (EXPIRY, PoolRole::Expiry, components.expiry),
     ] {
-        match component::spawn(
+        let parts = component::Parts {
             name,
             role,
-            config.clone(),
-            shutdown.clone(),
-            health.component(name),
-            shared.clone(),
+            config: config.clone(),
+            shutdown: shutdown.clone(),
+            health: health.component(name),
+            shared: shared.clone(),
             run,
-        ) {
+        };
+        match component::spawn(parts) {
             Ok(handle) => threads.push((name, handle)),
             Err(e) => {
                 // Stop the threads already started before reporting.

@@ -9,7 +9,7 @@ use std::{io::Write, path::Path};
 use reqwest::Url;
 
 use crate::scraper::{
-    adapters::{Adapter, Page, PageOutcome},
+    adapters::{Adapter, Page, PageOutcome, sites::Site},
     listing::Listing,
     sources::SourceConfig,
 };
@@ -73,25 +73,7 @@ fn listings_of(outcome: PageOutcome) -> Result<Vec<Listing>, CheckError> {
 /// The site's own origin, so relative links in a saved page resolve as they
 /// did on the site.
 fn default_base(kind: &str) -> Url {
-    let home = match kind {
-        "wg-gesucht" => "https://www.wg-gesucht.de/",
-        "immowelt" => "https://www.immowelt.de/",
-        "rightmove" => "https://www.rightmove.co.uk/",
-        "idealista" => "https://www.idealista.com/",
-        "otodom" => "https://www.otodom.pl/",
-        "olx-pl" => "https://www.olx.pl/",
-        "olx-ua" => "https://www.olx.ua/",
-        "dom-ria" => "https://dom.ria.com/",
-        "zillow" => "https://www.zillow.com/",
-        "realestate-com-au" => "https://www.realestate.com.au/",
-        "bazaraki" => "https://www.bazaraki.com/",
-        "zonaprop" => "https://www.zonaprop.com.ar/",
-        "craigslist" => "https://boston.craigslist.org/",
-        "gewobag" => "https://www.gewobag.de/",
-        "inberlinwohnen" => "https://inberlinwohnen.de/",
-        "pararius" => "https://www.pararius.com/",
-        _ => "https://localhost/",
-    };
+    let home = Site::from_kind(kind).map_or("https://localhost/", Site::home);
     Url::parse(home).unwrap_or_else(|_| Url::parse("https://localhost/").expect("constant URL"))
 }
 

@@ -86,29 +86,21 @@ fn backoff(failures: u32) -> Duration {
     BACKOFF_BASE.saturating_mul(1u32 << failures.min(16)).min(BACKOFF_CAP)
 }
 
-/// Starts component `name` on a named OS thread with its own runtime and pool.
-pub fn spawn(
-    name: &'static str,
-    role: PoolRole,
-    config: Arc<Config>,
-    shutdown: Shutdown,
-    health: Arc<ComponentHealth>,
-    shared: Arc<Shared>,
-    run: ComponentFn,
-) -> std::io::Result<JoinHandle<ComponentExit>> {
-    let parts = Parts { name, role, config, shutdown, health, shared, run };
-    std::thread::Builder::new().name(name.to_owned()).spawn(move || supervise(parts))
+/// Starts a component on a named OS thread with its own runtime and pool.
+pub fn spawn(parts: Parts) -> std::io::Result<JoinHandle<ComponentExit>> {
+    std::thread::Builder::new().name(parts.name.to_owned()).spawn(move || supervise(parts))
 }
 
 /// What a component thread is given.
-struct Parts {
-    name: &'static str,
-    role: PoolRole,
-    config: Arc<Config>,
-    shutdown: Shutdown,
-    health: Arc<ComponentHealth>,
-    shared: Arc<Shared>,
-    run: ComponentFn,
+pub struct Parts {
+    pub name: &'static str,
+    /// Sizes the thread's pool.
+    pub role: PoolRole,
+    pub config: Arc<Config>,
+    pub shutdown: Shutdown,
+    pub health: Arc<ComponentHealth>,
+    pub shared: Arc<Shared>,
+    pub run: ComponentFn,
 }
 
 fn supervise(parts: Parts) -> ComponentExit {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use homehound::scraper::{
-    adapters::{Adapter, Page, PageOutcome, css::CssConfig, css::CssSpec},
+    adapters::{Adapter, Page, PageOutcome, css::CssConfig, css::CssSpec, sites::Site},
     listing::Listing,
 };
 use reqwest::Url;
@@ -22,26 +22,7 @@ fn fixtures() -> Option<PathBuf> {
 }
 
 fn base_of(kind: &str) -> Url {
-    let home = match kind {
-        "wg-gesucht" => "https://www.wg-gesucht.de/",
-        "immowelt" => "https://www.immowelt.de/",
-        "rightmove" => "https://www.rightmove.co.uk/",
-        "idealista" => "https://www.idealista.com/",
-        "otodom" => "https://www.otodom.pl/",
-        "olx-pl" => "https://www.olx.pl/",
-        "olx-ua" => "https://www.olx.ua/",
-        "dom-ria" => "https://dom.ria.com/",
-        "zillow" => "https://www.zillow.com/",
-        "realestate-com-au" => "https://www.realestate.com.au/",
-        "bazaraki" => "https://www.bazaraki.com/",
-        "zonaprop" => "https://www.zonaprop.com.ar/",
-        "craigslist" => "https://boston.craigslist.org/",
-        "gewobag" => "https://www.gewobag.de/",
-        "inberlinwohnen" => "https://inberlinwohnen.de/",
-        "pararius" => "https://www.pararius.com/",
-        _ => "https://localhost/",
-    };
-    Url::parse(home).unwrap()
+    Url::parse(Site::from_kind(kind).map_or("https://localhost/", Site::home)).unwrap()
 }
 
 fn parse_with(adapter: &Adapter, kind: &str, file: &str) -> Option<PageOutcome> {

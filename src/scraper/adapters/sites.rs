@@ -76,6 +76,28 @@ impl Site {
         }
     }
 
+    /// The site's home page: the base for links in a saved page of it.
+    pub fn home(self) -> &'static str {
+        match self {
+            Site::WgGesucht => "https://www.wg-gesucht.de/",
+            Site::Immowelt => "https://www.immowelt.de/",
+            Site::Rightmove => "https://www.rightmove.co.uk/",
+            Site::Idealista => "https://www.idealista.com/",
+            Site::Otodom => "https://www.otodom.pl/",
+            Site::OlxPl => "https://www.olx.pl/",
+            Site::OlxUa => "https://www.olx.ua/",
+            Site::DomRia => "https://dom.ria.com/",
+            Site::Zillow => "https://www.zillow.com/",
+            Site::RealestateComAu => "https://www.realestate.com.au/",
+            Site::Bazaraki => "https://www.bazaraki.com/",
+            Site::Zonaprop => "https://www.zonaprop.com.ar/",
+            Site::Craigslist => "https://boston.craigslist.org/",
+            Site::Gewobag => "https://www.gewobag.de/",
+            Site::Inberlinwohnen => "https://inberlinwohnen.de/",
+            Site::Pararius => "https://www.pararius.com/",
+        }
+    }
+
     pub fn from_kind(kind: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.kind() == kind)
     }
