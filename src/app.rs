@@ -59,6 +59,7 @@ pub enum AppExit {
 pub fn start(config: Arc<Config>, shutdown: Shutdown, components: Components) -> std::io::Result<Running> {
     let health = Health::new(&COMPONENTS);
     let shared = Shared::new(config.telegram_rate_limit);
+    crate::delivery::process_started();
     let mut threads = Vec::with_capacity(3);
     for (name, role, run) in [
         (BOT, PoolRole::Bot, components.bot),

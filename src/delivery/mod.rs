@@ -9,11 +9,20 @@ pub mod gate;
 pub mod render;
 pub mod sender;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use self::gate::SendGate;
+
+static PROCESS_STARTED: LazyLock<DateTime<Utc>> = LazyLock::new(Utc::now);
+
+/// When this process started (first asked in `app::start`): outbox claims
+/// older than this on SQLite, which serves one process, belong to a dead run.
+pub fn process_started() -> DateTime<Utc> {
+    *PROCESS_STARTED
+}
 
 /// What the three threads share besides the database.
 pub struct Shared {

@@ -50,10 +50,12 @@ const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 /// Runs until shutdown.
 pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
     // Claims left by a process that died are ours to resend. SQLite serves
-    // one process, so every claim is from an earlier run; on PostgreSQL
-    // another replica may be sending right now, so only expired claims go.
+    // one process, so every claim older than this process is from a dead
+    // run; on PostgreSQL another replica may be sending right now, so only
+    // expired claims go. (Claims of an earlier sender of this same process,
+    // restarted by its supervisor, expire with the lease below.)
     let single_process = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
-    let cutoff = if single_process { Utc::now() } else { Utc::now() - CLAIM_LEASE };
+    let cutoff = if single_process { super::process_started() } else { Utc::now() - CLAIM_LEASE };
     match db::outbox::release_claims(&db, cutoff).await {
         Ok(0) => (),
         Ok(n) => info!(released = n, "released outbox claims left by an earlier run"),
