@@ -6,10 +6,11 @@
 //! - a sender claims rows (`pending` → `sending`, with `claimed_at` and
 //!   `claimed_by`) in a short write transaction, sends outside any
 //!   transaction, and marks the row `sent` right after Telegram accepts it;
-//! - claims left by a process that died are released on start
-//!   ([`release_claims`]); a message is therefore sent again only if the
-//!   process died between Telegram accepting it and the row being marked
-//!   (at most one duplicate, never a loss);
+//! - a live sender renews its claims ([`renew_claims`]); claims of a sender
+//!   that died are released ([`release_claims`]) on start (SQLite) or once
+//!   their lease runs out (PostgreSQL, where other replicas may be alive);
+//!   a message is therefore sent again only if the process died between
+//!   Telegram accepting it and the row being marked (never a loss);
 //! - on PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several senders
 //!   never claim the same row.
 
@@ -33,6 +34,17 @@ pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> R
         .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
         .filter(outbox::Column::Status.eq(outbox_status::SENDING))
         .filter(outbox::Column::ClaimedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Renews the claims `owner` holds (it is alive and still sending them).
+pub async fn renew_claims(db: &DatabaseConnection, owner: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = outbox::Entity::update_many()
+        .col_expr(outbox::Column::ClaimedAt, Expr::value(now))
+        .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+        .filter(outbox::Column::ClaimedBy.eq(owner))
         .exec(db)
         .await?;
     Ok(result.rows_affected)

@@ -43,9 +43,10 @@ const BATCH: usize = 64;
 /// How long the sender sleeps when the outbox is empty (it is also woken
 /// when rows are queued in this process).
 const IDLE_POLL: Duration = Duration::from_millis(500);
-/// A claim older than this belongs to a sender that died (a send takes at
-/// most ~30 s: the HTTP timeout plus teloxide's pause after a 5xx).
-const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
+/// A claim not renewed for this long belongs to a sender that died. A live
+/// sender renews its claims every [`RENEW_EVERY`].
+const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+const RENEW_EVERY: Duration = Duration::from_secs(10);
 
 /// Runs until shutdown.
 pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
@@ -64,8 +65,21 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut tasks = JoinSet::new();
     let mut batches = 0u64;
+    let mut renewed = std::time::Instant::now();
     while !shutdown.is_triggered() {
         while tasks.try_join_next().is_some() {}
+        if renewed.elapsed() >= RENEW_EVERY {
+            renewed = std::time::Instant::now();
+            let now = Utc::now();
+            if let Err(e) = db::outbox::renew_claims(&db, &owner, now).await {
+                warn!(error = %e, "cannot renew outbox claims");
+            }
+            match db::outbox::release_claims(&db, now - CLAIM_LEASE).await {
+                Ok(0) => (),
+                Ok(n) => info!(released = n, "released expired outbox claims of a sender that stopped"),
+                Err(e) => warn!(error = %e, "cannot release expired outbox claims"),
+            }
+        }
         let claimed =
             match db::outbox::claim(&db, &owner, BATCH.min(slots.available_permits().max(1)), Utc::now()).await {
                 Ok(rows) => rows,
@@ -77,9 +91,6 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         batches += 1;
         if batches.is_multiple_of(100) {
             shared.gate.shrink();
-            if let Err(e) = db::outbox::release_claims(&db, Utc::now() - CLAIM_LEASE).await {
-                warn!(error = %e, "cannot release expired outbox claims");
-            }
             if let Ok(depth) = db::outbox::depth(&db).await {
                 metrics::set("homehound_outbox_depth", "Messages waiting in the outbox.", &[], depth as f64);
             }
