@@ -144,12 +144,12 @@ impl<'a> SearchIndex<'a> {
         Self { searches, any_district, by_district: groups.into_iter().collect(), words, excludes }
     }
 
-    /// The chats with a search matching `listing`, each once.
+    /// Appends the chats with a search matching `listing`, each once.
     pub fn chats_for(&self, listing: &ListingView<'_>, out: &mut Vec<i64>) {
+        let start = out.len();
         let prepared = Prepared::new(*listing);
         let hits: Vec<bool> = self.words.iter().map(|w| prepared.text.contains(w)).collect();
         let (price, area, rooms) = (listing.monthly_price, listing.area_m2, listing.rooms);
-        let mut seen = HashSet::new();
         let named = self
             .by_district
             .iter()
@@ -168,11 +168,19 @@ impl<'a> SearchIndex<'a> {
                 if self.excludes[i].iter().any(|w| hits[*w as usize]) {
                     continue;
                 }
-                if seen.insert(*chat) {
-                    out.push(*chat);
-                }
+                out.push(*chat);
             }
         }
+        // A chat with several matching searches is told once.
+        out[start..].sort_unstable();
+        let mut kept = start;
+        for i in start..out.len() {
+            if i == start || out[i] != out[kept - 1] {
+                out[kept] = out[i];
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
     }
 }
 
