@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use entity::{chat, listing, outbox, source};
-use homehound::db::{self, PoolRole};
+use entity::{chat, listing, outbox};
+use homehound::db::{self, PoolRole, chats::ChatProfile};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::support::db::TestDb;
@@ -49,41 +49,19 @@ async fn migrations_apply_from_empty_and_are_idempotent() {
     }
 }
 
+/// A chat as `/start` creates it, without a trial.
+async fn add_chat(db: &DatabaseConnection, id: i64) {
+    let profile = ChatProfile { id, username: None, first_name: None, language: "en".into() };
+    db::chats::register(db, &profile, std::time::Duration::ZERO, Utc::now()).await.unwrap();
+}
+
 #[tokio::test]
 async fn unique_keys_reject_duplicate_listings_and_alerts() {
     let test_db = TestDb::new().await;
     let db = migrated(&test_db).await;
     let now = Utc::now();
-    chat::Entity::insert(chat::ActiveModel {
-        id: Set(7),
-        language: Set("en".into()),
-        paused: Set(false),
-        blocked: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(&db)
-    .await
-    .unwrap();
-    let src = source::Entity::insert(source::ActiveModel {
-        name: Set("s".into()),
-        kind: Set("css".into()),
-        url: Set("http://x".into()),
-        last_found: Set(0),
-        last_new: Set(0),
-        total_runs: Set(0),
-        consecutive_failures: Set(0),
-        blocked: Set(false),
-        unhealthy_notified: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(&db)
-    .await
-    .unwrap()
-    .last_insert_id;
+    add_chat(&db, 7).await;
+    let src = db::sources::sync(&db, &[("s".into(), "css".into(), "http://x".into())], now).await.unwrap()[0].id;
     let new_listing = || listing::ActiveModel {
         source_id: Set(src),
         external_id: Set("abc".into()),
@@ -122,21 +100,7 @@ fn three_pools_writing_concurrently_never_see_database_is_locked() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let test_db = rt.block_on(TestDb::new());
     let db = rt.block_on(migrated(&test_db));
-    rt.block_on(async {
-        let now = Utc::now();
-        chat::Entity::insert(chat::ActiveModel {
-            id: Set(1),
-            language: Set("en".into()),
-            paused: Set(false),
-            blocked: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec_without_returning(&db)
-        .await
-        .unwrap();
-    });
+    rt.block_on(add_chat(&db, 1));
 
     let started = Instant::now();
     let threads: Vec<_> = [PoolRole::Bot, PoolRole::Scraper, PoolRole::Expiry]
