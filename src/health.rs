@@ -27,7 +27,6 @@ pub struct ComponentHealth {
     pub name: &'static str,
     up: AtomicBool,
     last_heartbeat_ms: AtomicI64,
-    started_ms: AtomicI64,
     restarts: AtomicU64,
     /// Woken when the component comes up (shared by every component).
     changed: Arc<Notify>,
@@ -39,16 +38,13 @@ impl ComponentHealth {
             name,
             up: AtomicBool::new(false),
             last_heartbeat_ms: AtomicI64::new(0),
-            started_ms: AtomicI64::new(0),
             restarts: AtomicU64::new(0),
             changed,
         }
     }
 
     pub fn mark_up(&self) {
-        let now = now_ms();
-        self.started_ms.store(now, Ordering::Relaxed);
-        self.last_heartbeat_ms.store(now, Ordering::Relaxed);
+        self.last_heartbeat_ms.store(now_ms(), Ordering::Relaxed);
         self.up.store(true, Ordering::Release);
         self.changed.notify_waiters();
     }

@@ -55,9 +55,4 @@ impl Shutdown {
             _ = tokio::time::sleep(duration) => true,
         }
     }
-
-    /// The underlying token, for APIs that take one.
-    pub fn token(&self) -> &CancellationToken {
-        &self.token
-    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{access_period, status::access_status};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 
 /// Marks every active period that has ended as expired; returns how many.
 /// A single UPDATE, so concurrent workers never expire a period twice.
@@ -15,20 +15,4 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
         .exec(db)
         .await?;
     Ok(result.rows_affected)
-}
-
-/// The latest-ending active period of a chat at `now`, if it has access.
-pub async fn current(
-    db: &DatabaseConnection,
-    chat_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<access_period::Model>, DbErr> {
-    access_period::Entity::find()
-        .filter(access_period::Column::ChatId.eq(chat_id))
-        .filter(access_period::Column::Status.eq(access_status::ACTIVE))
-        .filter(access_period::Column::StartsAt.lte(now))
-        .filter(access_period::Column::EndsAt.gt(now))
-        .order_by_desc(access_period::Column::EndsAt)
-        .one(db)
-        .await
 }

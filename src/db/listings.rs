@@ -34,13 +34,27 @@ pub const PRIORITY_ALERT: i16 = 0;
 /// Priority of reminders and notices.
 pub const PRIORITY_NOTICE: i16 = 1;
 
-/// What one run of a source produced.
+/// What one run of a source produced (fetched and parsed by the scraper).
 #[derive(Debug)]
-pub enum RunResult<'a> {
-    Listings { listings: &'a [Listing], validators: Validators },
+pub enum RunResult {
+    Listings {
+        listings: Vec<Listing>,
+        validators: Validators,
+    },
+    /// 304: the first page is unchanged.
     NotModified,
+    /// A captcha/consent wall or HTTP 401/403.
     Blocked(String),
     Failed(String),
+}
+
+impl RunResult {
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            RunResult::Blocked(e) | RunResult::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// What storing a run did.
@@ -72,7 +86,7 @@ pub async fn record_run(
     db: &DatabaseConnection,
     source_id: i64,
     started: DateTime<Utc>,
-    result: RunResult<'_>,
+    result: &RunResult,
     policy: &HealthPolicy<'_>,
     now: DateTime<Utc>,
 ) -> Result<RunReport, DbErr> {
@@ -86,7 +100,7 @@ pub async fn record_run(
     let mut validators = None;
     let bad = match result {
         RunResult::Listings { listings, validators: v } => {
-            validators = Some(v);
+            validators = Some(v.clone());
             report.found = listings.len();
             report.missing_price = listings.iter().filter(|l| l.price.is_none()).count();
             report.outcome = if listings.is_empty() { run_outcome::EMPTY } else { run_outcome::OK };
@@ -104,12 +118,12 @@ pub async fn record_run(
         }
         RunResult::Blocked(why) => {
             report.outcome = run_outcome::BLOCKED;
-            error = Some(why);
+            error = Some(why.clone());
             true
         }
         RunResult::Failed(why) => {
             report.outcome = run_outcome::ERROR;
-            error = Some(why);
+            error = Some(why.clone());
             true
         }
     };

@@ -63,10 +63,6 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<source:
     source::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn all(db: &DatabaseConnection) -> Result<Vec<source::Model>, DbErr> {
-    source::Entity::find().order_by_asc(source::Column::Name).all(db).await
-}
-
 pub async fn runs(db: &DatabaseConnection, source_id: i64) -> Result<Vec<source_run::Model>, DbErr> {
     source_run::Entity::find()
         .filter(source_run::Column::SourceId.eq(source_id))

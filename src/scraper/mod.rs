@@ -75,19 +75,13 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
     loop {
         let started = Utc::now();
         let Some(result) = scrape(&fetcher, &source, &validators).await else { return };
-        let run_result = match &result {
-            Scraped::Listings { listings, validators: v } => RunResult::Listings { listings, validators: v.clone() },
-            Scraped::NotModified => RunResult::NotModified,
-            Scraped::Blocked(why) => RunResult::Blocked(why.clone()),
-            Scraped::Failed(why) => RunResult::Failed(why.clone()),
-        };
         let policy = HealthPolicy { unhealthy_after: ctx.config.unhealthy_after, admins: &ctx.config.admin_chat_ids };
-        match db::listings::record_run(&ctx.db, row.id, started, run_result, &policy, Utc::now()).await {
+        match db::listings::record_run(&ctx.db, row.id, started, &result, &policy, Utc::now()).await {
             Ok(report) => {
                 if report.alerts_queued > 0 || report.health_changed.is_some() {
                     ctx.shared.outbox_ready.notify_one();
                 }
-                if let Scraped::Listings { validators: v, .. } = &result {
+                if let RunResult::Listings { validators: v, .. } = &result {
                     validators = v.clone();
                 }
                 let labels = [("source", source.name.as_str()), ("outcome", report.outcome)];
@@ -140,26 +134,8 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
     }
 }
 
-/// What fetching and parsing a source gave.
-#[derive(Debug)]
-pub enum Scraped {
-    Listings { listings: Vec<Listing>, validators: Validators },
-    NotModified,
-    Blocked(String),
-    Failed(String),
-}
-
-impl Scraped {
-    fn error(&self) -> Option<&str> {
-        match self {
-            Scraped::Blocked(e) | Scraped::Failed(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 /// Fetches and parses up to `max_pages` pages of `source`. `None` on shutdown.
-pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Validators) -> Option<Scraped> {
+pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Validators) -> Option<RunResult> {
     let mut url = source.url.clone();
     let mut listings: Vec<Listing> = Vec::new();
     let mut first_validators = Validators::default();
@@ -168,7 +144,7 @@ pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Valid
         seen_pages.insert(url.clone());
         let conditional = if page == 0 { validators.clone() } else { Validators::default() };
         let (body, final_url) = match fetcher.fetch(&url, &conditional).await {
-            Ok(Fetched::NotModified) if page == 0 => return Some(Scraped::NotModified),
+            Ok(Fetched::NotModified) if page == 0 => return Some(RunResult::NotModified),
             Ok(Fetched::NotModified) => break,
             Ok(Fetched::Page { body, url, validators }) => {
                 if page == 0 {
@@ -177,8 +153,8 @@ pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Valid
                 (body, url)
             }
             Err(FetchError::Shutdown) => return None,
-            Err(FetchError::Blocked(code)) if page == 0 => return Some(Scraped::Blocked(format!("HTTP {code}"))),
-            Err(e) if page == 0 => return Some(Scraped::Failed(e.to_string())),
+            Err(FetchError::Blocked(code)) if page == 0 => return Some(RunResult::Blocked(format!("HTTP {code}"))),
+            Err(e) if page == 0 => return Some(RunResult::Failed(e.to_string())),
             // A later page failing keeps what the earlier pages gave.
             Err(e) => {
                 warn!(page = page + 1, error = %e, "next page failed");
@@ -192,7 +168,7 @@ pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Valid
         })
         .await;
         match parsed {
-            Ok(PageOutcome::Blocked(why)) if page == 0 => return Some(Scraped::Blocked(why)),
+            Ok(PageOutcome::Blocked(why)) if page == 0 => return Some(RunResult::Blocked(why)),
             Ok(PageOutcome::Blocked(_)) => break,
             Ok(PageOutcome::Listings { listings: found, next_page }) => {
                 listings.extend(found);
@@ -201,10 +177,10 @@ pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Valid
                     _ => break,
                 }
             }
-            Err(e) => return Some(Scraped::Failed(format!("parser crashed: {e}"))),
+            Err(e) => return Some(RunResult::Failed(format!("parser crashed: {e}"))),
         }
     }
     let mut ids = HashSet::new();
     listings.retain(|l| ids.insert(l.id.clone()));
-    Some(Scraped::Listings { listings, validators: first_validators })
+    Some(RunResult::Listings { listings, validators: first_validators })
 }

@@ -66,10 +66,10 @@ async fn fan_out(url: &str, chats: i64, l: Listing) -> DatabaseConnection {
     let rows =
         db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], now).await.unwrap();
     let policy = HealthPolicy { unhealthy_after: 3, admins: &[] };
-    let seed = RunResult::Listings { listings: &[], validators: Validators::default() };
-    db::listings::record_run(&db, rows[0].id, now, seed, &policy, now).await.unwrap();
-    let result = RunResult::Listings { listings: std::slice::from_ref(&l), validators: Validators::default() };
-    let report = db::listings::record_run(&db, rows[0].id, Utc::now(), result, &policy, Utc::now()).await.unwrap();
+    let seed = RunResult::Listings { listings: vec![], validators: Validators::default() };
+    db::listings::record_run(&db, rows[0].id, now, &seed, &policy, now).await.unwrap();
+    let result = RunResult::Listings { listings: vec![l], validators: Validators::default() };
+    let report = db::listings::record_run(&db, rows[0].id, Utc::now(), &result, &policy, Utc::now()).await.unwrap();
     assert_eq!(report.alerts_queued, chats as u64);
     db
 }
@@ -161,10 +161,10 @@ async fn blocked_chats_are_marked_rejected_photos_go_as_text_and_server_errors_a
     // A second listing: the blocked chat is not tried again; a 5xx is retried.
     fake.inject("sendMessage", [Fault::ServerError]);
     let source_id = entity::source::Entity::find().one(&db).await.unwrap().unwrap().id;
-    let l2 = [listing("l1", "x", None), listing("l2", "Second flat", None)];
+    let l2 = vec![listing("l1", "x", None), listing("l2", "Second flat", None)];
     let policy = HealthPolicy { unhealthy_after: 3, admins: &[] };
-    let result = RunResult::Listings { listings: &l2, validators: Validators::default() };
-    db::listings::record_run(&db, source_id, Utc::now(), result, &policy, Utc::now()).await.unwrap();
+    let result = RunResult::Listings { listings: l2, validators: Validators::default() };
+    db::listings::record_run(&db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap();
     wait_until(Duration::from_secs(40), "the second alerts despite a 502", || fake.sends().len() >= 4).await;
     assert_eq!(app.stop().await, AppExit::Clean);
 

@@ -77,8 +77,8 @@ async fn user_with_search(db: &DatabaseConnection, chat_id: i64, price_max: Opti
 const POLICY: HealthPolicy<'static> = HealthPolicy { unhealthy_after: 3, admins: &[] };
 
 async fn run(db: &DatabaseConnection, source_id: i64, listings: &[Listing]) -> db::listings::RunReport {
-    let result = RunResult::Listings { listings, validators: Validators::default() };
-    db::listings::record_run(db, source_id, Utc::now(), result, &POLICY, Utc::now()).await.unwrap()
+    let result = RunResult::Listings { listings: listings.to_vec(), validators: Validators::default() };
+    db::listings::record_run(db, source_id, Utc::now(), &result, &POLICY, Utc::now()).await.unwrap()
 }
 
 async fn alerts(db: &DatabaseConnection, kind: &str) -> Vec<outbox::Model> {
@@ -151,10 +151,16 @@ async fn a_price_fall_is_detected_once_per_fall_and_told_only_to_chats_already_a
 async fn a_first_run_that_finds_nothing_still_seeds_but_a_failed_one_does_not() {
     let (_t, db, source_id) = setup().await;
     user_with_search(&db, 1, None).await;
-    let failed =
-        db::listings::record_run(&db, source_id, Utc::now(), RunResult::Failed("HTTP 500".into()), &POLICY, Utc::now())
-            .await
-            .unwrap();
+    let failed = db::listings::record_run(
+        &db,
+        source_id,
+        Utc::now(),
+        &RunResult::Failed("HTTP 500".into()),
+        &POLICY,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert!(!failed.seeded);
     let empty = run(&db, source_id, &[]).await;
     assert!(empty.seeded, "an empty first run is the first run");
@@ -169,9 +175,16 @@ async fn admins_get_one_message_when_a_source_keeps_failing_and_one_when_it_reco
     let policy = HealthPolicy { unhealthy_after: 3, admins: &admins };
     run(&db, source_id, &[flat("a", 1.0)]).await;
     for _ in 0..6 {
-        db::listings::record_run(&db, source_id, Utc::now(), RunResult::Blocked("captcha".into()), &policy, Utc::now())
-            .await
-            .unwrap();
+        db::listings::record_run(
+            &db,
+            source_id,
+            Utc::now(),
+            &RunResult::Blocked("captcha".into()),
+            &policy,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
     }
     let notices = alerts(&db, "notice").await;
     assert_eq!(notices.len(), 1, "one message, not one per run: {notices:?}");
@@ -180,7 +193,7 @@ async fn admins_get_one_message_when_a_source_keeps_failing_and_one_when_it_reco
         &db,
         source_id,
         Utc::now(),
-        RunResult::Listings { listings: &[flat("a", 1.0)], validators: Validators::default() },
+        &RunResult::Listings { listings: vec![flat("a", 1.0)], validators: Validators::default() },
         &policy,
         Utc::now(),
     )
