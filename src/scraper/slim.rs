@@ -12,11 +12,41 @@
 //! kept scripts is copied unchanged. Text keeps one space per run of
 //! whitespace, which every adapter collapses to anyway.
 
+/// What an adapter needs of a page beyond the defaults, so the pre-pass can
+/// drop more. Built-in sites know where their cards are; a user's `css`
+/// source keeps everything but comments, styles and scripts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prune {
+    /// Keep inline scripts (the adapter reads a state blob).
+    pub keep_scripts: bool,
+    /// Start at the tag that contains this marker (the first listing card):
+    /// the page header, navigation and filter forms before it are dropped.
+    /// Pages without the marker (walls, empty results) are kept whole.
+    pub start_at: Option<&'static str>,
+    /// Elements whose `class` attribute contains one of these tokens are
+    /// dropped with everything inside them (print-only duplicates, ad slots).
+    pub drop_classes: &'static [&'static str],
+    /// Elements of these names are dropped with everything inside them.
+    pub drop_tags: &'static [&'static str],
+    /// When set, only these attributes are kept (those the adapter reads).
+    pub keep_attrs: Option<&'static [&'static str]>,
+}
+
 /// Returns `html` without the parts no adapter reads.
 pub fn slim(html: &str, keep_scripts: bool) -> String {
+    slim_with(html, &Prune { keep_scripts, ..Prune::default() })
+}
+
+/// Returns `html` without the parts `prune` says the adapter does not read.
+pub fn slim_with(html: &str, prune: &Prune) -> String {
+    let keep_scripts = prune.keep_scripts;
     let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() / 2);
-    let mut i = 0;
+    let mut i = prune
+        .start_at
+        .and_then(|marker| find(bytes, marker.as_bytes()))
+        .and_then(|at| bytes[..at].iter().rposition(|&b| b == b'<'))
+        .unwrap_or(0);
     while i < bytes.len() {
         // Text up to the next tag, whitespace runs collapsed; whitespace alone
         // between two tags is dropped (adapters join text nodes with a space).
@@ -50,7 +80,13 @@ pub fn slim(html: &str, keep_scripts: bool) -> String {
         }
         // Any other tag is copied with its attributes, less script-only ones.
         let tag_end = tag_end(bytes, i);
-        push_tag(&mut out, &html[i..tag_end]);
+        if (!prune.drop_classes.is_empty() && has_class(&html[i..tag_end], prune.drop_classes))
+            || prune.drop_tags.iter().any(|t| starts_with_tag(rest, t.as_bytes()))
+        {
+            i = skip_nested(bytes, i, tag_end);
+            continue;
+        }
+        push_tag(&mut out, &html[i..tag_end], prune.keep_attrs);
         i = tag_end;
     }
     out
@@ -77,6 +113,60 @@ fn skip_element(bytes: &[u8], start: usize, close: &[u8]) -> usize {
     }
     bytes.len()
 }
+
+/// Whether the opening tag `tag` has a class token listed in `classes`.
+fn has_class(tag: &str, classes: &[&str]) -> bool {
+    let Some(at) =
+        tag.match_indices("class=").find(|(at, _)| tag.as_bytes()[at - 1].is_ascii_whitespace()).map(|m| m.0)
+    else {
+        return false;
+    };
+    let value = &tag[at + 6..];
+    let value = match value.as_bytes().first() {
+        Some(&q @ (b'"' | b'\'')) => value[1..].split(q as char).next().unwrap_or_default(),
+        _ => value.split([' ', '>']).next().unwrap_or_default(),
+    };
+    value.split_ascii_whitespace().any(|token| classes.contains(&token))
+}
+
+/// The end of the element whose opening tag spans `start..open_end`,
+/// counting nested elements of the same name; the end of input when
+/// unclosed. A self-closing or void tag ends at once.
+fn skip_nested(bytes: &[u8], start: usize, open_end: usize) -> usize {
+    let name_end = bytes[start + 1..open_end]
+        .iter()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/'))
+        .map_or(open_end, |p| start + 1 + p);
+    let name = &bytes[start + 1..name_end];
+    if bytes[..open_end].ends_with(b"/>") || VOID.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(name)) {
+        return open_end;
+    }
+    let mut depth = 1usize;
+    let mut i = open_end;
+    while let Some(p) = memchr(b'<', &bytes[i..]) {
+        let at = i + p;
+        let closing = bytes.get(at + 1) == Some(&b'/');
+        let name_at = at + 1 + usize::from(closing);
+        if starts_with_tag(&bytes[name_at - 1..], name) {
+            let end = tag_end(bytes, at);
+            if closing {
+                depth -= 1;
+                if depth == 0 {
+                    return end;
+                }
+            } else if !bytes[..end].ends_with(b"/>") {
+                depth += 1;
+            }
+            i = end;
+        } else {
+            i = at + 1;
+        }
+    }
+    bytes.len()
+}
+
+const VOID: &[&str] =
+    &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"];
 
 /// The end of the tag starting at `start`, skipping `>` inside quoted values.
 fn tag_end(bytes: &[u8], start: usize) -> usize {
@@ -126,8 +216,9 @@ fn script_only(name: &str) -> bool {
         || name.starts_with("v-")
 }
 
-/// Copies one tag (`<name attr="v" …>`), leaving out script-only attributes.
-fn push_tag(out: &mut String, tag: &str) {
+/// Copies one tag (`<name attr="v" …>`), leaving out script-only attributes
+/// and, when `keep` is set, every attribute not in it.
+fn push_tag(out: &mut String, tag: &str, keep: Option<&[&str]>) {
     let bytes = tag.as_bytes();
     // The tag name.
     let mut i = 1;
@@ -168,7 +259,7 @@ fn push_tag(out: &mut String, tag: &str) {
             out.push_str(&tag[ws_start..]);
             return;
         }
-        if !script_only(name) {
+        if !script_only(name) && keep.is_none_or(|keep| keep.iter().any(|k| k.eq_ignore_ascii_case(name))) {
             out.push(' ');
             push_with_entities(out, &tag[name_start..i.min(bytes.len())]);
         }
@@ -269,6 +360,25 @@ mod tests {
         let p = doc.select(&scraper::Selector::parse("p").unwrap()).next().unwrap();
         assert_eq!(p.attr("title"), Some("\"q\" & r"));
         assert_eq!(p.text().collect::<String>(), "a&b <c>");
+    }
+
+    #[test]
+    fn prune_starts_at_the_marker_drops_classes_and_attributes() {
+        let prune = Prune {
+            start_at: Some("card"),
+            drop_classes: &["print"],
+            drop_tags: &["img", "form"],
+            keep_attrs: Some(&["class", "href"]),
+            ..Prune::default()
+        };
+        let html = "<head><title>t</title></head><body><nav>menu</nav><div class=\"x card\" id=7 style=s>\
+                    <a href=/a title=x>A</a><div class='a print'><div>dup</div><br><div>dup</div></div>\
+                    <p>after</p><img src=x><form><input></form></div><div class='print'/><i>end</i>";
+        assert_eq!(slim_with(html, &prune), "<div class=\"x card\"><a href=/a>A</a><p>after</p></div><i>end</i>");
+        // Without the marker the page is kept whole.
+        assert_eq!(slim_with("<title>Captcha</title><p>x</p>", &prune), "<title>Captcha</title><p>x</p>");
+        // An unclosed dropped element ends the input.
+        assert_eq!(slim_with("<div class=card>a<div class=print><div>b</div>", &prune), "<div class=card>a");
     }
 
     #[test]

@@ -12,14 +12,13 @@ pub mod css;
 pub mod jsonld;
 pub mod sites;
 
-use std::sync::LazyLock;
-
 use reqwest::Url;
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::{
     listing::{Defaults, Listing, RawListing},
     normalize::Period,
+    slim::{Prune, slim_with},
 };
 
 /// A fetched page.
@@ -81,10 +80,12 @@ impl Adapter {
         }
     }
 
-    /// Whether the adapter reads inline scripts (state blobs); JSON-LD is
-    /// always kept.
-    fn reads_scripts(&self) -> bool {
-        matches!(self, Adapter::Site(sites::Site::Zonaprop))
+    /// What the pre-pass may drop before the page is parsed.
+    fn prune(&self) -> Prune {
+        match self {
+            Adapter::Site(site) => site.prune(),
+            Adapter::Css(_) | Adapter::JsonLd => Prune::default(),
+        }
     }
 
     fn extract(&self, doc: &Html, page: Page<'_>) -> Parsed {
@@ -99,7 +100,7 @@ impl Adapter {
     /// `currency` and `period` override the adapter's defaults (the source's
     /// configuration wins).
     pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
-        let doc = Html::parse_document(&super::slim::slim(page.body, self.reads_scripts()));
+        let doc = Html::parse_document(&slim_with(page.body, &self.prune()));
         if let Some(wall) = strong_wall(&doc) {
             return PageOutcome::Blocked(wall);
         }
@@ -213,10 +214,10 @@ const WALL_MARKERS: &[&str] = &[
     "consent-wall",
 ];
 
-static TITLE: LazyLock<Selector> = LazyLock::new(|| selector!("title").clone());
-
 fn strong_wall(doc: &Html) -> Option<String> {
-    let title = doc.select(&TITLE).next().map(text_of)?;
+    // The title is in <head>: no need to walk the whole document for it.
+    let head = doc.root_element().children().filter_map(ElementRef::wrap).find(|e| e.value().name() == "head")?;
+    let title = head.children().filter_map(ElementRef::wrap).find(|e| e.value().name() == "title").map(text_of)?;
     let lower = title.to_lowercase();
     WALL_TITLES
         .iter()

@@ -12,7 +12,7 @@ use scraper::{ElementRef, Html};
 use serde_json::Value;
 
 use super::{Page, Parsed, jsonld, own_attr, sel_attr, sel_text, selector, text_of};
-use crate::scraper::{listing::RawListing, normalize::Period};
+use crate::scraper::{listing::RawListing, normalize::Period, slim::Prune};
 
 /// A built-in site adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +137,24 @@ impl Site {
         }
     }
 
+    /// What of a page the site's adapter never reads (see [`Prune`]).
+    pub fn prune(self) -> Prune {
+        match self {
+            // 420 KB, most of it header, filters, dialogs, link lists and a
+            // print-only copy of every card: parsing starts at the first card.
+            Site::WgGesucht => Prune {
+                start_at: Some("wgg_card offer_list_item"),
+                // "bottom" is each card's row of the advertiser's avatar and name.
+                drop_classes: &["printonly", "bottom", "modal", "ul-bottomlinks", "ul-quickfilter", "dropdown-menu"],
+                drop_tags: &["img", "form", "select"],
+                keep_attrs: Some(&["class", "href", "title", "style", "data-id", "aria-label"]),
+                ..Prune::default()
+            },
+            Site::Zonaprop => Prune { keep_scripts: true, ..Prune::default() },
+            _ => Prune::default(),
+        }
+    }
+
     pub fn extract(self, doc: &Html, page: Page<'_>) -> Parsed {
         match self {
             Site::WgGesucht => wg_gesucht(doc),
@@ -212,7 +230,7 @@ fn wg_gesucht(doc: &Html) -> Parsed {
         .filter_map(|card| {
             let url = sel_attr(card, selector!("h3.truncate_title a"), "href")?;
             // The paid Spotahome card links back to the search page.
-            if url.contains("asset_id=") || card.attr("onclick").is_some_and(|o| o.contains("premium")) {
+            if url.contains("asset_id=") {
                 return None;
             }
             let facts = sel_text(card, selector!(".col-xs-11 > span")).unwrap_or_default();
