@@ -5,17 +5,21 @@
 //! polling, confirms the updates it processed to Telegram and waits for the
 //! handlers in flight, so no update is lost or handled twice.
 
+mod admin;
+mod handlers;
 pub mod texts;
+pub mod wizard;
+
+pub use handlers::decode_base64url;
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use teloxide::{
     ApiError, RequestError,
     dispatching::{Dispatcher, UpdateHandler},
     error_handlers::LoggingErrorHandler,
     prelude::*,
-    types::{Me, ParseMode},
+    types::{BotCommand, BotCommandScope, Me, Recipient},
     update_listeners::Polling,
 };
 use tracing::{info, warn};
@@ -23,7 +27,6 @@ use tracing::{info, warn};
 use crate::{
     component::{ComponentCtx, ComponentError, ComponentResult},
     config::Config,
-    db::{self, chats::ChatProfile},
     delivery::{Shared, sender},
 };
 
@@ -54,7 +57,7 @@ pub enum BotError {
 }
 
 /// State shared by the handlers of this thread.
-struct BotState {
+pub(crate) struct BotState {
     config: Arc<Config>,
     db: sea_orm::DatabaseConnection,
     shared: Arc<Shared>,
@@ -79,6 +82,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         tokio::spawn(sender::run(bot.clone(), ctx.db.clone(), ctx.shared.clone(), ctx.shutdown.clone(), owner));
     let _sender_guard = AbortOnDrop(sender);
 
+    let bot_for_commands = bot.clone();
     let state = Arc::new(BotState {
         config: ctx.config.clone(),
         db: ctx.db.clone(),
@@ -95,6 +99,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         .backoff_strategy(|errors| Duration::from_secs(1u64 << errors.min(6)))
         .build();
     let stop = dispatcher.shutdown_token();
+    register_commands(&bot_for_commands, &ctx.config).await;
     ctx.ready();
 
     let dispatch = dispatcher
@@ -150,34 +155,51 @@ fn dispatch_ended(result: Result<(), RequestError>, ctx: &ComponentCtx) -> Compo
 }
 
 fn schema() -> UpdateHandler<BotError> {
-    Update::filter_message().endpoint(on_message)
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(handlers::on_message))
+        .branch(Update::filter_callback_query().endpoint(handlers::on_callback))
 }
 
-async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> Result<(), BotError> {
-    let Some(text) = msg.text() else { return Ok(()) };
-    let command = text.split_whitespace().next().unwrap_or_default();
-    // "/start@homehound_bot" addresses this bot in a group.
-    let command = command.split('@').next().unwrap_or_default();
-    let lang = msg.from.as_ref().and_then(|u| u.language_code.clone()).unwrap_or_else(|| "en".to_owned());
-    let reply = match command {
-        "/start" => {
-            let profile = ChatProfile {
-                id: msg.chat.id.0,
-                username: msg.from.as_ref().and_then(|u| u.username.clone()),
-                first_name: msg.from.as_ref().map(|u| u.first_name.clone()),
-                language: lang.chars().take(16).collect(),
-            };
-            let registration =
-                db::chats::register(&state.db, &profile, state.config.trial_duration, Utc::now()).await?;
-            info!(chat = profile.id, new = registration.new, unblocked = registration.unblocked, "chat registered");
-            texts::welcome(profile.first_name.as_deref(), registration.new, state.config.trial_duration)
-        }
-        "/help" => texts::help(),
-        _ => texts::unknown(),
+/// How long registering the command menus may take at start.
+const COMMANDS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The command menus: users' (English, and Russian for `ru` clients) and,
+/// for each admin's chat, the users' plus the admin commands. A failure is
+/// logged: the bot works without menus.
+async fn register_commands(bot: &Bot, config: &Config) {
+    let user = |lang: texts::Lang| -> Vec<BotCommand> {
+        let ru = lang == texts::Lang::Ru;
+        let pick = |en: &str, r: &str| if ru { r.to_owned() } else { en.to_owned() };
+        vec![
+            BotCommand::new("new", pick("New saved search", "Новый поиск")),
+            BotCommand::new("searches", pick("My searches", "Мои поиски")),
+            BotCommand::new("delete", pick("Delete a search: /delete ID", "Удалить поиск: /delete ID")),
+            BotCommand::new("pause", pick("Pause all alerts", "Приостановить уведомления")),
+            BotCommand::new("resume", pick("Resume alerts", "Возобновить уведомления")),
+            BotCommand::new("status", pick("My access", "Мой доступ")),
+            BotCommand::new("help", pick("Help", "Помощь")),
+        ]
     };
-    // Replies share the bot's one send budget with alerts and notices.
-    if state.shared.gate.acquire(msg.chat.id.0, &state.shutdown).await {
-        bot.send_message(msg.chat.id, reply).parse_mode(ParseMode::Html).await?;
+    let mut admin = user(texts::Lang::En);
+    admin.extend([
+        BotCommand::new("stats", "Admin: figures"),
+        BotCommand::new("sources", "Admin: sources' health"),
+        BotCommand::new("grant", "Admin: /grant CHAT_ID DURATION"),
+        BotCommand::new("broadcast", "Admin: /broadcast TEXT"),
+    ]);
+    let register = async {
+        bot.set_my_commands(user(texts::Lang::En)).await?;
+        bot.set_my_commands(user(texts::Lang::Ru)).language_code("ru").await?;
+        for id in &config.admin_chat_ids {
+            bot.set_my_commands(admin.clone())
+                .scope(BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(*id)) })
+                .await?;
+        }
+        Ok::<_, RequestError>(())
+    };
+    match tokio::time::timeout(COMMANDS_TIMEOUT, register).await {
+        Ok(Ok(())) => info!(admins = config.admin_chat_ids.len(), "command menus registered"),
+        Ok(Err(e)) => warn!(error = %config.telegram_token.scrub(&e.to_string()), "cannot register the command menus"),
+        Err(_) => warn!("registering the command menus timed out"),
     }
-    Ok(())
 }

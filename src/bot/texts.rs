@@ -18,31 +18,404 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-pub fn welcome(first_name: Option<&str>, new: bool, trial: Duration) -> String {
-    let greeting = match first_name {
-        Some(name) => format!("Hi, {}!", escape(name)),
-        None => "Hi!".to_owned(),
-    };
-    let trial = if new && !trial.is_zero() {
-        format!("\n\nYour free trial of <b>{}</b> has started.", humantime::format_duration(trial))
-    } else {
-        String::new()
-    };
-    format!(
-        "{greeting} I watch listing sites and tell you about new flats that match your searches \
-         within seconds of them appearing.{trial}\n\nSend /help to see what I can do."
-    )
+/// The language a chat reads: Russian for `ru`, English for everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
 }
 
-pub fn help() -> String {
-    "<b>homehound</b> alerts you to new listings that match your saved searches.\n\n\
-     /start — register and show this bot's welcome\n\
-     /help — this message"
+impl Lang {
+    /// From Telegram's `language_code` (`ru`, `ru-RU`, `en-GB`, …).
+    pub fn from_code(code: Option<&str>) -> Self {
+        match code.map(|c| c.get(..2).unwrap_or(c).to_ascii_lowercase()) {
+            Some(c) if c == "ru" => Lang::Ru,
+            _ => Lang::En,
+        }
+    }
+
+    fn pick(self, en: &'static str, ru: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::Ru => ru,
+        }
+    }
+}
+
+/// The texts of one language. Every method returns Telegram HTML with its
+/// interpolated values escaped.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts(pub Lang);
+
+/// "2026-11-23 18:00 UTC".
+pub fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+impl Texts {
+    pub fn welcome(self, first_name: Option<&str>, new: bool, trial: Duration) -> String {
+        let name = first_name.map(escape);
+        let trial_text = humantime::format_duration(trial).to_string();
+        match self.0 {
+            Lang::En => {
+                let greeting = name.map_or("Hi!".to_owned(), |n| format!("Hi, {n}!"));
+                let trial = if new && !trial.is_zero() {
+                    format!("\n\nYour free trial of <b>{trial_text}</b> has started.")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{greeting} I watch listing sites and tell you about new flats that match your searches \
+                     within seconds of them appearing.{trial}\n\nTap <b>New search</b> to say what you are \
+                     looking for, or send a search in one line, e.g.\n\
+                     <code>/new price=-1500 rooms=1,2 district=Mitte</code>"
+                )
+            }
+            Lang::Ru => {
+                let greeting = name.map_or("Привет!".to_owned(), |n| format!("Привет, {n}!"));
+                let trial = if new && !trial.is_zero() {
+                    format!("\n\nВаш бесплатный пробный период <b>{trial_text}</b> начался.")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{greeting} Я слежу за сайтами объявлений и сообщаю о новых квартирах по вашим поискам \
+                     через секунды после публикации.{trial}\n\nНажмите <b>Новый поиск</b>, чтобы описать, что \
+                     вы ищете, или отправьте поиск одной строкой, например:\n\
+                     <code>/new price=-1500 rooms=1,2 district=Mitte</code>"
+                )
+            }
+        }
+    }
+
+    pub fn help(self, admin: bool) -> String {
+        let mut text = self
+            .0
+            .pick(
+                "<b>homehound</b> alerts you to new listings that match your saved searches.\n\n\
+                 /new — a new search, step by step\n\
+                 /new <code>key=value …</code> — a new search in one line:\n\
+                 <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
+                 furnished=yes|no|any exclude=WORD,WORD</code>\n\
+                 /searches — your searches: pause, resume, delete\n\
+                 /delete <code>ID</code> — delete a search\n\
+                 /pause, /resume — stop or restart all alerts\n\
+                 /status — your access and when it ends\n\
+                 /help — this message",
+                "<b>homehound</b> присылает новые объявления по вашим сохранённым поискам.\n\n\
+                 /new — новый поиск по шагам\n\
+                 /new <code>ключ=значение …</code> — новый поиск одной строкой:\n\
+                 <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
+                 furnished=yes|no|any exclude=WORD,WORD</code>\n\
+                 /searches — ваши поиски: пауза, продолжить, удалить\n\
+                 /delete <code>ID</code> — удалить поиск\n\
+                 /pause, /resume — остановить или возобновить все уведомления\n\
+                 /status — ваш доступ и когда он заканчивается\n\
+                 /help — это сообщение",
+            )
+            .to_owned();
+        if admin {
+            text.push_str(
+                "\n\n<b>Admin</b>\n/stats — figures\n/sources — each source's health\n\
+                 /grant <code>CHAT_ID DURATION</code> — extend a chat's access (e.g. 30d)\n\
+                 /broadcast <code>TEXT</code> — a message to every chat with access",
+            );
+        }
+        text
+    }
+
+    pub fn unknown(self) -> String {
+        self.0
+            .pick(
+                "I did not understand that. Send /help to see what I can do.",
+                "Я не понял. Отправьте /help, чтобы увидеть, что я умею.",
+            )
+            .to_owned()
+    }
+
+    pub fn internal_error(self) -> String {
+        self.0
+            .pick(
+                "Something went wrong on my side. Please try again in a minute.",
+                "Что-то пошло не так. Попробуйте ещё раз через минуту.",
+            )
+            .to_owned()
+    }
+
+    // ------------------------------------------------------------ buttons
+
+    pub fn btn_new(self) -> &'static str {
+        self.0.pick("🔎 New search", "🔎 Новый поиск")
+    }
+    pub fn btn_searches(self) -> &'static str {
+        self.0.pick("📋 My searches", "📋 Мои поиски")
+    }
+    pub fn btn_subscription(self) -> &'static str {
+        self.0.pick("⭐ Subscription", "⭐ Подписка")
+    }
+    pub fn btn_help(self) -> &'static str {
+        self.0.pick("❓ Help", "❓ Помощь")
+    }
+    pub fn btn_next(self) -> &'static str {
+        self.0.pick("Next ›", "Далее ›")
+    }
+    pub fn btn_back(self) -> &'static str {
+        self.0.pick("‹ Back", "‹ Назад")
+    }
+    pub fn btn_cancel(self) -> &'static str {
+        self.0.pick("✖ Cancel", "✖ Отмена")
+    }
+    pub fn btn_save(self) -> &'static str {
+        self.0.pick("💾 Save", "💾 Сохранить")
+    }
+    pub fn btn_any(self) -> &'static str {
+        self.0.pick("Any", "Любой")
+    }
+    pub fn btn_type_number(self) -> &'static str {
+        self.0.pick("✏️ Type a number", "✏️ Ввести число")
+    }
+    pub fn btn_yes(self) -> &'static str {
+        self.0.pick("Furnished", "С мебелью")
+    }
+    pub fn btn_no(self) -> &'static str {
+        self.0.pick("Unfurnished", "Без мебели")
+    }
+    pub fn btn_pause(self, id: i64) -> String {
+        format!("{} #{id}", self.0.pick("⏸ Pause", "⏸ Пауза"))
+    }
+    pub fn btn_resume(self, id: i64) -> String {
+        format!("{} #{id}", self.0.pick("▶️ Resume", "▶️ Продолжить"))
+    }
+    pub fn btn_delete(self, id: i64) -> String {
+        format!("{} #{id}", self.0.pick("🗑 Delete", "🗑 Удалить"))
+    }
+    pub fn btn_prev_page(self) -> &'static str {
+        self.0.pick("‹ Previous", "‹ Назад")
+    }
+    pub fn btn_next_page(self) -> &'static str {
+        self.0.pick("More ›", "Ещё ›")
+    }
+    pub fn studio(self) -> &'static str {
+        self.0.pick("Studio", "Студия")
+    }
+
+    // ------------------------------------------------------------- wizard
+
+    pub fn wizard_source(self) -> String {
+        self.0.pick("<b>New search · 1/6</b>\nWhich site?", "<b>Новый поиск · 1/6</b>\nКакой сайт?").to_owned()
+    }
+    pub fn wizard_districts(self, known: bool) -> String {
+        match (self.0, known) {
+            (Lang::En, true) => "<b>New search · 2/6</b>\nWhich districts? Tap to select several, then Next.",
+            (Lang::En, false) => "<b>New search · 2/6</b>\nNo districts seen yet for this choice: any district.",
+            (Lang::Ru, true) => "<b>Новый поиск · 2/6</b>\nКакие районы? Можно выбрать несколько, затем Далее.",
+            (Lang::Ru, false) => "<b>Новый поиск · 2/6</b>\nРайонов пока не видно: любой район.",
+        }
         .to_owned()
-}
+    }
+    pub fn wizard_price(self) -> String {
+        self.0
+            .pick(
+                "<b>New search · 3/6</b>\nHighest monthly price (in the listing's currency)?",
+                "<b>Новый поиск · 3/6</b>\nМаксимальная цена в месяц (в валюте объявления)?",
+            )
+            .to_owned()
+    }
+    pub fn wizard_price_prompt(self) -> String {
+        self.0
+            .pick(
+                "Send the highest monthly price as a number (e.g. <code>1500</code>) or a range (<code>800-1500</code>).",
+                "Отправьте максимальную цену числом (например, <code>1500</code>) или диапазоном (<code>800-1500</code>).",
+            )
+            .to_owned()
+    }
+    pub fn wizard_price_invalid(self, problem: &str) -> String {
+        format!(
+            "{} {}",
+            escape(problem),
+            self.0.pick(
+                "Send a number like <code>1500</code> or a range like <code>800-1500</code>.",
+                "Отправьте число, например <code>1500</code>, или диапазон <code>800-1500</code>.",
+            )
+        )
+    }
+    pub fn wizard_rooms(self) -> String {
+        self.0
+            .pick(
+                "<b>New search · 4/6</b>\nHow many rooms? Tap to select several.",
+                "<b>Новый поиск · 4/6</b>\nСколько комнат? Можно выбрать несколько.",
+            )
+            .to_owned()
+    }
+    pub fn wizard_area(self) -> String {
+        self.0
+            .pick("<b>New search · 5/6</b>\nSmallest area?", "<b>Новый поиск · 5/6</b>\nМинимальная площадь?")
+            .to_owned()
+    }
+    pub fn wizard_furnished(self) -> String {
+        self.0.pick("<b>New search · 6/6</b>\nFurnished?", "<b>Новый поиск · 6/6</b>\nМебель?").to_owned()
+    }
+    pub fn wizard_summary(self, line: &str, matches: u64) -> String {
+        let line = if line.is_empty() {
+            self.0.pick("(any listing)", "(любое объявление)").to_owned()
+        } else {
+            escape(line)
+        };
+        match self.0 {
+            Lang::En => format!(
+                "<b>Your search</b>\n<code>{line}</code>\n\nIt would have matched <b>{matches}</b> listings \
+                 of the last 7 days. Save it?"
+            ),
+            Lang::Ru => format!(
+                "<b>Ваш поиск</b>\n<code>{line}</code>\n\nЗа последние 7 дней ему подошло бы <b>{matches}</b> \
+                 объявлений. Сохранить?"
+            ),
+        }
+    }
+    pub fn wizard_cancelled(self) -> String {
+        self.0.pick("Cancelled. Send /new to start again.", "Отменено. Отправьте /new, чтобы начать заново.").to_owned()
+    }
+    pub fn stale_button(self) -> &'static str {
+        self.0.pick(
+            "This button is out of date. Send /new or /searches.",
+            "Эта кнопка устарела. Отправьте /new или /searches.",
+        )
+    }
 
-pub fn unknown() -> String {
-    "I did not understand that. Send /help to see what I can do.".to_owned()
+    // ----------------------------------------------------------- searches
+
+    pub fn saved(self, id: i64, line: &str) -> String {
+        let line = if line.is_empty() { "(any listing)".to_owned() } else { escape(line) };
+        match self.0 {
+            Lang::En => {
+                format!("✅ Saved search #{id}:\n<code>{line}</code>\nI will alert you to new matching listings.")
+            }
+            Lang::Ru => format!("✅ Поиск #{id} сохранён:\n<code>{line}</code>\nЯ пришлю новые подходящие объявления."),
+        }
+    }
+    pub fn too_many(self) -> String {
+        match self.0 {
+            Lang::En => format!(
+                "You have {} searches, the most one chat can have. Delete one first (/searches).",
+                crate::db::searches::MAX_PER_CHAT
+            ),
+            Lang::Ru => format!(
+                "У вас уже {} поисков — это максимум. Сначала удалите один (/searches).",
+                crate::db::searches::MAX_PER_CHAT
+            ),
+        }
+    }
+    pub fn syntax_error(self, problem: &str, valid_form: &str) -> String {
+        match self.0 {
+            Lang::En => format!("Not saved: {}.\nValid form: <code>{}</code>", escape(problem), escape(valid_form)),
+            Lang::Ru => format!("Не сохранено: {}.\nПравильно: <code>{}</code>", escape(problem), escape(valid_form)),
+        }
+    }
+    pub fn searches_header(self, total: usize, page: usize, pages: usize) -> String {
+        match self.0 {
+            Lang::En => format!(
+                "<b>Your searches</b> ({total}){}",
+                if pages > 1 { format!(" · page {}/{pages}", page + 1) } else { String::new() }
+            ),
+            Lang::Ru => format!(
+                "<b>Ваши поиски</b> ({total}){}",
+                if pages > 1 { format!(" · стр. {}/{pages}", page + 1) } else { String::new() }
+            ),
+        }
+    }
+    pub fn search_line(self, id: i64, line: &str, paused: bool) -> String {
+        let line = if line.is_empty() { "(any listing)".to_owned() } else { escape(line) };
+        let state = if paused { self.0.pick(" ⏸ paused", " ⏸ на паузе") } else { "" };
+        format!("<b>#{id}</b>{state}\n<code>/new {line}</code>")
+    }
+    pub fn no_searches(self) -> String {
+        self.0
+            .pick(
+                "You have no saved searches yet. Send /new to create one.",
+                "У вас пока нет сохранённых поисков. Отправьте /new, чтобы создать.",
+            )
+            .to_owned()
+    }
+    pub fn not_found(self, id: &str) -> String {
+        match self.0 {
+            Lang::En => format!("You have no search #{}.", escape(id)),
+            Lang::Ru => format!("У вас нет поиска #{}.", escape(id)),
+        }
+    }
+    pub fn deleted(self, id: i64) -> String {
+        match self.0 {
+            Lang::En => format!("🗑 Deleted search #{id}."),
+            Lang::Ru => format!("🗑 Поиск #{id} удалён."),
+        }
+    }
+    pub fn search_paused(self, id: i64, paused: bool) -> String {
+        match (self.0, paused) {
+            (Lang::En, true) => format!("⏸ Search #{id} paused."),
+            (Lang::En, false) => format!("▶️ Search #{id} resumed."),
+            (Lang::Ru, true) => format!("⏸ Поиск #{id} на паузе."),
+            (Lang::Ru, false) => format!("▶️ Поиск #{id} снова работает."),
+        }
+    }
+    pub fn delete_usage(self) -> String {
+        self.0
+            .pick(
+                "Write the search's number: <code>/delete 3</code> (see /searches).",
+                "Укажите номер поиска: <code>/delete 3</code> (см. /searches).",
+            )
+            .to_owned()
+    }
+
+    // ------------------------------------------------------ pause, status
+
+    pub fn all_paused(self, paused: bool) -> String {
+        match (self.0, paused) {
+            (Lang::En, true) => "⏸ All alerts paused. Send /resume to get them again.",
+            (Lang::En, false) => "▶️ Alerts resumed.",
+            (Lang::Ru, true) => "⏸ Все уведомления на паузе. Отправьте /resume, чтобы возобновить.",
+            (Lang::Ru, false) => "▶️ Уведомления возобновлены.",
+        }
+        .to_owned()
+    }
+
+    pub fn status(self, access: &crate::db::chats::Access, paused: bool, searches: usize) -> String {
+        use crate::db::chats::Access;
+        use entity::status::access_kind;
+        let access = match (self.0, access) {
+            (Lang::En, Access::Active { kind, ends_at }) => {
+                let kind = match kind.as_str() {
+                    k if k == access_kind::TRIAL => "Free trial",
+                    k if k == access_kind::PAID => "Paid access",
+                    _ => "Access granted by an admin",
+                };
+                format!("{kind}, active until <b>{}</b> (UTC).", utc(*ends_at))
+            }
+            (Lang::Ru, Access::Active { kind, ends_at }) => {
+                let kind = match kind.as_str() {
+                    k if k == access_kind::TRIAL => "Пробный период",
+                    k if k == access_kind::PAID => "Оплаченный доступ",
+                    _ => "Доступ от администратора",
+                };
+                format!("{kind}, действует до <b>{}</b> (UTC).", utc(*ends_at))
+            }
+            (Lang::En, Access::Expired { ended_at }) => {
+                format!("Your access ended on {} (UTC); alerts are off.", utc(*ended_at))
+            }
+            (Lang::Ru, Access::Expired { ended_at }) => {
+                format!("Ваш доступ закончился {} (UTC); уведомления выключены.", utc(*ended_at))
+            }
+            (Lang::En, Access::Never) => "You have no access yet; alerts are off.".to_owned(),
+            (Lang::Ru, Access::Never) => "У вас пока нет доступа; уведомления выключены.".to_owned(),
+        };
+        let paused = if paused {
+            self.0.pick("\n⏸ Alerts are paused (/resume).", "\n⏸ Уведомления на паузе (/resume).")
+        } else {
+            ""
+        };
+        match self.0 {
+            Lang::En => format!("{access}{paused}\nSaved searches: {searches}."),
+            Lang::Ru => format!("{access}{paused}\nСохранённых поисков: {searches}."),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -56,8 +429,26 @@ mod tests {
 
     #[test]
     fn welcome_escapes_the_name() {
-        let text = welcome(Some("<script>"), true, Duration::from_secs(3 * 86_400));
+        let text = Texts(Lang::En).welcome(Some("<script>"), true, Duration::from_secs(3 * 86_400));
         assert!(text.contains("&lt;script&gt;"), "{text}");
         assert!(text.contains("3days"), "{text}");
+    }
+
+    #[test]
+    fn language_codes() {
+        assert_eq!(Lang::from_code(Some("ru")), Lang::Ru);
+        assert_eq!(Lang::from_code(Some("ru-RU")), Lang::Ru);
+        assert_eq!(Lang::from_code(Some("de")), Lang::En);
+        assert_eq!(Lang::from_code(Some("")), Lang::En);
+        assert_eq!(Lang::from_code(None), Lang::En);
+        assert!(Texts(Lang::Ru).unknown().contains("не понял"));
+    }
+
+    #[test]
+    fn interpolated_values_are_escaped() {
+        let t = Texts(Lang::En);
+        assert!(t.saved(1, "district=<b>").contains("&lt;b&gt;"));
+        assert!(t.syntax_error("\"<x>\" is odd", "a=<b>").contains("&lt;x&gt;"));
+        assert!(t.not_found("<1>").contains("&lt;1&gt;"));
     }
 }

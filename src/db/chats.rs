@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{access_period, chat, status::access_kind, status::access_status};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
 
 use super::begin_write;
 
@@ -83,4 +85,66 @@ pub async fn register(
     };
     txn.commit().await?;
     Ok(registration)
+}
+
+/// Pauses or resumes every alert of the chat; `false` when the chat is unknown.
+pub async fn set_paused(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    paused: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = chat::Entity::update_many()
+        .col_expr(chat::Column::Paused, Expr::value(paused))
+        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
+        .filter(chat::Column::Id.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// A chat's access, as `/status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Active until `ends_at` (the end of the last of its adjoining periods);
+    /// `kind` is the kind of the period running now.
+    Active { kind: String, ends_at: DateTime<Utc> },
+    /// Had access; it ended at `ended_at`.
+    Expired { ended_at: DateTime<Utc> },
+    /// Never had access (e.g. no trial configured).
+    Never,
+}
+
+/// The chat's access at `now`.
+pub async fn access(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<Access, DbErr> {
+    let periods = access_period::Entity::find()
+        .filter(access_period::Column::ChatId.eq(chat_id))
+        .filter(access_period::Column::Status.ne(access_status::REFUNDED))
+        .order_by_asc(access_period::Column::StartsAt)
+        .all(db)
+        .await?;
+    let current = periods.iter().find(|p| p.starts_at <= now && p.ends_at > now && p.status == access_status::ACTIVE);
+    match current {
+        Some(p) => {
+            // Later periods that start when this one ends extend it.
+            let mut ends_at = p.ends_at;
+            for next in periods.iter().filter(|q| q.status == access_status::ACTIVE) {
+                if next.starts_at <= ends_at && next.ends_at > ends_at {
+                    ends_at = next.ends_at;
+                }
+            }
+            Ok(Access::Active { kind: p.kind.clone(), ends_at })
+        }
+        None => Ok(periods
+            .iter()
+            .filter(|p| p.ends_at <= now)
+            .map(|p| p.ends_at)
+            .max()
+            .map_or(Access::Never, |ended_at| Access::Expired { ended_at })),
+    }
+}
+
+/// The chat, if it talked to the bot.
+pub async fn get(db: &DatabaseConnection, chat_id: i64) -> Result<Option<chat::Model>, DbErr> {
+    chat::Entity::find_by_id(chat_id).one(db).await
 }

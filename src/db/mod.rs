@@ -20,9 +20,11 @@ use sea_orm::{
 use crate::config::{Backend, backend_of};
 
 pub mod access;
+pub mod admin;
 pub mod chats;
 pub mod listings;
 pub mod outbox;
+pub mod searches;
 pub mod sources;
 
 /// How long a SQLite writer waits for the write lock before giving up.

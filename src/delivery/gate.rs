@@ -8,13 +8,15 @@
 //!   of 1: a token bucket with a burst of 25 lets ~50 messages into one second,
 //!   which Telegram answers with 429s);
 //! - at most one message per second to one chat;
-//! - after a 429 the whole gate is frozen for `retry_after`, not just the chat.
+//! - after a 429 the whole gate is frozen for `retry_after`, not just the chat;
+//! - the bot's replies to users go first: while a reply waits, queued alerts
+//!   hold back, so a user tapping a button never waits behind a fan-out.
 //!
 //! governor's waits use their own timers, so the gate works from any runtime.
 
 use std::{
     num::NonZeroU32,
-    sync::atomic::{AtomicI64, Ordering},
+    sync::atomic::{AtomicI64, AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -28,6 +30,17 @@ pub struct SendGate {
     per_chat: DefaultKeyedRateLimiter<i64>,
     /// Unix milliseconds before which nothing may be sent (after a 429).
     frozen_until_ms: AtomicI64,
+    /// Replies waiting for the global budget.
+    replies_waiting: AtomicUsize,
+}
+
+/// Decrements the waiting-replies count however the wait ends.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl SendGate {
@@ -41,6 +54,7 @@ impl SendGate {
             global: RateLimiter::direct(global),
             per_chat: RateLimiter::keyed(chat),
             frozen_until_ms: AtomicI64::new(0),
+            replies_waiting: AtomicUsize::new(0),
         }
     }
 
@@ -53,8 +67,31 @@ impl SendGate {
                     self.wait_thaw().await;
                     self.per_chat.until_key_ready(&chat_id).await;
                     self.wait_thaw().await;
+                    while self.replies_waiting.load(Ordering::Acquire) > 0 {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
                     self.global.until_ready().await;
                     // A 429 may have frozen the gate while this send waited.
+                    if !self.is_frozen() {
+                        break;
+                    }
+                }
+            } => true,
+        }
+    }
+
+    /// Waits until a reply to a user may be sent: the global budget only
+    /// (a user who taps two buttons in a second gets both answers), ahead of
+    /// every queued alert. `false` on shutdown.
+    pub async fn acquire_reply(&self, shutdown: &Shutdown) -> bool {
+        self.replies_waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(&self.replies_waiting);
+        tokio::select! {
+            _ = shutdown.wait() => false,
+            _ = async {
+                loop {
+                    self.wait_thaw().await;
+                    self.global.until_ready().await;
                     if !self.is_frozen() {
                         break;
                     }
@@ -113,6 +150,30 @@ mod tests {
         gate.acquire(100, &shutdown).await;
         gate.acquire(100, &shutdown).await;
         assert!(started.elapsed() >= Duration::from_millis(950), "same chat waits a second");
+    }
+
+    #[tokio::test]
+    async fn replies_go_before_waiting_alerts() {
+        let gate = std::sync::Arc::new(SendGate::new(10));
+        let shutdown = Shutdown::new();
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for chat in 0..5 {
+            let (gate, shutdown, order) = (gate.clone(), shutdown.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                gate.acquire(chat, &shutdown).await;
+                order.lock().unwrap().push(format!("alert{chat}"));
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(gate.acquire_reply(&shutdown).await);
+        order.lock().unwrap().push("reply".to_owned());
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let reply_at = order.iter().position(|o| o == "reply").unwrap();
+        assert!(reply_at <= 2, "the reply overtook the queued alerts: {order:?}");
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 //! a flat with an unknown price or size is exactly the noise they meant.
 
 mod index;
+pub mod syntax;
 
 use entity::search;
 use serde::{Deserialize, Serialize};
@@ -150,6 +151,18 @@ impl SearchFilter {
         }
         let Some(district) = &p.district else { return false };
         self.districts.iter().any(|d| district.contains(d.as_str()))
+    }
+
+    /// The `rooms`, `rooms_min`, `rooms_max` columns of a `searches` row.
+    pub fn rooms_columns(&self) -> (Option<String>, Option<f64>, Option<f64>) {
+        match &self.rooms {
+            None => (None, None, None),
+            Some(Rooms::Range { min, max }) => (None, *min, *max),
+            Some(rooms @ Rooms::Set { .. }) => {
+                let items: Vec<String> = syntax::format_rooms(rooms).split(',').map(str::to_owned).collect();
+                (serde_json::to_string(&items).ok(), None, None)
+            }
+        }
     }
 
     /// The filter stored in a `searches` row.

@@ -23,7 +23,7 @@ async fn start_registers_the_chat_once_with_one_trial() {
     assert_eq!(welcome.body["parse_mode"], "HTML");
     let text = welcome.body["text"].as_str().unwrap();
     assert!(text.contains("Ann &lt;b&gt;"), "the name is escaped: {text}");
-    assert!(text.contains("free trial"), "{text}");
+    assert!(text.contains("пробный период"), "Russian for language_code ru: {text}");
 
     // A second /start refreshes the chat but grants no second trial.
     fake.send_text(42, "Ann", "ru", "/start");
@@ -42,4 +42,366 @@ async fn start_registers_the_chat_once_with_one_trial() {
     let length = periods[0].ends_at - periods[0].starts_at;
     assert_eq!(length.num_seconds(), 3 * 86_400);
     assert_no_token_in_logs();
+}
+
+// ------------------------------------------------------- searches and wizard
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use entity::{admin_audit, listing, outbox, search};
+use homehound::{component::ComponentFn, search::SearchFilter};
+use sea_orm::{ActiveValue::Set, PaginatorTrait};
+
+/// A component that only waits for shutdown (the bot tests need no scraper).
+fn idle() -> ComponentFn {
+    Arc::new(|ctx| {
+        Box::pin(async move {
+            ctx.ready();
+            ctx.shutdown.wait().await;
+            Ok(())
+        })
+    })
+}
+
+fn bot_only() -> Components {
+    Components { scraper: idle(), expiry: idle(), ..Components::default() }
+}
+
+/// A config with two sources, "wg" and "other" (never fetched: no scraper).
+fn config_with_sources(db_url: &str, telegram_url: &str, overrides: &[(&str, &str)]) -> homehound::config::Config {
+    let mut cfg = config(db_url, telegram_url, overrides);
+    let toml = r#"
+[[sources]]
+name = "wg"
+kind = "wg-gesucht"
+url = "https://www.wg-gesucht.de/wohnungen-in-Berlin.8.2.1.0.html"
+interval = "5m"
+
+[[sources]]
+name = "other"
+kind = "jsonld"
+url = "https://other.example/"
+interval = "5m"
+"#;
+    cfg.sources = Arc::new(homehound::scraper::sources::parse(toml).expect("valid sources"));
+    cfg
+}
+
+async fn admin_db(url: &str) -> sea_orm::DatabaseConnection {
+    let db = homehound::db::connect(url, homehound::db::PoolRole::Admin).await.unwrap();
+    homehound::db::migrate(&db).await.unwrap();
+    db
+}
+
+/// Three listings of source "wg" in Mitte, Kreuzberg and Pankow, seen now.
+async fn seed_listings(db: &sea_orm::DatabaseConnection) {
+    let now = Utc::now();
+    let sources = homehound::db::sources::sync(
+        db,
+        &[("wg".into(), "wg-gesucht".into(), "https://www.wg-gesucht.de/".into())],
+        now,
+    )
+    .await
+    .unwrap();
+    for (i, (district, price, rooms, area)) in
+        [("Mitte", 1000, 2.0, 50.0), ("Kreuzberg", 1400, 1.0, 45.0), ("Pankow", 900, 2.0, 60.0)].iter().enumerate()
+    {
+        listing::Entity::insert(listing::ActiveModel {
+            source_id: Set(sources[0].id),
+            external_id: Set(format!("x{i}")),
+            url: Set(format!("https://www.wg-gesucht.de/{i}.html")),
+            title: Set(format!("Flat {i}")),
+            price: Set(Some(*price)),
+            currency: Set(Some("EUR".into())),
+            period: Set(Some("month".into())),
+            monthly_price: Set(Some(*price)),
+            rooms: Set(Some(*rooms)),
+            area_m2: Set(Some(*area)),
+            district: Set(Some((*district).into())),
+            furnished: Set(Some(true)),
+            first_seen_at: Set(now),
+            last_seen_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizard_saves_what_the_one_line_form_saves_and_survives_a_restart() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let db = admin_db(&test_db.url).await;
+    seed_listings(&db).await;
+    let chat = 501;
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &[]), bot_only()).await;
+
+    fake.send_text(chat, "Ann", "en", "/start");
+    fake.wait_button(chat, "🔎 New search").await;
+    fake.press(chat, "🔎 New search");
+    fake.wait_shown(chat, "Which site?").await;
+    fake.press(chat, "wg");
+    fake.wait_button(chat, "Kreuzberg").await;
+    fake.press(chat, "Mitte");
+    fake.wait_button(chat, "✅ Mitte").await;
+    fake.press(chat, "Kreuzberg");
+    fake.wait_button(chat, "✅ Kreuzberg").await;
+    fake.press(chat, "Next ›");
+    fake.wait_shown(chat, "Highest monthly price").await;
+    fake.press(chat, "✏️ Type a number");
+    fake.wait_shown(chat, "Send the highest monthly price").await;
+    fake.send_text(chat, "Ann", "en", "lots");
+    fake.wait_shown(chat, "is not a number").await;
+    fake.send_text(chat, "Ann", "en", "800-1500");
+    fake.wait_shown(chat, "How many rooms?").await;
+    fake.press(chat, "1");
+    fake.wait_button(chat, "✅ 1").await;
+    fake.press(chat, "2");
+    fake.wait_button(chat, "✅ 2").await;
+    fake.press(chat, "Next ›");
+    fake.wait_shown(chat, "Smallest area?").await;
+
+    // Restart mid-wizard: the same message's buttons go on working.
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &[]), bot_only()).await;
+    fake.press(chat, "≥ 40 m²");
+    fake.wait_shown(chat, "Furnished?").await;
+    fake.press(chat, "Furnished");
+    let summary = fake.wait_shown(chat, "Your search").await;
+    // Mitte 1000 € 2 rooms 50 m² and Kreuzberg 1400 € 1 room 45 m² match.
+    assert!(summary.text.contains("matched <b>2</b> listings"), "{}", summary.text);
+    assert!(summary.text.contains("district=Mitte,Kreuzberg"), "{}", summary.text);
+    fake.press(chat, "💾 Save");
+    fake.wait_shown(chat, "Saved search #").await;
+
+    // The same search in one line.
+    fake.send_text(
+        chat,
+        "Ann",
+        "en",
+        "/new source=wg price=800-1500 rooms=1,2 area=40- district=Mitte,Kreuzberg furnished=yes",
+    );
+    fake.wait_for(Duration::from_secs(10), "the second save", |_| {
+        fake.shown(chat).iter().filter(|m| m.text.contains("Saved search #")).count() == 2
+    })
+    .await;
+
+    // A button of the closed wizard is answered as out of date.
+    let wizard = fake.shown(chat).into_iter().find(|m| m.text.contains("Saved search #")).unwrap();
+    let answered = fake.calls_to("answerCallbackQuery").len();
+    fake.send_callback(chat, wizard.message_id, "en", "w:1:save");
+    let calls = fake
+        .wait_for(Duration::from_secs(10), "the stale answer", |calls| {
+            calls.iter().filter(|c| c.method == "answercallbackquery").count() > answered
+        })
+        .await;
+    let last = calls.iter().rev().find(|c| c.method == "answercallbackquery").unwrap();
+    assert!(last.body["text"].as_str().unwrap_or_default().contains("out of date"), "{:?}", last.body);
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    let saved = search::Entity::find().filter(search::Column::ChatId.eq(chat)).all(&db).await.unwrap();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    let (a, b) = (SearchFilter::from_model(&saved[0]), SearchFilter::from_model(&saved[1]));
+    assert_eq!(a, b, "the wizard and the one-line form save the same search");
+    assert_eq!(a.districts, vec!["Mitte", "Kreuzberg"]);
+    assert_eq!((a.price_min, a.price_max, a.area_min, a.furnished), (Some(800), Some(1500), Some(40.0), Some(true)));
+    assert_no_token_in_logs();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_line_errors_name_the_problem_and_save_nothing() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let db = admin_db(&test_db.url).await;
+    let app =
+        TestApp::start(config_with_sources(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "1000")]), bot_only())
+            .await;
+    let cases = [
+        ("/new colour=red", "colour"),
+        ("/new price=abc-", "price"),
+        ("/new price=2000-1000", "price"),
+        ("/new price=1500", "price"),
+        ("/new rooms=1,,2", "rooms"),
+        ("/new rooms=9+", "rooms"),
+        ("/new area=big-", "area"),
+        ("/new furnished=maybe", "furnished"),
+        ("/new source=nowhere", "source"),
+        ("/new district=a,,b", "district"),
+        ("/new price=1- price=2-", "price"),
+        ("/new hello", "key=value"),
+        ("/new district=\"Dubai Marina", "quote"),
+    ];
+    for (i, (line, _)) in cases.iter().enumerate() {
+        fake.send_text(600 + i as i64, "U", "en", line);
+    }
+    for (i, (line, named)) in cases.iter().enumerate() {
+        let reply = fake.wait_shown(600 + i as i64, "Not saved").await;
+        assert!(reply.text.contains(named), "{line}: {}", reply.text);
+        assert!(reply.text.contains("Valid form"), "{line}: {}", reply.text);
+    }
+
+    // Random input: no panic, always one reply, never an internal error.
+    let pieces = [
+        "price=",
+        "rooms=",
+        "area=",
+        "district=",
+        "source=wg",
+        "furnished=",
+        "exclude=",
+        "-",
+        "1500",
+        ",",
+        "\"",
+        "4+",
+        "studio",
+        " ",
+        "=",
+        "<b>",
+        "&",
+        "🏠",
+        "é",
+        "yes",
+        "1-3",
+        "9999999999999",
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let fuzz_chats = 700..1_300i64;
+    for chat in fuzz_chats.clone() {
+        let mut line = "/new ".to_owned();
+        for _ in 0..1 + next() % 8 {
+            line.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        fake.send_text(chat, "F", "en", &line);
+    }
+    fake.wait_for(Duration::from_secs(60), "a reply to every random line", |_| {
+        fuzz_chats.clone().all(|chat| !fake.shown(chat).is_empty())
+    })
+    .await;
+    for chat in fuzz_chats {
+        let shown = fake.shown(chat);
+        assert_eq!(shown.len(), 1, "one reply each: {shown:?}");
+        assert!(!shown[0].text.contains("went wrong"), "{shown:?}");
+    }
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let from_cases = search::Entity::find().filter(search::Column::ChatId.lt(700)).count(&db).await.unwrap();
+    assert_eq!(from_cases, 0, "nothing saved on error");
+    assert_no_token_in_logs();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_cannot_see_pause_or_delete_another_chats_searches() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let db = admin_db(&test_db.url).await;
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &[]), bot_only()).await;
+    let (a, b) = (801, 802);
+    fake.send_text(a, "A", "en", "/new price=-1000");
+    fake.wait_shown(a, "Saved search #").await;
+    let id = search::Entity::find().filter(search::Column::ChatId.eq(a)).one(&db).await.unwrap().unwrap().id;
+
+    fake.send_text(b, "B", "en", "/searches");
+    fake.wait_shown(b, "no saved searches").await;
+    fake.send_text(b, "B", "en", &format!("/delete {id}"));
+    fake.wait_shown(b, &format!("You have no search #{id}")).await;
+    fake.send_text(b, "B", "en", "/delete 999999");
+    fake.wait_shown(b, "You have no search #999999").await;
+    // Forged buttons naming A's search, pressed in B's chat.
+    for verb in ["p", "d", "r"] {
+        let before = fake.calls_to("answerCallbackQuery").len();
+        fake.send_callback(b, 1, "en", &format!("s:{id}:{verb}:0"));
+        let calls = fake
+            .wait_for(Duration::from_secs(10), "the answer", |calls| {
+                calls.iter().filter(|c| c.method == "answercallbackquery").count() > before
+            })
+            .await;
+        let last = calls.iter().rev().find(|c| c.method == "answercallbackquery").unwrap();
+        assert!(last.body["text"].as_str().unwrap_or_default().contains("no search"), "{:?}", last.body);
+    }
+    // A sees its own search with its buttons, and can pause it.
+    fake.send_text(a, "A", "en", "/searches");
+    fake.wait_button(a, &format!("⏸ Pause #{id}")).await;
+    fake.press(a, &format!("⏸ Pause #{id}"));
+    fake.wait_button(a, &format!("▶️ Resume #{id}")).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    let own = search::Entity::find_by_id(id).one(&db).await.unwrap().expect("A's search survives B");
+    assert!(own.paused, "paused by A itself");
+    assert_eq!(own.chat_id, a);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_reach_nobody_from_a_non_admin() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let db = admin_db(&test_db.url).await;
+    let (admin, user) = (900, 901);
+    let app = TestApp::start(
+        config_with_sources(&test_db.url, &fake.url, &[("ADMIN_CHAT_IDS", "900"), ("TRIAL_DURATION", "3d")]),
+        bot_only(),
+    )
+    .await;
+    fake.send_text(user, "U", "en", "/start");
+    fake.wait_shown(user, "free trial").await;
+    for (i, command) in ["/stats", "/sources", &format!("/grant {user} 30d"), "/broadcast hello all"].iter().enumerate()
+    {
+        fake.send_text(user, "U", "en", command);
+        fake.wait_for(Duration::from_secs(10), "the answer", |_| fake.shown(user).len() == 2 + i).await;
+        let last = fake.shown(user).pop().unwrap();
+        assert_eq!(last.text, "I did not understand that. Send /help to see what I can do.", "{command}");
+    }
+    assert_eq!(admin_audit::Entity::find().count(&db).await.unwrap(), 0);
+    assert_eq!(outbox::Entity::find().count(&db).await.unwrap(), 0);
+
+    // The admin's own commands work and are audited.
+    fake.send_text(admin, "Boss", "en", &format!("/grant {user} 30d"));
+    fake.wait_shown(admin, &format!("Granted 30days to chat {user}")).await;
+    fake.send_text(admin, "Boss", "en", "/broadcast Maintenance <tonight>");
+    // The user and the admin (who got a trial on first contact) have access.
+    fake.wait_shown(admin, "Queued to 2 chats").await;
+    fake.send_text(admin, "Boss", "en", "/stats");
+    fake.wait_shown(admin, "With active access: 2").await;
+    let broadcast = fake.wait_shown(user, "Maintenance").await;
+    assert_eq!(broadcast.text, "Maintenance &lt;tonight&gt;", "escaped, as sent in HTML");
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let audit = admin_audit::Entity::find().all(&db).await.unwrap();
+    assert_eq!(audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["grant", "broadcast"]);
+    let periods = access_period::Entity::find().filter(access_period::Column::ChatId.eq(user)).all(&db).await.unwrap();
+    assert_eq!(periods.len(), 2, "trial + grant");
+    let ends = periods.iter().map(|p| p.ends_at).max().unwrap();
+    let expected = Utc::now() + chrono::Duration::days(33);
+    assert!((ends - expected).num_seconds().abs() < 60, "grant starts at the trial's end: {ends}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn texts_follow_the_language_code_and_menus_are_registered() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let app =
+        TestApp::start(config_with_sources(&test_db.url, &fake.url, &[("ADMIN_CHAT_IDS", "77")]), bot_only()).await;
+    fake.send_text(1001, "Иван", "ru", "/help");
+    fake.send_text(1002, "John", "en-GB", "/help");
+    fake.send_text(1003, "Hans", "de", "/pause");
+    fake.wait_shown(1001, "присылает новые объявления").await;
+    fake.wait_shown(1002, "alerts you to new listings").await;
+    fake.wait_shown(1003, "All alerts paused").await;
+    fake.send_text(1001, "Иван", "ru", "what?");
+    fake.wait_shown(1001, "Я не понял").await;
+    let commands = fake.calls_to("setMyCommands");
+    assert!(commands.iter().any(|c| c.body.get("language_code").is_none()), "English default");
+    assert!(commands.iter().any(|c| c.body["language_code"] == "ru"));
+    let admin = commands.iter().find(|c| c.body["scope"]["type"] == "chat").expect("admin scope");
+    assert_eq!(admin.body["scope"]["chat_id"], 77);
+    assert!(admin.body["commands"].as_array().unwrap().iter().any(|c| c["command"] == "broadcast"));
+    assert_eq!(app.stop().await, AppExit::Clean);
 }

@@ -64,6 +64,37 @@ struct Inner {
     blocked: std::collections::HashSet<i64>,
     /// sendPhoto answers 400 "wrong file" when set.
     reject_photos: bool,
+    /// What each chat shows now: sent messages, as edited since.
+    shown: Vec<Shown>,
+}
+
+/// A message as the user's client shows it now.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub chat: i64,
+    pub message_id: i64,
+    pub text: String,
+    /// Inline buttons: (label, callback data), row by row.
+    pub buttons: Vec<(String, String)>,
+}
+
+fn buttons_of(body: &Value) -> Vec<(String, String)> {
+    body.get("reply_markup")
+        .and_then(|m| m.get("inline_keyboard"))
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .map(|b| {
+                    (
+                        b["text"].as_str().unwrap_or_default().to_owned(),
+                        b["callback_data"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Handle on a running fake server.
@@ -181,6 +212,74 @@ impl FakeTelegram {
         inner.updates.push(json!({"update_id": update_id, "message": message}));
         drop(inner);
         self.new_update.notify_waiters();
+    }
+
+    /// Queues a button press on `message_id` with `data`, as a client sends
+    /// it (the data may be forged: the server does not check it).
+    pub fn send_callback(&self, chat_id: i64, message_id: i64, language: &str, data: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        let query = json!({
+            "id": format!("cb{update_id}"),
+            "from": {"id": chat_id, "is_bot": false, "first_name": "user", "language_code": language},
+            "message": {
+                "message_id": message_id,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat_id, "type": "private", "first_name": "user"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
+                "text": "…",
+            },
+            "chat_instance": "ci",
+            "data": data,
+        });
+        inner.updates.push(json!({"update_id": update_id, "callback_query": query}));
+        drop(inner);
+        self.new_update.notify_waiters();
+    }
+
+    /// The chat's messages as its client shows them now, oldest first.
+    pub fn shown(&self, chat_id: i64) -> Vec<Shown> {
+        self.inner.lock().unwrap().shown.iter().filter(|m| m.chat == chat_id).cloned().collect()
+    }
+
+    /// Presses the button labelled `label` on the newest message of the chat
+    /// that has one; panics when no message shows it.
+    pub fn press(&self, chat_id: i64, label: &str) {
+        let shown = self.shown(chat_id);
+        let (message_id, data) = shown
+            .iter()
+            .rev()
+            .find_map(|m| m.buttons.iter().find(|(l, _)| l == label).map(|(_, d)| (m.message_id, d.clone())))
+            .unwrap_or_else(|| {
+                panic!("no button {label:?}; the chat shows {:#?}", shown.iter().rev().take(2).collect::<Vec<_>>())
+            });
+        self.send_callback(chat_id, message_id, "en", &data);
+    }
+
+    /// Waits until the chat shows a message whose text contains `text`.
+    pub async fn wait_shown(&self, chat_id: i64, text: &str) -> Shown {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(m) = self.shown(chat_id).into_iter().rev().find(|m| m.text.contains(text)) {
+                return m;
+            }
+            if Instant::now() > deadline {
+                panic!("chat {chat_id} never showed {text:?}; it shows {:#?}", self.shown(chat_id));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until the chat shows a button labelled `label`.
+    pub async fn wait_button(&self, chat_id: i64, label: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.shown(chat_id).iter().any(|m| m.buttons.iter().any(|(l, _)| l == label)) {
+            if Instant::now() > deadline {
+                panic!("chat {chat_id} never showed a button {label:?}; it shows {:#?}", self.shown(chat_id));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Waits until `pred` holds for the calls so far, or panics after `timeout`.
@@ -308,8 +407,23 @@ async fn handle(
                 if matches!(method.as_str(), "sendmessage" | "sendphoto") {
                     inner.sends.push((chat, Instant::now()));
                 }
-                inner.next_message_id += 1;
-                inner.next_message_id
+                let text = body.get("text").or(body.get("caption")).and_then(Value::as_str).unwrap_or_default();
+                if method == "editmessagetext" {
+                    let id = body.get("message_id").and_then(Value::as_i64).unwrap_or(0);
+                    match inner.shown.iter_mut().find(|m| m.chat == chat && m.message_id == id) {
+                        Some(m) => {
+                            m.text = text.to_owned();
+                            m.buttons = buttons_of(&body);
+                        }
+                        None => return err(StatusCode::BAD_REQUEST, "Bad Request: message to edit not found", None),
+                    }
+                    id
+                } else {
+                    inner.next_message_id += 1;
+                    let id = inner.next_message_id;
+                    inner.shown.push(Shown { chat, message_id: id, text: text.to_owned(), buttons: buttons_of(&body) });
+                    id
+                }
             };
             let mut message = json!({
                 "message_id": message_id,

@@ -1,0 +1,134 @@
+//! Admin commands (`ADMIN_CHAT_IDS` only; the handler never routes anyone
+//! else here, and they get the same answer as for an unknown command).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tracing::info;
+
+use super::{
+    BotError,
+    handlers::Ctx,
+    texts::{escape, utc},
+};
+use crate::db;
+
+/// The longest grant accepted.
+const MAX_GRANT: Duration = Duration::from_secs(10 * 366 * 86_400);
+/// The longest broadcast (Telegram's message limit, less room for escaping).
+const MAX_BROADCAST: usize = 3_500;
+
+pub(super) async fn command(ctx: &Ctx<'_>, command: &str, args: &str, raw_args: &str) -> Result<(), BotError> {
+    let admin = ctx.chat.0;
+    let now = Utc::now();
+    let text = match command {
+        "/stats" => stats(ctx).await?,
+        "/sources" => sources(ctx).await?,
+        "/grant" => {
+            let mut words = args.split_whitespace();
+            let target = words.next().and_then(|w| w.parse::<i64>().ok());
+            let duration = words.next().and_then(|w| humantime::parse_duration(w).ok());
+            match (target, duration, words.next()) {
+                (Some(target), Some(duration), None) if !duration.is_zero() && duration <= MAX_GRANT => {
+                    match db::admin::grant(&ctx.state.db, admin, target, duration, now).await? {
+                        Some(until) => {
+                            info!(admin, target, duration = %humantime::format_duration(duration), "access granted");
+                            format!(
+                                "Granted {} to chat {target}: access until {}.",
+                                humantime::format_duration(duration),
+                                utc(until)
+                            )
+                        }
+                        None => format!("Chat {target} has never talked to this bot; nothing granted."),
+                    }
+                }
+                _ => "Usage: <code>/grant CHAT_ID DURATION</code>, e.g. <code>/grant 123456 30d</code> \
+                      (DURATION up to 10 years: 12h, 7d, 30d, 1y)."
+                    .to_owned(),
+            }
+        }
+        "/broadcast" => {
+            let body = raw_args.trim();
+            if body.is_empty() {
+                "Usage: <code>/broadcast TEXT</code>: TEXT goes to every chat with access, after all alerts.".to_owned()
+            } else if body.chars().count() > MAX_BROADCAST {
+                format!("Too long: at most {MAX_BROADCAST} characters.")
+            } else {
+                let queued = db::admin::broadcast(&ctx.state.db, admin, body, now).await?;
+                ctx.state.shared.outbox_ready.notify_one();
+                info!(admin, queued, "broadcast queued");
+                format!("Queued to {queued} chats; it goes out after pending alerts, under the rate limit.")
+            }
+        }
+        _ => return Ok(()),
+    };
+    ctx.reply(fit(text), None).await.map(drop)
+}
+
+/// Cuts a long answer at a paragraph break below Telegram's 4,096 limit.
+fn fit(text: String) -> String {
+    const LIMIT: usize = 4_000;
+    if text.chars().count() <= LIMIT {
+        return text;
+    }
+    let head: String = text.chars().take(LIMIT).collect();
+    let cut = head.rfind("\n\n").unwrap_or(0);
+    format!("{}\n\n…", &head[..cut])
+}
+
+async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
+    let s = db::admin::stats(&ctx.state.db, Utc::now()).await?;
+    let unhealthy = s.sources.iter().filter(|src| src.blocked || src.consecutive_failures > 0).count();
+    Ok(format!(
+        "<b>Stats</b>\nChats: {} ({} blocked the bot)\nWith active access: {}\nSaved searches: {}\n\
+         Listings: {} ({} new in 24 h)\nAlerts sent in 24 h: {}\nPending: {}, failed: {}\n\
+         Sources: {} ({} unhealthy, see /sources)",
+        s.chats,
+        s.blocked,
+        s.with_access,
+        s.searches,
+        s.listings,
+        s.listings_24h,
+        s.sent_24h,
+        s.pending,
+        s.failed,
+        s.sources.len(),
+        unhealthy
+    ))
+}
+
+async fn sources(ctx: &Ctx<'_>) -> Result<String, BotError> {
+    let s = db::admin::stats(&ctx.state.db, Utc::now()).await?;
+    if s.sources.is_empty() {
+        return Ok("No sources have run yet (see SOURCES_FILE).".to_owned());
+    }
+    let never = || "never".to_owned();
+    let lines: Vec<String> = s
+        .sources
+        .iter()
+        .map(|src| {
+            let state = if src.blocked {
+                "⛔ blocked"
+            } else if src.consecutive_failures > 0 {
+                "⚠️ failing"
+            } else {
+                "✅ ok"
+            };
+            let mut line = format!(
+                "<b>{}</b> ({}) {state}\nlast success: {}; found {} ({} new) last run; {} runs",
+                escape(&src.name),
+                escape(&src.kind),
+                src.last_success_at.map_or_else(never, utc),
+                src.last_found,
+                src.last_new,
+                src.total_runs
+            );
+            if let (Some(at), Some(error)) = (src.last_error_at, &src.last_error) {
+                let error: String = error.chars().take(200).collect();
+                line.push_str(&format!("\nlast error {}: {}", utc(at), escape(&error)));
+            }
+            line
+        })
+        .collect();
+    Ok(lines.join("\n\n"))
+}

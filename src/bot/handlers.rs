@@ -1,0 +1,543 @@
+//! What the bot does with each message and button press.
+//!
+//! Every reply passes the shared send gate ahead of queued alerts. Every
+//! search is looked up by (chat, id), so a chat only ever reaches its own
+//! searches, whatever a forged button says. Handler errors are logged and
+//! the user is told something went wrong, never left in silence.
+
+use std::sync::Arc;
+
+use chrono::{Duration as ChronoDuration, Utc};
+use teloxide::{
+    ApiError, RequestError,
+    prelude::*,
+    types::{
+        CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, User,
+    },
+};
+use tracing::{info, warn};
+
+use super::{
+    BotError, BotState, admin,
+    texts::{Lang, Texts},
+    wizard::{Keyboard, Outcome, Step, Wizard},
+};
+use crate::{
+    db::{self, chats::ChatProfile, searches::Created},
+    search::{SearchFilter, syntax},
+};
+
+/// Searches shown per `/searches` message.
+const PAGE: usize = 10;
+/// How far back the wizard looks for districts.
+const DISTRICT_DAYS: i64 = 30;
+
+/// One update's context: who asked, in which language, whether an admin.
+pub(super) struct Ctx<'a> {
+    pub bot: &'a Bot,
+    pub state: &'a BotState,
+    pub chat: ChatId,
+    pub t: Texts,
+    pub admin: bool,
+}
+
+fn markup(rows: &Keyboard) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        rows.iter()
+            .map(|row| row.iter().map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))),
+    )
+}
+
+impl Ctx<'_> {
+    /// Sends a reply (HTML), through the gate ahead of alerts.
+    pub async fn reply(&self, text: String, keyboard: Option<&Keyboard>) -> Result<Option<Message>, BotError> {
+        if !self.state.shared.gate.acquire_reply(&self.state.shutdown).await {
+            return Ok(None);
+        }
+        let mut request = self.bot.send_message(self.chat, text).parse_mode(ParseMode::Html).link_preview_options(
+            LinkPreviewOptions {
+                is_disabled: true,
+                url: None,
+                prefer_small_media: false,
+                prefer_large_media: false,
+                show_above_text: false,
+            },
+        );
+        if let Some(rows) = keyboard {
+            request = request.reply_markup(markup(rows));
+        }
+        Ok(Some(request.await?))
+    }
+
+    /// Edits a message in place; when it can no longer be edited, sends
+    /// the text as a new message. Returns the id of the message now showing it.
+    async fn edit(
+        &self,
+        message_id: MessageId,
+        text: String,
+        keyboard: Option<&Keyboard>,
+    ) -> Result<Option<MessageId>, BotError> {
+        if !self.state.shared.gate.acquire_reply(&self.state.shutdown).await {
+            return Ok(None);
+        }
+        let mut request = self.bot.edit_message_text(self.chat, message_id, text.clone()).parse_mode(ParseMode::Html);
+        if let Some(rows) = keyboard {
+            request = request.reply_markup(markup(rows));
+        }
+        match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(Some(message_id)),
+            Err(RequestError::Api(e)) => {
+                warn!(chat = self.chat.0, error = %e, "cannot edit; sending a new message");
+                Ok(self.reply(text, keyboard).await?.map(|m| m.id))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn sources(&self) -> Vec<String> {
+        self.state.config.sources.iter().map(|s| s.name.clone()).collect()
+    }
+}
+
+/// The chat's profile from the user who wrote.
+fn profile(chat: ChatId, user: Option<&User>) -> ChatProfile {
+    ChatProfile {
+        id: chat.0,
+        username: user.and_then(|u| u.username.clone()),
+        first_name: user.map(|u| u.first_name.clone()),
+        language: user
+            .and_then(|u| u.language_code.clone())
+            .unwrap_or_else(|| "en".to_owned())
+            .chars()
+            .take(16)
+            .collect(),
+    }
+}
+
+/// Makes sure the chat exists (a chat may write /new before /start, e.g.
+/// after a database move) and unblocks a chat that had blocked the bot.
+async fn ensure_chat(state: &BotState, chat: ChatId, user: Option<&User>) -> Result<(), BotError> {
+    match db::chats::get(&state.db, chat.0).await? {
+        Some(c) if !c.blocked => Ok(()),
+        _ => {
+            let registration =
+                db::chats::register(&state.db, &profile(chat, user), state.config.trial_duration, Utc::now()).await?;
+            info!(chat = chat.0, new = registration.new, unblocked = registration.unblocked, "chat registered");
+            Ok(())
+        }
+    }
+}
+
+fn main_menu(t: Texts) -> Keyboard {
+    vec![
+        vec![(t.btn_new().to_owned(), "m:new".to_owned()), (t.btn_searches().to_owned(), "m:list".to_owned())],
+        vec![(t.btn_subscription().to_owned(), "m:sub".to_owned()), (t.btn_help().to_owned(), "m:help".to_owned())],
+    ]
+}
+
+pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> Result<(), BotError> {
+    let Some(text) = msg.text() else { return Ok(()) };
+    let user = msg.from.as_ref();
+    let ctx = Ctx {
+        bot: &bot,
+        state: &state,
+        chat: msg.chat.id,
+        t: Texts(Lang::from_code(user.and_then(|u| u.language_code.as_deref()))),
+        admin: state.config.is_admin(msg.chat.id.0),
+    };
+    let result = handle_text(&ctx, text, user).await;
+    if let Err(e) = &result {
+        warn!(chat = ctx.chat.0, error = %e, "a message handler failed");
+        let _ = ctx.reply(ctx.t.internal_error(), None).await;
+    }
+    result
+}
+
+async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(), BotError> {
+    let trimmed = text.trim();
+    let (first, args) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+    let args = args.trim();
+    // "/start@homehound_bot" addresses this bot in a group.
+    let command = first.split('@').next().unwrap_or_default().to_lowercase();
+    if !command.starts_with('/') {
+        return typed_text(ctx, trimmed).await;
+    }
+    if command != "/start" {
+        ensure_chat(ctx.state, ctx.chat, user).await?;
+    }
+    match command.as_str() {
+        "/start" => start(ctx, user, args).await,
+        "/new" if args.is_empty() => open_wizard(ctx, None).await,
+        "/new" => new_line(ctx, args).await,
+        "/searches" | "/list" => list_searches(ctx, 0, None).await,
+        "/delete" => delete(ctx, args).await,
+        "/pause" | "/resume" => {
+            let paused = command == "/pause";
+            db::chats::set_paused(&ctx.state.db, ctx.chat.0, paused, Utc::now()).await?;
+            ctx.reply(ctx.t.all_paused(paused), None).await.map(drop)
+        }
+        "/status" => status(ctx).await,
+        "/help" => ctx.reply(ctx.t.help(ctx.admin), Some(&main_menu(ctx.t))).await.map(drop),
+        "/stats" | "/sources" | "/grant" | "/broadcast" if ctx.admin => {
+            admin::command(ctx, &command, args, after_command(text)).await
+        }
+        _ => ctx.reply(ctx.t.unknown(), None).await.map(drop),
+    }
+}
+
+/// The text after the command word, with its own line breaks (broadcasts).
+fn after_command(text: &str) -> &str {
+    let text = text.trim_start();
+    text.find(char::is_whitespace).map_or("", |at| text[at..].trim())
+}
+
+/// Text that is not a command: a typed price when the wizard asked for
+/// one, otherwise a hint.
+async fn typed_text(ctx: &Ctx<'_>, text: &str) -> Result<(), BotError> {
+    if let Some(mut wizard) = load_wizard(ctx).await?
+        && wizard.awaiting_price
+    {
+        match wizard.type_price(text) {
+            Ok(()) => return show_wizard(ctx, wizard, false).await,
+            Err(problem) => return ctx.reply(ctx.t.wizard_price_invalid(&problem), None).await.map(drop),
+        }
+    }
+    ctx.reply(ctx.t.unknown(), None).await.map(drop)
+}
+
+async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), BotError> {
+    let registration =
+        db::chats::register(&ctx.state.db, &profile(ctx.chat, user), ctx.state.config.trial_duration, Utc::now())
+            .await?;
+    info!(chat = ctx.chat.0, new = registration.new, unblocked = registration.unblocked, "chat registered");
+    let welcome = ctx.t.welcome(user.map(|u| u.first_name.as_str()), registration.new, ctx.state.config.trial_duration);
+    ctx.reply(welcome, Some(&main_menu(ctx.t))).await?;
+    // A deep link "t.me/bot?start=new_<base64url of a one-line search>"
+    // opens the wizard on its summary.
+    if let Some(encoded) = args.strip_prefix("new_") {
+        let line = decode_base64url(encoded).and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+        match syntax::parse(&line, &ctx.sources()) {
+            Ok(filter) => return open_wizard(ctx, Some(filter)).await,
+            Err(e) => return ctx.reply(ctx.t.syntax_error(&e.to_string(), e.valid_form()), None).await.map(drop),
+        }
+    }
+    Ok(())
+}
+
+/// RFC 4648 base64url without padding (Telegram's start parameter alphabet).
+pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= value(c)? << (18 - 6 * i);
+        }
+        let n = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        out.extend_from_slice(&acc.to_be_bytes()[1..1 + n]);
+    }
+    Some(out)
+}
+
+// --------------------------------------------------------------- wizard
+
+async fn load_wizard(ctx: &Ctx<'_>) -> Result<Option<Wizard>, BotError> {
+    let state = db::searches::dialogue(&ctx.state.db, ctx.chat.0).await?;
+    Ok(state.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+async fn save_wizard(ctx: &Ctx<'_>, wizard: &Wizard) -> Result<(), BotError> {
+    let json = serde_json::to_string(wizard).unwrap_or_default();
+    db::searches::save_dialogue(&ctx.state.db, ctx.chat.0, &json, Utc::now()).await?;
+    Ok(())
+}
+
+async fn open_wizard(ctx: &Ctx<'_>, prefilled: Option<SearchFilter>) -> Result<(), BotError> {
+    let nonce = Utc::now().timestamp_subsec_nanos() ^ (ctx.chat.0 as u32).rotate_left(16);
+    let mut wizard = match prefilled {
+        Some(filter) => Wizard::prefilled(nonce, ctx.sources(), filter),
+        None => Wizard::new(nonce, ctx.sources()),
+    };
+    load_districts(ctx, &mut wizard).await?;
+    show_wizard(ctx, wizard, true).await
+}
+
+async fn load_districts(ctx: &Ctx<'_>, wizard: &mut Wizard) -> Result<(), BotError> {
+    if wizard.step == Step::Districts {
+        let since = Utc::now() - ChronoDuration::days(DISTRICT_DAYS);
+        wizard.districts = db::searches::districts(
+            &ctx.state.db,
+            wizard.filter.source.as_deref(),
+            since,
+            super::wizard::MAX_DISTRICTS as u64,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores the wizard, then draws it: as a new message (`fresh`, or when it
+/// has none yet) or by editing its message.
+async fn show_wizard(ctx: &Ctx<'_>, mut wizard: Wizard, fresh: bool) -> Result<(), BotError> {
+    let matches = if wizard.step == Step::Summary {
+        db::searches::recent_matches(&ctx.state.db, &wizard.filter, Utc::now() - ChronoDuration::days(7)).await?
+    } else {
+        0
+    };
+    let (text, keyboard) = wizard.view(ctx.t, matches);
+    // Stored before it is shown, so a restart between the two resumes it.
+    save_wizard(ctx, &wizard).await?;
+    let shown = match wizard.message_id {
+        Some(id) if !fresh => ctx.edit(MessageId(id), text, Some(&keyboard)).await?,
+        _ => ctx.reply(text, Some(&keyboard)).await?.map(|m| m.id),
+    };
+    if let Some(id) = shown
+        && wizard.message_id != Some(id.0)
+    {
+        wizard.message_id = Some(id.0);
+        save_wizard(ctx, &wizard).await?;
+    }
+    Ok(())
+}
+
+async fn wizard_press(ctx: &Ctx<'_>, nonce: &str, action: &str) -> Result<Option<&'static str>, BotError> {
+    let Some(mut wizard) = load_wizard(ctx).await? else { return Ok(Some(ctx.t.stale_button())) };
+    if wizard.nonce.to_string() != nonce {
+        return Ok(Some(ctx.t.stale_button()));
+    }
+    let before = wizard.step;
+    match wizard.press(action) {
+        Outcome::Stale => Ok(Some(ctx.t.stale_button())),
+        Outcome::Redraw | Outcome::AskPrice => {
+            if wizard.step != before {
+                load_districts(ctx, &mut wizard).await?;
+            }
+            show_wizard(ctx, wizard, false).await?;
+            Ok(None)
+        }
+        Outcome::Cancel => {
+            db::searches::clear_dialogue(&ctx.state.db, ctx.chat.0).await?;
+            if let Some(id) = wizard.message_id {
+                ctx.edit(MessageId(id), ctx.t.wizard_cancelled(), None).await?;
+            }
+            Ok(None)
+        }
+        Outcome::Save => {
+            let text = match db::searches::create(&ctx.state.db, ctx.chat.0, &wizard.filter, Utc::now()).await? {
+                Created::Saved(id) => {
+                    info!(chat = ctx.chat.0, search = id, "search saved by the wizard");
+                    ctx.t.saved(id, &syntax::format(&wizard.filter))
+                }
+                Created::TooMany => ctx.t.too_many(),
+            };
+            db::searches::clear_dialogue(&ctx.state.db, ctx.chat.0).await?;
+            if let Some(id) = wizard.message_id {
+                ctx.edit(MessageId(id), text, None).await?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+// ------------------------------------------------------------- searches
+
+async fn new_line(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let filter = match syntax::parse(args, &ctx.sources()) {
+        Ok(filter) => filter,
+        Err(e) => return ctx.reply(ctx.t.syntax_error(&e.to_string(), e.valid_form()), None).await.map(drop),
+    };
+    let text = match db::searches::create(&ctx.state.db, ctx.chat.0, &filter, Utc::now()).await? {
+        Created::Saved(id) => {
+            info!(chat = ctx.chat.0, search = id, "search saved from one line");
+            ctx.t.saved(id, &syntax::format(&filter))
+        }
+        Created::TooMany => ctx.t.too_many(),
+    };
+    ctx.reply(text, None).await.map(drop)
+}
+
+/// Shows page `page` of the chat's searches: as a new message, or in place
+/// of `message` (after a button press).
+async fn list_searches(ctx: &Ctx<'_>, page: usize, message: Option<MessageId>) -> Result<(), BotError> {
+    let searches = db::searches::list(&ctx.state.db, ctx.chat.0).await?;
+    if searches.is_empty() {
+        return match message {
+            Some(id) => ctx.edit(id, ctx.t.no_searches(), None).await.map(drop),
+            None => ctx.reply(ctx.t.no_searches(), None).await.map(drop),
+        };
+    }
+    let pages = searches.len().div_ceil(PAGE);
+    let page = page.min(pages - 1);
+    let mut lines = vec![ctx.t.searches_header(searches.len(), page, pages)];
+    let mut rows: Keyboard = Vec::new();
+    for s in searches.iter().skip(page * PAGE).take(PAGE) {
+        let line = syntax::format(&SearchFilter::from_model(s));
+        let shown: String = line.chars().take(300).collect();
+        lines.push(ctx.t.search_line(s.id, &shown, s.paused));
+        let toggle = if s.paused {
+            (ctx.t.btn_resume(s.id), format!("s:{}:r:{page}", s.id))
+        } else {
+            (ctx.t.btn_pause(s.id), format!("s:{}:p:{page}", s.id))
+        };
+        rows.push(vec![toggle, (ctx.t.btn_delete(s.id), format!("s:{}:d:{page}", s.id))]);
+    }
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push((ctx.t.btn_prev_page().to_owned(), format!("l:{}", page - 1)));
+    }
+    if page + 1 < pages {
+        nav.push((ctx.t.btn_next_page().to_owned(), format!("l:{}", page + 1)));
+    }
+    if !nav.is_empty() {
+        rows.push(nav);
+    }
+    let text = lines.join("\n\n");
+    match message {
+        Some(id) => ctx.edit(id, text, Some(&rows)).await.map(drop),
+        None => ctx.reply(text, Some(&rows)).await.map(drop),
+    }
+}
+
+async fn delete(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let arg = args.trim().trim_start_matches('#');
+    if arg.is_empty() {
+        return ctx.reply(ctx.t.delete_usage(), None).await.map(drop);
+    }
+    let deleted = match arg.parse::<i64>() {
+        Ok(id) => db::searches::delete(&ctx.state.db, ctx.chat.0, id).await?.then_some(id),
+        Err(_) => None,
+    };
+    let text = match deleted {
+        Some(id) => ctx.t.deleted(id),
+        None => ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg)),
+    };
+    ctx.reply(text, None).await.map(drop)
+}
+
+async fn status(ctx: &Ctx<'_>) -> Result<(), BotError> {
+    let now = Utc::now();
+    let access = db::chats::access(&ctx.state.db, ctx.chat.0, now).await?;
+    let paused = db::chats::get(&ctx.state.db, ctx.chat.0).await?.is_some_and(|c| c.paused);
+    let searches = db::searches::list(&ctx.state.db, ctx.chat.0).await?.len();
+    ctx.reply(ctx.t.status(&access, paused, searches), None).await.map(drop)
+}
+
+// ------------------------------------------------------------- buttons
+
+pub(super) async fn on_callback(bot: Bot, q: CallbackQuery, state: Arc<BotState>) -> Result<(), BotError> {
+    let Some(message) = q.message.as_ref() else {
+        bot.answer_callback_query(q.id.clone()).await?;
+        return Ok(());
+    };
+    let ctx = Ctx {
+        bot: &bot,
+        state: &state,
+        chat: message.chat().id,
+        t: Texts(Lang::from_code(q.from.language_code.as_deref())),
+        admin: state.config.is_admin(message.chat().id.0),
+    };
+    let data = q.data.as_deref().unwrap_or_default();
+    let result = handle_button(&ctx, &q.from, message.id(), data).await;
+    let notice = match &result {
+        Ok(notice) => notice.clone(),
+        Err(e) => {
+            warn!(chat = ctx.chat.0, error = %e, "a button handler failed");
+            Some(ctx.t.internal_error())
+        }
+    };
+    // Always answered, so the user's client stops its spinner.
+    let mut answer = bot.answer_callback_query(q.id.clone());
+    if let Some(text) = notice {
+        answer = answer.text(text);
+    }
+    if let Err(e) = answer.await {
+        warn!(chat = ctx.chat.0, error = %e, "answerCallbackQuery failed");
+    }
+    result.map(drop)
+}
+
+/// Handles one button; `Some(text)` is shown to the user as a short notice.
+async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &str) -> Result<Option<String>, BotError> {
+    ensure_chat(ctx.state, ctx.chat, Some(user)).await?;
+    let parts: Vec<&str> = data.splitn(3, ':').collect();
+    match parts.as_slice() {
+        ["m", "new"] => open_wizard(ctx, None).await.map(|()| None),
+        ["m", "list"] => list_searches(ctx, 0, None).await.map(|()| None),
+        ["m", "sub"] => status(ctx).await.map(|()| None),
+        ["m", "help"] => ctx.reply(ctx.t.help(ctx.admin), None).await.map(|_| None),
+        ["w", nonce, action] => Ok(wizard_press(ctx, nonce, action).await?.map(str::to_owned)),
+        ["l", page] => {
+            let page = page.parse().unwrap_or(0);
+            list_searches(ctx, page, Some(message)).await.map(|()| None)
+        }
+        ["s", id, rest] => {
+            let (verb, page) = rest.split_once(':').unwrap_or((rest, "0"));
+            let page: usize = page.parse().unwrap_or(0);
+            let Ok(id) = id.parse::<i64>() else { return Ok(Some(ctx.t.not_found(id))) };
+            let now = Utc::now();
+            let (found, notice) = match verb {
+                "p" | "r" => {
+                    let paused = verb == "p";
+                    let found = db::searches::set_paused(&ctx.state.db, ctx.chat.0, id, paused, now).await?;
+                    (found, ctx.t.search_paused(id, paused))
+                }
+                "d" => (db::searches::delete(&ctx.state.db, ctx.chat.0, id).await?, ctx.t.deleted(id)),
+                _ => return Ok(Some(ctx.t.stale_button().to_owned())),
+            };
+            if !found {
+                return Ok(Some(strip_tags(&ctx.t.not_found(&id.to_string()))));
+            }
+            list_searches(ctx, page, Some(message)).await?;
+            Ok(Some(strip_tags(&notice)))
+        }
+        _ => Ok(Some(ctx.t.stale_button().to_owned())),
+    }
+}
+
+/// Callback notices are plain text: drop the HTML tags and entities.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => (),
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_decodes_start_parameters() {
+        assert_eq!(decode_base64url("cHJpY2U9LTE1MDA").unwrap(), b"price=-1500");
+        assert_eq!(decode_base64url("YQ").unwrap(), b"a");
+        assert!(decode_base64url("a").is_none());
+        assert!(decode_base64url("!!!!").is_none());
+    }
+
+    #[test]
+    fn notices_are_plain_text() {
+        assert_eq!(strip_tags("<b>#3</b> &lt;x&gt; &amp; y"), "#3 <x> & y");
+    }
+}

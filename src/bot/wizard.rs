@@ -1,0 +1,383 @@
+//! The `/new` wizard: one message edited in place, one step per screen.
+//!
+//! The state is plain data, stored as JSON in `dialogues` after every step,
+//! so a restart mid-wizard resumes where the user was. Buttons carry
+//! `w:<nonce>:<action>`; a button whose nonce is not the open wizard's (from
+//! an older wizard, or after Save/Cancel) is stale and answered as such.
+//! This module is pure: the bot loads what a step needs (districts, the
+//! 7-day match count) and sends what [`Wizard::view`] draws.
+
+use serde::{Deserialize, Serialize};
+
+use super::texts::Texts;
+use crate::search::{Rooms, SearchFilter, syntax};
+
+/// Most district buttons offered.
+pub const MAX_DISTRICTS: usize = 24;
+/// Price presets (highest monthly price).
+const PRICES: &[i64] = &[500, 750, 1000, 1250, 1500, 2000, 2500, 3000];
+/// Area presets (smallest m²).
+const AREAS: &[u32] = &[20, 30, 40, 50, 60, 80, 100];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Source,
+    Districts,
+    Price,
+    Rooms,
+    Area,
+    Furnished,
+    Summary,
+}
+
+impl Step {
+    fn back(self) -> Step {
+        match self {
+            Step::Source | Step::Districts => Step::Source,
+            Step::Price => Step::Districts,
+            Step::Rooms => Step::Price,
+            Step::Area => Step::Rooms,
+            Step::Furnished => Step::Area,
+            Step::Summary => Step::Furnished,
+        }
+    }
+}
+
+/// An open wizard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wizard {
+    pub nonce: u32,
+    /// The message the wizard edits.
+    pub message_id: Option<i32>,
+    pub step: Step,
+    pub filter: SearchFilter,
+    /// The sources offered (names), fixed when the wizard opened so button
+    /// indexes stay valid.
+    pub sources: Vec<String>,
+    /// The districts offered for the chosen source.
+    pub districts: Vec<String>,
+    /// The next text message is the typed price.
+    pub awaiting_price: bool,
+}
+
+/// What a button press asks the bot to do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Redraw the wizard (after loading districts when on that step).
+    Redraw,
+    /// Ask for a typed price (redraw with the prompt).
+    AskPrice,
+    Save,
+    Cancel,
+    /// The button does not belong to this wizard's current screen.
+    Stale,
+}
+
+/// A keyboard: rows of (label, callback data).
+pub type Keyboard = Vec<Vec<(String, String)>>;
+
+impl Wizard {
+    /// A new wizard on its first step (the source step is skipped when
+    /// there is at most one source: nothing to choose).
+    pub fn new(nonce: u32, sources: Vec<String>) -> Self {
+        let step = if sources.len() > 1 { Step::Source } else { Step::Districts };
+        let filter = SearchFilter { source: (sources.len() == 1).then(|| sources[0].clone()), ..Default::default() };
+        Self { nonce, message_id: None, step, filter, sources, districts: Vec::new(), awaiting_price: false }
+    }
+
+    /// A wizard opened on its summary with `filter` (deep links).
+    pub fn prefilled(nonce: u32, sources: Vec<String>, filter: SearchFilter) -> Self {
+        Self { step: Step::Summary, filter, ..Self::new(nonce, sources) }
+    }
+
+    /// The callback data of `action` on this wizard.
+    fn data(&self, action: &str) -> String {
+        format!("w:{}:{action}", self.nonce)
+    }
+
+    /// Applies a button's action (the part after `w:<nonce>:`).
+    pub fn press(&mut self, action: &str) -> Outcome {
+        self.awaiting_price = false;
+        let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
+        match (self.step, verb) {
+            (_, "cancel") => return Outcome::Cancel,
+            (_, "back") => self.step = self.first_step_at_or_before(self.step.back()),
+            (Step::Source, "src") => {
+                self.filter.source = match arg {
+                    "any" => None,
+                    i => match i.parse::<usize>().ok().and_then(|i| self.sources.get(i)) {
+                        Some(name) => Some(name.clone()),
+                        None => return Outcome::Stale,
+                    },
+                };
+                self.filter.districts.clear();
+                self.step = Step::Districts;
+            }
+            (Step::Districts, "d") => match arg {
+                "any" => self.filter.districts.clear(),
+                i => {
+                    let Some(name) = i.parse::<usize>().ok().and_then(|i| self.districts.get(i)).cloned() else {
+                        return Outcome::Stale;
+                    };
+                    match self.filter.districts.iter().position(|d| *d == name) {
+                        Some(at) => {
+                            self.filter.districts.remove(at);
+                        }
+                        None => self.filter.districts.push(name),
+                    }
+                }
+            },
+            (Step::Districts, "next") => self.step = Step::Price,
+            (Step::Price, "p") => match arg {
+                "any" => {
+                    (self.filter.price_min, self.filter.price_max) = (None, None);
+                    self.step = Step::Rooms;
+                }
+                "type" => {
+                    self.awaiting_price = true;
+                    return Outcome::AskPrice;
+                }
+                n => match n.parse::<i64>() {
+                    Ok(max) if PRICES.contains(&max) => {
+                        (self.filter.price_min, self.filter.price_max) = (None, Some(max));
+                        self.step = Step::Rooms;
+                    }
+                    _ => return Outcome::Stale,
+                },
+            },
+            (Step::Rooms, "r") => {
+                let (mut counts, mut four_plus) = match self.filter.rooms.take() {
+                    Some(Rooms::Set { counts, four_plus }) => (counts, four_plus),
+                    _ => (Vec::new(), false),
+                };
+                match arg {
+                    "any" => (counts, four_plus) = (Vec::new(), false),
+                    "4p" => four_plus = !four_plus,
+                    n => match n.parse::<u8>() {
+                        Ok(n @ 0..=3) => {
+                            let n = f64::from(n);
+                            match counts.iter().position(|c| *c == n) {
+                                Some(at) => {
+                                    counts.remove(at);
+                                }
+                                None => counts.push(n),
+                            }
+                            counts.sort_by(f64::total_cmp);
+                        }
+                        _ => return Outcome::Stale,
+                    },
+                }
+                self.filter.rooms = (!counts.is_empty() || four_plus).then_some(Rooms::Set { counts, four_plus });
+            }
+            (Step::Rooms, "next") => self.step = Step::Area,
+            (Step::Area, "a") => {
+                self.filter.area_min = match arg {
+                    "any" => None,
+                    n => match n.parse::<u32>() {
+                        Ok(n) if AREAS.contains(&n) => Some(f64::from(n)),
+                        _ => return Outcome::Stale,
+                    },
+                };
+                self.filter.area_max = None;
+                self.step = Step::Furnished;
+            }
+            (Step::Furnished, "f") => {
+                self.filter.furnished = match arg {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    "any" => None,
+                    _ => return Outcome::Stale,
+                };
+                self.step = Step::Summary;
+            }
+            (Step::Summary, "save") => return Outcome::Save,
+            _ => return Outcome::Stale,
+        }
+        Outcome::Redraw
+    }
+
+    fn first_step_at_or_before(&self, step: Step) -> Step {
+        if step == Step::Source && self.sources.len() <= 1 { Step::Districts } else { step }
+    }
+
+    /// A typed price while [`Self::awaiting_price`]: "1500" (the highest) or
+    /// "800-1500". `Err` is the problem, for the user.
+    pub fn type_price(&mut self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let line = if text.contains('-') { format!("price={text}") } else { format!("price=-{text}") };
+        let parsed = syntax::parse(&line, &[]).map_err(|e| e.to_string())?;
+        (self.filter.price_min, self.filter.price_max) = (parsed.price_min, parsed.price_max);
+        self.awaiting_price = false;
+        self.step = Step::Rooms;
+        Ok(())
+    }
+
+    /// The text and buttons of the current step. `matches` is the 7-day
+    /// match count shown on the summary.
+    pub fn view(&self, t: Texts, matches: u64) -> (String, Keyboard) {
+        let button = |label: String, action: &str| (label, self.data(action));
+        let mut rows: Keyboard = Vec::new();
+        let text = match self.step {
+            Step::Source => {
+                for (i, name) in self.sources.iter().enumerate().take(30) {
+                    rows.push(vec![button(name.clone(), &format!("src:{i}"))]);
+                }
+                rows.push(vec![button(format!("🌐 {}", t.btn_any()), "src:any")]);
+                t.wizard_source()
+            }
+            Step::Districts => {
+                let mut row = Vec::new();
+                for (i, name) in self.districts.iter().enumerate().take(MAX_DISTRICTS) {
+                    let on = self.filter.districts.contains(name);
+                    row.push(button(format!("{}{name}", if on { "✅ " } else { "" }), &format!("d:{i}")));
+                    if row.len() == 2 {
+                        rows.push(std::mem::take(&mut row));
+                    }
+                }
+                if !row.is_empty() {
+                    rows.push(row);
+                }
+                let any_on = self.filter.districts.is_empty();
+                rows.push(vec![
+                    button(format!("{}{}", if any_on { "✅ " } else { "" }, t.btn_any()), "d:any"),
+                    button(t.btn_next().to_owned(), "next"),
+                ]);
+                t.wizard_districts(!self.districts.is_empty())
+            }
+            Step::Price => {
+                for chunk in PRICES.chunks(4) {
+                    rows.push(chunk.iter().map(|p| button(format!("≤ {p}"), &format!("p:{p}"))).collect());
+                }
+                rows.push(vec![
+                    button(t.btn_any().to_owned(), "p:any"),
+                    button(t.btn_type_number().to_owned(), "p:type"),
+                ]);
+                if self.awaiting_price {
+                    format!("{}\n\n{}", t.wizard_price(), t.wizard_price_prompt())
+                } else {
+                    t.wizard_price()
+                }
+            }
+            Step::Rooms => {
+                let (counts, four_plus) = match &self.filter.rooms {
+                    Some(Rooms::Set { counts, four_plus }) => (counts.clone(), *four_plus),
+                    _ => (Vec::new(), false),
+                };
+                let mark = |on: bool, label: String| format!("{}{label}", if on { "✅ " } else { "" });
+                let mut row: Vec<(String, String)> = (0..=3u8)
+                    .map(|n| {
+                        let label = if n == 0 { t.studio().to_owned() } else { n.to_string() };
+                        button(mark(counts.contains(&f64::from(n)), label), &format!("r:{n}"))
+                    })
+                    .collect();
+                row.push(button(mark(four_plus, "4+".to_owned()), "r:4p"));
+                rows.push(row);
+                rows.push(vec![
+                    button(mark(self.filter.rooms.is_none(), t.btn_any().to_owned()), "r:any"),
+                    button(t.btn_next().to_owned(), "next"),
+                ]);
+                t.wizard_rooms()
+            }
+            Step::Area => {
+                let mut row: Vec<(String, String)> =
+                    AREAS.iter().map(|a| button(format!("≥ {a} m²"), &format!("a:{a}"))).collect();
+                let second = row.split_off(4);
+                rows.push(row);
+                rows.push(second);
+                rows.push(vec![button(t.btn_any().to_owned(), "a:any")]);
+                t.wizard_area()
+            }
+            Step::Furnished => {
+                rows.push(vec![
+                    button(t.btn_any().to_owned(), "f:any"),
+                    button(t.btn_yes().to_owned(), "f:yes"),
+                    button(t.btn_no().to_owned(), "f:no"),
+                ]);
+                t.wizard_furnished()
+            }
+            Step::Summary => {
+                rows.push(vec![button(t.btn_save().to_owned(), "save")]);
+                t.wizard_summary(&syntax::format(&self.filter), matches)
+            }
+        };
+        let mut nav = Vec::new();
+        if self.step != self.first_step_at_or_before(Step::Source) {
+            nav.push(button(t.btn_back().to_owned(), "back"));
+        }
+        nav.push(button(t.btn_cancel().to_owned(), "cancel"));
+        rows.push(nav);
+        (text, rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bot::texts::Lang;
+
+    fn press_label(w: &mut Wizard, label: &str) -> Outcome {
+        let (_, rows) = w.view(Texts(Lang::En), 0);
+        let data = rows
+            .iter()
+            .flatten()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("no button {label:?} in {rows:?}"))
+            .1
+            .clone();
+        let action = data.strip_prefix(&format!("w:{}:", w.nonce)).unwrap().to_owned();
+        w.press(&action)
+    }
+
+    #[test]
+    fn a_full_run_builds_the_same_filter_as_the_one_line_syntax() {
+        let mut w = Wizard::new(7, vec!["a".into(), "b".into()]);
+        press_label(&mut w, "b");
+        w.districts = vec!["Mitte".into(), "Kreuzberg".into(), "Pankow".into()];
+        press_label(&mut w, "Mitte");
+        press_label(&mut w, "Pankow");
+        press_label(&mut w, "✅ Pankow");
+        press_label(&mut w, "Kreuzberg");
+        press_label(&mut w, "Next ›");
+        assert_eq!(press_label(&mut w, "✏️ Type a number"), Outcome::AskPrice);
+        assert!(w.type_price("abc").is_err());
+        w.awaiting_price = true;
+        w.type_price("800-1500").unwrap();
+        press_label(&mut w, "1");
+        press_label(&mut w, "2");
+        press_label(&mut w, "4+");
+        press_label(&mut w, "Next ›");
+        press_label(&mut w, "≥ 40 m²");
+        press_label(&mut w, "Furnished");
+        assert_eq!(w.step, Step::Summary);
+        assert_eq!(press_label(&mut w, "💾 Save"), Outcome::Save);
+        let expected = syntax::parse(
+            "source=b price=800-1500 rooms=1,2,4+ area=40- district=Mitte,Kreuzberg furnished=yes",
+            &["a".into(), "b".into()],
+        )
+        .unwrap();
+        assert_eq!(w.filter, expected);
+    }
+
+    #[test]
+    fn back_cancel_and_stale_actions() {
+        let mut w = Wizard::new(1, vec![]);
+        assert_eq!(w.step, Step::Districts, "no source to choose");
+        assert!(!w.view(Texts(Lang::En), 0).1.iter().flatten().any(|(l, _)| l == "‹ Back"));
+        press_label(&mut w, "Next ›");
+        assert_eq!(w.step, Step::Price);
+        press_label(&mut w, "‹ Back");
+        assert_eq!(w.step, Step::Districts);
+        assert_eq!(w.press("save"), Outcome::Stale, "save is only on the summary");
+        assert_eq!(w.press("d:99"), Outcome::Stale);
+        assert_eq!(w.press("p:1234"), Outcome::Stale);
+        assert_eq!(press_label(&mut w, "✖ Cancel"), Outcome::Cancel);
+    }
+
+    #[test]
+    fn state_survives_json() {
+        let mut w = Wizard::new(3, vec!["a".into(), "b".into()]);
+        w.press("src:0");
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<Wizard>(&json).unwrap(), w);
+    }
+}

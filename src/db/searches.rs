@@ -1,0 +1,206 @@
+//! Queries on `searches` and `dialogues` for the bot. Every query that
+//! touches a search by id also filters by the asking chat, so one chat can
+//! never see, pause or delete another's search (a foreign id is "not found").
+
+use chrono::{DateTime, Utc};
+use entity::{dialogue, listing, search, source};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+
+use super::begin_write;
+use crate::search::{ListingView, Prepared, SearchFilter};
+
+/// Most saved searches per chat.
+pub const MAX_PER_CHAT: u64 = 50;
+
+/// What [`create`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Saved(i64),
+    /// The chat already has [`MAX_PER_CHAT`] searches.
+    TooMany,
+}
+
+/// Saves `filter` for `chat_id` (the chat must exist).
+pub async fn create(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    filter: &SearchFilter,
+    now: DateTime<Utc>,
+) -> Result<Created, DbErr> {
+    let txn = begin_write(db).await?;
+    let count = search::Entity::find().filter(search::Column::ChatId.eq(chat_id)).count(&txn).await?;
+    if count >= MAX_PER_CHAT {
+        return Ok(Created::TooMany);
+    }
+    let json = |items: &Vec<String>| (!items.is_empty()).then(|| serde_json::to_string(items).unwrap_or_default());
+    let (rooms, rooms_min, rooms_max) = filter.rooms_columns();
+    let result = search::Entity::insert(search::ActiveModel {
+        chat_id: Set(chat_id),
+        source: Set(filter.source.clone()),
+        price_min: Set(filter.price_min),
+        price_max: Set(filter.price_max),
+        rooms: Set(rooms),
+        rooms_min: Set(rooms_min),
+        rooms_max: Set(rooms_max),
+        area_min: Set(filter.area_min),
+        area_max: Set(filter.area_max),
+        districts: Set(json(&filter.districts)),
+        furnished: Set(filter.furnished),
+        exclude: Set(json(&filter.exclude)),
+        paused: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Created::Saved(result.last_insert_id))
+}
+
+/// The chat's searches, oldest first.
+pub async fn list(db: &DatabaseConnection, chat_id: i64) -> Result<Vec<search::Model>, DbErr> {
+    search::Entity::find().filter(search::Column::ChatId.eq(chat_id)).order_by_asc(search::Column::Id).all(db).await
+}
+
+/// One of the chat's own searches.
+pub async fn get(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<Option<search::Model>, DbErr> {
+    search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(db).await
+}
+
+/// Pauses or resumes one of the chat's own searches; `false` when the chat
+/// has no search `id`.
+pub async fn set_paused(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    id: i64,
+    paused: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = search::Entity::update_many()
+        .col_expr(search::Column::Paused, Expr::value(paused))
+        .col_expr(search::Column::UpdatedAt, Expr::value(now))
+        .filter(search::Column::Id.eq(id))
+        .filter(search::Column::ChatId.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Deletes one of the chat's own searches; `false` when the chat has no
+/// search `id`.
+pub async fn delete(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<bool, DbErr> {
+    let result = search::Entity::delete_many()
+        .filter(search::Column::Id.eq(id))
+        .filter(search::Column::ChatId.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Most recent listings looked at by [`recent_matches`].
+const RECENT_LIMIT: u64 = 20_000;
+
+/// How many listings first seen since `since` `filter` would have matched.
+pub async fn recent_matches(
+    db: &DatabaseConnection,
+    filter: &SearchFilter,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let sources: std::collections::HashMap<i64, String> =
+        source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let mut query = listing::Entity::find().filter(listing::Column::FirstSeenAt.gte(since));
+    if let Some(name) = &filter.source {
+        let ids: Vec<i64> = sources.iter().filter(|(_, n)| *n == name).map(|(id, _)| *id).collect();
+        query = query.filter(listing::Column::SourceId.is_in(ids));
+    }
+    if let Some(max) = filter.price_max {
+        query = query.filter(listing::Column::MonthlyPrice.lte(max));
+    }
+    if let Some(min) = filter.price_min {
+        query = query.filter(listing::Column::MonthlyPrice.gte(min));
+    }
+    let rows = query.order_by_desc(listing::Column::Id).limit(RECENT_LIMIT).all(db).await?;
+    let filter = filter.clone().normalized();
+    let count = rows
+        .iter()
+        .filter(|l| {
+            let view = ListingView {
+                source: sources.get(&l.source_id).map(String::as_str).unwrap_or_default(),
+                title: &l.title,
+                description: l.description.as_deref(),
+                monthly_price: l.monthly_price,
+                rooms: l.rooms,
+                area_m2: l.area_m2,
+                district: l.district.as_deref(),
+                furnished: l.furnished,
+            };
+            filter.matches_prepared(&Prepared::new(view))
+        })
+        .count();
+    Ok(count as u64)
+}
+
+/// The districts seen in listings of `source` (any source when `None`) since
+/// `since`, most frequent first, at most `limit`.
+pub async fn districts(
+    db: &DatabaseConnection,
+    source: Option<&str>,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    let mut query = listing::Entity::find()
+        .select_only()
+        .column(listing::Column::District)
+        .column_as(listing::Column::Id.count(), "n")
+        .filter(listing::Column::District.is_not_null())
+        .filter(listing::Column::LastSeenAt.gte(since))
+        .group_by(listing::Column::District)
+        .order_by_desc(Expr::col("n"))
+        .order_by_asc(listing::Column::District)
+        .limit(limit);
+    if let Some(name) = source {
+        let Some(src) = source::Entity::find().filter(source::Column::Name.eq(name)).one(db).await? else {
+            return Ok(Vec::new());
+        };
+        query = query.filter(listing::Column::SourceId.eq(src.id));
+    }
+    let rows: Vec<(Option<String>, i64)> = query.into_tuple().all(db).await?;
+    Ok(rows.into_iter().filter_map(|(d, _)| d).filter(|d| !d.trim().is_empty()).collect())
+}
+
+/// The chat's wizard state, if a wizard is open.
+pub async fn dialogue(db: &DatabaseConnection, chat_id: i64) -> Result<Option<String>, DbErr> {
+    Ok(dialogue::Entity::find_by_id(chat_id).one(db).await?.map(|d| d.state))
+}
+
+/// Stores the chat's wizard state.
+pub async fn save_dialogue<C: ConnectionTrait>(
+    db: &C,
+    chat_id: i64,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    dialogue::Entity::insert(dialogue::ActiveModel {
+        chat_id: Set(chat_id),
+        state: Set(state.to_owned()),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(dialogue::Column::ChatId)
+            .update_columns([dialogue::Column::State, dialogue::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Closes the chat's wizard.
+pub async fn clear_dialogue(db: &DatabaseConnection, chat_id: i64) -> Result<(), DbErr> {
+    dialogue::Entity::delete_by_id(chat_id).exec(db).await?;
+    Ok(())
+}

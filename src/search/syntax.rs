@@ -1,0 +1,511 @@
+//! The one-line search syntax of `/new` (INTERFACE.md §3), both ways:
+//!
+//! ```text
+//! source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any exclude=WORD,WORD
+//! ```
+//!
+//! Keys in any order, each optional, each at most once. [`parse`] never
+//! panics and names the key and the valid form in its error; [`format`]
+//! writes a filter back in the same syntax, so `/searches` shows lines a user
+//! can copy, and `parse(format(f)) == f`.
+
+use super::{Rooms, SearchFilter};
+
+/// Longest line accepted (Telegram messages can be 4,096 characters).
+pub const MAX_LINE: usize = 1_000;
+/// Most districts or excluded words in one search.
+pub const MAX_ITEMS: usize = 30;
+/// Longest district or excluded word.
+pub const MAX_ITEM_CHARS: usize = 64;
+/// Largest price or area accepted.
+const MAX_NUMBER: f64 = 1e9;
+
+/// What is wrong with a line, for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyntaxError {
+    #[error("the line is too long (at most {MAX_LINE} characters)")]
+    TooLong,
+    #[error("\"{0}\" is not key=value")]
+    NotKeyValue(String),
+    #[error("unknown key \"{0}\"")]
+    UnknownKey(String),
+    #[error("{key} is given twice")]
+    Repeated { key: &'static str },
+    #[error("{key}: {problem}")]
+    Value { key: &'static str, problem: String },
+    #[error("a quote is not closed")]
+    UnclosedQuote,
+}
+
+impl SyntaxError {
+    /// The key the error is about, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            SyntaxError::UnknownKey(k) => Some(k),
+            SyntaxError::Repeated { key } | SyntaxError::Value { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The valid form of the key the error is about, or of the whole line.
+    pub fn valid_form(&self) -> &'static str {
+        match self.key() {
+            Some("source") => "source=NAME (one of the sources this bot watches)",
+            Some("price") => "price=MIN-MAX, price=-MAX or price=MIN- (whole numbers)",
+            Some("rooms") => "rooms=studio,1,2,4+ or rooms=1-3",
+            Some("area") => "area=MIN-MAX, area=MIN- or area=-MAX (m²)",
+            Some("district") => "district=\"Dubai Marina\",JLT",
+            Some("furnished") => "furnished=yes, furnished=no or furnished=any",
+            Some("exclude") => "exclude=WORD,WORD",
+            _ => {
+                "source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
+                 furnished=yes|no|any exclude=WORD,WORD"
+            }
+        }
+    }
+}
+
+const KEYS: &[&str] = &["source", "price", "rooms", "area", "district", "furnished", "exclude"];
+
+fn is_open_quote(c: char) -> bool {
+    matches!(c, '"' | '“' | '„' | '«')
+}
+
+fn is_close_quote(c: char) -> bool {
+    matches!(c, '"' | '”' | '“' | '»')
+}
+
+/// Splits on `sep` (whitespace when `None`) outside quotes; quotes are kept.
+fn split_outside_quotes(text: &str, sep: Option<char>) -> Result<Vec<&str>, SyntaxError> {
+    let mut parts = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        let is_sep = match sep {
+            Some(s) => c == s,
+            None => c.is_whitespace(),
+        };
+        if quoted {
+            if is_close_quote(c) {
+                quoted = false;
+            }
+        } else if is_sep {
+            if let Some(s) = start.take() {
+                parts.push(&text[s..i]);
+            } else if sep.is_some() {
+                parts.push("");
+            }
+            continue;
+        } else if is_open_quote(c) {
+            quoted = true;
+        }
+        start.get_or_insert(i);
+    }
+    if quoted {
+        return Err(SyntaxError::UnclosedQuote);
+    }
+    match start {
+        Some(s) => parts.push(&text[s..]),
+        None if sep.is_some() && !text.is_empty() => parts.push(""),
+        None => (),
+    }
+    Ok(parts)
+}
+
+/// Parses the arguments of `/new` (everything after the command).
+/// `known_sources` are the configured source names; an empty list accepts any.
+pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, SyntaxError> {
+    if line.chars().count() > MAX_LINE {
+        return Err(SyntaxError::TooLong);
+    }
+    let mut filter = SearchFilter::default();
+    let mut seen: Vec<&'static str> = Vec::new();
+    for token in split_outside_quotes(line.trim(), None)? {
+        let Some((key, value)) = token.split_once('=') else {
+            return Err(SyntaxError::NotKeyValue(clip(token)));
+        };
+        let lower = key.trim().to_lowercase();
+        let lower = if lower == "districts" { "district".to_owned() } else { lower };
+        let Some(&key) = KEYS.iter().find(|k| **k == lower) else {
+            return Err(SyntaxError::UnknownKey(clip(key)));
+        };
+        if seen.contains(&key) {
+            return Err(SyntaxError::Repeated { key });
+        }
+        seen.push(key);
+        let value = value.trim();
+        let bad = |problem: String| SyntaxError::Value { key, problem };
+        if value.is_empty() {
+            return Err(bad("no value after =".to_owned()));
+        }
+        match key {
+            "source" => {
+                let name = unquote(value);
+                let found = known_sources.iter().find(|s| s.eq_ignore_ascii_case(&name));
+                match (found, known_sources.is_empty()) {
+                    (Some(s), _) => filter.source = Some(s.clone()),
+                    (None, true) => {
+                        return Err(bad(format!("no source \"{}\" (no sources are configured)", clip(&name))));
+                    }
+                    (None, false) => {
+                        return Err(bad(format!("no source \"{}\"; known: {}", clip(&name), known_sources.join(", "))));
+                    }
+                }
+            }
+            "price" => {
+                let (min, max) = range(value).map_err(bad)?;
+                let whole = |v: Option<f64>| -> Result<Option<i64>, SyntaxError> {
+                    match v {
+                        Some(v) if v.fract() != 0.0 => Err(bad(format!("{v} is not a whole number"))),
+                        Some(v) => Ok(Some(v as i64)),
+                        None => Ok(None),
+                    }
+                };
+                filter.price_min = whole(min)?;
+                filter.price_max = whole(max)?;
+            }
+            "area" => {
+                let (min, max) = range(value).map_err(bad)?;
+                filter.area_min = min;
+                filter.area_max = max;
+            }
+            "rooms" => filter.rooms = Some(rooms(value).map_err(bad)?),
+            "district" => filter.districts = list(value).map_err(bad)?,
+            "exclude" => filter.exclude = list(value).map_err(bad)?,
+            "furnished" => {
+                filter.furnished = match value.to_lowercase().as_str() {
+                    "yes" | "y" | "true" | "да" => Some(true),
+                    "no" | "n" | "false" | "нет" => Some(false),
+                    "any" | "любая" | "любой" => None,
+                    other => return Err(bad(format!("\"{}\" is not yes, no or any", clip(other)))),
+                }
+            }
+            _ => return Err(SyntaxError::UnknownKey(key.to_owned())),
+        }
+    }
+    Ok(filter)
+}
+
+/// A value shown back to the user: at most 40 characters.
+fn clip(text: &str) -> String {
+    let mut out: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+fn unquote(text: &str) -> String {
+    let t = text.trim();
+    let mut chars = t.chars();
+    match (chars.next(), chars.next_back()) {
+        (Some(a), Some(b)) if is_open_quote(a) && is_close_quote(b) => chars.as_str().trim().to_owned(),
+        _ => t.to_owned(),
+    }
+}
+
+fn number(text: &str) -> Result<f64, String> {
+    let cleaned: String = text.trim().chars().filter(|c| !matches!(c, '_' | '\'' | ' ')).collect();
+    let v: f64 = cleaned.replace(',', ".").parse().map_err(|_| format!("\"{}\" is not a number", clip(text)))?;
+    if !v.is_finite() || !(0.0..=MAX_NUMBER).contains(&v) {
+        return Err(format!("{} is out of range", clip(text)));
+    }
+    Ok(v)
+}
+
+/// `MIN-MAX`, `MIN-` or `-MAX`. A bare number is refused: it could mean a
+/// minimum or a maximum, and guessing wrong would silently hide listings.
+fn range(text: &str) -> Result<(Option<f64>, Option<f64>), String> {
+    let Some((a, b)) = text.split_once('-') else {
+        return Err(format!("\"{}\" has no dash: write MIN-MAX, MIN- or -MAX", clip(text)));
+    };
+    let min = if a.trim().is_empty() { None } else { Some(number(a)?) };
+    let max = if b.trim().is_empty() { None } else { Some(number(b)?) };
+    match (min, max) {
+        (None, None) => Err("give at least one bound: MIN-MAX, MIN- or -MAX".to_owned()),
+        (Some(lo), Some(hi)) if lo > hi => Err(format!("the minimum {lo} is above the maximum {hi}")),
+        bounds => Ok(bounds),
+    }
+}
+
+fn rooms(text: &str) -> Result<Rooms, String> {
+    let text = text.trim().to_lowercase();
+    if !text.contains(',')
+        && let Some((a, b)) = text.split_once('-')
+    {
+        let (min, max) = range(&format!("{a}-{b}"))?;
+        if min.is_some_and(|m| m > 50.0) || max.is_some_and(|m| m > 50.0) {
+            return Err("more than 50 rooms?".to_owned());
+        }
+        return Ok(Rooms::Range { min, max });
+    }
+    let mut counts: Vec<f64> = Vec::new();
+    let mut four_plus = false;
+    for item in text.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            return Err("an empty item between commas".to_owned());
+        }
+        if matches!(item, "studio" | "студия" | "0") {
+            counts.push(0.0);
+        } else if let Some(n) = item.strip_suffix('+') {
+            let n = number(n)?;
+            if n.fract() != 0.0 || n > 4.0 {
+                return Err(format!("\"{item}\": only whole numbers up to 4 take a + (write 4+)"));
+            }
+            // "2+" = 2, 3 and 4 or more.
+            counts.extend((n as u32..4).map(f64::from));
+            four_plus = true;
+        } else {
+            let n = number(item)?;
+            if n > 50.0 {
+                return Err(format!("\"{item}\": more than 50 rooms?"));
+            }
+            counts.push(n);
+        }
+    }
+    counts.sort_by(f64::total_cmp);
+    counts.dedup();
+    Ok(Rooms::Set { counts, four_plus })
+}
+
+fn list(text: &str) -> Result<Vec<String>, String> {
+    let parts = split_outside_quotes(text, Some(',')).map_err(|_| "a quote is not closed".to_owned())?;
+    let mut items: Vec<String> = Vec::new();
+    for part in parts {
+        let item = unquote(part);
+        if item.is_empty() {
+            return Err("an empty item between commas".to_owned());
+        }
+        if item.chars().any(|c| is_open_quote(c) || is_close_quote(c)) {
+            return Err(format!("{}: a quote inside a value", clip(&item)));
+        }
+        if item.chars().count() > MAX_ITEM_CHARS {
+            return Err(format!("\"{}\" is longer than {MAX_ITEM_CHARS} characters", clip(&item)));
+        }
+        if !items.iter().any(|i| i.eq_ignore_ascii_case(&item)) {
+            items.push(item);
+        }
+    }
+    if items.len() > MAX_ITEMS {
+        return Err(format!("more than {MAX_ITEMS} items"));
+    }
+    Ok(items)
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") }
+}
+
+fn bounds(min: Option<String>, max: Option<String>) -> Option<String> {
+    match (min, max) {
+        (None, None) => None,
+        (min, max) => Some(format!("{}-{}", min.unwrap_or_default(), max.unwrap_or_default())),
+    }
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| if i.contains([' ', ',', '=']) { format!("\"{i}\"") } else { i.clone() })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The rooms part of the syntax (`studio,1,2,4+` or `1-3`).
+pub fn format_rooms(rooms: &Rooms) -> String {
+    match rooms {
+        Rooms::Set { counts, four_plus } => {
+            let mut items: Vec<String> =
+                counts.iter().map(|c| if *c == 0.0 { "studio".to_owned() } else { num(*c) }).collect();
+            if *four_plus {
+                items.push("4+".to_owned());
+            }
+            items.join(",")
+        }
+        Rooms::Range { min, max } => bounds(min.map(num), max.map(num)).unwrap_or_default(),
+    }
+}
+
+/// `filter` in the one-line syntax; empty when it matches everything.
+pub fn format(filter: &SearchFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = &filter.source {
+        parts.push(format!("source={s}"));
+    }
+    if let Some(p) = bounds(filter.price_min.map(|v| v.to_string()), filter.price_max.map(|v| v.to_string())) {
+        parts.push(format!("price={p}"));
+    }
+    if let Some(r) = &filter.rooms {
+        let r = format_rooms(r);
+        if !r.is_empty() {
+            parts.push(format!("rooms={r}"));
+        }
+    }
+    if let Some(a) = bounds(filter.area_min.map(num), filter.area_max.map(num)) {
+        parts.push(format!("area={a}"));
+    }
+    if !filter.districts.is_empty() {
+        parts.push(format!("district={}", quoted_list(&filter.districts)));
+    }
+    if let Some(f) = filter.furnished {
+        parts.push(format!("furnished={}", if f { "yes" } else { "no" }));
+    }
+    if !filter.exclude.is_empty() {
+        parts.push(format!("exclude={}", quoted_list(&filter.exclude)));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources() -> Vec<String> {
+        vec!["wg-berlin".to_owned(), "dubizzle".to_owned()]
+    }
+
+    #[test]
+    fn the_interface_example_parses() {
+        let f = parse(
+            r#"source=dubizzle price=1500-2000 rooms=studio,1,2,4+ area=40- district="Dubai Marina",JLT furnished=yes exclude=shared,WBS"#,
+            &sources(),
+        )
+        .unwrap();
+        assert_eq!(f.source.as_deref(), Some("dubizzle"));
+        assert_eq!((f.price_min, f.price_max), (Some(1500), Some(2000)));
+        assert_eq!(f.rooms, Some(Rooms::Set { counts: vec![0.0, 1.0, 2.0], four_plus: true }));
+        assert_eq!((f.area_min, f.area_max), (Some(40.0), None));
+        assert_eq!(f.districts, vec!["Dubai Marina", "JLT"]);
+        assert_eq!(f.furnished, Some(true));
+        assert_eq!(f.exclude, vec!["shared", "WBS"]);
+    }
+
+    #[test]
+    fn bounds_ranges_and_defaults() {
+        let f = parse("price=-2000 rooms=1-3", &[]).unwrap();
+        assert_eq!((f.price_min, f.price_max), (None, Some(2000)));
+        assert_eq!(f.rooms, Some(Rooms::Range { min: Some(1.0), max: Some(3.0) }));
+        assert_eq!(parse("", &[]).unwrap(), SearchFilter::default());
+        assert_eq!(parse("furnished=any", &[]).unwrap().furnished, None);
+        assert_eq!(parse("rooms=2+", &[]).unwrap().rooms, Some(Rooms::Set { counts: vec![2.0, 3.0], four_plus: true }));
+        assert_eq!(parse("SOURCE=WG-Berlin", &sources()).unwrap().source.as_deref(), Some("wg-berlin"));
+        assert_eq!(parse("district=“Dubai Marina”", &[]).unwrap().districts, vec!["Dubai Marina"]);
+    }
+
+    #[test]
+    fn every_error_names_its_key() {
+        let cases = [
+            ("colour=red", Some("colour")),
+            ("price=abc-", Some("price")),
+            ("price=2000-1000", Some("price")),
+            ("price=1500", Some("price")),
+            ("price=-", Some("price")),
+            ("price=1.5-", Some("price")),
+            ("price=", Some("price")),
+            ("rooms=1,,2", Some("rooms")),
+            ("rooms=7+", Some("rooms")),
+            ("rooms=many", Some("rooms")),
+            ("area=x-", Some("area")),
+            ("area=-1e99", Some("area")),
+            ("furnished=maybe", Some("furnished")),
+            ("source=nowhere", Some("source")),
+            ("district=a,,b", Some("district")),
+            ("price=1- price=2-", Some("price")),
+            ("hello", None),
+            ("district=\"open", None),
+        ];
+        for (line, key) in cases {
+            let err = parse(line, &sources()).expect_err(line);
+            assert_eq!(err.key(), key, "{line}: {err}");
+            if let Some(key) = key {
+                assert!(err.to_string().contains(key), "{line}: {err}");
+                // An unknown key is answered with the whole syntax.
+                let shown = if KEYS.contains(&key) { key } else { "source" };
+                assert!(err.valid_form().contains(&format!("{shown}=")), "{line}: {}", err.valid_form());
+            }
+        }
+        assert_eq!(parse(&"a".repeat(2000), &[]), Err(SyntaxError::TooLong));
+    }
+
+    #[test]
+    fn format_round_trips() {
+        for line in [
+            r#"source=dubizzle price=1500-2000 rooms=studio,1,2,4+ area=40- district="Dubai Marina",JLT furnished=yes exclude=shared,WBS"#,
+            "price=-900 rooms=1-3 area=20.5-80 furnished=no",
+            "rooms=4+",
+            "",
+        ] {
+            let f = parse(line, &sources()).unwrap();
+            assert_eq!(format(&f), line);
+            assert_eq!(parse(&format(&f), &sources()).unwrap(), f);
+        }
+    }
+
+    /// A few thousand random lines built from the syntax's own pieces and
+    /// from random characters: never a panic, always a filter or an error,
+    /// and every accepted filter survives format → parse.
+    #[test]
+    fn fuzz_never_panics() {
+        let pieces = [
+            "source=",
+            "price=",
+            "rooms=",
+            "area=",
+            "district=",
+            "furnished=",
+            "exclude=",
+            "dubizzle",
+            "wg-berlin",
+            "-",
+            "1500",
+            "2000",
+            ",",
+            "\"",
+            "“",
+            "»",
+            "studio",
+            "4+",
+            "=",
+            " ",
+            "  ",
+            "yes",
+            "any",
+            "1.5",
+            "é",
+            "🏠",
+            "\u{0}",
+            "\n",
+            "<b>",
+            "&amp;",
+            "9999999999999",
+            "-1",
+            "+",
+            "NaN",
+            "inf",
+            "Dubai Marina",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..5_000 {
+            let mut line = String::new();
+            for _ in 0..next() % 12 {
+                if next() % 5 == 0 {
+                    line.push(char::from_u32((next() % 0x3000) as u32).unwrap_or('x'));
+                } else {
+                    line.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+                }
+            }
+            if let Ok(f) = parse(&line, &sources()) {
+                let again =
+                    parse(&format(&f), &sources()).unwrap_or_else(|e| panic!("{line:?} → {:?}: {e}", format(&f)));
+                assert_eq!(again, f, "{line:?}");
+            }
+        }
+    }
+}
