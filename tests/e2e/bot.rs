@@ -397,6 +397,12 @@ async fn texts_follow_the_language_code_and_menus_are_registered() {
     fake.wait_shown(1003, "All alerts paused").await;
     fake.send_text(1001, "Иван", "ru", "what?");
     fake.wait_shown(1001, "Я не понял").await;
+    // A deep link opens the wizard on its summary, pre-filled
+    // (the parameter is base64url of "price=-1500 rooms=1,2").
+    fake.send_text(1004, "D", "en", "/start new_cHJpY2U9LTE1MDAgcm9vbXM9MSwy");
+    let summary = fake.wait_shown(1004, "Your search").await;
+    assert!(summary.text.contains("price=-1500 rooms=1,2"), "{}", summary.text);
+    assert!(summary.buttons.iter().any(|(label, _)| label == "💾 Save"));
     let commands = fake.calls_to("setMyCommands");
     assert!(commands.iter().any(|c| c.body.get("language_code").is_none()), "English default");
     assert!(commands.iter().any(|c| c.body["language_code"] == "ru"));
