@@ -23,6 +23,7 @@ pub(super) async fn command(ctx: &Ctx<'_>, command: &str, args: &str, raw_args: 
     let now = Utc::now();
     let text = match command {
         "/stats" => stats(ctx).await?,
+        "/refund" => super::payments::refund(ctx, args).await?,
         "/sources" => sources(ctx).await?,
         "/grant" => {
             let mut words = args.split_whitespace();

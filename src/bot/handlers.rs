@@ -116,7 +116,7 @@ fn profile(chat: ChatId, user: Option<&User>) -> ChatProfile {
 
 /// Makes sure the chat exists (a chat may write /new before /start, e.g.
 /// after a database move) and unblocks a chat that had blocked the bot.
-async fn ensure_chat(state: &BotState, chat: ChatId, user: Option<&User>) -> Result<(), BotError> {
+pub(super) async fn ensure_chat(state: &BotState, chat: ChatId, user: Option<&User>) -> Result<(), BotError> {
     match db::chats::get(&state.db, chat.0).await? {
         Some(c) if !c.blocked => Ok(()),
         _ => {
@@ -136,7 +136,6 @@ fn main_menu(t: Texts) -> Keyboard {
 }
 
 pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> Result<(), BotError> {
-    let Some(text) = msg.text() else { return Ok(()) };
     let user = msg.from.as_ref();
     let ctx = Ctx {
         bot: &bot,
@@ -145,7 +144,13 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
         t: Texts(Lang::from_code(user.and_then(|u| u.language_code.as_deref()))),
         admin: state.config.is_admin(msg.chat.id.0),
     };
-    let result = handle_text(&ctx, text, user).await;
+    let result = if let Some(payment) = msg.successful_payment() {
+        super::payments::successful(&ctx, user, payment).await
+    } else if let Some(text) = msg.text() {
+        handle_text(&ctx, text, user).await
+    } else {
+        return Ok(());
+    };
     if let Err(e) = &result {
         warn!(chat = ctx.chat.0, error = %e, "a message handler failed");
         let _ = ctx.reply(ctx.t.internal_error(), None).await;
@@ -177,8 +182,10 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
             ctx.reply(ctx.t.all_paused(paused), None).await.map(drop)
         }
         "/status" => status(ctx).await,
+        "/plans" => super::payments::plans(ctx).await,
+        "/paysupport" => ctx.reply(ctx.t.pay_support(), None).await.map(drop),
         "/help" => ctx.reply(ctx.t.help(ctx.admin), Some(&main_menu(ctx.t))).await.map(drop),
-        "/stats" | "/sources" | "/grant" | "/broadcast" if ctx.admin => {
+        "/stats" | "/sources" | "/grant" | "/broadcast" | "/refund" if ctx.admin => {
             admin::command(ctx, &command, args, after_command(text)).await
         }
         _ => ctx.reply(ctx.t.unknown(), None).await.map(drop),
@@ -429,7 +436,7 @@ async fn delete(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
     ctx.reply(text, None).await.map(drop)
 }
 
-async fn status(ctx: &Ctx<'_>) -> Result<(), BotError> {
+pub(super) async fn status(ctx: &Ctx<'_>) -> Result<(), BotError> {
     let now = Utc::now();
     let access = db::chats::access(&ctx.state.db, ctx.chat.0, now).await?;
     let paused = db::chats::get(&ctx.state.db, ctx.chat.0).await?.is_some_and(|c| c.paused);
@@ -478,7 +485,12 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
     match parts.as_slice() {
         ["m", "new"] => open_wizard(ctx, None).await.map(|()| None),
         ["m", "list"] => list_searches(ctx, 0, None).await.map(|()| None),
-        ["m", "sub"] => status(ctx).await.map(|()| None),
+        ["m", "sub"] => {
+            status(ctx).await?;
+            super::payments::plans(ctx).await.map(|()| None)
+        }
+        ["m", "plans"] => super::payments::plans(ctx).await.map(|()| None),
+        ["b", plan] => super::payments::invoice(ctx, plan).await,
         ["m", "help"] => ctx.reply(ctx.t.help(ctx.admin), None).await.map(|_| None),
         ["w", nonce, action] => Ok(wizard_press(ctx, nonce, action).await?.map(str::to_owned)),
         ["l", page] => {

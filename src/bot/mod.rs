@@ -7,6 +7,7 @@
 
 mod admin;
 mod handlers;
+mod payments;
 pub mod texts;
 pub mod wizard;
 
@@ -158,6 +159,7 @@ fn schema() -> UpdateHandler<BotError> {
     dptree::entry()
         .branch(Update::filter_message().endpoint(handlers::on_message))
         .branch(Update::filter_callback_query().endpoint(handlers::on_callback))
+        .branch(Update::filter_pre_checkout_query().endpoint(payments::on_pre_checkout))
 }
 
 /// How long registering the command menus may take at start.
@@ -177,6 +179,8 @@ async fn register_commands(bot: &Bot, config: &Config) {
             BotCommand::new("pause", pick("Pause all alerts", "Приостановить уведомления")),
             BotCommand::new("resume", pick("Resume alerts", "Возобновить уведомления")),
             BotCommand::new("status", pick("My access", "Мой доступ")),
+            BotCommand::new("plans", pick("Plans and renewal", "Тарифы и продление")),
+            BotCommand::new("paysupport", pick("Help with a payment", "Помощь с оплатой")),
             BotCommand::new("help", pick("Help", "Помощь")),
         ]
     };
@@ -186,6 +190,7 @@ async fn register_commands(bot: &Bot, config: &Config) {
         BotCommand::new("sources", "Admin: sources' health"),
         BotCommand::new("grant", "Admin: /grant CHAT_ID DURATION"),
         BotCommand::new("broadcast", "Admin: /broadcast TEXT"),
+        BotCommand::new("refund", "Admin: /refund CHARGE_ID"),
     ]);
     let register = async {
         bot.set_my_commands(user(texts::Lang::En)).await?;

@@ -101,6 +101,8 @@ impl Texts {
                  /delete <code>ID</code> — delete a search\n\
                  /pause, /resume — stop or restart all alerts\n\
                  /status — your access and when it ends\n\
+                 /plans — plans and renewal (Telegram Stars)\n\
+                 /paysupport — help with a payment\n\
                  /help — this message",
                 "<b>homehound</b> присылает новые объявления по вашим сохранённым поискам.\n\n\
                  /new — новый поиск по шагам\n\
@@ -111,6 +113,8 @@ impl Texts {
                  /delete <code>ID</code> — удалить поиск\n\
                  /pause, /resume — остановить или возобновить все уведомления\n\
                  /status — ваш доступ и когда он заканчивается\n\
+                 /plans — тарифы и продление (звёзды Telegram)\n\
+                 /paysupport — помощь с оплатой\n\
                  /help — это сообщение",
             )
             .to_owned();
@@ -118,7 +122,8 @@ impl Texts {
             text.push_str(
                 "\n\n<b>Admin</b>\n/stats — figures\n/sources — each source's health\n\
                  /grant <code>CHAT_ID DURATION</code> — extend a chat's access (e.g. 30d)\n\
-                 /broadcast <code>TEXT</code> — a message to every chat with access",
+                 /broadcast <code>TEXT</code> — a message to every chat with access\n\
+                 /refund <code>CHARGE_ID</code> — refund a Stars payment and take back its access",
             );
         }
         text
@@ -361,6 +366,99 @@ impl Texts {
             .pick(
                 "Write the search's number: <code>/delete 3</code> (see /searches).",
                 "Укажите номер поиска: <code>/delete 3</code> (см. /searches).",
+            )
+            .to_owned()
+    }
+
+    // ------------------------------------------------- access and payments
+
+    pub fn btn_renew(self) -> &'static str {
+        self.0.pick("⭐ Renew", "⭐ Продлить")
+    }
+
+    /// A reminder before the end (`left` is the configured offset).
+    pub fn reminder(self, left: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
+        let left = humantime::format_duration(left);
+        match self.0 {
+            Lang::En => format!(
+                "⏰ Your access ends in <b>{left}</b>, on {} (UTC). Renew to keep getting alerts.",
+                utc(ends_at)
+            ),
+            Lang::Ru => format!(
+                "⏰ Ваш доступ закончится через <b>{left}</b>, {} (UTC). Продлите, чтобы получать уведомления.",
+                utc(ends_at)
+            ),
+        }
+    }
+
+    pub fn expired(self) -> String {
+        self.0
+            .pick(
+                "Your access has ended, so alerts are off. Renew to get them again.",
+                "Ваш доступ закончился, уведомления выключены. Продлите, чтобы снова их получать.",
+            )
+            .to_owned()
+    }
+
+    pub fn plans(self, has_plans: bool) -> String {
+        match (self.0, has_plans) {
+            (Lang::En, true) => {
+                "<b>Plans</b>\nPaid with Telegram Stars. Access is extended from its current end, so \
+                                 no day is lost. Choose one:"
+            }
+            (Lang::Ru, true) => {
+                "<b>Тарифы</b>\nОплата звёздами Telegram. Доступ продлевается от текущей даты окончания, \
+                                 ни один день не теряется. Выберите:"
+            }
+            (Lang::En, false) => "No plans are on sale right now.",
+            (Lang::Ru, false) => "Сейчас тарифов в продаже нет.",
+        }
+        .to_owned()
+    }
+
+    pub fn plan_button(self, name: &str, duration: Duration, stars: u32) -> String {
+        format!("{name} · {} · {stars} ⭐", humantime::format_duration(duration))
+    }
+
+    pub fn invoice_title(self, name: &str) -> String {
+        match self.0 {
+            Lang::En => format!("homehound: {name}"),
+            Lang::Ru => format!("homehound: {name}"),
+        }
+    }
+
+    pub fn invoice_description(self, duration: Duration) -> String {
+        let d = humantime::format_duration(duration);
+        match self.0 {
+            Lang::En => format!("{d} of listing alerts, added to your current access."),
+            Lang::Ru => format!("{d} уведомлений о новых объявлениях, добавляются к текущему доступу."),
+        }
+    }
+
+    pub fn paid(self, duration: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
+        let d = humantime::format_duration(duration);
+        match self.0 {
+            Lang::En => format!("✅ Thank you! {d} added: access until <b>{}</b> (UTC).", utc(ends_at)),
+            Lang::Ru => format!("✅ Спасибо! Добавлено {d}: доступ до <b>{}</b> (UTC).", utc(ends_at)),
+        }
+    }
+
+    pub fn pay_support(self) -> String {
+        self.0
+            .pick(
+                "For help with a payment, write here what went wrong and include the date of the payment; an admin \
+                 answers within a day. Refunds of Telegram Stars are made by the admin through Telegram.",
+                "Если с оплатой что-то не так, напишите здесь, что случилось, и укажите дату платежа; администратор \
+                 ответит в течение суток. Возврат звёзд делает администратор через Telegram.",
+            )
+            .to_owned()
+    }
+
+    pub fn checkout_error(self) -> String {
+        self.0
+            .pick(
+                "This invoice is out of date. Send /plans and choose again.",
+                "Этот счёт устарел. Отправьте /plans и выберите заново.",
             )
             .to_owned()
     }

@@ -1,18 +1,189 @@
 //! Queries on `access_periods`.
 
-use chrono::{DateTime, Utc};
-use entity::{access_period, status::access_status};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
-/// Marks every active period that has ended as expired; returns how many.
-/// A single UPDATE, so concurrent workers never expire a period twice.
-pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let result = access_period::Entity::update_many()
-        .col_expr(access_period::Column::Status, Expr::value(access_status::EXPIRED))
-        .col_expr(access_period::Column::ExpiredAt, Expr::value(now))
+use chrono::{DateTime, Utc};
+use entity::{
+    access_period, chat, outbox, reminder_sent,
+    status::{access_status, outbox_kind, outbox_status},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
+
+use super::{
+    begin_write,
+    listings::{PRIORITY_NOTICE, enqueue},
+};
+use crate::{
+    bot::texts::{Lang, Texts},
+    delivery::render::Notice,
+};
+
+/// What one pass of the expiry worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub reminders: u64,
+    pub expired: u64,
+    pub notices: u64,
+}
+
+/// A chat's run of adjoining active periods around `now`.
+struct Chain<'a> {
+    /// The period holding the chain's end: reminders are keyed by it.
+    last: &'a access_period::Model,
+    end: DateTime<Utc>,
+}
+
+/// The chain of `periods` (one chat's active periods, by start) that
+/// covers `now`.
+fn chain_at<'a>(periods: &[&'a access_period::Model], now: DateTime<Utc>) -> Option<Chain<'a>> {
+    let first = periods.iter().find(|p| p.starts_at <= now && p.ends_at > now)?;
+    let mut chain = Chain { last: first, end: first.ends_at };
+    for p in periods {
+        if p.starts_at <= chain.end && p.ends_at > chain.end {
+            chain = Chain { last: p, end: p.ends_at };
+        }
+    }
+    Some(chain)
+}
+
+fn notice_row(chat_id: i64, kind: &str, key: String, payload: String, now: DateTime<Utc>) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        chat_id: Set(chat_id),
+        listing_id: Set(None),
+        kind: Set(kind.to_owned()),
+        dedup_key: Set(key),
+        priority: Set(PRIORITY_NOTICE),
+        payload: Set(Some(payload)),
+        status: Set(outbox_status::PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+fn payload(text: String, t: Texts) -> String {
+    let notice = Notice { text, action: Some((t.btn_renew().to_owned(), "m:plans".to_owned())) };
+    serde_json::to_string(&notice).unwrap_or_default()
+}
+
+/// One pass of the expiry worker at `now`, in one transaction:
+///
+/// - reminders: for each chat with access, the chain's end E; an offset `o`
+///   is due once `now ≥ E − o`, unless `E − o` is at or before the start of
+///   the period holding E (a 3-day trial gets no "3 days left" at its very
+///   start). Only the nearest due offset is sent (after downtime the older
+///   ones are recorded as passed, not sent). Each (period, offset) is
+///   recorded in `reminders_sent` with its outbox row, so no worker sends it
+///   twice; a renewal makes a new last period, so reminders follow the new end.
+/// - expiry: active periods that ended are marked expired; a chat whose
+///   access ended with them gets one expiry notice (keyed by the period).
+pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<Utc>) -> Result<Pass, DbErr> {
+    let txn = begin_write(db).await?;
+    let mut report = Pass::default();
+    let active = access_period::Entity::find()
         .filter(access_period::Column::Status.eq(access_status::ACTIVE))
-        .filter(access_period::Column::EndsAt.lte(now))
-        .exec(db)
+        .order_by_asc(access_period::Column::ChatId)
+        .order_by_asc(access_period::Column::StartsAt)
+        .all(&txn)
         .await?;
-    Ok(result.rows_affected)
+    let chats: HashMap<i64, chat::Model> = chat::Entity::find()
+        .filter(chat::Column::Id.is_in(active.iter().map(|p| p.chat_id).collect::<HashSet<_>>()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let texts = |chat_id: i64| Texts(Lang::from_code(chats.get(&chat_id).map(|c| c.language.as_str())));
+    let blocked = |chat_id: i64| chats.get(&chat_id).is_some_and(|c| c.blocked);
+
+    let mut offsets: Vec<Duration> = offsets.to_vec();
+    offsets.sort();
+    let mut rows = Vec::new();
+    let mut sent_marks = Vec::new();
+    let mut by_chat: HashMap<i64, Vec<&access_period::Model>> = HashMap::new();
+    for p in &active {
+        by_chat.entry(p.chat_id).or_default().push(p);
+    }
+    let chains: Vec<(i64, Chain<'_>)> =
+        by_chat.iter().filter_map(|(chat, periods)| chain_at(periods, now).map(|c| (*chat, c))).collect();
+    let last_ids: Vec<i64> = chains.iter().map(|(_, c)| c.last.id).collect();
+    let mut recorded: HashSet<(i64, i64)> = HashSet::new();
+    for ids in last_ids.chunks(1000) {
+        for r in reminder_sent::Entity::find()
+            .filter(reminder_sent::Column::AccessPeriodId.is_in(ids.to_vec()))
+            .all(&txn)
+            .await?
+        {
+            recorded.insert((r.access_period_id, r.offset_secs));
+        }
+    }
+    for (chat_id, chain) in &chains {
+        let due: Vec<&Duration> = offsets
+            .iter()
+            .filter(|o| {
+                let at = chain.end - chrono::Duration::from_std(**o).unwrap_or(chrono::Duration::MAX);
+                at <= now && at > chain.last.starts_at
+            })
+            .collect();
+        let Some(nearest) = due.first() else { continue };
+        if recorded.contains(&(chain.last.id, nearest.as_secs() as i64)) {
+            continue;
+        }
+        for o in &due {
+            if !recorded.contains(&(chain.last.id, o.as_secs() as i64)) {
+                sent_marks.push(reminder_sent::ActiveModel {
+                    access_period_id: Set(chain.last.id),
+                    offset_secs: Set(o.as_secs() as i64),
+                    sent_at: Set(now),
+                    ..Default::default()
+                });
+            }
+        }
+        if blocked(*chat_id) {
+            continue;
+        }
+        let t = texts(*chat_id);
+        let key = format!("reminder:{}:{}", chain.last.id, nearest.as_secs());
+        rows.push(notice_row(*chat_id, outbox_kind::REMINDER, key, payload(t.reminder(**nearest, chain.end), t), now));
+        report.reminders += 1;
+    }
+
+    // Expiry: periods that ended; a notice where access ended with them.
+    let ended: Vec<&access_period::Model> = active.iter().filter(|p| p.ends_at <= now).collect();
+    for ids in ended.iter().map(|p| p.id).collect::<Vec<_>>().chunks(1000) {
+        access_period::Entity::update_many()
+            .col_expr(access_period::Column::Status, Expr::value(access_status::EXPIRED))
+            .col_expr(access_period::Column::ExpiredAt, Expr::value(now))
+            .filter(access_period::Column::Id.is_in(ids.to_vec()))
+            .filter(access_period::Column::Status.eq(access_status::ACTIVE))
+            .exec(&txn)
+            .await?;
+    }
+    report.expired = ended.len() as u64;
+    let mut told: HashSet<i64> = HashSet::new();
+    for p in &ended {
+        let continues = by_chat.get(&p.chat_id).is_some_and(|ps| ps.iter().any(|q| q.ends_at > now));
+        if continues || blocked(p.chat_id) || !told.insert(p.chat_id) {
+            continue;
+        }
+        let t = texts(p.chat_id);
+        rows.push(notice_row(p.chat_id, outbox_kind::EXPIRY, format!("expiry:{}", p.id), payload(t.expired(), t), now));
+        report.notices += 1;
+    }
+
+    for batch in sent_marks.chunks(500) {
+        reminder_sent::Entity::insert_many(batch.to_vec())
+            .on_conflict_do_nothing_on([reminder_sent::Column::AccessPeriodId, reminder_sent::Column::OffsetSecs])
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    enqueue(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(report)
 }

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod chats;
 pub mod listings;
 pub mod outbox;
+pub mod payments;
 pub mod searches;
 pub mod sources;
 

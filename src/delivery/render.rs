@@ -19,6 +19,8 @@ pub struct Rendered {
     pub photo: Option<String>,
     /// "Open listing" button target.
     pub button: Option<String>,
+    /// A bot button under a notice: (label, callback data), e.g. "Renew".
+    pub action: Option<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -27,9 +29,13 @@ struct PriceDrop {
     new: i64,
 }
 
-#[derive(Deserialize)]
-struct Notice {
-    text: String,
+/// The payload of a notice, reminder, expiry notice or broadcast.
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub struct Notice {
+    pub text: String,
+    /// A button under the text: (label, callback data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<(String, String)>,
 }
 
 fn money(amount: i64, currency: Option<&str>) -> String {
@@ -112,13 +118,17 @@ pub fn listing_alert(kind: &str, payload: Option<&str>, l: &listing::Model, sour
         html.push('\n');
         html.push_str(&escape(line));
     }
-    Rendered { html, photo: l.photo.clone(), button: Some(l.url.clone()) }
+    Rendered { html, photo: l.photo.clone(), button: Some(l.url.clone()), action: None }
 }
 
 /// A notice, reminder or broadcast: its payload's text, escaped.
-pub fn notice(payload: Option<&str>) -> Rendered {
-    let text = payload.and_then(|p| serde_json::from_str::<Notice>(p).ok()).map(|n| n.text).unwrap_or_default();
-    Rendered { html: escape(&cut(&text, TEXT_LIMIT)), photo: None, button: None }
+/// Reminders and expiry notices are written by the bot and already HTML
+/// (`html: true`); broadcasts and source notices are plain text.
+pub fn notice(payload: Option<&str>, html: bool) -> Rendered {
+    let notice = payload.and_then(|p| serde_json::from_str::<Notice>(p).ok());
+    let (text, action) = notice.map(|n| (n.text, n.action)).unwrap_or_default();
+    let html = if html { text } else { escape(&cut(&text, TEXT_LIMIT)) };
+    Rendered { html, photo: None, button: None, action }
 }
 
 /// The text-only form of `r` (when Telegram rejects the photo).
@@ -206,8 +216,8 @@ mod tests {
 
     #[test]
     fn notices_are_escaped_text() {
-        let r = notice(Some(r#"{"text":"Source <x> failed"}"#));
+        let r = notice(Some(r#"{"text":"Source <x> failed"}"#), false);
         assert_eq!(r.html, "Source &lt;x&gt; failed");
-        assert_eq!(notice(Some("not json")).html, "");
+        assert_eq!(notice(Some("not json"), false).html, "");
     }
 }

@@ -152,7 +152,12 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
         .button
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
-        .map(|url| InlineKeyboardMarkup::new([[InlineKeyboardButton::url("Open listing", url)]]));
+        .map(|url| InlineKeyboardMarkup::new([[InlineKeyboardButton::url("Open listing", url)]]))
+        .or_else(|| {
+            msg.action
+                .as_ref()
+                .map(|(label, data)| InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(label, data)]]))
+        });
     let chat = ChatId(chat_id);
     let result = match msg.photo.as_deref().and_then(|p| Url::parse(p).ok()) {
         Some(photo) => {
@@ -191,7 +196,10 @@ async fn render_row(db: &DatabaseConnection, row: &outbox::Model) -> Result<Opti
             let source = source::Entity::find_by_id(l.source_id).one(db).await?.map(|s| s.name).unwrap_or_default();
             Ok(Some(render::listing_alert(&row.kind, row.payload.as_deref(), &l, &source)))
         }
-        _ => Ok(Some(render::notice(row.payload.as_deref()))),
+        k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
+            Ok(Some(render::notice(row.payload.as_deref(), true)))
+        }
+        _ => Ok(Some(render::notice(row.payload.as_deref(), false))),
     }
 }
 

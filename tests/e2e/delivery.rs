@@ -23,6 +23,7 @@ use crate::support::{
     db::TestDb,
     process::{Proc, free_addr},
     telegram::{FakeTelegram, Fault, TOKEN},
+    wait_until,
 };
 
 fn listing(id: &str, title: &str, photo: Option<&str>) -> Listing {
@@ -72,14 +73,6 @@ async fn fan_out(url: &str, chats: i64, l: Listing) -> DatabaseConnection {
     let report = db::listings::record_run(&db, rows[0].id, Utc::now(), &result, &policy, Utc::now()).await.unwrap();
     assert_eq!(report.alerts_queued, chats as u64);
     db
-}
-
-async fn wait_until(timeout: Duration, what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn per_chat(sends: &[(i64, Instant)]) -> HashMap<i64, usize> {

@@ -13,15 +13,7 @@ use homehound::{
     component::{ComponentError, ComponentFn},
 };
 
-use crate::support::{TestApp, assert_no_token_in_logs, config, db::TestDb, telegram::FakeTelegram};
-
-async fn wait_until(timeout: Duration, what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use crate::support::{TestApp, assert_no_token_in_logs, config, db::TestDb, telegram::FakeTelegram, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_component_is_restarted_while_the_others_keep_running() {

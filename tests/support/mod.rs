@@ -114,3 +114,12 @@ pub fn assert_no_token_in_logs() {
     let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
     assert_no_token(&logs);
 }
+
+/// Waits until `cond` holds, or panics after `timeout` naming `what`.
+pub async fn wait_until(timeout: std::time::Duration, what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

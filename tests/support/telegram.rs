@@ -238,6 +238,50 @@ impl FakeTelegram {
         self.new_update.notify_waiters();
     }
 
+    fn push_update(&self, kind: &str, value: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        inner.updates.push(json!({"update_id": update_id, kind: value}));
+        drop(inner);
+        self.new_update.notify_waiters();
+    }
+
+    /// Queues a pre-checkout query, as Telegram sends one when the user
+    /// confirms an invoice.
+    pub fn send_pre_checkout(&self, chat_id: i64, query_id: &str, currency: &str, total: u32, payload: &str) {
+        self.push_update(
+            "pre_checkout_query",
+            json!({
+                "id": query_id,
+                "from": {"id": chat_id, "is_bot": false, "first_name": "payer", "language_code": "en"},
+                "currency": currency,
+                "total_amount": total,
+                "invoice_payload": payload,
+            }),
+        );
+    }
+
+    /// Queues the service message of a successful payment.
+    pub fn send_successful_payment(&self, chat_id: i64, currency: &str, total: u32, payload: &str, charge_id: &str) {
+        self.push_update(
+            "message",
+            json!({
+                "message_id": 5000 + chat_id.rem_euclid(1000),
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat_id, "type": "private", "first_name": "payer"},
+                "from": {"id": chat_id, "is_bot": false, "first_name": "payer", "language_code": "en"},
+                "successful_payment": {
+                    "currency": currency,
+                    "total_amount": total,
+                    "invoice_payload": payload,
+                    "telegram_payment_charge_id": charge_id,
+                    "provider_payment_charge_id": "",
+                },
+            }),
+        );
+    }
+
     /// The chat's messages as its client shows them now, oldest first.
     pub fn shown(&self, chat_id: i64) -> Vec<Shown> {
         self.inner.lock().unwrap().shown.iter().filter(|m| m.chat == chat_id).cloned().collect()

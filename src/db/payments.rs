@@ -1,0 +1,150 @@
+//! Telegram Stars payments and the access they buy. A payment is applied
+//! once: `telegram_payment_charge_id` is unique, and the access period is
+//! written in the same transaction as the payment row.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    access_period, admin_audit, payment,
+    status::{access_kind, access_status},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
+
+use super::{admin::access_end, begin_write};
+
+pub const PAID: &str = "paid";
+pub const REFUNDED: &str = "refunded";
+
+/// A successful payment as Telegram reported it.
+#[derive(Debug, Clone)]
+pub struct Charge<'a> {
+    pub chat_id: i64,
+    pub plan: &'a str,
+    pub duration: Duration,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub charge_id: &'a str,
+    pub provider_charge_id: Option<&'a str>,
+    pub payload: &'a str,
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Access now ends at this time.
+    Extended(DateTime<Utc>),
+    /// This charge was applied before (a redelivered update).
+    AlreadyApplied,
+}
+
+/// Records the payment and extends access by its duration from
+/// max(now, current end).
+pub async fn apply(db: &DatabaseConnection, charge: &Charge<'_>, now: DateTime<Utc>) -> Result<Applied, DbErr> {
+    let txn = begin_write(db).await?;
+    let inserted = payment::Entity::insert(payment::ActiveModel {
+        chat_id: Set(charge.chat_id),
+        plan: Set(charge.plan.to_owned()),
+        amount: Set(charge.amount),
+        currency: Set(charge.currency.to_owned()),
+        telegram_payment_charge_id: Set(charge.charge_id.to_owned()),
+        provider_payment_charge_id: Set(charge.provider_charge_id.map(str::to_owned)),
+        invoice_payload: Set(charge.payload.to_owned()),
+        status: Set(PAID.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([payment::Column::TelegramPaymentChargeId])
+    .exec(&txn)
+    .await?;
+    let payment_id = match inserted {
+        sea_orm::TryInsertResult::Inserted(r) => r.last_insert_id,
+        _ => return Ok(Applied::AlreadyApplied),
+    };
+    let starts_at = access_end(&txn, charge.chat_id, now).await?.unwrap_or(now).max(now);
+    let ends_at = starts_at + chrono::Duration::from_std(charge.duration).unwrap_or(chrono::Duration::MAX);
+    access_period::Entity::insert(access_period::ActiveModel {
+        chat_id: Set(charge.chat_id),
+        kind: Set(access_kind::PAID.to_owned()),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        status: Set(access_status::ACTIVE.to_owned()),
+        payment_id: Set(Some(payment_id)),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Applied::Extended(ends_at))
+}
+
+/// The payment with this charge id, if it is refundable (paid, not refunded).
+pub async fn refundable(db: &DatabaseConnection, charge_id: &str) -> Result<Option<payment::Model>, DbErr> {
+    payment::Entity::find()
+        .filter(payment::Column::TelegramPaymentChargeId.eq(charge_id))
+        .filter(payment::Column::Status.eq(PAID))
+        .one(db)
+        .await
+}
+
+/// After Telegram refunded the payment: marks it refunded, takes away the
+/// access it bought (later periods move earlier by its length, so the chat
+/// keeps exactly what it did not pay back), and audits it. Returns when the
+/// chat's access now ends, if it still has some.
+pub async fn refunded(
+    db: &DatabaseConnection,
+    admin: i64,
+    payment: &payment::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let txn = begin_write(db).await?;
+    payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(REFUNDED))
+        .col_expr(payment::Column::RefundedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment.id))
+        .exec(&txn)
+        .await?;
+    let period =
+        access_period::Entity::find().filter(access_period::Column::PaymentId.eq(payment.id)).one(&txn).await?;
+    if let Some(period) = period {
+        // What is left of it is taken away: all of it if it has not started.
+        let from = period.starts_at.max(now).min(period.ends_at);
+        let removed = period.ends_at - from;
+        let mut am: access_period::ActiveModel = period.clone().into();
+        am.status = Set(access_status::REFUNDED.to_owned());
+        am.ends_at = Set(from);
+        access_period::Entity::update(am).exec(&txn).await?;
+        let later = access_period::Entity::find()
+            .filter(access_period::Column::ChatId.eq(period.chat_id))
+            .filter(access_period::Column::Status.eq(access_status::ACTIVE))
+            .filter(access_period::Column::StartsAt.gte(period.ends_at))
+            .order_by_asc(access_period::Column::StartsAt)
+            .all(&txn)
+            .await?;
+        for p in later {
+            let mut am: access_period::ActiveModel = p.clone().into();
+            am.starts_at = Set(p.starts_at - removed);
+            am.ends_at = Set(p.ends_at - removed);
+            access_period::Entity::update(am).exec(&txn).await?;
+        }
+    }
+    admin_audit::Entity::insert(admin_audit::ActiveModel {
+        admin_chat_id: Set(admin),
+        action: Set("refund".to_owned()),
+        target_chat_id: Set(Some(payment.chat_id)),
+        details: Set(Some(format!(
+            "{} {} {} ({})",
+            payment.amount, payment.currency, payment.plan, payment.telegram_payment_charge_id
+        ))),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let end = access_end(&txn, payment.chat_id, now).await?;
+    txn.commit().await?;
+    Ok(end)
+}

@@ -1,0 +1,175 @@
+//! Access: trial, reminders before the end, expiry, Stars payments.
+//!
+//! The expiry pass takes the time as an argument, so the reminder schedule
+//! is tested with an injected clock, without sleeping.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use entity::{access_period, outbox, payment, reminder_sent, status::outbox_kind};
+use homehound::{
+    app::{AppExit, Components},
+    db::{self, PoolRole, access::Pass, chats::ChatProfile},
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use crate::support::{TestApp, config, db::TestDb, telegram::FakeTelegram};
+
+const DAY: i64 = 86_400;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(secs)
+}
+
+fn offsets() -> Vec<Duration> {
+    vec![Duration::from_secs(3 * DAY as u64), Duration::from_secs(DAY as u64), Duration::from_secs(3600)]
+}
+
+async fn setup(chats: i64, trial: Duration) -> (TestDb, DatabaseConnection) {
+    let test_db = TestDb::new().await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    db::migrate(&db).await.unwrap();
+    for id in 1..=chats {
+        let profile = ChatProfile { id, username: None, first_name: Some("u".into()), language: "en".into() };
+        db::chats::register(&db, &profile, trial, t0()).await.unwrap();
+    }
+    (test_db, db)
+}
+
+/// (kind, text) of the chat's queued notices, oldest first.
+async fn notices(db: &DatabaseConnection, chat: i64) -> Vec<(String, String)> {
+    outbox::Entity::find()
+        .filter(outbox::Column::ChatId.eq(chat))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.kind, r.payload.unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trial_gets_each_reminder_once_at_its_time_and_one_expiry_notice() {
+    let (_t, db) = setup(1, Duration::from_secs(3 * DAY as u64)).await;
+    let pass = |secs: i64| {
+        let db = db.clone();
+        async move { db::access::pass(&db, &offsets(), at(secs)).await.unwrap() }
+    };
+    // 3d before the end of a 3-day trial is its very start: not sent.
+    assert_eq!(pass(0).await, Pass::default());
+    assert_eq!(pass(DAY).await, Pass::default());
+    assert_eq!(pass(2 * DAY - 60).await, Pass::default(), "one minute before the 1d reminder");
+    assert_eq!(pass(2 * DAY).await.reminders, 1, "the 1d reminder");
+    assert_eq!(pass(2 * DAY + 60).await, Pass::default(), "once");
+    assert_eq!(pass(3 * DAY - 3601).await, Pass::default());
+    assert_eq!(pass(3 * DAY - 3600).await.reminders, 1, "the 1h reminder");
+    assert_eq!(pass(3 * DAY - 10).await, Pass::default());
+    assert_eq!(pass(3 * DAY).await, Pass { reminders: 0, expired: 1, notices: 1 });
+    assert_eq!(pass(3 * DAY + 60).await, Pass::default(), "one expiry notice");
+
+    let sent = notices(&db, 1).await;
+    let kinds: Vec<&str> = sent.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, [outbox_kind::REMINDER, outbox_kind::REMINDER, outbox_kind::EXPIRY]);
+    assert!(sent[0].1.contains("1day") && sent[0].1.contains("2026-03-04 12:00 UTC"), "{}", sent[0].1);
+    assert!(sent[1].1.contains("1h"), "{}", sent[1].1);
+    assert!(sent.iter().all(|(_, p)| p.contains("m:plans")), "each with the renew button");
+    let period = access_period::Entity::find().one(&db).await.unwrap().unwrap();
+    assert_eq!(period.status, "expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_down_for_two_days_sends_only_the_nearest_reminder() {
+    let (_t, db) = setup(1, Duration::from_secs(7 * DAY as u64)).await;
+    // Up on day 3 (3d reminder due at day 4 is not yet due).
+    assert_eq!(db::access::pass(&db, &offsets(), at(3 * DAY)).await.unwrap(), Pass::default());
+    // Down from day 3 to 1 h 30 min before the end: 3d and 1d were missed.
+    let late = 7 * DAY - 5400;
+    assert_eq!(db::access::pass(&db, &offsets(), at(late)).await.unwrap().reminders, 1);
+    let sent = notices(&db, 1).await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].1.contains("1day"), "the nearest missed one: {}", sent[0].1);
+    assert_eq!(reminder_sent::Entity::find().count(&db).await.unwrap(), 2, "3d recorded as passed");
+    assert_eq!(db::access::pass(&db, &offsets(), at(late + 60)).await.unwrap(), Pass::default());
+    assert_eq!(db::access::pass(&db, &offsets(), at(7 * DAY - 3600)).await.unwrap().reminders, 1, "1h on time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_moves_the_reminders_and_the_expiry() {
+    let (_t, db) = setup(1, Duration::from_secs(3 * DAY as u64)).await;
+    assert_eq!(db::access::pass(&db, &offsets(), at(2 * DAY)).await.unwrap().reminders, 1);
+    // A week granted on day 2.5: access now ends on day 10.
+    db::admin::grant(&db, 99, 1, Duration::from_secs(7 * DAY as u64), at(2 * DAY + DAY / 2)).await.unwrap().unwrap();
+    assert_eq!(db::access::pass(&db, &offsets(), at(3 * DAY - 3600)).await.unwrap(), Pass::default(), "no 1h");
+    let at_old_end = db::access::pass(&db, &offsets(), at(3 * DAY)).await.unwrap();
+    assert_eq!((at_old_end.expired, at_old_end.notices), (1, 0), "the trial ends; access goes on");
+    assert_eq!(db::access::pass(&db, &offsets(), at(7 * DAY)).await.unwrap().reminders, 1, "3d before day 10");
+    assert_eq!(db::access::pass(&db, &offsets(), at(9 * DAY)).await.unwrap().reminders, 1);
+    assert_eq!(db::access::pass(&db, &offsets(), at(10 * DAY - 3600)).await.unwrap().reminders, 1);
+    assert_eq!(
+        db::access::pass(&db, &offsets(), at(10 * DAY)).await.unwrap(),
+        Pass { reminders: 0, expired: 1, notices: 1 }
+    );
+    let kinds: Vec<String> = notices(&db, 1).await.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, ["reminder", "reminder", "reminder", "reminder", "expiry"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_limit() {
+    let fake = FakeTelegram::start().await;
+    fake.enforce_limits(400, 1);
+    let (test_db, db) = setup(0, Duration::ZERO).await;
+    // 10,000 chats whose trials all end at t0 + 1 h, inserted in bulk.
+    let now = Utc::now();
+    let ends = now - chrono::Duration::seconds(1);
+    for chunk in (1..=10_000i64).collect::<Vec<_>>().chunks(1000) {
+        let chats = chunk.iter().map(|id| entity::chat::ActiveModel {
+            id: sea_orm::ActiveValue::Set(*id),
+            language: sea_orm::ActiveValue::Set("en".into()),
+            paused: sea_orm::ActiveValue::Set(false),
+            blocked: sea_orm::ActiveValue::Set(false),
+            created_at: sea_orm::ActiveValue::Set(now),
+            updated_at: sea_orm::ActiveValue::Set(now),
+            ..Default::default()
+        });
+        entity::chat::Entity::insert_many(chats).exec_without_returning(&db).await.unwrap();
+        let periods = chunk.iter().map(|id| access_period::ActiveModel {
+            chat_id: sea_orm::ActiveValue::Set(*id),
+            kind: sea_orm::ActiveValue::Set("trial".into()),
+            starts_at: sea_orm::ActiveValue::Set(ends - chrono::Duration::days(3)),
+            ends_at: sea_orm::ActiveValue::Set(ends),
+            status: sea_orm::ActiveValue::Set("active".into()),
+            created_at: sea_orm::ActiveValue::Set(now),
+            ..Default::default()
+        });
+        access_period::Entity::insert_many(periods).exec_without_returning(&db).await.unwrap();
+    }
+    let started = std::time::Instant::now();
+    let pass = db::access::pass(&db, &[], now).await.unwrap();
+    let pass_time = started.elapsed();
+    assert_eq!(pass, Pass { reminders: 0, expired: 10_000, notices: 10_000 });
+    assert_eq!(db::access::pass(&db, &[], now).await.unwrap(), Pass::default(), "a second pass adds nothing");
+
+    let app =
+        TestApp::start(config(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "400")]), Components::default()).await;
+    let started = std::time::Instant::now();
+    crate::support::wait_until(Duration::from_secs(120), "10,000 notices", || fake.sends().len() >= 10_000).await;
+    let send_time = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let sends = fake.sends();
+    let mut per_chat = std::collections::HashMap::new();
+    for (chat, _) in &sends {
+        *per_chat.entry(*chat).or_insert(0) += 1;
+    }
+    assert_eq!(per_chat.len(), 10_000);
+    assert!(per_chat.values().all(|n| *n == 1), "each notice once");
+    assert_eq!(fake.limit_hits(), 0, "never above the limit");
+    eprintln!(
+        "figures: expiry pass over 10,000 periods {pass_time:?}; 10,000 notices delivered in {send_time:?} at limit 400/s"
+    );
+}
