@@ -173,3 +173,111 @@ async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_lim
         "figures: expiry pass over 10,000 periods {pass_time:?}; 10,000 notices delivered in {send_time:?} at limit 400/s"
     );
 }
+
+fn bot_only() -> Components {
+    let idle: homehound::component::ComponentFn = std::sync::Arc::new(|ctx| {
+        Box::pin(async move {
+            ctx.ready();
+            ctx.shutdown.wait().await;
+            Ok(())
+        })
+    });
+    Components { scraper: idle.clone(), expiry: idle, ..Components::default() }
+}
+
+async fn answers(fake: &FakeTelegram, n: usize) -> Vec<serde_json::Value> {
+    fake.wait_for(Duration::from_secs(10), "pre-checkout answers", |calls| {
+        calls.iter().filter(|c| c.method == "answerprecheckoutquery").count() >= n
+    })
+    .await
+    .into_iter()
+    .filter(|c| c.method == "answerprecheckoutquery")
+    .map(|c| c.body)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 4242;
+    let app = TestApp::start(
+        config(
+            &test_db.url,
+            &fake.url,
+            &[("TRIAL_DURATION", "2d"), ("PLANS", "week:7d:50,month:30d:200"), ("ADMIN_CHAT_IDS", "1")],
+        ),
+        bot_only(),
+    )
+    .await;
+    fake.send_text(chat, "Payer", "en", "/start");
+    fake.wait_shown(chat, "free trial").await;
+    let trial_end = Utc::now() + chrono::Duration::days(2);
+
+    fake.send_text(chat, "Payer", "en", "/plans");
+    fake.wait_button(chat, "week · 7days · 50 ⭐").await;
+    fake.press(chat, "week · 7days · 50 ⭐");
+    let calls = fake
+        .wait_for(Duration::from_secs(10), "the invoice", |calls| calls.iter().any(|c| c.method == "sendinvoice"))
+        .await;
+    let invoice = &calls.iter().find(|c| c.method == "sendinvoice").unwrap().body;
+    assert_eq!(invoice["currency"], "XTR");
+    assert_eq!(invoice["prices"][0]["amount"], 50);
+    assert_eq!(invoice["chat_id"], chat);
+    assert!(invoice.get("provider_token").is_none_or(|t| t == ""), "Stars: no provider token");
+    let payload = invoice["payload"].as_str().unwrap().to_owned();
+    assert_eq!(payload, format!("plan:week:{chat}"));
+
+    // Valid, then tampered: a lower total, another chat's invoice, an unknown plan.
+    fake.send_pre_checkout(chat, "q1", "XTR", 50, &payload);
+    fake.send_pre_checkout(chat, "q2", "XTR", 1, &payload);
+    fake.send_pre_checkout(chat + 1, "q3", "XTR", 50, &payload);
+    fake.send_pre_checkout(chat, "q4", "XTR", 50, &format!("plan:year:{chat}"));
+    let answered = answers(&fake, 4).await;
+    let by_id = |id: &str| answered.iter().find(|a| a["pre_checkout_query_id"] == id).unwrap().clone();
+    assert_eq!(by_id("q1")["ok"], true);
+    for id in ["q2", "q3", "q4"] {
+        let a = by_id(id);
+        assert_eq!(a["ok"], false, "{id}: {a}");
+        assert!(a["error_message"].as_str().unwrap_or_default().contains("out of date"), "{a}");
+    }
+
+    // The payment's update arrives twice (Telegram redelivers).
+    fake.send_successful_payment(chat, "XTR", 50, &payload, "charge-1");
+    fake.send_successful_payment(chat, "XTR", 50, &payload, "charge-1");
+    fake.wait_shown(chat, "7days added").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7days added")).count(), 1);
+    fake.send_text(chat, "Payer", "en", "/status");
+    fake.wait_shown(chat, "Free trial, active until").await;
+
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    assert_eq!(payment::Entity::find().count(&db).await.unwrap(), 1);
+    let periods = access_period::Entity::find()
+        .filter(access_period::Column::ChatId.eq(chat))
+        .order_by_asc(access_period::Column::StartsAt)
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(periods.len(), 2, "trial + one paid week: {periods:?}");
+    // Paid while 2 days remained: the week is added after them.
+    assert!((periods[1].starts_at - trial_end).num_seconds().abs() < 30, "{periods:?}");
+    assert_eq!((periods[1].ends_at - periods[1].starts_at).num_days(), 7);
+    assert_eq!(periods[1].kind, "paid");
+
+    // The admin refunds it: Telegram is asked, the week is taken back, audited.
+    fake.send_text(1, "Admin", "en", "/refund charge-1");
+    let reply = fake.wait_shown(1, "Refunded 50").await;
+    assert!(reply.text.contains(&trial_end.format("%Y-%m-%d").to_string()), "{}", reply.text);
+    let refund = fake.calls_to("refundStarPayment");
+    assert_eq!(refund[0].body["user_id"], chat);
+    assert_eq!(refund[0].body["telegram_payment_charge_id"], "charge-1");
+    fake.send_text(1, "Admin", "en", "/refund charge-1");
+    fake.wait_shown(1, "No refundable payment").await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let paid = access_period::Entity::find_by_id(periods[1].id).one(&db).await.unwrap().unwrap();
+    assert_eq!(paid.status, "refunded");
+    let audit = entity::admin_audit::Entity::find().all(&db).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "refund");
+}

@@ -267,3 +267,93 @@ fn an_invalid_sources_file_exits_2_naming_the_source_and_field() {
     assert_eq!(exit.code(), Some(2), "{output}");
     assert!(output.contains("\"wg\"") && output.contains("`interval`"), "{output}");
 }
+
+/// The real binary with a 12 s trial, reminders 8 s and 4 s before its end,
+/// checked every second: two reminders and one expiry notice at their times
+/// (±2 s), and a listing found after expiry is stored but not sent.
+#[test]
+fn reminders_and_expiry_arrive_on_time_and_nothing_is_sent_after_expiry() {
+    use crate::support::site::{FakeSite, Page};
+    let fake = FakeTelegram::start_detached();
+    let site = FakeSite::start_detached();
+    site.set("/list", Page::Html(crate::scraper::css_page(&[("1", "900")])));
+    let db = test_db();
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "[[sources]]\nname = \"agency\"\nkind = \"css\"\nurl = \"{}\"\ninterval = \"30s\"\ncurrency = \"EUR\"\n\
+             [sources.css]\ncard = \"article.listing\"\nid = \"@data-id\"\nurl = \"a.title@href\"\n\
+             title = \"a.title\"\nprice = \".price\"\n",
+            site.url("/list")
+        ),
+    )
+    .unwrap();
+    let sources_s = sources.to_string_lossy().into_owned();
+    let mut proc = Proc::spawn(
+        &["run"],
+        &[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", fake.url.as_str()),
+            ("DATABASE_URL", db.url.as_str()),
+            ("SOURCES_FILE", sources_s.as_str()),
+            ("TRIAL_DURATION", "12s"),
+            ("REMINDER_OFFSETS", "8s,4s"),
+            ("EXPIRY_CHECK_INTERVAL", "1s"),
+        ],
+    );
+    proc.wait_output("homehound is running", Duration::from_secs(30));
+    let chat = 77;
+    fake.send_text(chat, "Tess", "en", "/start");
+    fake.send_text(chat, "Tess", "en", "/new price=-5000");
+    let texts_to_chat = |fake: &FakeTelegram| -> Vec<(String, std::time::Instant)> {
+        fake.calls()
+            .into_iter()
+            .filter(|c| matches!(c.method.as_str(), "sendmessage" | "sendphoto") && c.body["chat_id"] == chat)
+            .map(|c| {
+                let text = c.body.get("text").or(c.body.get("caption")).and_then(|t| t.as_str()).unwrap_or_default();
+                (text.to_owned(), c.at)
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    while !texts_to_chat(&fake).iter().any(|(t, _)| t.contains("has ended")) {
+        assert!(std::time::Instant::now() < deadline, "no expiry notice; output:\n{}", proc.output());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = texts_to_chat(&fake);
+    let welcome = sent.iter().find(|(t, _)| t.contains("free trial")).expect("welcome").1;
+    let when = |needle: &str| -> Vec<f64> {
+        sent.iter().filter(|(t, _)| t.contains(needle)).map(|(_, at)| (*at - welcome).as_secs_f64()).collect()
+    };
+    let (r8, r4, end) = (when("ends in <b>8s</b>"), when("ends in <b>4s</b>"), when("has ended"));
+    eprintln!("figures: reminders at {r8:?} and {r4:?} s, expiry notice at {end:?} s after the welcome");
+    assert_eq!(r8.len(), 1, "{sent:?}");
+    assert_eq!(r4.len(), 1, "{sent:?}");
+    assert_eq!(end.len(), 1, "{sent:?}");
+    assert!((r8[0] - 4.0).abs() <= 2.0, "8s reminder at {}", r8[0]);
+    assert!((r4[0] - 8.0).abs() <= 2.0, "4s reminder at {}", r4[0]);
+    assert!((end[0] - 12.0).abs() <= 2.0, "expiry notice at {}", end[0]);
+
+    // A new listing after expiry: the next run (≤ 33 s after start) stores it,
+    // and nothing is sent.
+    site.set("/list", Page::Html(crate::scraper::css_page(&[("1", "900"), ("2", "950")])));
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while site.hits_of("/list") < 2 {
+        assert!(std::time::Instant::now() < deadline, "the source was not fetched again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let after = texts_to_chat(&fake);
+    assert!(!after.iter().any(|(t, _)| t.contains("Flat 2")), "sent after expiry: {after:?}");
+    assert_eq!(after.len(), sent.len(), "nothing more was sent: {after:?}");
+    proc.signal("INT");
+    assert_eq!(proc.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+    let stored = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let conn = homehound::db::connect(&db.url, homehound::db::PoolRole::Admin).await.unwrap();
+        entity::listing::Entity::find().count(&conn).await.unwrap()
+    });
+    assert_eq!(stored, 2, "the listing found after expiry is stored");
+}

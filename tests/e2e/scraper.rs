@@ -205,7 +205,7 @@ async fn admins_get_one_message_when_a_source_keeps_failing_and_one_when_it_reco
     assert_eq!(listing::Entity::find().count(&db).await.unwrap(), 1);
 }
 
-fn css_page(cards: &[(&str, &str)]) -> String {
+pub(crate) fn css_page(cards: &[(&str, &str)]) -> String {
     let cards: String = cards
         .iter()
         .map(|(id, price)| {
