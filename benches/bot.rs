@@ -9,7 +9,6 @@
 //! default 25 messages/s (what users meet when they all ask in one second).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::time::{Duration, Instant};
