@@ -176,6 +176,16 @@ fn run() -> ExitCode {
         return ExitCode::from(EXIT_FAILURE);
     }
 
+    // SQLite serves one process: a second one on the same file is refused.
+    let _sqlite_lock = match db::lock_sqlite(&config.database_url) {
+        Ok(lock) => lock,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("homehound: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+
     let rt = match current_thread_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,

@@ -150,3 +150,47 @@ pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bo
     let migrations = Migrator::get_migration_with_status(db).await.map_err(DbError::Migrate)?;
     Ok(migrations.iter().map(|m| (m.name().to_owned(), m.status() == migration::MigrationStatus::Applied)).collect())
 }
+
+/// Holds the SQLite database for this process: SQLite serves one process
+/// (three pools in one process are coordinated by `BEGIN IMMEDIATE`; two
+/// processes would each run a scraper and a sender and double every alert).
+/// Released when dropped or when the process dies (an OS file lock).
+#[derive(Debug)]
+pub struct ProcessLock {
+    _file: std::fs::File,
+}
+
+/// Why the database could not be taken for this process.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "another homehound process is already running on {0}; SQLite serves one process \
+         (use PostgreSQL to run several replicas)"
+    )]
+    Held(String),
+    #[error("cannot create the lock file {path}: {reason}")]
+    Io { path: String, reason: String },
+}
+
+/// The SQLite file a `sqlite://` URL names (`None` for PostgreSQL or memory).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Takes the process lock of a SQLite database (`<file>.lock` beside it);
+/// `Ok(None)` for PostgreSQL, where several processes are the point.
+pub fn lock_sqlite(url: &str) -> Result<Option<ProcessLock>, LockError> {
+    let Some(file) = sqlite_file(url) else { return Ok(None) };
+    let mut lock_path = file.clone().into_os_string();
+    lock_path.push(".lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let io = |e: std::io::Error| LockError::Io { path: lock_path.display().to_string(), reason: e.to_string() };
+    let handle = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io)?;
+    match handle.try_lock() {
+        Ok(()) => Ok(Some(ProcessLock { _file: handle })),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Held(file.display().to_string())),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}

@@ -357,3 +357,27 @@ fn reminders_and_expiry_arrive_on_time_and_nothing_is_sent_after_expiry() {
     });
     assert_eq!(stored, 2, "the listing found after expiry is stored");
 }
+
+#[test]
+fn a_second_process_on_the_same_sqlite_file_is_refused() {
+    let fake = FakeTelegram::start_detached();
+    let db = TestDb::sqlite();
+    let (mut first, health) = start_service(&fake, &db);
+    first.wait_healthy(health, Duration::from_secs(30));
+    let mut second = Proc::spawn(
+        &["run"],
+        &[("TELEGRAM_BOT_TOKEN", TOKEN), ("TELEGRAM_API_URL", fake.url.as_str()), ("DATABASE_URL", db.url.as_str())],
+    );
+    let exit = second.wait_exit(Duration::from_secs(10)).expect("the second process stops");
+    assert_eq!(exit.code(), Some(1));
+    let output = second.output();
+    assert!(output.contains("another homehound process is already running"), "{output}");
+    assert!(output.contains("PostgreSQL"), "says what to do instead: {output}");
+    first.signal("INT");
+    assert_eq!(first.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+    // Once the first has stopped, the file is free again.
+    let (mut third, health) = start_service(&fake, &db);
+    third.wait_healthy(health, Duration::from_secs(30));
+    third.signal("INT");
+    assert_eq!(third.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+}
