@@ -43,6 +43,13 @@ pub enum Backend {
     Postgres,
 }
 
+/// Webhook mode (`TELEGRAM_WEBHOOK_URL` + `WEBHOOK_ADDR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: Url,
+    pub addr: SocketAddr,
+}
+
 /// The whole configuration of one homehound process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -58,6 +65,9 @@ pub struct Config {
     pub plans: Vec<Plan>,
     pub telegram_rate_limit: u32,
     pub health_addr: Option<SocketAddr>,
+    /// Webhook mode: the public https URL Telegram posts updates to, and
+    /// the address this process listens on (both or neither).
+    pub webhook: Option<Webhook>,
     /// Whether `SOURCES_FILE` was set (then a missing file is an error).
     pub sources_file_explicit: bool,
     /// The validated sources file; loaded by [`Config::load_sources`].
@@ -166,7 +176,35 @@ impl Config {
             })?),
         };
 
+        let webhook = match (get("TELEGRAM_WEBHOOK_URL"), get("WEBHOOK_ADDR")) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new("WEBHOOK_ADDR", "is required with TELEGRAM_WEBHOOK_URL", "0.0.0.0:8443"));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "TELEGRAM_WEBHOOK_URL",
+                    "is required with WEBHOOK_ADDR",
+                    "https://bot.example.com/telegram",
+                ));
+            }
+            (Some(url), Some(addr)) => {
+                let url = Url::parse(&url).ok().filter(|u| u.scheme() == "https").ok_or_else(|| {
+                    ConfigError::new(
+                        "TELEGRAM_WEBHOOK_URL",
+                        format!("{url:?} is not an https URL (Telegram only posts to https)"),
+                        "https://bot.example.com/telegram",
+                    )
+                })?;
+                let addr = addr.parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new("WEBHOOK_ADDR", format!("{addr:?} is not an ip:port address"), "0.0.0.0:8443")
+                })?;
+                Some(Webhook { url, addr })
+            }
+        };
+
         Ok(Self {
+            webhook,
             telegram_token,
             telegram_api_url,
             database_url,

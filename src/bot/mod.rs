@@ -21,8 +21,9 @@ use teloxide::{
     error_handlers::LoggingErrorHandler,
     prelude::*,
     types::{BotCommand, BotCommandScope, Me, Recipient},
-    update_listeners::Polling,
+    update_listeners::{Polling, webhooks},
 };
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::{
@@ -95,30 +96,130 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text("a bot handler failed"))
         .build();
-    let listener = Polling::builder(bot)
-        .timeout(POLL_TIMEOUT)
-        .backoff_strategy(|errors| Duration::from_secs(1u64 << errors.min(6)))
-        .build();
     let stop = dispatcher.shutdown_token();
     register_commands(&bot_for_commands, &ctx.config).await;
-    ctx.ready();
 
-    let dispatch = dispatcher
-        .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("polling for updates failed"));
+    match ctx.config.webhook.clone() {
+        None => {
+            // Only one process may poll a token: Telegram answers a second
+            // poller (or a poller while a webhook is set) with 409 Conflict.
+            let conflict = Arc::new(Notify::new());
+            let on_error = {
+                let (conflict, token) = (conflict.clone(), ctx.config.telegram_token.clone());
+                Arc::new(move |e: RequestError| {
+                    let (conflict, token) = (conflict.clone(), token.clone());
+                    async move {
+                        if is_conflict(&e) {
+                            conflict.notify_one();
+                        } else {
+                            warn!(error = %token.scrub(&e.to_string()), "polling for updates failed");
+                        }
+                    }
+                })
+            };
+            let listener = Polling::builder(bot)
+                .timeout(POLL_TIMEOUT)
+                .backoff_strategy(|errors| Duration::from_secs(1u64 << errors.min(6)))
+                .build();
+            ctx.ready();
+            let dispatch = dispatcher.try_dispatch_with_listener(listener, on_error);
+            drive(dispatch, stop, &ctx, Some(conflict)).await
+        }
+        Some(hook) => {
+            let secret = webhook_secret(&ctx.config.telegram_token);
+            let tcp = tokio::net::TcpListener::bind(hook.addr)
+                .await
+                .map_err(|e| ComponentError::Fatal(format!("WEBHOOK_ADDR {}: cannot listen: {e}", hook.addr)))?;
+            // Every replica sets the same URL and secret; none deletes the
+            // webhook when it stops (the others still serve it).
+            let set = bot.set_webhook(hook.url.clone()).secret_token(secret.clone());
+            match tokio::time::timeout(GET_ME_TIMEOUT, set.send()).await {
+                Ok(Ok(_)) => info!(url = %hook.url, listen = %hook.addr, "webhook set"),
+                Ok(Err(e)) => {
+                    return Err(ComponentError::Transient(anyhow::anyhow!(
+                        "setWebhook failed: {}",
+                        ctx.config.telegram_token.scrub(&e.to_string())
+                    )));
+                }
+                Err(_) => return Err(ComponentError::Transient(anyhow::anyhow!("setWebhook timed out"))),
+            }
+            let options = webhooks::Options::new(hook.addr, hook.url.clone()).secret_token(secret);
+            let (listener, stopped, router) = webhooks::axum_no_setup(options);
+            let server_stop = ctx.shutdown.clone();
+            let server = tokio::spawn(async move {
+                let graceful = async move {
+                    tokio::select! {
+                        _ = server_stop.wait() => (),
+                        _ = stopped => (),
+                    }
+                };
+                if let Err(e) = axum::serve(tcp, router).with_graceful_shutdown(graceful).await {
+                    warn!(error = %e, "webhook server failed");
+                }
+            });
+            let _server_guard = AbortOnDrop(server);
+            ctx.ready();
+            let dispatch = dispatcher
+                .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("webhook listener failed"));
+            drive(dispatch, stop, &ctx, None).await
+        }
+    }
+}
+
+/// The secret Telegram sends with every webhook request, derived from the
+/// token so every replica of one bot expects the same one without another
+/// setting to share (and the token itself never travels in a header).
+pub fn webhook_secret(token: &crate::secret::BotToken) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("homehound-webhook:{}", token.expose()).as_bytes());
+    digest.iter().take(24).map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_conflict(e: &RequestError) -> bool {
+    match e {
+        RequestError::Api(ApiError::TerminatedByOtherGetUpdates) => true,
+        RequestError::Api(ApiError::Unknown(text)) => text.contains("Conflict"),
+        _ => false,
+    }
+}
+
+/// Runs the dispatcher until it ends, shutdown, or a 409 from a second poller.
+async fn drive(
+    dispatch: impl std::future::Future<Output = Result<(), RequestError>>,
+    stop: teloxide::dispatching::ShutdownToken,
+    ctx: &ComponentCtx,
+    conflict: Option<Arc<Notify>>,
+) -> ComponentResult {
     tokio::pin!(dispatch);
+    let conflicted = async {
+        match &conflict {
+            Some(c) => c.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut fatal = None;
     tokio::select! {
-        result = &mut dispatch => return dispatch_ended(result, &ctx),
+        result = &mut dispatch => return dispatch_ended(result, ctx),
         _ = ctx.shutdown.wait() => (),
+        _ = conflicted => {
+            fatal = Some(ComponentError::Fatal(
+                "another process is polling this bot token (Telegram answered 409 Conflict). Only one process may \
+                 use long polling: stop the other one, or run every replica in webhook mode \
+                 (TELEGRAM_WEBHOOK_URL and WEBHOOK_ADDR)"
+                    .to_owned(),
+            ));
+        }
     }
     // `shutdown` errs while the dispatcher is idle (still in its own getMe, or
     // already done); then there is nothing in flight and dropping it is safe.
     if stop.shutdown().is_ok() {
         match tokio::time::timeout(STOP_TIMEOUT, &mut dispatch).await {
-            Ok(result) => return dispatch_ended(result, &ctx),
+            Ok(result) if fatal.is_none() => return dispatch_ended(result, ctx),
+            Ok(_) => (),
             Err(_) => warn!("dispatcher did not stop in time"),
         }
     }
-    Ok(())
+    fatal.map_or(Ok(()), Err)
 }
 
 /// Calls `getMe`: a rejected token is fatal (restarting cannot fix it), a

@@ -411,3 +411,69 @@ async fn texts_follow_the_language_code_and_menus_are_registered() {
     assert!(admin.body["commands"].as_array().unwrap().iter().any(|c| c["command"] == "broadcast"));
     assert_eq!(app.stop().await, AppExit::Clean);
 }
+
+// ------------------------------------------------------- polling and webhooks
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_poller_409_stops_the_process_with_a_clear_reason() {
+    let fake = FakeTelegram::start().await;
+    fake.inject("getUpdates", [crate::support::telegram::Fault::Conflict]);
+    let test_db = TestDb::new().await;
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), bot_only()).await;
+    let shutdown = app.shutdown.clone();
+    crate::support::wait_until(Duration::from_secs(10), "the fatal stop", || shutdown.is_triggered()).await;
+    match app.stop().await {
+        AppExit::Failed(reason) => {
+            assert!(reason.contains("409") && reason.contains("webhook mode"), "{reason}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // The refused poll, then at most the dispatcher's final confirming call.
+    let polls = fake.calls_to("getUpdates");
+    assert!(polls.len() <= 2, "not retried: {polls:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_takes_updates_with_the_secret_and_refuses_a_wrong_one() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let addr = crate::support::process::free_addr();
+    let addr_s = addr.to_string();
+    let cfg = config(
+        &test_db.url,
+        &fake.url,
+        &[("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/telegram/hook"), ("WEBHOOK_ADDR", addr_s.as_str())],
+    );
+    let secret = homehound::bot::webhook_secret(&cfg.telegram_token);
+    let app = TestApp::start(cfg, bot_only()).await;
+    let calls = fake
+        .wait_for(Duration::from_secs(10), "setWebhook", |calls| calls.iter().any(|c| c.method == "setwebhook"))
+        .await;
+    let set = &calls.iter().find(|c| c.method == "setwebhook").unwrap().body;
+    assert_eq!(set["url"], "https://bot.example.com/telegram/hook");
+    assert_eq!(set["secret_token"], secret.as_str());
+    assert!(!secret.contains(crate::support::telegram::TOKEN));
+
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/telegram/hook");
+    let post = |secret: &str, update: serde_json::Value| {
+        client.post(&url).header("X-Telegram-Bot-Api-Secret-Token", secret).json(&update).send()
+    };
+    // A wrong secret: 401, and nothing happens.
+    let wrong = post("not-the-secret", FakeTelegram::text_update(1, 31, "/start")).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let missing = client.post(&url).json(&FakeTelegram::text_update(2, 31, "/start")).send().await.unwrap();
+    assert_eq!(missing.status(), 401);
+    // The right one: the update is handled.
+    let ok = post(&secret, FakeTelegram::text_update(3, 32, "/start")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    fake.wait_shown(32, "I watch listing sites").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fake.shown(31).is_empty(), "the forged update was not handled");
+    assert!(fake.calls_to("getUpdates").is_empty(), "no polling in webhook mode");
+    assert_eq!(app.stop().await, AppExit::Clean);
+    assert!(fake.calls_to("deleteWebhook").is_empty(), "one replica stopping leaves the webhook to the others");
+    let db = homehound::db::connect(&test_db.url, homehound::db::PoolRole::Admin).await.unwrap();
+    assert!(chat::Entity::find_by_id(31).one(&db).await.unwrap().is_none());
+    assert!(chat::Entity::find_by_id(32).one(&db).await.unwrap().is_some());
+}

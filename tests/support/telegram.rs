@@ -44,6 +44,8 @@ pub enum Fault {
     BadRequest(&'static str),
     ServerError,
     Delay(Duration),
+    /// 409: another getUpdates poller, or a webhook is set.
+    Conflict,
 }
 
 #[derive(Default)]
@@ -191,6 +193,21 @@ impl FakeTelegram {
     /// Accepts only `token` from now on; others get 401 Unauthorized.
     pub fn accept_token(&self, token: &str) {
         self.inner.lock().unwrap().accepted_token = token.to_owned();
+    }
+
+    /// A text message update as Telegram would send it (for webhook tests).
+    pub fn text_update(update_id: i64, chat_id: i64, text: &str) -> Value {
+        json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat_id, "type": "private", "first_name": "hook"},
+                "from": {"id": chat_id, "is_bot": false, "first_name": "hook", "language_code": "en"},
+                "text": text,
+                "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap_or(text).encode_utf16().count()}],
+            }
+        })
     }
 
     /// Queues a text message from a private chat, served by `getUpdates`.
@@ -405,6 +422,13 @@ async fn handle(
         Some(Fault::Blocked) => return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None),
         Some(Fault::BadRequest(d)) => return err(StatusCode::BAD_REQUEST, d, None),
         Some(Fault::ServerError) => return (StatusCode::BAD_GATEWAY, "Bad Gateway").into_response(),
+        Some(Fault::Conflict) => {
+            return err(
+                StatusCode::CONFLICT,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                None,
+            );
+        }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         None => (),
     }
