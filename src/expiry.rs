@@ -15,7 +15,20 @@ use crate::{
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     ctx.ready();
     let interval = ctx.config.expiry_check_interval;
+    // With several replicas one worker makes the passes (the others stand
+    // by); reminders and notices are unique in the outbox either way.
+    let lease_ttl = (interval * 3).max(std::time::Duration::from_secs(5));
     loop {
+        let held = db::leases::acquire(&ctx.db, "expiry", &db::leases::OWNER, lease_ttl, Utc::now()).await;
+        if !matches!(held, Ok(true)) {
+            if let Err(e) = held {
+                warn!(error = %e, "cannot take the expiry lease; retrying next interval");
+            }
+            if !ctx.shutdown.sleep(interval).await {
+                return Ok(());
+            }
+            continue;
+        }
         match db::access::pass(&ctx.db, &ctx.config.reminder_offsets, Utc::now()).await {
             Ok(pass) => {
                 if pass.reminders + pass.notices > 0 {

@@ -39,6 +39,20 @@ pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> R
     Ok(result.rows_affected)
 }
 
+/// Returns every row claimed by a sender other than `owner` to `pending`
+/// (the new holder of the sender lease takes over a dead sender's claims).
+pub async fn release_claims_of_others(db: &DatabaseConnection, owner: &str) -> Result<u64, DbErr> {
+    let result = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::PENDING))
+        .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+        .filter(outbox::Column::ClaimedBy.ne(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Renews the claims `owner` holds (it is alive and still sending them).
 pub async fn renew_claims(db: &DatabaseConnection, owner: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let result = outbox::Entity::update_many()

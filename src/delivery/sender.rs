@@ -66,8 +66,18 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     let mut tasks = JoinSet::new();
     let mut batches = 0u64;
     let mut renewed = std::time::Instant::now();
+    // On PostgreSQL the replicas share one sender: Telegram's limit is per
+    // bot token, so the lease holder alone spends the budget.
+    let mut lease = SenderLease { needed: !single_process, held: false, checked: None };
     while !shutdown.is_triggered() {
         while tasks.try_join_next().is_some() {}
+        if !lease.hold(&db, &owner).await {
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = tokio::time::sleep(SENDER_LEASE_RETRY) => (),
+            }
+            continue;
+        }
         if renewed.elapsed() >= RENEW_EVERY {
             renewed = std::time::Instant::now();
             let now = Utc::now();
@@ -117,6 +127,61 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     // Sends in flight get a moment to be marked; the rest stay claimed and
     // are released on the next start.
     let _ = tokio::time::timeout(Duration::from_secs(1), async { while tasks.join_next().await.is_some() {} }).await;
+    if lease.held
+        && let Err(e) = db::leases::release(&db, SENDER_LEASE, &owner).await
+    {
+        warn!(error = %e, "cannot release the sender lease");
+    }
+}
+
+const SENDER_LEASE: &str = "sender";
+/// How long the sender lease lasts unless renewed.
+const SENDER_LEASE_TTL: Duration = Duration::from_secs(15);
+/// How often the holder renews it.
+const SENDER_LEASE_RENEW: Duration = Duration::from_secs(5);
+/// How often a standby replica asks for it.
+const SENDER_LEASE_RETRY: Duration = Duration::from_secs(3);
+
+struct SenderLease {
+    /// Whether a lease is needed at all (several processes may run).
+    needed: bool,
+    held: bool,
+    checked: Option<std::time::Instant>,
+}
+
+impl SenderLease {
+    /// Whether this sender may send now, taking or renewing the lease when due.
+    async fn hold(&mut self, db: &DatabaseConnection, owner: &str) -> bool {
+        if !self.needed {
+            return true;
+        }
+        if self.held && self.checked.is_some_and(|c| c.elapsed() < SENDER_LEASE_RENEW) {
+            return true;
+        }
+        let was_held = self.held;
+        self.held = match db::leases::acquire(db, SENDER_LEASE, owner, SENDER_LEASE_TTL, Utc::now()).await {
+            Ok(held) => held,
+            Err(e) => {
+                warn!(error = %e, "cannot take the sender lease");
+                false
+            }
+        };
+        self.checked = Some(std::time::Instant::now());
+        if self.held && !was_held {
+            info!("this replica is now the sender");
+            // The previous holder lost its lease at least SENDER_LEASE_TTL
+            // ago, so its claims are abandoned: resend them now rather than
+            // when they expire.
+            match db::outbox::release_claims_of_others(db, owner).await {
+                Ok(0) => (),
+                Ok(n) => info!(released = n, "released the previous sender's claims"),
+                Err(e) => warn!(error = %e, "cannot release the previous sender's claims"),
+            }
+        } else if was_held && !self.held {
+            warn!("this replica lost the sender lease; standing by");
+        }
+        self.held
+    }
 }
 
 enum Sent {

@@ -21,7 +21,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use tokio::task::JoinSet;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use self::{
     adapters::{Page, PageOutcome},
@@ -72,8 +72,28 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
         }
     }
     let mut validators = Validators { etag: row.etag.clone(), last_modified: row.last_modified.clone() };
+    let lease = format!("source:{}", source.name);
     loop {
         let started = Utc::now();
+        // One replica fetches a source per interval: the lease holder. A
+        // replica that dies stops renewing and another takes over.
+        match db::leases::acquire(&ctx.db, &lease, &db::leases::OWNER, source.interval, started).await {
+            Ok(true) => (),
+            Ok(false) => {
+                debug!("another replica holds this source");
+                if !ctx.shutdown.sleep(source.interval.mul_f64(fetch::jitter(0.5, 1.0))).await {
+                    return;
+                }
+                continue;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot take the source's lease; retrying next interval");
+                if !ctx.shutdown.sleep(source.interval).await {
+                    return;
+                }
+                continue;
+            }
+        }
         let Some(result) = scrape(&fetcher, &source, &validators).await else { return };
         let policy = HealthPolicy { unhealthy_after: ctx.config.unhealthy_after, admins: &ctx.config.admin_chat_ids };
         match db::listings::record_run(&ctx.db, row.id, started, &result, &policy, Utc::now()).await {

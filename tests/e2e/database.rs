@@ -159,3 +159,36 @@ fn three_pools_writing_concurrently_never_see_database_is_locked() {
         (3 * WRITES) as f64 / elapsed.as_secs_f64()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_has_one_holder_until_it_expires() {
+    use homehound::db::leases;
+    let test_db = crate::support::db::TestDb::new().await;
+    let db = homehound::db::connect(&test_db.url, homehound::db::PoolRole::Admin).await.unwrap();
+    homehound::db::migrate(&db).await.unwrap();
+    let now = chrono::Utc::now();
+    let ttl = std::time::Duration::from_secs(10);
+    assert!(leases::acquire(&db, "sender", "a", ttl, now).await.unwrap());
+    assert!(!leases::acquire(&db, "sender", "b", ttl, now).await.unwrap(), "held by a");
+    assert!(leases::acquire(&db, "sender", "a", ttl, now + chrono::Duration::seconds(5)).await.unwrap(), "renewed");
+    assert!(
+        !leases::acquire(&db, "sender", "b", ttl, now + chrono::Duration::seconds(12)).await.unwrap(),
+        "a renewed it"
+    );
+    assert!(leases::acquire(&db, "sender", "b", ttl, now + chrono::Duration::seconds(16)).await.unwrap(), "expired");
+    assert_eq!(leases::holder(&db, "sender", now + chrono::Duration::seconds(16)).await.unwrap().as_deref(), Some("b"));
+    leases::release(&db, "sender", "b").await.unwrap();
+    assert!(leases::acquire(&db, "sender", "c", ttl, now + chrono::Duration::seconds(17)).await.unwrap(), "released");
+    // Many contenders at once: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let db = db.clone();
+        tasks
+            .push(tokio::spawn(async move { leases::acquire(&db, "race", &format!("o{i}"), ttl, now).await.unwrap() }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}

@@ -1,0 +1,75 @@
+//! Named leases in the database: how replicas on one PostgreSQL divide
+//! work without anything beside it. A lease is a row (name, owner,
+//! expires_at); taking it is one upsert that succeeds only when the row is
+//! free, expired, or already ours, so two processes never both hold it.
+//! A process that dies simply stops renewing: its leases pass to another
+//! replica once they expire.
+
+use std::{sync::LazyLock, time::Duration};
+
+use chrono::{DateTime, Utc};
+use entity::lease;
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
+};
+
+/// This process's name as a lease owner: host-independent, unique per run.
+pub static OWNER: LazyLock<String> =
+    LazyLock::new(|| format!("pid{}-{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or_default()));
+
+/// Takes or renews lease `name` for `owner` until `now + ttl`; `true` when
+/// `owner` holds it now.
+pub async fn acquire<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    owner: &str,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+    let upsert = OnConflict::column(lease::Column::Name)
+        .update_columns([lease::Column::Owner, lease::Column::ExpiresAt])
+        .action_and_where(
+            Expr::col((lease::Entity, lease::Column::ExpiresAt)).lte(now).or(Expr::col((
+                lease::Entity,
+                lease::Column::Owner,
+            ))
+            .eq(owner)),
+        )
+        .to_owned();
+    let result = lease::Entity::insert(lease::ActiveModel {
+        name: Set(name.to_owned()),
+        owner: Set(owner.to_owned()),
+        expires_at: Set(expires_at),
+    })
+    .on_conflict(upsert)
+    .exec_without_returning(db)
+    .await;
+    match result {
+        Ok(n) => Ok(n > 0),
+        // "None of the records are inserted": the lease is someone else's.
+        Err(DbErr::RecordNotInserted) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Gives the lease up (on shutdown), so another replica need not wait.
+pub async fn release<C: ConnectionTrait>(db: &C, name: &str, owner: &str) -> Result<(), DbErr> {
+    lease::Entity::delete_many()
+        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::Owner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The current holder of `name`, if its lease has not expired.
+pub async fn holder<C: ConnectionTrait>(db: &C, name: &str, now: DateTime<Utc>) -> Result<Option<String>, DbErr> {
+    Ok(lease::Entity::find_by_id(name.to_owned())
+        .filter(lease::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|l| l.owner))
+}
