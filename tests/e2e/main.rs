@@ -12,5 +12,6 @@ mod bot;
 mod database;
 mod delivery;
 mod fixtures;
+mod replicas;
 mod scraper;
 mod supervision;

@@ -17,7 +17,7 @@ pub struct Proc {
 }
 
 /// Variables the binary reads; cleared so the caller's environment never leaks in.
-const VARS: [&str; 12] = [
+const VARS: [&str; 14] = [
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_API_URL",
     "DATABASE_URL",
@@ -30,6 +30,8 @@ const VARS: [&str; 12] = [
     "TELEGRAM_RATE_LIMIT",
     "HEALTH_ADDR",
     "RUST_LOG",
+    "TELEGRAM_WEBHOOK_URL",
+    "WEBHOOK_ADDR",
 ];
 
 impl Proc {

@@ -1,0 +1,239 @@
+//! Several replicas of the real binary on one PostgreSQL database, in
+//! webhook mode, sharing one fake Telegram server and one fake site.
+//! Skipped (with a message) on SQLite, which serves one process.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use entity::{access_period, chat, search, source};
+use sea_orm::{ActiveValue::Set, EntityTrait};
+
+use crate::support::{
+    db::TestDb,
+    process::{Proc, free_addr},
+    site::{FakeSite, Page},
+    telegram::{FakeTelegram, TOKEN},
+    wait_until,
+};
+
+const CHATS: i64 = 300;
+/// Chats whose access ends 25 s after the start (reminders and expiry).
+const ENDING: i64 = 20;
+
+fn listing_page(ids: &[&str]) -> String {
+    crate::scraper::css_page(&ids.iter().map(|id| (*id, "1000")).collect::<Vec<_>>())
+}
+
+/// 300 chats with access and a catch-all search, 20 whose access ends in
+/// 25 s, and the source already seeded (its next run alerts).
+async fn seed(url: &str, site_url: &str) {
+    let db = homehound::db::connect(url, homehound::db::PoolRole::Admin).await.unwrap();
+    homehound::db::migrate(&db).await.unwrap();
+    let now = Utc::now();
+    let ids: Vec<i64> = (1..=CHATS + ENDING).collect();
+    for chunk in ids.chunks(100) {
+        let chats = chunk.iter().map(|id| chat::ActiveModel {
+            id: Set(*id),
+            language: Set("en".into()),
+            paused: Set(false),
+            blocked: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        chat::Entity::insert_many(chats).exec_without_returning(&db).await.unwrap();
+        let periods = chunk.iter().map(|id| access_period::ActiveModel {
+            chat_id: Set(*id),
+            kind: Set("trial".into()),
+            starts_at: Set(now - chrono::Duration::hours(1)),
+            ends_at: Set(if *id > CHATS {
+                now + chrono::Duration::seconds(25)
+            } else {
+                now + chrono::Duration::days(1)
+            }),
+            status: Set("active".into()),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        access_period::Entity::insert_many(periods).exec_without_returning(&db).await.unwrap();
+        let searches = chunk.iter().filter(|id| **id <= CHATS).map(|id| search::ActiveModel {
+            chat_id: Set(*id),
+            paused: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        let searches: Vec<_> = searches.collect();
+        if !searches.is_empty() {
+            search::Entity::insert_many(searches).exec_without_returning(&db).await.unwrap();
+        }
+    }
+    let rows =
+        homehound::db::sources::sync(&db, &[("agency".into(), "css".into(), site_url.into())], now).await.unwrap();
+    let mut seeded: source::ActiveModel = rows[0].clone().into();
+    seeded.seeded_at = Set(Some(now - chrono::Duration::hours(1)));
+    source::Entity::update(seeded).exec(&db).await.unwrap();
+    let _ = db.close().await;
+}
+
+struct Cluster {
+    procs: Vec<Proc>,
+    hooks: Vec<std::net::SocketAddr>,
+    _sources: tempfile::TempDir,
+}
+
+fn start_cluster(fake: &FakeTelegram, db: &TestDb, site_url: &str, n: usize) -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "[[sources]]\nname = \"agency\"\nkind = \"css\"\nurl = \"{site_url}\"\ninterval = \"30s\"\ncurrency = \"EUR\"\n\
+             [sources.css]\ncard = \"article.listing\"\nid = \"@data-id\"\nurl = \"a.title@href\"\n\
+             title = \"a.title\"\nprice = \".price\"\n"
+        ),
+    )
+    .unwrap();
+    let sources_s = sources.to_string_lossy().into_owned();
+    let mut procs = Vec::new();
+    let mut hooks = Vec::new();
+    for _ in 0..n {
+        let hook = free_addr();
+        let hook_s = hook.to_string();
+        procs.push(Proc::spawn(
+            &["run"],
+            &[
+                ("TELEGRAM_BOT_TOKEN", TOKEN),
+                ("TELEGRAM_API_URL", fake.url.as_str()),
+                ("DATABASE_URL", db.url.as_str()),
+                ("SOURCES_FILE", sources_s.as_str()),
+                ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/hook"),
+                ("WEBHOOK_ADDR", hook_s.as_str()),
+                ("REMINDER_OFFSETS", "20s"),
+                ("EXPIRY_CHECK_INTERVAL", "1s"),
+            ],
+        ));
+        hooks.push(hook);
+    }
+    for p in &procs {
+        p.wait_output("homehound is running", Duration::from_secs(30));
+    }
+    Cluster { procs, hooks, _sources: dir }
+}
+
+/// The most sends that fell in any one-second window.
+fn peak_per_second(sends: &[(i64, Instant)]) -> usize {
+    let mut peak = 0;
+    for (i, (_, at)) in sends.iter().enumerate() {
+        let n = sends[i..].iter().take_while(|(_, t)| *t < *at + Duration::from_secs(1)).count();
+        peak = peak.max(n);
+    }
+    peak
+}
+
+fn postgres() -> Option<TestDb> {
+    if std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()).is_none() {
+        eprintln!("SKIPPED: replicas need PostgreSQL (set TEST_DATABASE_URL)");
+        return None;
+    }
+    Some(tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(TestDb::new())))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_deliver_each_alert_once_under_one_budget() {
+    let Some(test_db) = postgres() else { return };
+    let fake = FakeTelegram::start().await;
+    fake.enforce_limits(30, 1);
+    let site = FakeSite::start().await;
+    site.set("/list", Page::Html(listing_page(&["2"])));
+    seed(&test_db.url, &site.url("/list")).await;
+    let started = Instant::now();
+    let cluster = tokio::task::block_in_place(|| start_cluster(&fake, &test_db, &site.url("/list"), 3));
+
+    // Updates spread across the replicas: each answers the one posted to it.
+    let secret = homehound::bot::webhook_secret(&homehound::secret::BotToken::parse(TOKEN).unwrap());
+    let client = reqwest::Client::new();
+    for (i, hook) in cluster.hooks.iter().enumerate() {
+        let update = FakeTelegram::text_update(10 + i as i64, 5000 + i as i64, "/help");
+        let response = client
+            .post(format!("http://{hook}/hook"))
+            .header("X-Telegram-Bot-Api-Secret-Token", &secret)
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    for i in 0..3 {
+        fake.wait_shown(5000 + i, "alerts you to new listings").await;
+    }
+
+    // 300 alerts + 20 reminders + 20 expiry notices (+ 3 replies).
+    let expected = (CHATS + 2 * ENDING + 3) as usize;
+    wait_until(Duration::from_secs(90), "every alert, reminder and notice", || fake.sends().len() >= expected).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let elapsed = started.elapsed();
+    let sends = fake.sends();
+    let mut per_chat: HashMap<i64, usize> = HashMap::new();
+    for (chat, _) in &sends {
+        *per_chat.entry(*chat).or_insert(0) += 1;
+    }
+    assert_eq!(sends.len(), expected, "nothing twice");
+    assert!((1..=CHATS).all(|c| per_chat.get(&c) == Some(&1)), "each alert once");
+    assert!((CHATS + 1..=CHATS + ENDING).all(|c| per_chat.get(&c) == Some(&2)), "one reminder and one notice each");
+    assert_eq!(fake.limit_hits(), 0, "never above Telegram's limit");
+    let peak = peak_per_second(&sends);
+    assert!(peak <= 26, "one budget of 25/s for all replicas: peak {peak} in one second");
+    assert_eq!(site.hits_of("/list"), 1, "the source was fetched once in its interval, by one replica");
+    let reminders = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "sendmessage" && c.body["text"].as_str().unwrap_or_default().contains("ends in"))
+        .count();
+    assert_eq!(reminders, ENDING as usize, "each reminder once");
+    eprintln!(
+        "figures: 3 replicas: {} messages in {elapsed:?}, peak {peak}/s, source fetched {} time(s)",
+        sends.len(),
+        site.hits_of("/list")
+    );
+    drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_sending_replica_mid_fan_out_loses_nothing() {
+    let Some(test_db) = postgres() else { return };
+    let fake = FakeTelegram::start().await;
+    let site = FakeSite::start().await;
+    site.set("/list", Page::Html(listing_page(&["2"])));
+    seed(&test_db.url, &site.url("/list")).await;
+    let mut cluster = tokio::task::block_in_place(|| start_cluster(&fake, &test_db, &site.url("/list"), 3));
+    wait_until(Duration::from_secs(30), "100 alerts", || fake.sends().len() >= 100).await;
+
+    // The replica holding the sender lease dies without warning.
+    let db = homehound::db::connect(&test_db.url, homehound::db::PoolRole::Admin).await.unwrap();
+    let owner = homehound::db::leases::holder(&db, "sender", Utc::now()).await.unwrap().expect("a sender");
+    let pid: u32 = owner.strip_prefix("pid").and_then(|o| o.split('-').next()).and_then(|p| p.parse().ok()).unwrap();
+    let victim = cluster.procs.iter().position(|p| p.pid() == pid).expect("the holder is one of ours");
+    let killed_at = Instant::now();
+    cluster.procs[victim].signal("KILL");
+    let sent_before = fake.sends().len();
+
+    wait_until(Duration::from_secs(90), "every alert after the kill", || {
+        let sends = fake.sends();
+        (1..=CHATS).all(|c| sends.iter().any(|(chat, _)| *chat == c))
+    })
+    .await;
+    let resumed = fake.sends().get(sent_before).map(|(_, at)| *at - killed_at);
+    let sends = fake.sends();
+    let alerts: Vec<_> = sends.iter().filter(|(c, _)| *c <= CHATS).collect();
+    let duplicates = alerts.len() - CHATS as usize;
+    assert!(duplicates <= 1, "at most one duplicate: {duplicates}");
+    eprintln!(
+        "figures: sender killed after {sent_before} sends; another replica resumed after {resumed:?}; {duplicates} duplicate(s)"
+    );
+    let _ = db.close().await;
+    drop(cluster);
+}
