@@ -209,7 +209,7 @@ async fn killing_the_sending_replica_mid_fan_out_loses_nothing() {
     let site = FakeSite::start().await;
     site.set("/list", Page::Html(listing_page(&["2"])));
     seed(&test_db.url, &site.url("/list")).await;
-    let mut cluster = tokio::task::block_in_place(|| start_cluster(&fake, &test_db, &site.url("/list"), 3));
+    let cluster = tokio::task::block_in_place(|| start_cluster(&fake, &test_db, &site.url("/list"), 3));
     wait_until(Duration::from_secs(30), "100 alerts", || fake.sends().len() >= 100).await;
 
     // The replica holding the sender lease dies without warning.
