@@ -392,4 +392,19 @@ mod tests {
         assert_eq!(c.telegram_rate_limit, 30);
         assert_eq!(c.health_addr, Some("127.0.0.1:9090".parse().unwrap()));
     }
+
+    #[test]
+    fn webhook_needs_both_variables_and_https() {
+        let url = ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/hook");
+        let addr = ("WEBHOOK_ADDR", "0.0.0.0:8443");
+        let c = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), url, addr]).unwrap();
+        assert_eq!(c.webhook.unwrap().addr, "0.0.0.0:8443".parse().unwrap());
+        assert!(config(&[("TELEGRAM_BOT_TOKEN", TOKEN)]).unwrap().webhook.is_none());
+        let e = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), url]).unwrap_err();
+        assert!(e.to_string().contains("WEBHOOK_ADDR"), "{e}");
+        let e = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), addr]).unwrap_err();
+        assert!(e.to_string().contains("TELEGRAM_WEBHOOK_URL"), "{e}");
+        let e = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), ("TELEGRAM_WEBHOOK_URL", "http://x/"), addr]).unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
+    }
 }
