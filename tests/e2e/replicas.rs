@@ -187,7 +187,11 @@ async fn three_replicas_deliver_each_alert_once_under_one_budget() {
     assert_eq!(fake.limit_hits(), 0, "never above Telegram's limit");
     let peak = peak_per_second(&sends);
     assert!(peak <= 26, "one budget of 25/s for all replicas: peak {peak} in one second");
-    assert_eq!(site.hits_of("/list"), 1, "the source was fetched once in its interval, by one replica");
+    // Once per 30 s interval (±10 %) in total: three replicas each fetching
+    // would show three hits at once.
+    let intervals = 1 + (elapsed.as_secs_f64() / 27.0) as usize;
+    let hits = site.hits_of("/list");
+    assert!(hits >= 1 && hits <= intervals, "{hits} fetches in {elapsed:?}: once per interval, by one replica");
     let reminders = fake
         .calls()
         .into_iter()
