@@ -147,6 +147,10 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
     let result = if let Some(payment) = msg.successful_payment() {
         super::payments::successful(&ctx, user, payment).await
     } else if let Some(text) = msg.text() {
+        // In a group only commands are for the bot; the rest is people talking.
+        if !msg.chat.is_private() && !text.trim_start().starts_with('/') {
+            return Ok(());
+        }
         handle_text(&ctx, text, user).await
     } else {
         return Ok(());
