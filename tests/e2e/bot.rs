@@ -477,3 +477,20 @@ async fn webhook_mode_takes_updates_with_the_secret_and_refuses_a_wrong_one() {
     assert!(chat::Entity::find_by_id(31).one(&db).await.unwrap().is_none());
     assert!(chat::Entity::find_by_id(32).one(&db).await.unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_that_blocked_the_bot_and_writes_again_is_unblocked() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let db = admin_db(&test_db.url).await;
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), bot_only()).await;
+    fake.send_text(1501, "Bo", "en", "/start");
+    fake.wait_shown(1501, "I watch listing sites").await;
+    // The sender marked it blocked after a 403.
+    homehound::db::outbox::block_chat(&db, 1501, chrono::Utc::now()).await.unwrap();
+    assert!(chat::Entity::find_by_id(1501).one(&db).await.unwrap().unwrap().blocked);
+    fake.send_text(1501, "Bo", "en", "/searches");
+    fake.wait_shown(1501, "no saved searches").await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    assert!(!chat::Entity::find_by_id(1501).one(&db).await.unwrap().unwrap().blocked, "writing again unblocks");
+}
