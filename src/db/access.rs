@@ -7,8 +7,8 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use entity::{
-    access_period, chat, outbox, reminder_sent,
-    status::{access_status, outbox_kind, outbox_status},
+    access_period, chat, reminder_sent,
+    status::{access_status, outbox_kind},
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
@@ -17,6 +17,7 @@ use sea_orm::{
 use super::{
     begin_write,
     listings::{PRIORITY_NOTICE, enqueue},
+    outbox::pending_row,
 };
 use crate::{
     bot::texts::{Lang, Texts},
@@ -49,22 +50,6 @@ fn chain_at<'a>(periods: &[&'a access_period::Model], now: DateTime<Utc>) -> Opt
         }
     }
     Some(chain)
-}
-
-fn notice_row(chat_id: i64, kind: &str, key: String, payload: String, now: DateTime<Utc>) -> outbox::ActiveModel {
-    outbox::ActiveModel {
-        chat_id: Set(chat_id),
-        listing_id: Set(None),
-        kind: Set(kind.to_owned()),
-        dedup_key: Set(key),
-        priority: Set(PRIORITY_NOTICE),
-        payload: Set(Some(payload)),
-        status: Set(outbox_status::PENDING.to_owned()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        ..Default::default()
-    }
 }
 
 fn payload(text: String, t: Texts) -> String {
@@ -150,7 +135,8 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
         }
         let t = texts(*chat_id);
         let key = format!("reminder:{}:{}", chain.last.id, nearest.as_secs());
-        rows.push(notice_row(*chat_id, outbox_kind::REMINDER, key, payload(t.reminder(**nearest, chain.end), t), now));
+        let text = payload(t.reminder(**nearest, chain.end), t);
+        rows.push(pending_row(*chat_id, None, outbox_kind::REMINDER, key, PRIORITY_NOTICE, Some(text), now));
         report.reminders += 1;
     }
 
@@ -173,7 +159,8 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
             continue;
         }
         let t = texts(p.chat_id);
-        rows.push(notice_row(p.chat_id, outbox_kind::EXPIRY, format!("expiry:{}", p.id), payload(t.expired(), t), now));
+        let (key, text) = (format!("expiry:{}", p.id), payload(t.expired(), t));
+        rows.push(pending_row(p.chat_id, None, outbox_kind::EXPIRY, key, PRIORITY_NOTICE, Some(text), now));
         report.notices += 1;
     }
 

@@ -14,7 +14,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 
-use super::{begin_write, listings::enqueue};
+use super::{begin_write, listings::enqueue, outbox::pending_row};
 
 /// Broadcasts go after every alert, reminder and notice.
 pub const PRIORITY_BROADCAST: i16 = 2;
@@ -153,26 +153,16 @@ pub async fn broadcast(db: &DatabaseConnection, admin: i64, text: &str, now: Dat
         .await?;
     let id = audit(&txn, admin, "broadcast", None, format!("{} chats: {text}", chats.len()), now).await?;
     let payload = serde_json::json!({ "text": text }).to_string();
-    let mut queued = 0;
-    for batch in chats.chunks(500) {
-        let rows = batch
-            .iter()
-            .map(|chat_id| outbox::ActiveModel {
-                chat_id: Set(*chat_id),
-                listing_id: Set(None),
-                kind: Set(outbox_kind::BROADCAST.to_owned()),
-                dedup_key: Set(format!("broadcast:{id}")),
-                priority: Set(PRIORITY_BROADCAST),
-                payload: Set(Some(payload.clone())),
-                status: Set(outbox_status::PENDING.to_owned()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                created_at: Set(now),
-                ..Default::default()
-            })
-            .collect();
-        queued += enqueue(&txn, rows).await?;
-    }
+    let key = format!("broadcast:{id}");
+    let rows = chats
+        .iter()
+        .map(|chat_id| {
+            let payload = Some(payload.clone());
+            pending_row(*chat_id, None, outbox_kind::BROADCAST, key.clone(), PRIORITY_BROADCAST, payload, now)
+        })
+        .collect();
+    // `enqueue` inserts in chunks.
+    let queued = enqueue(&txn, rows).await?;
     txn.commit().await?;
     Ok(queued)
 }

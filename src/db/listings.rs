@@ -16,14 +16,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{
     access_period, chat, listing, listing_price, outbox, search, source, source_run,
-    status::{access_status, outbox_kind, outbox_status, run_outcome},
+    status::{access_status, outbox_kind, run_outcome},
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, sea_query::Query,
 };
 
-use super::begin_write;
+use super::{begin_write, outbox::pending_row};
 use crate::{
     scraper::{fetch::Validators, listing::Listing},
     search::{ListingView, SearchFilter, SearchIndex},
@@ -317,7 +317,15 @@ async fn store_listings(
     let candidates = candidate_searches(txn, &src.name, now).await?;
     let mut rows = Vec::new();
     for (listing_id, chat_id) in match_new(&src.name, &new_listings, &candidates) {
-        rows.push(alert_row(chat_id, listing_id, outbox_kind::NEW_LISTING, listing_id.to_string(), None, now));
+        rows.push(pending_row(
+            chat_id,
+            Some(listing_id),
+            outbox_kind::NEW_LISTING,
+            listing_id.to_string(),
+            PRIORITY_ALERT,
+            None,
+            now,
+        ));
     }
     let active: HashSet<i64> = candidates.iter().map(|(chat, _)| *chat).collect();
     for (listing_id, _, old, new) in &drops {
@@ -333,11 +341,12 @@ async fn store_listings(
             .await?;
         let payload = serde_json::json!({ "old": old, "new": new }).to_string();
         for chat_id in told.into_iter().filter(|c| active.contains(c)) {
-            rows.push(alert_row(
+            rows.push(pending_row(
                 chat_id,
-                *listing_id,
+                Some(*listing_id),
                 outbox_kind::PRICE_DROP,
                 format!("{listing_id}:{new}"),
+                PRIORITY_ALERT,
                 Some(payload.clone()),
                 now,
             ));
@@ -425,29 +434,6 @@ pub async fn candidate_searches<C: ConnectionTrait>(
     Ok(rows.iter().map(|m| (m.chat_id, SearchFilter::from_model(m).normalized())).collect())
 }
 
-fn alert_row(
-    chat_id: i64,
-    listing_id: i64,
-    kind: &str,
-    dedup_key: String,
-    payload: Option<String>,
-    now: DateTime<Utc>,
-) -> outbox::ActiveModel {
-    outbox::ActiveModel {
-        chat_id: Set(chat_id),
-        listing_id: Set(Some(listing_id)),
-        kind: Set(kind.to_owned()),
-        dedup_key: Set(dedup_key),
-        priority: Set(PRIORITY_ALERT),
-        payload: Set(payload),
-        status: Set(outbox_status::PENDING.to_owned()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        ..Default::default()
-    }
-}
-
 /// Inserts outbox rows, skipping any already there (same chat, kind and key).
 pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) -> Result<u64, DbErr> {
     let mut queued = 0;
@@ -491,18 +477,9 @@ async fn notify_admins(
     let payload = serde_json::json!({ "text": text }).to_string();
     let rows = admins
         .iter()
-        .map(|chat_id| outbox::ActiveModel {
-            chat_id: Set(*chat_id),
-            listing_id: Set(None),
-            kind: Set(outbox_kind::NOTICE.to_owned()),
-            dedup_key: Set(key.to_owned()),
-            priority: Set(PRIORITY_NOTICE),
-            payload: Set(Some(payload.clone())),
-            status: Set(outbox_status::PENDING.to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            ..Default::default()
+        .map(|chat_id| {
+            let payload = Some(payload.clone());
+            pending_row(*chat_id, None, outbox_kind::NOTICE, key.to_owned(), PRIORITY_NOTICE, payload, now)
         })
         .collect();
     enqueue(txn, rows).await?;

@@ -19,12 +19,39 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{chat, outbox, status::outbox_status};
 use sea_orm::{
+    ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
     sea_query::{Expr, LockBehavior, LockType},
 };
 
 use super::begin_write;
+
+/// A new `pending` row, due now: what every producer (alerts, notices,
+/// reminders, broadcasts) queues through `listings::enqueue`.
+pub fn pending_row(
+    chat_id: i64,
+    listing_id: Option<i64>,
+    kind: &str,
+    dedup_key: String,
+    priority: i16,
+    payload: Option<String>,
+    now: DateTime<Utc>,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        chat_id: Set(chat_id),
+        listing_id: Set(listing_id),
+        kind: Set(kind.to_owned()),
+        dedup_key: Set(dedup_key),
+        priority: Set(priority),
+        payload: Set(payload),
+        status: Set(outbox_status::PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
 
 /// Returns every `sending` row (claimed before `before`) to `pending`.
 pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
