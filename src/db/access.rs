@@ -11,7 +11,9 @@ use entity::{
     status::{access_status, outbox_kind},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, Query, SelectStatement},
 };
 
 use super::{
@@ -24,6 +26,71 @@ use crate::{
     delivery::render::Notice,
 };
 
+/// The ids of chats with an active access period at `now` (a subquery):
+/// who may get alerts, broadcasts, and counts as "with access".
+pub fn chats_with_access(now: DateTime<Utc>) -> SelectStatement {
+    Query::select()
+        .column(access_period::Column::ChatId)
+        .from(access_period::Entity)
+        .and_where(access_period::Column::Status.eq(access_status::ACTIVE))
+        .and_where(access_period::Column::StartsAt.lte(now))
+        .and_where(access_period::Column::EndsAt.gt(now))
+        .to_owned()
+}
+
+/// The end of the chat's access, counting every active period that has not
+/// ended by `now`.
+pub async fn access_end<C: ConnectionTrait>(
+    db: &C,
+    chat_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let last = access_period::Entity::find()
+        .filter(access_period::Column::ChatId.eq(chat_id))
+        .filter(access_period::Column::Status.eq(access_status::ACTIVE))
+        .filter(access_period::Column::EndsAt.gt(now))
+        .order_by_desc(access_period::Column::EndsAt)
+        .one(db)
+        .await?;
+    Ok(last.map(|p| p.ends_at))
+}
+
+/// What kind of access [`extend`] adds, and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Extension<'a> {
+    pub kind: &'a str,
+    pub granted_by: Option<i64>,
+    pub payment_id: Option<i64>,
+}
+
+/// Adds `duration` of access to the chat, starting at max(now, the end of
+/// its current access), so no day already held is lost; returns the new end.
+/// The one way access is given: trial, grant and payment.
+pub async fn extend<C: ConnectionTrait>(
+    db: &C,
+    chat_id: i64,
+    duration: Duration,
+    what: Extension<'_>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, DbErr> {
+    let starts_at = access_end(db, chat_id, now).await?.unwrap_or(now).max(now);
+    let ends_at = starts_at + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+    access_period::Entity::insert(access_period::ActiveModel {
+        chat_id: Set(chat_id),
+        kind: Set(what.kind.to_owned()),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        status: Set(access_status::ACTIVE.to_owned()),
+        granted_by: Set(what.granted_by),
+        payment_id: Set(what.payment_id),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(ends_at)
+}
+
 /// What one pass of the expiry worker did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -33,20 +100,22 @@ pub struct Pass {
 }
 
 /// A chat's run of adjoining active periods around `now`.
-struct Chain<'a> {
+pub struct Chain<'a> {
+    /// The period running at `now`.
+    pub current: &'a access_period::Model,
     /// The period holding the chain's end: reminders are keyed by it.
-    last: &'a access_period::Model,
-    end: DateTime<Utc>,
+    pub last: &'a access_period::Model,
+    pub end: DateTime<Utc>,
 }
 
 /// The chain of `periods` (one chat's active periods, by start) that
-/// covers `now`.
-fn chain_at<'a>(periods: &[&'a access_period::Model], now: DateTime<Utc>) -> Option<Chain<'a>> {
-    let first = periods.iter().find(|p| p.starts_at <= now && p.ends_at > now)?;
-    let mut chain = Chain { last: first, end: first.ends_at };
+/// covers `now`: the running period and the later ones that adjoin it.
+pub fn chain_at<'a>(periods: &[&'a access_period::Model], now: DateTime<Utc>) -> Option<Chain<'a>> {
+    let current = periods.iter().find(|p| p.starts_at <= now && p.ends_at > now)?;
+    let mut chain = Chain { current, last: current, end: current.ends_at };
     for p in periods {
         if p.starts_at <= chain.end && p.ends_at > chain.end {
-            chain = Chain { last: p, end: p.ends_at };
+            (chain.last, chain.end) = (p, p.ends_at);
         }
     }
     Some(chain)

@@ -6,15 +6,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    access_period, admin_audit, chat, listing, outbox, search, source,
-    status::{access_kind, access_status, outbox_kind, outbox_status},
+    admin_audit, chat, listing, outbox, search, source,
+    status::{access_kind, outbox_kind, outbox_status},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{begin_write, listings::enqueue, outbox::pending_row};
+use super::{
+    access::{Extension, extend},
+    begin_write,
+    listings::enqueue,
+    outbox::pending_row,
+};
 
 /// Broadcasts go after every alert, reminder and notice.
 pub const PRIORITY_BROADCAST: i16 = 2;
@@ -34,17 +39,6 @@ pub struct Stats {
     pub sources: Vec<source::Model>,
 }
 
-/// Chats with an active access period at `now`.
-fn with_access_query(now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(access_period::Column::ChatId)
-        .from(access_period::Entity)
-        .and_where(access_period::Column::Status.eq(access_status::ACTIVE))
-        .and_where(access_period::Column::StartsAt.lte(now))
-        .and_where(access_period::Column::EndsAt.gt(now))
-        .to_owned()
-}
-
 pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats, DbErr> {
     let day_ago = now - chrono::Duration::hours(24);
     let outbox_with = |status: &str| outbox::Entity::find().filter(outbox::Column::Status.eq(status));
@@ -52,7 +46,7 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
         chats: chat::Entity::find().count(db).await?,
         blocked: chat::Entity::find().filter(chat::Column::Blocked.eq(true)).count(db).await?,
         with_access: chat::Entity::find()
-            .filter(chat::Column::Id.in_subquery(with_access_query(now)))
+            .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))
             .count(db)
             .await?,
         searches: search::Entity::find().count(db).await?,
@@ -68,7 +62,7 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
     })
 }
 
-async fn audit(
+pub(super) async fn audit(
     txn: &DatabaseTransaction,
     admin: i64,
     action: &str,
@@ -89,23 +83,6 @@ async fn audit(
     Ok(result.last_insert_id)
 }
 
-/// The end of the chat's access, counting every active period that has not
-/// ended by `now`.
-pub async fn access_end<C: ConnectionTrait>(
-    db: &C,
-    chat_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
-    let last = access_period::Entity::find()
-        .filter(access_period::Column::ChatId.eq(chat_id))
-        .filter(access_period::Column::Status.eq(access_status::ACTIVE))
-        .filter(access_period::Column::EndsAt.gt(now))
-        .order_by_desc(access_period::Column::EndsAt)
-        .one(db)
-        .await?;
-    Ok(last.map(|p| p.ends_at))
-}
-
 /// Extends `target`'s access by `duration` from max(now, current end).
 /// `None` when the chat never talked to the bot.
 pub async fn grant(
@@ -119,20 +96,8 @@ pub async fn grant(
     if chat::Entity::find_by_id(target).one(&txn).await?.is_none() {
         return Ok(None);
     }
-    let starts_at = access_end(&txn, target, now).await?.unwrap_or(now).max(now);
-    let ends_at = starts_at + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
-    access_period::Entity::insert(access_period::ActiveModel {
-        chat_id: Set(target),
-        kind: Set(access_kind::GRANTED.to_owned()),
-        starts_at: Set(starts_at),
-        ends_at: Set(ends_at),
-        status: Set(access_status::ACTIVE.to_owned()),
-        granted_by: Set(Some(admin)),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    let grant = Extension { kind: access_kind::GRANTED, granted_by: Some(admin), payment_id: None };
+    let ends_at = extend(&txn, target, duration, grant, now).await?;
     let details = format!("{} until {}", humantime::format_duration(duration), ends_at.format("%Y-%m-%d %H:%M UTC"));
     audit(&txn, admin, "grant", Some(target), details, now).await?;
     txn.commit().await?;
@@ -147,7 +112,7 @@ pub async fn broadcast(db: &DatabaseConnection, admin: i64, text: &str, now: Dat
         .select_only()
         .column(chat::Column::Id)
         .filter(chat::Column::Blocked.eq(false))
-        .filter(chat::Column::Id.in_subquery(with_access_query(now)))
+        .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))
         .into_tuple()
         .all(&txn)
         .await?;

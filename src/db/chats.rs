@@ -8,7 +8,10 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
-use super::begin_write;
+use super::{
+    access::{Extension, extend},
+    begin_write,
+};
 
 /// What [`register`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,18 +70,8 @@ pub async fn register(
             .exec_without_returning(&txn)
             .await?;
             if !trial.is_zero() {
-                let ends_at = now + chrono::Duration::from_std(trial).unwrap_or(chrono::Duration::MAX);
-                access_period::Entity::insert(access_period::ActiveModel {
-                    chat_id: Set(profile.id),
-                    kind: Set(access_kind::TRIAL.to_owned()),
-                    starts_at: Set(now),
-                    ends_at: Set(ends_at),
-                    status: Set(access_status::ACTIVE.to_owned()),
-                    created_at: Set(now),
-                    ..Default::default()
-                })
-                .exec_without_returning(&txn)
-                .await?;
+                let what = Extension { kind: access_kind::TRIAL, granted_by: None, payment_id: None };
+                extend(&txn, profile.id, trial, what, now).await?;
             }
             Registration { new: true, unblocked: false }
         }
@@ -123,18 +116,9 @@ pub async fn access(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -
         .order_by_asc(access_period::Column::StartsAt)
         .all(db)
         .await?;
-    let current = periods.iter().find(|p| p.starts_at <= now && p.ends_at > now && p.status == access_status::ACTIVE);
-    match current {
-        Some(p) => {
-            // Later periods that start when this one ends extend it.
-            let mut ends_at = p.ends_at;
-            for next in periods.iter().filter(|q| q.status == access_status::ACTIVE) {
-                if next.starts_at <= ends_at && next.ends_at > ends_at {
-                    ends_at = next.ends_at;
-                }
-            }
-            Ok(Access::Active { kind: p.kind.clone(), ends_at })
-        }
+    let active: Vec<&access_period::Model> = periods.iter().filter(|p| p.status == access_status::ACTIVE).collect();
+    match super::access::chain_at(&active, now) {
+        Some(chain) => Ok(Access::Active { kind: chain.current.kind.clone(), ends_at: chain.end }),
         None => Ok(periods
             .iter()
             .filter(|p| p.ends_at <= now)

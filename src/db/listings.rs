@@ -15,12 +15,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    access_period, chat, listing, listing_price, outbox, search, source, source_run,
-    status::{access_status, outbox_kind, run_outcome},
+    chat, listing, listing_price, outbox, search, source, source_run,
+    status::{outbox_kind, run_outcome},
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, sea_query::Query,
+    EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait,
 };
 
 use super::{begin_write, outbox::pending_row};
@@ -415,20 +415,13 @@ pub async fn candidate_searches<C: ConnectionTrait>(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, SearchFilter)>, DbErr> {
-    let with_access = Query::select()
-        .column(access_period::Column::ChatId)
-        .from(access_period::Entity)
-        .and_where(access_period::Column::Status.eq(access_status::ACTIVE))
-        .and_where(access_period::Column::StartsAt.lte(now))
-        .and_where(access_period::Column::EndsAt.gt(now))
-        .to_owned();
     let rows = search::Entity::find()
         .join(JoinType::InnerJoin, search::Relation::Chat.def())
         .filter(search::Column::Paused.eq(false))
         .filter(chat::Column::Paused.eq(false))
         .filter(chat::Column::Blocked.eq(false))
         .filter(search::Column::Source.is_null().or(search::Column::Source.eq(source)))
-        .filter(search::Column::ChatId.in_subquery(with_access))
+        .filter(search::Column::ChatId.in_subquery(super::access::chats_with_access(now)))
         .all(db)
         .await?;
     Ok(rows.iter().map(|m| (m.chat_id, SearchFilter::from_model(m).normalized())).collect())

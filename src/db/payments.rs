@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    access_period, admin_audit, payment,
+    access_period, payment,
     status::{access_kind, access_status},
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
-use super::{admin::access_end, begin_write};
+use super::{
+    access::{Extension, access_end, extend},
+    admin::audit,
+    begin_write,
+};
 
 pub const PAID: &str = "paid";
 pub const REFUNDED: &str = "refunded";
@@ -63,20 +67,8 @@ pub async fn apply(db: &DatabaseConnection, charge: &Charge<'_>, now: DateTime<U
         sea_orm::TryInsertResult::Inserted(r) => r.last_insert_id,
         _ => return Ok(Applied::AlreadyApplied),
     };
-    let starts_at = access_end(&txn, charge.chat_id, now).await?.unwrap_or(now).max(now);
-    let ends_at = starts_at + chrono::Duration::from_std(charge.duration).unwrap_or(chrono::Duration::MAX);
-    access_period::Entity::insert(access_period::ActiveModel {
-        chat_id: Set(charge.chat_id),
-        kind: Set(access_kind::PAID.to_owned()),
-        starts_at: Set(starts_at),
-        ends_at: Set(ends_at),
-        status: Set(access_status::ACTIVE.to_owned()),
-        payment_id: Set(Some(payment_id)),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    let paid = Extension { kind: access_kind::PAID, granted_by: None, payment_id: Some(payment_id) };
+    let ends_at = extend(&txn, charge.chat_id, charge.duration, paid, now).await?;
     txn.commit().await?;
     Ok(Applied::Extended(ends_at))
 }
@@ -131,19 +123,9 @@ pub async fn refunded(
             access_period::Entity::update(am).exec(&txn).await?;
         }
     }
-    admin_audit::Entity::insert(admin_audit::ActiveModel {
-        admin_chat_id: Set(admin),
-        action: Set("refund".to_owned()),
-        target_chat_id: Set(Some(payment.chat_id)),
-        details: Set(Some(format!(
-            "{} {} {} ({})",
-            payment.amount, payment.currency, payment.plan, payment.telegram_payment_charge_id
-        ))),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    let details =
+        format!("{} {} {} ({})", payment.amount, payment.currency, payment.plan, payment.telegram_payment_charge_id);
+    audit(&txn, admin, "refund", Some(payment.chat_id), details, now).await?;
     let end = access_end(&txn, payment.chat_id, now).await?;
     txn.commit().await?;
     Ok(end)
