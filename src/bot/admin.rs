@@ -99,13 +99,12 @@ async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
 }
 
 async fn sources(ctx: &Ctx<'_>) -> Result<String, BotError> {
-    let s = db::admin::stats(&ctx.state.db, Utc::now()).await?;
-    if s.sources.is_empty() {
+    let sources = db::sources::all(&ctx.state.db).await?;
+    if sources.is_empty() {
         return Ok("No sources have run yet (see SOURCES_FILE).".to_owned());
     }
     let never = || "never".to_owned();
-    let lines: Vec<String> = s
-        .sources
+    let lines: Vec<String> = sources
         .iter()
         .map(|src| {
             let state = if src.blocked {

@@ -11,7 +11,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QuerySelect,
 };
 
 use super::{
@@ -58,7 +58,7 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
             .count(db)
             .await?,
         failed: outbox_with(outbox_status::FAILED).count(db).await?,
-        sources: source::Entity::find().order_by_asc(source::Column::Name).all(db).await?,
+        sources: super::sources::all(db).await?,
     })
 }
 

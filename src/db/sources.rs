@@ -59,6 +59,11 @@ pub async fn sync(
     Ok(rows)
 }
 
+/// Every source with its health, by name (`/stats`, `/sources`).
+pub async fn all(db: &DatabaseConnection) -> Result<Vec<source::Model>, DbErr> {
+    source::Entity::find().order_by_asc(source::Column::Name).all(db).await
+}
+
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<source::Model>, DbErr> {
     source::Entity::find_by_id(id).one(db).await
 }
