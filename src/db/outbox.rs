@@ -22,7 +22,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Expr, LockBehavior, LockType},
+    sea_query::{Expr, LockBehavior, LockType, SimpleExpr},
 };
 
 use super::begin_write;
@@ -55,12 +55,17 @@ pub fn pending_row(
 
 /// Returns every `sending` row (claimed before `before`) to `pending`.
 pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    release_where(db, outbox::Column::ClaimedAt.lt(before)).await
+}
+
+/// Returns the `sending` rows matching `which` to `pending`.
+async fn release_where(db: &DatabaseConnection, which: SimpleExpr) -> Result<u64, DbErr> {
     let result = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(outbox_status::PENDING))
         .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
         .filter(outbox::Column::Status.eq(outbox_status::SENDING))
-        .filter(outbox::Column::ClaimedAt.lt(before))
+        .filter(which)
         .exec(db)
         .await?;
     Ok(result.rows_affected)
@@ -69,15 +74,7 @@ pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> R
 /// Returns every row claimed by a sender other than `owner` to `pending`
 /// (the new holder of the sender lease takes over a dead sender's claims).
 pub async fn release_claims_of_others(db: &DatabaseConnection, owner: &str) -> Result<u64, DbErr> {
-    let result = outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value(outbox_status::PENDING))
-        .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
-        .filter(outbox::Column::Status.eq(outbox_status::SENDING))
-        .filter(outbox::Column::ClaimedBy.ne(owner))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    release_where(db, outbox::Column::ClaimedBy.ne(owner)).await
 }
 
 /// Renews the claims `owner` holds (it is alive and still sending them).
