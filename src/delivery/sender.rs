@@ -128,7 +128,7 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     // are released on the next start.
     let _ = tokio::time::timeout(Duration::from_secs(1), async { while tasks.join_next().await.is_some() {} }).await;
     if lease.held
-        && let Err(e) = db::leases::release(&db, SENDER_LEASE, &db::leases::OWNER).await
+        && let Err(e) = db::leases::release(&db, SENDER_LEASE, &owner).await
     {
         warn!(error = %e, "cannot release the sender lease");
     }
@@ -159,10 +159,7 @@ impl SenderLease {
             return true;
         }
         let was_held = self.held;
-        // The lease belongs to the process (a sender restarted by its
-        // supervisor keeps it); claims belong to each sender run.
-        let process = db::leases::OWNER.as_str();
-        self.held = match db::leases::acquire(db, SENDER_LEASE, process, SENDER_LEASE_TTL, Utc::now()).await {
+        self.held = match db::leases::acquire(db, SENDER_LEASE, owner, SENDER_LEASE_TTL, Utc::now()).await {
             Ok(held) => held,
             Err(e) => {
                 warn!(error = %e, "cannot take the sender lease");
