@@ -15,25 +15,14 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use homehound::{
-    app::Components,
     db::{self, PoolRole, chats::ChatProfile},
     search::syntax,
 };
-use support::{TestApp, config, db::TestDb, telegram::FakeTelegram};
+use support::{TestApp, bot_only, config, db::TestDb, telegram::FakeTelegram};
 
 const CHATS: i64 = 100;
 const SEARCHES: usize = 50;
 const ROUNDS: usize = 5;
-
-fn idle() -> homehound::component::ComponentFn {
-    std::sync::Arc::new(|ctx| {
-        Box::pin(async move {
-            ctx.ready();
-            ctx.shutdown.wait().await;
-            Ok(())
-        })
-    })
-}
 
 async fn seed(url: &str) {
     let db = db::connect(url, PoolRole::Admin).await.expect("connect");
@@ -62,7 +51,7 @@ async fn measure(label: &str, rate: &str) {
     let test_db = TestDb::new().await;
     seed(&test_db.url).await;
     let cfg = config(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", rate)]);
-    let app = TestApp::start(cfg, Components { scraper: idle(), expiry: idle(), ..Components::default() }).await;
+    let app = TestApp::start(cfg, bot_only()).await;
     let mut latencies = Vec::new();
     for round in 0..ROUNDS {
         let before = fake.calls_to("sendMessage").len();

@@ -13,7 +13,7 @@ use homehound::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-use crate::support::{TestApp, config, db::TestDb, telegram::FakeTelegram};
+use crate::support::{TestApp, bot_only, config, db::TestDb, telegram::FakeTelegram};
 
 const DAY: i64 = 86_400;
 
@@ -126,28 +126,8 @@ async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_lim
     // 10,000 chats whose trials all end at t0 + 1 h, inserted in bulk.
     let now = Utc::now();
     let ends = now - chrono::Duration::seconds(1);
-    for chunk in (1..=10_000i64).collect::<Vec<_>>().chunks(1000) {
-        let chats = chunk.iter().map(|id| entity::chat::ActiveModel {
-            id: sea_orm::ActiveValue::Set(*id),
-            language: sea_orm::ActiveValue::Set("en".into()),
-            paused: sea_orm::ActiveValue::Set(false),
-            blocked: sea_orm::ActiveValue::Set(false),
-            created_at: sea_orm::ActiveValue::Set(now),
-            updated_at: sea_orm::ActiveValue::Set(now),
-            ..Default::default()
-        });
-        entity::chat::Entity::insert_many(chats).exec_without_returning(&db).await.unwrap();
-        let periods = chunk.iter().map(|id| access_period::ActiveModel {
-            chat_id: sea_orm::ActiveValue::Set(*id),
-            kind: sea_orm::ActiveValue::Set("trial".into()),
-            starts_at: sea_orm::ActiveValue::Set(ends - chrono::Duration::days(3)),
-            ends_at: sea_orm::ActiveValue::Set(ends),
-            status: sea_orm::ActiveValue::Set("active".into()),
-            created_at: sea_orm::ActiveValue::Set(now),
-            ..Default::default()
-        });
-        access_period::Entity::insert_many(periods).exec_without_returning(&db).await.unwrap();
-    }
+    let ids: Vec<i64> = (1..=10_000).collect();
+    crate::support::db::insert_chats_with_access(&db, &ids, |_| (ends - chrono::Duration::days(3), ends)).await;
     let started = std::time::Instant::now();
     let pass = db::access::pass(&db, &[], now).await.unwrap();
     let pass_time = started.elapsed();
@@ -172,17 +152,6 @@ async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_lim
     eprintln!(
         "figures: expiry pass over 10,000 periods {pass_time:?}; 10,000 notices delivered in {send_time:?} at limit 400/s"
     );
-}
-
-fn bot_only() -> Components {
-    let idle: homehound::component::ComponentFn = std::sync::Arc::new(|ctx| {
-        Box::pin(async move {
-            ctx.ready();
-            ctx.shutdown.wait().await;
-            Ok(())
-        })
-    });
-    Components { scraper: idle.clone(), expiry: idle, ..Components::default() }
 }
 
 async fn answers(fake: &FakeTelegram, n: usize) -> Vec<serde_json::Value> {

@@ -6,7 +6,7 @@ use entity::{access_period, chat};
 use homehound::app::{AppExit, Components};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::support::{TestApp, assert_no_token_in_logs, config, db::TestDb, telegram::FakeTelegram};
+use crate::support::{TestApp, assert_no_token_in_logs, bot_only, config, db::TestDb, telegram::FakeTelegram};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_registers_the_chat_once_with_one_trial() {
@@ -50,23 +50,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use entity::{admin_audit, listing, outbox, search};
-use homehound::{component::ComponentFn, search::SearchFilter};
+use homehound::search::SearchFilter;
 use sea_orm::{ActiveValue::Set, PaginatorTrait};
-
-/// A component that only waits for shutdown (the bot tests need no scraper).
-fn idle() -> ComponentFn {
-    Arc::new(|ctx| {
-        Box::pin(async move {
-            ctx.ready();
-            ctx.shutdown.wait().await;
-            Ok(())
-        })
-    })
-}
-
-fn bot_only() -> Components {
-    Components { scraper: idle(), expiry: idle(), ..Components::default() }
-}
 
 /// A config with two sources, "wg" and "other" (never fetched: no scraper).
 fn config_with_sources(db_url: &str, telegram_url: &str, overrides: &[(&str, &str)]) -> homehound::config::Config {

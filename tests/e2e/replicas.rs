@@ -8,7 +8,7 @@ use std::{
 };
 
 use chrono::Utc;
-use entity::{access_period, chat, search, source};
+use entity::{search, source};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::support::{
@@ -34,42 +34,22 @@ async fn seed(url: &str, site_url: &str) {
     homehound::db::migrate(&db).await.unwrap();
     let now = Utc::now();
     let ids: Vec<i64> = (1..=CHATS + ENDING).collect();
-    for chunk in ids.chunks(100) {
-        let chats = chunk.iter().map(|id| chat::ActiveModel {
-            id: Set(*id),
-            language: Set("en".into()),
-            paused: Set(false),
-            blocked: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        });
-        chat::Entity::insert_many(chats).exec_without_returning(&db).await.unwrap();
-        let periods = chunk.iter().map(|id| access_period::ActiveModel {
-            chat_id: Set(*id),
-            kind: Set("trial".into()),
-            starts_at: Set(now - chrono::Duration::hours(1)),
-            ends_at: Set(if *id > CHATS {
-                now + chrono::Duration::seconds(25)
-            } else {
-                now + chrono::Duration::days(1)
-            }),
-            status: Set("active".into()),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        access_period::Entity::insert_many(periods).exec_without_returning(&db).await.unwrap();
-        let searches = chunk.iter().filter(|id| **id <= CHATS).map(|id| search::ActiveModel {
-            chat_id: Set(*id),
+    crate::support::db::insert_chats_with_access(&db, &ids, |id| {
+        let ends = if id > CHATS { chrono::Duration::seconds(25) } else { chrono::Duration::days(1) };
+        (now - chrono::Duration::hours(1), now + ends)
+    })
+    .await;
+    let searches: Vec<_> = (1..=CHATS)
+        .map(|id| search::ActiveModel {
+            chat_id: Set(id),
             paused: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        });
-        let searches: Vec<_> = searches.collect();
-        if !searches.is_empty() {
-            search::Entity::insert_many(searches).exec_without_returning(&db).await.unwrap();
-        }
+        })
+        .collect();
+    for chunk in searches.chunks(100) {
+        search::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.unwrap();
     }
     let rows =
         homehound::db::sources::sync(&db, &[("agency".into(), "css".into(), site_url.into())], now).await.unwrap();

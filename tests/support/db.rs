@@ -65,3 +65,40 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// Inserts chats `ids` (English, not paused or blocked) in bulk, each with
+/// one active trial period `access(id)` = (starts, ends).
+pub async fn insert_chats_with_access(
+    db: &sea_orm::DatabaseConnection,
+    ids: &[i64],
+    access: impl Fn(i64) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+) {
+    use entity::{access_period, chat};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let now = chrono::Utc::now();
+    for chunk in ids.chunks(1000) {
+        let chats = chunk.iter().map(|id| chat::ActiveModel {
+            id: Set(*id),
+            language: Set("en".into()),
+            paused: Set(false),
+            blocked: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        chat::Entity::insert_many(chats).exec_without_returning(db).await.expect("insert chats");
+        let periods = chunk.iter().map(|id| {
+            let (starts_at, ends_at) = access(*id);
+            access_period::ActiveModel {
+                chat_id: Set(*id),
+                kind: Set("trial".into()),
+                starts_at: Set(starts_at),
+                ends_at: Set(ends_at),
+                status: Set("active".into()),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        });
+        access_period::Entity::insert_many(periods).exec_without_returning(db).await.expect("insert periods");
+    }
+}

@@ -123,3 +123,19 @@ pub async fn wait_until(timeout: std::time::Duration, what: &str, cond: impl Fn(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// A component that only reports ready and waits for shutdown.
+pub fn idle() -> homehound::component::ComponentFn {
+    Arc::new(|ctx| {
+        Box::pin(async move {
+            ctx.ready();
+            ctx.shutdown.wait().await;
+            Ok(())
+        })
+    })
+}
+
+/// The real bot thread with idle scraper and expiry threads.
+pub fn bot_only() -> Components {
+    Components { scraper: idle(), expiry: idle(), ..Components::default() }
+}
