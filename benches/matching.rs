@@ -107,6 +107,7 @@ fn main() {
                 photo: None,
                 description: None,
                 furnished: None,
+                phone: None,
             })
             .collect();
         let new: Vec<(i64, &Listing)> = listings.iter().enumerate().map(|(i, l)| (i as i64, l)).collect();

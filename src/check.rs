@@ -9,9 +9,9 @@ use std::{io::Write, path::Path};
 use reqwest::Url;
 
 use crate::scraper::{
-    adapters::{Adapter, Page, PageOutcome, sites::Site},
+    adapters::{Page, PageOutcome, presets, sites::Site},
     listing::Listing,
-    sources::SourceConfig,
+    sources::{self, SourceConfig},
 };
 
 /// Largest saved page read, like the fetcher's body cap.
@@ -32,16 +32,23 @@ pub enum CheckError {
     Fetch(String),
 }
 
-/// Parses a saved page with the adapter of `kind`.
+/// Parses a saved page (or JSON answer) with the built-in kind or preset `kind`.
 pub fn check_file(kind: &str, file: &Path, base: Option<&str>) -> Result<Vec<Listing>, CheckError> {
-    let adapter = Adapter::builtin(kind).ok_or_else(|| {
+    let home = presets::home(kind).or_else(|| Site::from_kind(kind).map(Site::home)).unwrap_or("https://localhost/");
+    let source = sources::for_kind(kind, home).map_err(|_| {
         CheckError::Usage(format!(
-            "--kind {kind:?} is not a built-in kind (a css source is checked by name from SOURCES_FILE)"
+            "--kind {kind:?} is not a built-in kind or preset (a css or json source is checked by name: \
+             check-source NAME --file …)"
         ))
     })?;
+    check_source_file(&source, file, base)
+}
+
+/// Parses a saved page (or JSON answer) with a configured source.
+pub fn check_source_file(source: &SourceConfig, file: &Path, base: Option<&str>) -> Result<Vec<Listing>, CheckError> {
     let base = match base {
         Some(b) => Url::parse(b).map_err(|e| CheckError::Usage(format!("--url {b:?}: {e}")))?,
-        None => default_base(kind),
+        None => source.url.clone(),
     };
     let read_err = |e: std::io::Error| CheckError::Read { path: file.display().to_string(), reason: e.to_string() };
     let len = std::fs::metadata(file).map_err(read_err)?.len();
@@ -53,28 +60,18 @@ pub fn check_file(kind: &str, file: &Path, base: Option<&str>) -> Result<Vec<Lis
     }
     let bytes = std::fs::read(file).map_err(read_err)?;
     let body = String::from_utf8_lossy(&bytes);
-    listings_of(adapter.parse(kind, Page { body: &body, url: &base }, None, None))
+    check_page(source, &body, &base)
 }
 
 /// Parses a fetched page of a configured source.
 pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Vec<Listing>, CheckError> {
     let outcome = source.adapter.parse(&source.name, Page { body, url }, source.currency.as_deref(), source.period);
-    listings_of(outcome)
-}
-
-fn listings_of(outcome: PageOutcome) -> Result<Vec<Listing>, CheckError> {
     match outcome {
-        PageOutcome::Blocked(why) => Err(CheckError::Blocked(why)),
+        PageOutcome::Blocked(why) => Err(CheckError::Blocked(source.request.scrub(&why))),
+        PageOutcome::Invalid(why) => Err(CheckError::Fetch(source.request.scrub(&why))),
         PageOutcome::Listings { listings, .. } if listings.is_empty() => Err(CheckError::Empty),
         PageOutcome::Listings { listings, .. } => Ok(listings),
     }
-}
-
-/// The site's own origin, so relative links in a saved page resolve as they
-/// did on the site.
-fn default_base(kind: &str) -> Url {
-    let home = Site::from_kind(kind).map_or("https://localhost/", Site::home);
-    Url::parse(home).unwrap_or_else(|_| Url::parse("https://localhost/").expect("constant URL"))
 }
 
 /// Writes the JSON lines and the summary.
@@ -84,21 +81,24 @@ pub fn report(listings: &[Listing], out: &mut impl Write, err: &mut impl Write) 
         out.write_all(b"\n")?;
     }
     let n = listings.len();
-    let missing = |f: fn(&Listing) -> bool| listings.iter().filter(|l| f(l)).count();
-    let fields: [(&str, usize); 7] = [
-        ("price", missing(|l| l.price.is_none())),
-        ("currency", missing(|l| l.currency.is_none())),
-        ("monthly_price", missing(|l| l.monthly_price.is_none())),
-        ("rooms", missing(|l| l.rooms.is_none())),
-        ("area_m2", missing(|l| l.area_m2.is_none())),
-        ("district", missing(|l| l.district.is_none())),
-        ("photo", missing(|l| l.photo.is_none())),
+    let has = |f: fn(&Listing) -> bool| listings.iter().filter(|l| f(l)).count();
+    let fields: [(&str, usize); 11] = [
+        ("title", has(|l| !l.title.is_empty())),
+        ("price", has(|l| l.price.is_some())),
+        ("currency", has(|l| l.currency.is_some())),
+        ("period", has(|l| l.period.is_some())),
+        ("monthly_price", has(|l| l.monthly_price.is_some())),
+        ("rooms", has(|l| l.rooms.is_some())),
+        ("area_m2", has(|l| l.area_m2.is_some())),
+        ("district", has(|l| l.district.is_some())),
+        ("photo", has(|l| l.photo.is_some())),
+        ("furnished", has(|l| l.furnished.is_some())),
+        ("phone", has(|l| l.phone.is_some())),
     ];
     writeln!(err, "{n} listings extracted")?;
     for (field, count) in fields {
-        if count > 0 {
-            writeln!(err, "  {field}: missing on {count} of {n}")?;
-        }
+        let note = if count < n { format!(" (missing on {})", n - count) } else { String::new() };
+        writeln!(err, "  {field}: {count} of {n}{note}")?;
     }
     Ok(())
 }

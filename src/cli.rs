@@ -24,14 +24,14 @@ pub enum Command {
     },
     /// Fetch source NAME from SOURCES_FILE once (or parse a saved page) and print its listings as JSON lines.
     CheckSource {
-        /// A source name from SOURCES_FILE.
-        #[arg(required_unless_present = "file", conflicts_with_all = ["kind", "file", "url"])]
+        /// A source name from SOURCES_FILE (any kind: css, json, a preset with overrides).
+        #[arg(required_unless_present = "kind", conflicts_with = "kind")]
         name: Option<String>,
-        /// The adapter for --file (wg-gesucht, immowelt, …, jsonld).
+        /// A built-in kind or preset for --file (wg-gesucht, bayut, immowelt, …, jsonld).
         #[arg(long, requires = "file")]
         kind: Option<String>,
-        /// A saved page to parse instead of fetching.
-        #[arg(long, requires = "kind")]
+        /// A saved page or JSON answer to read instead of fetching.
+        #[arg(long)]
         file: Option<PathBuf>,
         /// The page's address, for making links absolute (default: the site's home page).
         #[arg(long, requires = "file")]
@@ -63,5 +63,9 @@ mod tests {
             Cli::parse_from(["homehound", "migrate", "--status"]).subcommand(),
             &Command::Migrate { status: true }
         );
+        assert!(Cli::try_parse_from(["homehound", "check-source", "mine", "--file", "p.html"]).is_ok());
+        assert!(Cli::try_parse_from(["homehound", "check-source", "--kind", "bayut", "--file", "a.json"]).is_ok());
+        assert!(Cli::try_parse_from(["homehound", "check-source", "--kind", "bayut"]).is_err());
+        assert!(Cli::try_parse_from(["homehound", "check-source", "mine", "--kind", "css", "--file", "p"]).is_err());
     }
 }

@@ -14,6 +14,7 @@ use homehound::{
     http,
     scraper::{
         fetch::{FetchError, FetchOptions, Fetched, Fetcher, Validators},
+        request::EnvMode,
         sources,
     },
     shutdown::Shutdown,
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
 fn check_source(name: Option<&str>, kind: Option<&str>, file: Option<&std::path::Path>, url: Option<&str>) -> ExitCode {
     let result = match (name, kind, file) {
         (_, Some(kind), Some(file)) => check::check_file(kind, file, url),
-        (Some(name), _, _) => check_source_by_name(name),
+        (Some(name), _, file) => check_source_by_name(name, file, url),
         _ => Err(check::CheckError::Usage("give a source NAME, or --kind KIND --file PAGE.html".to_owned())),
     };
     match result {
@@ -70,17 +71,29 @@ fn check_source(name: Option<&str>, kind: Option<&str>, file: Option<&std::path:
     }
 }
 
-fn check_source_by_name(name: &str) -> Result<Vec<homehound::scraper::listing::Listing>, check::CheckError> {
+fn check_source_by_name(
+    name: &str,
+    file: Option<&std::path::Path>,
+    base: Option<&str>,
+) -> Result<Vec<homehound::scraper::listing::Listing>, check::CheckError> {
     let path = std::env::var("SOURCES_FILE")
         .ok()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "sources.toml".to_owned());
-    let sources =
-        sources::load(std::path::Path::new(&path), true).map_err(|e| check::CheckError::Usage(e.to_string()))?;
+    // A saved page needs no secrets; fetching does.
+    let env = if file.is_some() { EnvMode::Placeholder } else { EnvMode::Resolve };
+    let sources = sources::load_with(std::path::Path::new(&path), true, env)
+        .map_err(|e| check::CheckError::Usage(e.to_string()))?;
     let source = sources
         .into_iter()
         .find(|s| s.name == name)
         .ok_or_else(|| check::CheckError::Usage(format!("no source named {name:?} in {path}")))?;
+    if let Some(file) = file {
+        return check::check_source_file(&source, file, base);
+    }
+    if base.is_some() {
+        return Err(check::CheckError::Usage("--url goes with --file".to_owned()));
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -88,11 +101,16 @@ fn check_source_by_name(name: &str) -> Result<Vec<homehound::scraper::listing::L
     rt.block_on(async {
         let fetcher = Fetcher::new(FetchOptions::default(), Shutdown::new())
             .map_err(|e| check::CheckError::Fetch(e.to_string()))?;
-        match fetcher.fetch(&source.url, &Validators::default()).await {
+        let now = chrono::Utc::now();
+        let request = source
+            .request
+            .build(source.request.first_page, None, now)
+            .map_err(|e| check::CheckError::Fetch(format!("building the request: {e}")))?;
+        match fetcher.send(&request, &Validators::default()).await {
             Ok(Fetched::Page { body, url, .. }) => check::check_page(&source, &body, &url),
             Ok(Fetched::NotModified) => Err(check::CheckError::Fetch("the site answered 304 Not Modified".to_owned())),
             Err(FetchError::Blocked(code)) => Err(check::CheckError::Blocked(format!("HTTP {code}"))),
-            Err(e) => Err(check::CheckError::Fetch(format!("fetching {}: {e}", source.url))),
+            Err(e) => Err(check::CheckError::Fetch(format!("fetching {}: {e}", source.shown_url()))),
         }
     })
 }

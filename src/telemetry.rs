@@ -8,10 +8,17 @@ use tracing_subscriber::{EnvFilter, fmt};
 const CAPPED: [&str; 7] =
     ["reqwest=info", "hyper=info", "hyper_util=info", "h2=info", "sqlx=warn", "html5ever=error", "selectors=warn"];
 
-/// Installs the global subscriber, writing to stderr. Safe to call twice.
+/// Installs the global subscriber, writing to stderr; colours only when
+/// stderr is a terminal (a log file gets no escape codes). Safe to call twice.
 pub fn init() {
+    use std::io::IsTerminal;
     let base = std::env::var("RUST_LOG").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "info".to_owned());
-    let _ = fmt().with_env_filter(filter(&base)).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = fmt()
+        .with_env_filter(filter(&base))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
 }
 
 /// The filter for `base` (a `RUST_LOG` value), with the HTTP crates capped.

@@ -21,6 +21,7 @@ use std::{
 use reqwest::{StatusCode, Url, header};
 use tokio::sync::Mutex as AsyncMutex;
 
+pub use super::request::HttpRequest;
 use crate::shutdown::Shutdown;
 
 /// Limits of one [`Fetcher`].
@@ -137,12 +138,25 @@ impl Fetcher {
         hosts.entry(host).or_default().clone()
     }
 
-    /// Fetches `url` with retries; `validators` make it conditional.
+    /// GETs `url` with retries; `validators` make it conditional.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.send(&HttpRequest::get(url.clone()), validators).await
+    }
+
+    /// Sends `req` with retries; `validators` make a GET conditional. Errors
+    /// never hold the request's secrets.
+    pub async fn send(&self, req: &HttpRequest, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.send_retrying(req, validators).await.map_err(|e| match e {
+            FetchError::Network(text) => FetchError::Network(req.scrub(&text)),
+            other => other,
+        })
+    }
+
+    async fn send_retrying(&self, req: &HttpRequest, validators: &Validators) -> Result<Fetched, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.fetch_once(url, validators).await;
+            let result = self.fetch_once(req, validators).await;
             let delay = match &result {
                 Err(FetchError::RateLimited(wait)) if *wait <= self.options.max_retry_after => *wait,
                 Err(e) if e.retryable() => self.backoff(attempt),
@@ -151,7 +165,7 @@ impl Fetcher {
             if attempt >= self.options.attempts {
                 return result;
             }
-            tracing::debug!(%url, attempt, ?delay, error = ?result.as_ref().err(), "retrying fetch");
+            tracing::debug!(request = ?req, attempt, ?delay, error = ?result.as_ref().err().map(|e| req.scrub(&e.to_string())), "retrying fetch");
             if !self.shutdown.sleep(delay).await {
                 return Err(FetchError::Shutdown);
             }
@@ -164,8 +178,8 @@ impl Fetcher {
         base.mul_f64(jitter(0.75, 1.25))
     }
 
-    async fn fetch_once(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
-        let slot = self.host_slot(url);
+    async fn fetch_once(&self, req: &HttpRequest, validators: &Validators) -> Result<Fetched, FetchError> {
+        let slot = self.host_slot(&req.url);
         // One request at a time per host; wait out the politeness delay.
         let mut next_allowed = tokio::select! {
             guard = slot.lock() => guard,
@@ -178,21 +192,32 @@ impl Fetcher {
             }
         }
         let result = tokio::select! {
-            r = self.request(url, validators) => r,
+            r = self.request(req, validators) => r,
             _ = self.shutdown.wait() => Err(FetchError::Shutdown),
         };
         *next_allowed = Some(Instant::now() + self.options.politeness);
         result
     }
 
-    async fn request(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
-        let mut req =
-            self.client.get(url.clone()).header(header::ACCEPT, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
-        if let Some(etag) = &validators.etag {
-            req = req.header(header::IF_NONE_MATCH, etag);
+    async fn request(&self, spec: &HttpRequest, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut req = if spec.post { self.client.post(spec.url.clone()) } else { self.client.get(spec.url.clone()) };
+        req = req.header(header::ACCEPT, "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8");
+        for (name, value) in &spec.headers {
+            req = req.header(name.as_str(), value.as_str());
         }
-        if let Some(lm) = &validators.last_modified {
-            req = req.header(header::IF_MODIFIED_SINCE, lm);
+        if let Some(body) = &spec.body {
+            if !spec.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+            }
+            req = req.body(body.clone());
+        }
+        if !spec.post {
+            if let Some(etag) = &validators.etag {
+                req = req.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                req = req.header(header::IF_MODIFIED_SINCE, lm);
+            }
         }
         let mut response = req.send().await.map_err(classify)?;
         let status = response.status();

@@ -28,6 +28,12 @@ pub struct RawListing {
     pub photo: Option<String>,
     pub description: Option<String>,
     pub furnished: Option<bool>,
+    /// The advertiser's phone, where the source gives one.
+    pub phone: Option<String>,
+    /// Price already read as a number (JSON), in the price's own period.
+    pub price_value: Option<f64>,
+    /// Area already read as a number of m² (JSON).
+    pub area_value: Option<f64>,
 }
 
 /// A normalised listing; also the JSON line `check-source` prints.
@@ -49,8 +55,9 @@ pub struct Listing {
     pub photo: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub furnished: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// What the page and the source tell about prices.
@@ -75,7 +82,14 @@ impl RawListing {
             .filter(|t| !t.is_empty())
             .or_else(|| self.district.as_deref().map(|d| clean_text(d, MAX_TITLE)))
             .unwrap_or_else(|| url.clone());
-        let price = self.price.as_deref().and_then(|p| parse_price(p, self.currency.as_deref().or(defaults.currency)));
+        let currency_hint = self.currency.as_deref().or(defaults.currency);
+        let price = match self.price_value {
+            Some(amount) if amount.is_finite() && (0.0..1e13).contains(&amount) => {
+                Some(Price { amount, currency: currency_hint.map(str::to_owned), period: None })
+            }
+            Some(_) => None,
+            None => self.price.as_deref().and_then(|p| parse_price(p, currency_hint)),
+        };
         let (amount, currency, period) = match price {
             Some(Price { amount, currency, period }) => {
                 (Some(amount), currency, Some(self.period.or(period).unwrap_or(defaults.period)))
@@ -84,7 +98,10 @@ impl RawListing {
         };
         let monthly_price = amount.zip(period).and_then(|(a, p)| Price::monthly(a, p));
         let rooms = self.rooms_value.or_else(|| self.rooms.as_deref().and_then(parse_rooms));
-        let area_m2 = self.area.as_deref().and_then(parse_area);
+        let area_m2 = match self.area_value {
+            Some(a) => (a > 0.0 && a < 1_000_000.0).then_some((a * 100.0).round() / 100.0),
+            None => self.area.as_deref().and_then(parse_area),
+        };
         let district = self.district.map(|d| clean_text(&d, MAX_SHORT)).filter(|d| !d.is_empty());
         let photo = self.photo.as_deref().and_then(|p| photo_url(base, p));
         let description = self.description.map(|d| clean_text(&d, MAX_DESCRIPTION)).filter(|d| !d.is_empty());
@@ -103,6 +120,7 @@ impl RawListing {
             photo,
             description,
             furnished: self.furnished,
+            phone: self.phone.map(|p| clean_text(&p, 40)).filter(|p| !p.is_empty()),
         })
     }
 }

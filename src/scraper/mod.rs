@@ -14,18 +14,19 @@ pub mod adapters;
 pub mod fetch;
 pub mod listing;
 pub mod normalize;
+pub mod request;
 pub mod slim;
 pub mod sources;
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use self::{
     adapters::{Page, PageOutcome},
-    fetch::{FetchError, Fetched, Fetcher, Validators},
+    fetch::{FetchError, Fetched, Fetcher, HttpRequest, Validators},
     listing::Listing,
     sources::SourceConfig,
 };
@@ -43,7 +44,7 @@ const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let configured: Vec<(String, String, String)> =
-        ctx.config.sources.iter().map(|s| (s.name.clone(), s.kind.clone(), s.url.to_string())).collect();
+        ctx.config.sources.iter().map(|s| (s.name.clone(), s.kind.clone(), s.shown_url().to_owned())).collect();
     let rows = db::sources::sync(&ctx.db, &configured, Utc::now())
         .await
         .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot record the configured sources: {e}")))?;
@@ -72,6 +73,9 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
         }
     }
     let mut validators = Validators { etag: row.etag.clone(), last_modified: row.last_modified.clone() };
+    // The start of the last successful run: API windows (`{since}`) move
+    // forward only after a success.
+    let mut last_success = row.last_success_at;
     let lease = format!("source:{}", source.name);
     loop {
         let started = Utc::now();
@@ -94,7 +98,7 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                 continue;
             }
         }
-        let Some(result) = scrape(&fetcher, &source, &validators).await else { return };
+        let Some(result) = scrape(&fetcher, &source, &validators, last_success).await else { return };
         let policy = HealthPolicy { unhealthy_after: ctx.config.unhealthy_after, admins: &ctx.config.admin_chat_ids };
         match db::listings::record_run(&ctx.db, row.id, started, &result, &policy, Utc::now()).await {
             Ok(report) => {
@@ -104,6 +108,7 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                 if let RunResult::Listings { validators: v, .. } = &result {
                     validators = v.clone();
                 }
+                last_success = window_start_after(last_success, started, report.outcome);
                 let labels = [("source", source.name.as_str()), ("outcome", report.outcome)];
                 metrics::inc("homehound_scrape_runs_total", "Scrape runs by source and outcome.", &labels, 1.0);
                 let by_source = [("source", source.name.as_str())];
@@ -154,16 +159,41 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
     }
 }
 
-/// Fetches and parses up to `max_pages` pages of `source`. `None` on shutdown.
-pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Validators) -> Option<RunResult> {
-    let mut url = source.url.clone();
+/// The start of the last successful run after a run that started at
+/// `started` and ended with `outcome`: a failed run leaves the `{since}`
+/// window where it was, so its listings are asked for again.
+pub fn window_start_after(
+    previous: Option<DateTime<Utc>>,
+    started: DateTime<Utc>,
+    outcome: &str,
+) -> Option<DateTime<Utc>> {
+    if matches!(outcome, "ok" | "empty" | "not_modified") { Some(started) } else { previous }
+}
+
+/// Fetches and parses up to `max_pages` pages of `source`. `None` on
+/// shutdown. `last_success` is the start of the last successful run (the
+/// `{since}` window of API sources starts there, minus an overlap).
+pub async fn scrape(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    validators: &Validators,
+    last_success: Option<DateTime<Utc>>,
+) -> Option<RunResult> {
+    let now = Utc::now();
+    let since = source.request.since(last_success, now);
+    let paged = source.request.paged();
+    let first_page = source.request.first_page;
+    let mut request = match source.request.build(first_page, Some(since), now) {
+        Ok(r) => r,
+        Err(e) => return Some(RunResult::Failed(e)),
+    };
     let mut listings: Vec<Listing> = Vec::new();
     let mut first_validators = Validators::default();
     let mut seen_pages = HashSet::new();
     for page in 0..source.max_pages {
-        seen_pages.insert(url.clone());
-        let conditional = if page == 0 { validators.clone() } else { Validators::default() };
-        let (body, final_url) = match fetcher.fetch(&url, &conditional).await {
+        seen_pages.insert(request.url.clone());
+        let conditional = if page == 0 && !paged { validators.clone() } else { Validators::default() };
+        let (body, final_url) = match fetcher.send(&request, &conditional).await {
             Ok(Fetched::NotModified) if page == 0 => return Some(RunResult::NotModified),
             Ok(Fetched::NotModified) => break,
             Ok(Fetched::Page { body, url, validators }) => {
@@ -188,13 +218,25 @@ pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Valid
         })
         .await;
         match parsed {
-            Ok(PageOutcome::Blocked(why)) if page == 0 => return Some(RunResult::Blocked(why)),
-            Ok(PageOutcome::Blocked(_)) => break,
-            Ok(PageOutcome::Listings { listings: found, next_page }) => {
+            Ok(PageOutcome::Blocked(why)) if page == 0 => return Some(RunResult::Blocked(source.request.scrub(&why))),
+            Ok(PageOutcome::Invalid(why)) if page == 0 => return Some(RunResult::Failed(source.request.scrub(&why))),
+            Ok(PageOutcome::Blocked(_) | PageOutcome::Invalid(_)) => break,
+            Ok(PageOutcome::Listings { listings: found, next_page, items }) => {
                 listings.extend(found);
-                match next_page {
-                    Some(next) if !seen_pages.contains(&next) => url = next,
-                    _ => break,
+                if paged {
+                    // Numbered pages go on until one has no items.
+                    if items == 0 {
+                        break;
+                    }
+                    match source.request.build(first_page + page + 1, Some(since), now) {
+                        Ok(next) => request = next,
+                        Err(_) => break,
+                    }
+                } else {
+                    match next_page {
+                        Some(next) if !seen_pages.contains(&next) => request = HttpRequest::get(next),
+                        _ => break,
+                    }
                 }
             }
             Err(e) => return Some(RunResult::Failed(format!("parser crashed: {e}"))),
@@ -203,4 +245,21 @@ pub async fn scrape(fetcher: &Fetcher, source: &SourceConfig, validators: &Valid
     let mut ids = HashSet::new();
     listings.retain(|l| ids.insert(l.id.clone()));
     Some(RunResult::Listings { listings, validators: first_validators })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_moves_forward_only_after_a_successful_run() {
+        let t0 = Utc::now() - chrono::Duration::hours(1);
+        let t1 = Utc::now();
+        assert_eq!(window_start_after(Some(t0), t1, "ok"), Some(t1));
+        assert_eq!(window_start_after(Some(t0), t1, "empty"), Some(t1));
+        for failed in ["error", "blocked"] {
+            assert_eq!(window_start_after(Some(t0), t1, failed), Some(t0), "{failed}");
+            assert_eq!(window_start_after(None, t1, failed), None, "{failed}");
+        }
+    }
 }

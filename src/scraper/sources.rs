@@ -8,10 +8,19 @@ use std::{collections::HashSet, path::Path, time::Duration};
 
 use reqwest::Url;
 use serde::Deserialize;
+use toml::{Table, Value};
 
 use super::{
-    adapters::{Adapter, css::CssConfig, css::CssSpec, sites::Site},
+    adapters::{
+        Adapter,
+        css::{CssConfig, CssSpec},
+        json::{JsonConfig, JsonSpec},
+        presets,
+        sites::Site,
+    },
     normalize::Period,
+    request::{EnvMode, RequestConfig, RequestSpec},
+    slim::Prune,
 };
 
 /// Shortest interval accepted: politeness towards the sites.
@@ -22,35 +31,41 @@ pub const MAX_PAGES_LIMIT: u32 = 20;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    sources: Vec<RawSource>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSource {
     name: String,
     kind: String,
-    url: String,
+    url: Option<String>,
     interval: Option<String>,
     currency: Option<String>,
     period: Option<String>,
     max_pages: Option<u32>,
     css: Option<CssConfig>,
+    json: Option<JsonConfig>,
+    request: Option<RequestConfig>,
 }
 
 /// One validated source.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
     pub name: String,
+    /// As written: a preset's name, or css, json, jsonld, a coded site.
     pub kind: String,
+    /// The first page's URL, secrets resolved: never shown.
     pub url: Url,
     pub interval: Duration,
     pub currency: Option<String>,
     pub period: Option<Period>,
     pub max_pages: u32,
     pub adapter: Adapter,
+    /// How pages are asked for; `request.shown_url` is what may be shown.
+    pub request: RequestSpec,
+}
+
+impl SourceConfig {
+    /// The url as written in the sources file (no secret in it).
+    pub fn shown_url(&self) -> &str {
+        &self.request.shown_url
+    }
 }
 
 /// A problem in the sources file.
@@ -61,24 +76,31 @@ pub enum SourcesError {
     #[error("SOURCES_FILE: {path} is not valid TOML: {reason}")]
     Toml { path: String, reason: String },
     #[error("SOURCES_FILE: source {source_name:?}, field `{field}`: {problem}")]
-    Invalid { source_name: String, field: &'static str, problem: String },
+    Invalid { source_name: String, field: String, problem: String },
 }
 
 fn known_kinds() -> String {
-    let mut kinds: Vec<&str> = Site::ALL.iter().map(|s| s.kind()).collect();
-    kinds.extend(["css", "jsonld"]);
+    let mut kinds: Vec<&str> = presets::names();
+    kinds.extend(Site::ALL.iter().map(|s| s.kind()));
+    kinds.sort_unstable();
+    kinds.extend(["css", "json", "jsonld"]);
     kinds.join(", ")
 }
 
 /// Reads and validates `path`. A missing file is an error only when
 /// `required` (the operator named it); otherwise there are no sources.
 pub fn load(path: &Path, required: bool) -> Result<Vec<SourceConfig>, SourcesError> {
+    load_with(path, required, EnvMode::Resolve)
+}
+
+/// [`load`], with `${NAME}` treated as `env` says.
+pub fn load_with(path: &Path, required: bool, env: EnvMode) -> Result<Vec<SourceConfig>, SourcesError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Vec::new()),
         Err(e) => return Err(SourcesError::Read { path: path.display().to_string(), reason: e.to_string() }),
     };
-    parse(&text).map_err(|e| match e {
+    parse_with(&text, env).map_err(|e| match e {
         SourcesError::Toml { reason, .. } => SourcesError::Toml { path: path.display().to_string(), reason },
         other => other,
     })
@@ -86,26 +108,88 @@ pub fn load(path: &Path, required: bool) -> Result<Vec<SourceConfig>, SourcesErr
 
 /// Validates the TOML text of a sources file.
 pub fn parse(text: &str) -> Result<Vec<SourceConfig>, SourcesError> {
-    let file: File =
-        toml::from_str(text).map_err(|e| SourcesError::Toml { path: String::new(), reason: e.to_string() })?;
-    let mut names = HashSet::new();
-    file.sources.into_iter().map(|raw| validate(raw, &mut names)).collect()
+    parse_with(text, EnvMode::Resolve)
 }
 
-fn validate(raw: RawSource, names: &mut HashSet<String>) -> Result<SourceConfig, SourcesError> {
+/// [`parse`], with `${NAME}` treated as `env` says.
+pub fn parse_with(text: &str, env: EnvMode) -> Result<Vec<SourceConfig>, SourcesError> {
+    let toml_err = |reason: String| SourcesError::Toml { path: String::new(), reason };
+    let mut file: Table = text.parse().map_err(|e: toml::de::Error| toml_err(e.to_string()))?;
+    let sources = match file.remove("sources") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(toml_err("`sources` must be an array of tables ([[sources]])".to_owned())),
+    };
+    // Other sections (`[[channels]]`) are read by their own modules.
+    let mut names = HashSet::new();
+    sources
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Table(table) = item else {
+                return Err(toml_err(format!("sources[{i}] is not a table")));
+            };
+            validate_table(table, &mut names, env)
+        })
+        .collect()
+}
+
+/// A source for `check-source --kind KIND` on a saved page: the preset or
+/// coded site alone, secrets not needed.
+pub fn for_kind(kind: &str, base: &str) -> Result<SourceConfig, SourcesError> {
+    let mut table = Table::new();
+    table.insert("name".to_owned(), Value::String(kind.to_owned()));
+    table.insert("kind".to_owned(), Value::String(kind.to_owned()));
+    table.insert("url".to_owned(), Value::String(base.to_owned()));
+    validate_table(table, &mut HashSet::new(), EnvMode::Placeholder)
+}
+
+fn validate_table(mut table: Table, names: &mut HashSet<String>, env: EnvMode) -> Result<SourceConfig, SourcesError> {
+    let name = table.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    let kind = table.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+    // A preset: its table, then the source's own keys over it.
+    let (table, prune) = match presets::table(&kind) {
+        Some(mut base) => {
+            let untouched = !table.contains_key("css") && !table.contains_key("json");
+            table.remove("kind");
+            presets::merge(&mut base, table);
+            (base, if untouched { presets::prune(&kind) } else { Prune::default() })
+        }
+        None => (table, Prune::default()),
+    };
+    let raw: RawSource = Value::Table(table).try_into().map_err(|e: toml::de::Error| SourcesError::Invalid {
+        source_name: name.clone(),
+        field: "source".to_owned(),
+        problem: e.message().to_owned(),
+    })?;
+    validate(raw, kind, prune, names, env)
+}
+
+fn validate(
+    raw: RawSource,
+    shown_kind: String,
+    prune: Prune,
+    names: &mut HashSet<String>,
+    env: EnvMode,
+) -> Result<SourceConfig, SourcesError> {
     let name = raw.name.trim().to_owned();
-    let invalid =
-        |field: &'static str, problem: String| SourcesError::Invalid { source_name: name.clone(), field, problem };
+    let invalid = |field: &str, problem: String| SourcesError::Invalid {
+        source_name: name.clone(),
+        field: field.to_owned(),
+        problem,
+    };
     if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
         return Err(invalid("name", "must be 1 to 64 printable characters".to_owned()));
     }
     if !names.insert(name.to_lowercase()) {
         return Err(invalid("name", "is used by another source; names must be unique".to_owned()));
     }
-    let url = Url::parse(raw.url.trim())
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-        .ok_or_else(|| invalid("url", format!("{:?} is not an http(s) URL", raw.url)))?;
+    let Some(url) = raw.url.as_deref() else {
+        return Err(invalid("url", "is missing (the page or API to read)".to_owned()));
+    };
+    let request = RequestSpec::compile(url, raw.request.as_ref(), env).map_err(|e| invalid(e.field, e.problem))?;
+    let first =
+        request.build(request.first_page, None, chrono::Utc::now()).map_err(|problem| invalid("url", problem))?;
     let interval = match raw.interval.as_deref() {
         None => DEFAULT_INTERVAL,
         Some(s) => {
@@ -135,35 +219,29 @@ fn validate(raw: RawSource, names: &mut HashSet<String>) -> Result<SourceConfig,
     if !(1..=MAX_PAGES_LIMIT).contains(&max_pages) {
         return Err(invalid("max_pages", format!("{max_pages} is not from 1 to {MAX_PAGES_LIMIT}")));
     }
-    let adapter = match (raw.kind.as_str(), raw.css) {
-        ("css", Some(css)) => Adapter::Css(Box::new(CssSpec::compile(&css).map_err(|(field, problem)| {
-            SourcesError::Invalid { source_name: name.clone(), field: css_field(field), problem }
-        })?)),
-        ("css", None) => {
+    let adapter = match (raw.kind.as_str(), raw.css, raw.json) {
+        ("css", Some(css), None) => Adapter::Css(
+            Box::new(CssSpec::compile(&css).map_err(|(field, problem)| invalid(&format!("css.{field}"), problem))?),
+            prune,
+        ),
+        ("css", None, _) => {
             return Err(invalid("css", "kind \"css\" needs a [sources.css] table with selectors".to_owned()));
         }
-        (kind, None) => Adapter::builtin(kind)
+        ("json", None, Some(json)) => Adapter::Json(Box::new(
+            JsonSpec::compile(&json).map_err(|(field, problem)| invalid(&format!("json.{field}"), problem))?,
+        )),
+        ("json", _, None) => {
+            return Err(invalid("json", "kind \"json\" needs a [sources.json] table with paths".to_owned()));
+        }
+        (kind, None, None) => Adapter::builtin(kind)
             .ok_or_else(|| invalid("kind", format!("{kind:?} is not a known kind ({})", known_kinds())))?,
-        (_, Some(_)) => return Err(invalid("css", "a [sources.css] table needs kind = \"css\"".to_owned())),
+        (_, Some(_), _) => return Err(invalid("css", "a [sources.css] table needs kind = \"css\"".to_owned())),
+        (_, _, Some(_)) => return Err(invalid("json", "a [sources.json] table needs kind = \"json\"".to_owned())),
     };
-    Ok(SourceConfig { name, kind: raw.kind, url, interval, currency, period, max_pages, adapter })
-}
-
-fn css_field(field: &'static str) -> &'static str {
-    match field {
-        "card" => "css.card",
-        "id" => "css.id",
-        "url" => "css.url",
-        "title" => "css.title",
-        "price" => "css.price",
-        "rooms" => "css.rooms",
-        "area" => "css.area",
-        "district" => "css.district",
-        "photo" => "css.photo",
-        "description" => "css.description",
-        "next_page" => "css.next_page",
-        _ => "css",
+    if raw.request.is_some() && !matches!(adapter, Adapter::Json(_) | Adapter::Css(..) | Adapter::JsonLd) {
+        return Err(invalid("request", "is for css, json and jsonld sources and presets".to_owned()));
     }
+    Ok(SourceConfig { name, kind: shown_kind, url: first.url, interval, currency, period, max_pages, adapter, request })
 }
 
 #[cfg(test)]
@@ -202,16 +280,15 @@ mod tests {
         assert_eq!(sources.len(), 2);
         assert_eq!(sources[0].interval, Duration::from_secs(600));
         assert_eq!(sources[1].max_pages, 3);
-        assert!(matches!(sources[1].adapter, Adapter::Css(_)));
+        assert!(matches!(sources[1].adapter, Adapter::Css(..)));
         assert!(parse("").unwrap().is_empty());
     }
 
     #[test]
     fn the_shipped_example_is_valid() {
         let text = include_str!("../../sources.example.toml");
-        let sources = parse(text).unwrap();
+        let sources = parse_with(text, EnvMode::Placeholder).unwrap();
         assert!(sources.len() >= 5);
-        assert!(sources.iter().all(|s| s.kind != "css"));
     }
 
     #[test]

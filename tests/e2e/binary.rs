@@ -161,13 +161,9 @@ fn migrate_applies_then_reports_status() {
 }
 
 fn fixture(path: &str) -> Option<String> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(path);
-    if p.exists() {
-        Some(p.display().to_string())
-    } else {
-        eprintln!("SKIPPED: {} is absent", p.display());
-        None
-    }
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path);
+    assert!(p.is_file(), "fixture {} is missing", p.display());
+    Some(p.display().to_string())
 }
 
 #[test]
@@ -193,13 +189,14 @@ fn check_source_on_a_saved_page_prints_json_lines_and_a_summary() {
         "area_m2",
         "district",
         "photo",
+        "furnished",
     ] {
         assert!(lines[0].get(key).is_some(), "key {key} in {}", lines[0]);
     }
     assert_eq!(lines[0]["id"], "2C7PE4R");
     assert_eq!(lines[0]["currency"], "EUR");
     assert!(output.contains("20 listings extracted"), "{output}");
-    assert!(output.contains("photo: missing on 1 of 20"), "{output}");
+    assert!(output.contains("photo: 19 of 20 (missing on 1)"), "{output}");
 }
 
 #[test]
@@ -246,7 +243,7 @@ fn check_source_by_name_fetches_the_configured_source() {
     assert_eq!(exit.code(), Some(0), "{output}");
     assert!(output.contains(r#""id":"a1""#) && output.contains(r#""price":1250.0"#), "{output}");
     assert!(output.contains(&format!(r#""url":"{}""#, site.url("/a1"))), "{output}");
-    assert!(output.contains("price: missing on 1 of 2"), "{output}");
+    assert!(output.contains("price: 1 of 2 (missing on 1)"), "{output}");
 
     let mut proc = Proc::spawn(&["check-source", "nope"], &[("SOURCES_FILE", file_s.as_str())]);
     assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
@@ -380,4 +377,104 @@ fn a_second_process_on_the_same_sqlite_file_is_refused() {
     third.wait_healthy(health, Duration::from_secs(30));
     third.signal("INT");
     assert_eq!(third.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+}
+
+const ALGOLIA_KEY: &str = "k3y-9f8e7d6c5b4a3210";
+const ALGOLIA_APP: &str = "HHTESTAPP42";
+
+/// A fake Algolia answering the saved Bayut answer for page 0 and nothing
+/// after it; a sources file with one `kind = "bayut"` source pointed at it.
+fn algolia_site() -> (crate::support::site::FakeSite, tempfile::TempDir, String) {
+    use crate::support::site::{FakeSite, Page};
+    let site = FakeSite::start_detached();
+    let answer = std::fs::read_to_string(fixture("bayut/algolia-response.json").unwrap()).unwrap();
+    let empty = r#"{"results":[{"hits":[],"nbHits":11,"page":1,"nbPages":1}]}"#.to_owned();
+    site.set("/1/indexes/*/queries", Page::JsonByBody(vec![("&page=0&".into(), answer), ("&page=1&".into(), empty)]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sources.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[sources]]\nname = \"dubai\"\nkind = \"bayut\"\nurl = \"{}\"\ninterval = \"30s\"\n",
+            site.url("/1/indexes/*/queries")
+        ),
+    )
+    .unwrap();
+    let file_s = file.display().to_string();
+    (site, dir, file_s)
+}
+
+#[test]
+fn a_json_api_source_sends_its_body_and_secret_header_and_never_shows_the_key() {
+    let (site, _dir, sources_file) = algolia_site();
+    // check-source by name: one request, the listings, no key anywhere.
+    let envs = [
+        ("SOURCES_FILE", sources_file.as_str()),
+        ("BAYUT_ALGOLIA_APP_ID", ALGOLIA_APP),
+        ("BAYUT_ALGOLIA_API_KEY", ALGOLIA_KEY),
+        ("RUST_LOG", "trace"),
+    ];
+    let mut proc = Proc::spawn(&["check-source", "dubai"], &envs);
+    let exit = proc.wait_exit(Duration::from_secs(30)).expect("exits");
+    let output = proc.output();
+    assert_eq!(exit.code(), Some(0), "{output}");
+    assert!(output.contains("11 listings extracted"), "{output}");
+    assert!(output.contains(r#""furnished":null"#) && output.contains(r#""furnished":true"#), "{output}");
+    assert!(!output.contains(ALGOLIA_KEY), "the key leaked into check-source output");
+    let requests = site.requests();
+    let first = &requests[0];
+    assert_eq!(first.method, "POST");
+    assert_eq!(first.headers.get("x-algolia-api-key").and_then(|v| v.to_str().ok()), Some(ALGOLIA_KEY));
+    assert_eq!(first.headers.get("x-algolia-application-id").and_then(|v| v.to_str().ok()), Some(ALGOLIA_APP));
+    let body: serde_json::Value = serde_json::from_str(&first.body).expect("a JSON body");
+    assert_eq!(body["requests"][0]["indexName"], "bayut-production-ads-en");
+    let params = body["requests"][0]["params"].as_str().unwrap();
+    assert!(params.contains("&page=0&") && params.contains("filters=purpose:for-rent"), "{params}");
+    // No successful run yet: the window starts a day back.
+    let since: i64 = params.rsplit("createdAt>").next().unwrap().parse().unwrap();
+    let day_back = chrono::Utc::now().timestamp() - 24 * 3600;
+    assert!((since - day_back).abs() < 120, "since {since} vs {day_back}");
+
+    // A missing key is a configuration error naming the variable.
+    let mut proc = Proc::spawn(&["check-source", "dubai"], &[("SOURCES_FILE", sources_file.as_str())]);
+    assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
+    let output = proc.output();
+    assert!(output.contains("BAYUT_ALGOLIA_API_KEY") && output.contains("not set"), "{output}");
+}
+
+#[test]
+fn the_service_pages_a_json_api_and_keeps_the_key_out_of_trace_logs() {
+    let (site, _dir, sources_file) = algolia_site();
+    let fake = FakeTelegram::start_detached();
+    let db = test_db();
+    let health = free_addr();
+    let health_s = health.to_string();
+    let mut proc = Proc::spawn(
+        &["run"],
+        &[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", fake.url.as_str()),
+            ("DATABASE_URL", db.url.as_str()),
+            ("HEALTH_ADDR", health_s.as_str()),
+            ("SOURCES_FILE", sources_file.as_str()),
+            ("BAYUT_ALGOLIA_APP_ID", ALGOLIA_APP),
+            ("BAYUT_ALGOLIA_API_KEY", ALGOLIA_KEY),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    proc.wait_healthy(health, Duration::from_secs(30));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !site.requests().iter().any(|r| r.body.contains("&page=1&")) {
+        assert!(std::time::Instant::now() < deadline, "page 2 was never asked for: {:?}", site.hits());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    proc.wait_output("source run", Duration::from_secs(20));
+    proc.signal("TERM");
+    let exit = proc.wait_exit(Duration::from_secs(5)).expect("exits");
+    let output = proc.output();
+    assert_eq!(exit.code(), Some(0), "{output}");
+    assert!(output.contains("found=11"), "{output}");
+    assert!(!output.contains(ALGOLIA_KEY), "the key leaked into the log");
+    assert!(!output.contains(ALGOLIA_APP), "the app id leaked into the log");
+    assert_no_token(&output);
 }

@@ -42,6 +42,7 @@ fn listing(id: &str, title: &str, photo: Option<&str>) -> Listing {
         photo: photo.map(str::to_owned),
         description: None,
         furnished: None,
+        phone: None,
     }
 }
 

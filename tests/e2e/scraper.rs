@@ -44,6 +44,7 @@ fn flat(id: &str, price: f64) -> Listing {
         photo: None,
         description: None,
         furnished: None,
+        phone: None,
     }
 }
 

@@ -32,13 +32,25 @@ pub enum Page {
     Redirect(String),
     /// The page with an ETag; a matching If-None-Match gets 304.
     WithEtag(String, String),
+    /// A JSON answer chosen by the request body: the first answer whose
+    /// needle the body contains, else the last answer (an API's pages).
+    JsonByBody(Vec<(String, String)>),
+}
+
+/// One request the site received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 #[derive(Clone, Default)]
 pub struct FakeSite {
     pub base: String,
     pages: Arc<Mutex<HashMap<String, Page>>>,
-    hits: Arc<Mutex<Vec<(String, HeaderMap)>>>,
+    hits: Arc<Mutex<Vec<Request>>>,
 }
 
 impl FakeSite {
@@ -82,18 +94,35 @@ impl FakeSite {
 
     /// How many times `path` was requested.
     pub fn hits_of(&self, path: &str) -> usize {
-        self.hits.lock().unwrap().iter().filter(|(p, _)| p == path).count()
+        self.hits.lock().unwrap().iter().filter(|r| r.path == path).count()
     }
 
     /// Paths requested so far, in order.
     pub fn hits(&self) -> Vec<String> {
-        self.hits.lock().unwrap().iter().map(|(p, _)| p.clone()).collect()
+        self.hits.lock().unwrap().iter().map(|r| r.path.clone()).collect()
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.hits.lock().unwrap().clone()
     }
 }
 
-async fn serve(State(site): State<FakeSite>, uri: Uri, headers: HeaderMap) -> Response {
+async fn serve(
+    State(site): State<FakeSite>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let path = uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    site.hits.lock().unwrap().push((path.clone(), headers.clone()));
+    let body = String::from_utf8_lossy(&body).into_owned();
+    site.hits.lock().unwrap().push(Request {
+        method: method.to_string(),
+        path: path.clone(),
+        headers: headers.clone(),
+        body: body.clone(),
+    });
     let page = site.pages.lock().unwrap().get(&path).cloned();
     match page {
         None => StatusCode::NOT_FOUND.into_response(),
@@ -125,6 +154,15 @@ async fn serve(State(site): State<FakeSite>, uri: Uri, headers: HeaderMap) -> Re
             ([(header::CONTENT_TYPE, "text/html")], axum::body::Body::from_stream(stream)).into_response()
         }
         Some(Page::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
+        Some(Page::JsonByBody(answers)) => {
+            let answer = answers
+                .iter()
+                .find(|(needle, _)| body.contains(needle.as_str()))
+                .or(answers.last())
+                .map(|(_, a)| a.clone())
+                .unwrap_or_default();
+            ([(header::CONTENT_TYPE, "application/json")], answer).into_response()
+        }
         Some(Page::WithEtag(etag, body)) => {
             if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
                 return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();

@@ -1,41 +1,79 @@
 //! `kind = "css"`: any site described by selectors.
 //!
-//! A field is `"SEL"` (text of the first match), `"SEL@attr"` (an attribute of
-//! the first match that has it) or `"@attr"` (an attribute of the card).
+//! A selector is `"SEL"` (text of the first match), `"SEL@attr"` (an
+//! attribute of the first match that has it) or `"@attr"` (an attribute of
+//! the card); `@style` gives the `url(…)` inside a style attribute. A field
+//! is one selector or a table with several, tried in turn, and processing
+//! (see [`super::field`]).
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::LazyLock};
 
+use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use serde::Deserialize;
 
-use super::{Page, Parsed, own_attr, sel_attr, sel_text, text_of};
-use crate::scraper::listing::RawListing;
+use super::{
+    Page, Parsed,
+    field::{FIELDS, FieldConfig, Process, parse_flag},
+    own_attr, sel_attr, sel_text, text_of,
+};
+use crate::scraper::{listing::RawListing, normalize::Period};
 
 /// The `[sources.css]` table as written in the sources file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CssConfig {
     pub card: String,
-    pub id: Option<String>,
-    pub url: Option<String>,
-    pub title: Option<String>,
-    pub price: Option<String>,
-    pub rooms: Option<String>,
-    pub area: Option<String>,
-    pub district: Option<String>,
-    pub photo: Option<String>,
-    pub description: Option<String>,
-    pub next_page: Option<String>,
+    /// Cards to leave out: a card matching one of these selectors, or inside
+    /// an element matching one (an ad block, a sponsored class).
+    #[serde(default)]
+    pub skip: Vec<String>,
+    pub id: Option<FieldConfig>,
+    pub url: Option<FieldConfig>,
+    pub title: Option<FieldConfig>,
+    pub price: Option<FieldConfig>,
+    pub currency: Option<FieldConfig>,
+    pub period: Option<FieldConfig>,
+    pub rooms: Option<FieldConfig>,
+    pub area: Option<FieldConfig>,
+    pub district: Option<FieldConfig>,
+    pub photo: Option<FieldConfig>,
+    pub description: Option<FieldConfig>,
+    pub furnished: Option<FieldConfig>,
+    pub phone: Option<FieldConfig>,
+    pub next_page: Option<FieldConfig>,
 }
 
-/// One compiled field selector.
+impl CssConfig {
+    fn field(&self, name: &str) -> Option<&FieldConfig> {
+        match name {
+            "id" => self.id.as_ref(),
+            "url" => self.url.as_ref(),
+            "title" => self.title.as_ref(),
+            "price" => self.price.as_ref(),
+            "currency" => self.currency.as_ref(),
+            "period" => self.period.as_ref(),
+            "rooms" => self.rooms.as_ref(),
+            "area" => self.area.as_ref(),
+            "district" => self.district.as_ref(),
+            "photo" => self.photo.as_ref(),
+            "description" => self.description.as_ref(),
+            "furnished" => self.furnished.as_ref(),
+            "phone" => self.phone.as_ref(),
+            "next_page" => self.next_page.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// One compiled selector: `"SEL"`, `"SEL@attr"` or `"@attr"`.
 #[derive(Debug, Clone)]
-pub struct Field {
+pub struct Pick {
     selector: Option<Selector>,
     attr: Option<String>,
 }
 
-impl Field {
+impl Pick {
     /// Compiles `"SEL"`, `"SEL@attr"` or `"@attr"`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let spec = spec.trim();
@@ -59,17 +97,18 @@ impl Field {
         Ok(Self { selector, attr: attr.map(str::to_owned) })
     }
 
-    /// The field's value on `card`.
+    /// The value on `card`. A `style` attribute gives the `url(…)` inside it.
     pub fn get(&self, card: ElementRef<'_>) -> Option<String> {
-        match (&self.selector, &self.attr) {
+        let value = match (&self.selector, &self.attr) {
             (None, Some(attr)) => own_attr(card, attr),
             (Some(sel), Some(attr)) => sel_attr(card, sel, attr),
             (Some(sel), None) => sel_text(card, sel),
             (None, None) => None,
-        }
+        }?;
+        if self.attr.as_deref() == Some("style") { style_url(&value) } else { Some(value) }
     }
 
-    /// The field's value anywhere in the document (for `next_page`).
+    /// The value anywhere in the document (for `next_page`).
     fn get_in(&self, doc: &Html) -> Option<String> {
         let root = doc.root_element();
         match (&self.selector, &self.attr) {
@@ -81,55 +120,108 @@ impl Field {
     }
 }
 
+/// `background-image: url('…')` → the URL.
+fn style_url(style: &str) -> Option<String> {
+    static URL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"url\(\s*['"]?([^'")]+)"#).unwrap_or_else(|e| panic!("built-in regex: {e}")));
+    URL.captures(style).and_then(|c| c.get(1)).map(|m| m.as_str().trim().to_owned())
+}
+
+/// A compiled field: picks tried in turn, or a fixed value, then processing.
+#[derive(Debug, Clone)]
+pub struct Field {
+    picks: Vec<Pick>,
+    value: Option<String>,
+    process: Process,
+}
+
+impl Field {
+    pub fn compile(config: &FieldConfig) -> Result<Self, String> {
+        if let FieldConfig::Full(t) = config
+            && t.path.is_some()
+        {
+            return Err("`path` is for JSON sources; a css field takes `sel`".to_owned());
+        }
+        let (from, value, process) = config.split()?;
+        let picks = from.iter().map(|s| Pick::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        if !process.template_names().is_empty() {
+            return Err("a css template takes only `{}` (the value)".to_owned());
+        }
+        Ok(Self { picks, value, process })
+    }
+
+    /// The field's value on `card`.
+    pub fn get(&self, card: ElementRef<'_>) -> Option<String> {
+        let raw = self.value.clone().or_else(|| self.picks.iter().find_map(|p| p.get(card)));
+        self.process.apply(raw, &|_| None)
+    }
+
+    fn get_in(&self, doc: &Html) -> Option<String> {
+        let raw = self.value.clone().or_else(|| self.picks.iter().find_map(|p| p.get_in(doc)));
+        self.process.apply(raw, &|_| None)
+    }
+}
+
 /// A compiled `[sources.css]` table.
 #[derive(Debug, Clone)]
 pub struct CssSpec {
     pub card: Selector,
+    pub skip: Vec<Selector>,
     pub fields: BTreeMap<&'static str, Field>,
     pub next_page: Option<Field>,
 }
 
 impl CssSpec {
     /// Compiles every selector; the error names the field.
-    pub fn compile(config: &CssConfig) -> Result<Self, (&'static str, String)> {
-        let card = Selector::parse(&config.card).map_err(|e| ("card", format!("{:?}: {e}", config.card)))?;
+    pub fn compile(config: &CssConfig) -> Result<Self, (String, String)> {
+        let card = Selector::parse(&config.card).map_err(|e| ("card".to_owned(), format!("{:?}: {e}", config.card)))?;
+        let skip = config
+            .skip
+            .iter()
+            .map(|s| Selector::parse(s).map_err(|e| ("skip".to_owned(), format!("{s:?}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut fields = BTreeMap::new();
-        for (name, spec) in [
-            ("id", &config.id),
-            ("url", &config.url),
-            ("title", &config.title),
-            ("price", &config.price),
-            ("rooms", &config.rooms),
-            ("area", &config.area),
-            ("district", &config.district),
-            ("photo", &config.photo),
-            ("description", &config.description),
-        ] {
-            if let Some(spec) = spec {
-                fields.insert(name, Field::parse(spec).map_err(|e| (name, e))?);
+        for name in FIELDS {
+            if let Some(spec) = config.field(name) {
+                fields.insert(*name, Field::compile(spec).map_err(|e| ((*name).to_owned(), e))?);
             }
         }
         if !fields.contains_key("id") && !fields.contains_key("url") {
-            return Err(("url", "a css source needs `url` or `id` to tell listings apart".to_owned()));
+            return Err(("url".to_owned(), "a css source needs `url` or `id` to tell listings apart".to_owned()));
         }
-        let next_page = config.next_page.as_deref().map(Field::parse).transpose().map_err(|e| ("next_page", e))?;
-        Ok(Self { card, fields, next_page })
+        let next_page =
+            config.field("next_page").map(Field::compile).transpose().map_err(|e| ("next_page".to_owned(), e))?;
+        Ok(Self { card, skip, fields, next_page })
+    }
+
+    fn skipped(&self, card: ElementRef<'_>) -> bool {
+        if self.skip.is_empty() {
+            return false;
+        }
+        std::iter::once(card)
+            .chain(card.ancestors().filter_map(ElementRef::wrap))
+            .any(|el| self.skip.iter().any(|s| s.matches(&el)))
     }
 
     pub fn extract(&self, doc: &Html, _page: Page<'_>) -> Parsed {
         let get = |card: ElementRef<'_>, name: &str| self.fields.get(name).and_then(|f| f.get(card));
         let listings = doc
             .select(&self.card)
+            .filter(|card| !self.skipped(*card))
             .map(|card| RawListing {
                 id: get(card, "id"),
                 url: get(card, "url"),
                 title: get(card, "title"),
                 price: get(card, "price"),
+                currency: get(card, "currency"),
+                period: get(card, "period").and_then(|p| Period::parse(&p.to_lowercase())),
                 rooms: get(card, "rooms"),
                 area: get(card, "area"),
                 district: get(card, "district"),
                 photo: get(card, "photo"),
                 description: get(card, "description"),
+                furnished: get(card, "furnished").and_then(|f| parse_flag(&f)),
+                phone: get(card, "phone"),
                 ..Default::default()
             })
             .collect();
@@ -143,11 +235,18 @@ mod tests {
 
     #[test]
     fn field_specs() {
-        assert!(Field::parse("a.title@href").unwrap().attr.as_deref() == Some("href"));
-        assert!(Field::parse("@data-id").unwrap().selector.is_none());
-        assert!(Field::parse("a[href*=\"@\"]").unwrap().attr.is_none());
-        assert!(Field::parse("h3 >> ,").is_err());
-        assert!(Field::parse("a@").is_err());
-        assert!(Field::parse("").is_err());
+        assert!(Pick::parse("a.title@href").unwrap().attr.as_deref() == Some("href"));
+        assert!(Pick::parse("@data-id").unwrap().selector.is_none());
+        assert!(Pick::parse("a[href*=\"@\"]").unwrap().attr.is_none());
+        assert!(Pick::parse("h3 >> ,").is_err());
+        assert!(Pick::parse("a@").is_err());
+        assert!(Pick::parse("").is_err());
+    }
+
+    #[test]
+    fn style_urls() {
+        assert_eq!(style_url("background-image: url('https://x/a.jpg');").as_deref(), Some("https://x/a.jpg"));
+        assert_eq!(style_url("background-image:url(/b.png)").as_deref(), Some("/b.png"));
+        assert_eq!(style_url("color: red"), None);
     }
 }

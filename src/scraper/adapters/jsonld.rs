@@ -34,7 +34,7 @@ const LISTING_TYPES: &[&str] = &[
 ];
 
 pub fn extract(doc: &Html, _page: Page<'_>) -> Parsed {
-    let mut listings = Vec::new();
+    let mut listings: Vec<(Option<String>, RawListing)> = Vec::new();
     for script in doc.select(selector!(r#"script[type="application/ld+json"]"#)) {
         let text: String = script.text().collect();
         if text.len() > MAX_BLOCK {
@@ -45,7 +45,51 @@ pub fn extract(doc: &Html, _page: Page<'_>) -> Parsed {
         let Ok(value) = serde_json::from_str::<Value>(text.trim()) else { continue };
         walk(&value, 0, &mut listings);
     }
-    Parsed { listings, next_page: None }
+    Parsed { listings: merge_entities(listings), next_page: None }
+}
+
+/// Entities that share an `@id` (or, without one, a URL) describe one
+/// listing (an `Apartment` with rooms and area, a `RealEstateListing` with the
+/// offer): merged field by field, the first entity's value first, in the
+/// order of the first.
+fn merge_entities(entities: Vec<(Option<String>, RawListing)>) -> Vec<RawListing> {
+    let mut out: Vec<RawListing> = Vec::with_capacity(entities.len());
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (key, listing) in entities {
+        let key = key.or_else(|| listing.url.clone());
+        match key.as_ref().and_then(|k| index.get(k)) {
+            Some(&i) => fill_from(&mut out[i], listing),
+            None => {
+                if let Some(k) = key {
+                    index.insert(k, out.len());
+                }
+                out.push(listing);
+            }
+        }
+    }
+    out
+}
+
+fn fill_from(into: &mut RawListing, from: RawListing) {
+    macro_rules! fill {
+        ($($f:ident),*) => { $( if into.$f.is_none() { into.$f = from.$f; } )* };
+    }
+    fill!(
+        id,
+        url,
+        title,
+        price,
+        currency,
+        period,
+        rooms,
+        rooms_value,
+        area,
+        district,
+        photo,
+        description,
+        furnished,
+        phone
+    );
 }
 
 fn types(node: &Value) -> Vec<&str> {
@@ -56,7 +100,7 @@ fn types(node: &Value) -> Vec<&str> {
     }
 }
 
-fn walk(node: &Value, depth: usize, out: &mut Vec<RawListing>) {
+fn walk(node: &Value, depth: usize, out: &mut Vec<(Option<String>, RawListing)>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -69,7 +113,7 @@ fn walk(node: &Value, depth: usize, out: &mut Vec<RawListing>) {
                 if ts.iter().all(|t| *t == "Place") && node.get("offers").is_none() {
                     return;
                 }
-                out.push(listing(node));
+                out.push((string(node.get("@id")), listing(node)));
                 return;
             }
             for (key, value) in map {
@@ -93,6 +137,19 @@ fn string(v: Option<&Value>) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// "10117 Berlin-Mitte" → "Mitte"; "Berlin Kreuzberg" → "Kreuzberg";
+/// "Hauptstr. 5, 10117 Berlin-Mitte" → "Mitte".
+fn district_of(address: &str) -> Option<String> {
+    let last = address.rsplit(',').next().unwrap_or(address).trim();
+    // Drop a postcode in front.
+    let place = last.trim_start_matches(|c: char| c.is_ascii_digit() || c.is_whitespace());
+    let district = match place.split_once('-') {
+        Some((_, d)) => d,
+        None => place.split_once(' ').map_or(place, |(_, d)| d),
+    };
+    Some(district.trim().to_owned()).filter(|d| !d.is_empty() && !d.chars().next().is_some_and(|c| c.is_ascii_digit()))
 }
 
 fn first_offer(node: &Value) -> Option<&Value> {
@@ -137,7 +194,11 @@ fn listing(node: &Value) -> RawListing {
     let address = item.get("address").or_else(|| node.get("address"));
     let district = address
         .and_then(|a| string(a.get("addressRegion")).or_else(|| string(a.get("addressLocality"))))
-        .or_else(|| field("areaServed"));
+        .or_else(|| field("areaServed"))
+        .or_else(|| {
+            let a = address?;
+            string(a.get("name")).or_else(|| string(a.get("streetAddress"))).and_then(|t| district_of(&t))
+        });
     RawListing {
         id,
         url,
@@ -150,5 +211,18 @@ fn listing(node: &Value) -> RawListing {
         photo: field("image").or_else(|| field("photo")),
         description: field("description"),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn districts_from_addresses() {
+        assert_eq!(district_of("10117 Berlin-Mitte").as_deref(), Some("Mitte"));
+        assert_eq!(district_of("Hauptstr. 5, 10243 Berlin-Friedrichshain").as_deref(), Some("Friedrichshain"));
+        assert_eq!(district_of("Berlin Kreuzberg").as_deref(), Some("Kreuzberg"));
+        assert_eq!(district_of("Leipzig").as_deref(), Some("Leipzig"));
     }
 }

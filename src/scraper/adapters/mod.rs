@@ -1,15 +1,21 @@
 //! Adapters: pure functions from a fetched page (text + URL) to listings.
 //!
 //! - [`css`]: any site described by selectors (`kind = "css"`).
+//! - [`json`]: JSON APIs and JSON embedded in pages (`kind = "json"`).
 //! - [`jsonld`]: schema.org data embedded in the page (`kind = "jsonld"`).
-//! - [`sites`]: the built-in kinds, one per real site, mostly css presets
-//!   with a little code where a page needs it (state blobs, split fields).
+//! - [`presets`]: built-in kinds written in the css/json model (wg-gesucht,
+//!   bayut, …), overridable field by field in the sources file.
+//! - [`sites`]: built-in kinds that still need code (state blobs, detail
+//!   pages, positional facts).
 //!
 //! `scraper::Html` is not `Send`: a page is parsed synchronously and only
 //! owned [`RawListing`]s leave this module.
 
 pub mod css;
+pub mod field;
+pub mod json;
 pub mod jsonld;
+pub mod presets;
 pub mod sites;
 
 use reqwest::Url;
@@ -42,25 +48,35 @@ pub enum PageOutcome {
     Listings {
         listings: Vec<Listing>,
         next_page: Option<Url>,
+        /// Items the page held before skipping and de-duplication (numbered
+        /// pages end at a page with none).
+        items: usize,
     },
     /// A captcha, consent or login wall: not "zero listings".
     Blocked(String),
+    /// The answer cannot be read at all (a JSON API answering garbage).
+    Invalid(String),
 }
 
 /// A configured way of reading a site.
 #[derive(Debug, Clone)]
 pub enum Adapter {
-    Css(Box<css::CssSpec>),
+    /// `prune` is a preset's pre-pass, kept only while its selectors are unchanged.
+    Css(Box<css::CssSpec>, Prune),
+    Json(Box<json::JsonSpec>),
     JsonLd,
     Site(sites::Site),
 }
 
 impl Adapter {
-    /// The adapter for `kind`, if it is a built-in site or `jsonld`.
+    /// The adapter for `kind`: a preset, a coded site, or `jsonld`.
     pub fn builtin(kind: &str) -> Option<Self> {
         match kind {
             "jsonld" => Some(Adapter::JsonLd),
-            other => sites::Site::from_kind(other).map(Adapter::Site),
+            other => sites::Site::from_kind(other).map(Adapter::Site).or_else(|| {
+                let home = presets::home(other)?;
+                crate::scraper::sources::for_kind(other, home).ok().map(|s| s.adapter)
+            }),
         }
     }
 
@@ -68,7 +84,7 @@ impl Adapter {
     pub fn default_period(&self) -> Period {
         match self {
             Adapter::Site(site) => site.default_period(),
-            Adapter::Css(_) | Adapter::JsonLd => Period::Month,
+            Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd => Period::Month,
         }
     }
 
@@ -76,7 +92,7 @@ impl Adapter {
     pub fn default_currency(&self) -> Option<&'static str> {
         match self {
             Adapter::Site(site) => site.default_currency(),
-            Adapter::Css(_) | Adapter::JsonLd => None,
+            Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd => None,
         }
     }
 
@@ -84,15 +100,41 @@ impl Adapter {
     fn prune(&self) -> Prune {
         match self {
             Adapter::Site(site) => site.prune(),
-            Adapter::Css(_) | Adapter::JsonLd => Prune::default(),
+            Adapter::Css(_, prune) => *prune,
+            Adapter::Json(_) | Adapter::JsonLd => Prune::default(),
         }
     }
 
     fn extract(&self, doc: &Html, page: Page<'_>) -> Parsed {
         match self {
-            Adapter::Css(spec) => spec.extract(doc, page),
+            Adapter::Css(spec, _) => spec.extract(doc, page),
             Adapter::JsonLd => jsonld::extract(doc, page),
             Adapter::Site(site) => site.extract(doc, page),
+            // Read before any DOM is built (see `parse`).
+            Adapter::Json(_) => Parsed::default(),
+        }
+    }
+
+    /// Reads a JSON source's page; a wall or an error answer is `Err`.
+    fn extract_json(spec: &json::JsonSpec, page: Page<'_>) -> Result<Parsed, PageOutcome> {
+        match spec.extract(page) {
+            Ok(parsed) if !parsed.listings.is_empty() => Ok(parsed),
+            Ok(parsed) => match walls(page.body) {
+                Some(wall) => Err(PageOutcome::Blocked(wall)),
+                None => Ok(parsed),
+            },
+            Err(json::JsonProblem::Error(message)) => {
+                Err(PageOutcome::Blocked(format!("the site answered: {message}")))
+            }
+            Err(json::JsonProblem::NotJson(why)) => match walls(page.body) {
+                Some(wall) => Err(PageOutcome::Blocked(wall)),
+                None if spec.reads_body() && json::looks_like_html(page.body) => {
+                    Err(PageOutcome::Blocked("an HTML page instead of the JSON answer".to_owned()))
+                }
+                None if spec.reads_body() => Err(PageOutcome::Invalid(why)),
+                // A page without the embedded state: no listings, like an empty page.
+                None => Ok(Parsed::default()),
+            },
         }
     }
 
@@ -100,20 +142,29 @@ impl Adapter {
     /// `currency` and `period` override the adapter's defaults (the source's
     /// configuration wins).
     pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
-        let doc = Html::parse_document(&slim_with(page.body, &self.prune()));
-        if let Some(wall) = strong_wall(&doc) {
-            return PageOutcome::Blocked(wall);
-        }
-        let parsed = self.extract(&doc, page);
-        if parsed.listings.is_empty()
-            && let Some(wall) = weak_wall(&doc, page.body)
-        {
-            return PageOutcome::Blocked(wall);
-        }
+        let parsed = if let Adapter::Json(spec) = self {
+            match Self::extract_json(spec, page) {
+                Ok(parsed) => parsed,
+                Err(outcome) => return outcome,
+            }
+        } else {
+            let doc = Html::parse_document(&slim_with(page.body, &self.prune()));
+            if let Some(wall) = strong_wall(&doc) {
+                return PageOutcome::Blocked(wall);
+            }
+            let parsed = self.extract(&doc, page);
+            if parsed.listings.is_empty()
+                && let Some(wall) = weak_wall(&doc, page.body)
+            {
+                return PageOutcome::Blocked(wall);
+            }
+            parsed
+        };
         let defaults = Defaults {
             currency: currency.or(self.default_currency()),
             period: period.unwrap_or(self.default_period()),
         };
+        let items = parsed.listings.len();
         let mut seen = std::collections::HashSet::new();
         let listings = parsed
             .listings
@@ -123,7 +174,7 @@ impl Adapter {
             .filter(|l| seen.insert(l.id.clone()))
             .collect();
         let next_page = parsed.next_page.and_then(|href| page.url.join(href.trim()).ok()).filter(|u| u != page.url);
-        PageOutcome::Listings { listings, next_page }
+        PageOutcome::Listings { listings, next_page, items }
     }
 }
 
@@ -213,6 +264,15 @@ const WALL_MARKERS: &[&str] = &[
     "cookie-consent-wall",
     "consent-wall",
 ];
+
+/// A wall in `body`, read as HTML (for answers that should have been JSON).
+fn walls(body: &str) -> Option<String> {
+    if !json::looks_like_html(body) {
+        return None;
+    }
+    let doc = Html::parse_document(&slim_with(body, &Prune::default()));
+    strong_wall(&doc).or_else(|| weak_wall(&doc, body))
+}
 
 fn strong_wall(doc: &Html) -> Option<String> {
     // The title is in <head>: no need to walk the whole document for it.

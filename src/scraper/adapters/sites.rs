@@ -17,7 +17,6 @@ use crate::scraper::{listing::RawListing, normalize::Period, slim::Prune};
 /// A built-in site adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Site {
-    WgGesucht,
     Immowelt,
     Rightmove,
     Idealista,
@@ -36,8 +35,7 @@ pub enum Site {
 }
 
 impl Site {
-    pub const ALL: [Site; 16] = [
-        Site::WgGesucht,
+    pub const ALL: [Site; 15] = [
         Site::Immowelt,
         Site::Rightmove,
         Site::Idealista,
@@ -57,7 +55,6 @@ impl Site {
 
     pub fn kind(self) -> &'static str {
         match self {
-            Site::WgGesucht => "wg-gesucht",
             Site::Immowelt => "immowelt",
             Site::Rightmove => "rightmove",
             Site::Idealista => "idealista",
@@ -79,7 +76,6 @@ impl Site {
     /// The site's home page: the base for links in a saved page of it.
     pub fn home(self) -> &'static str {
         match self {
-            Site::WgGesucht => "https://www.wg-gesucht.de/",
             Site::Immowelt => "https://www.immowelt.de/",
             Site::Rightmove => "https://www.rightmove.co.uk/",
             Site::Idealista => "https://www.idealista.com/",
@@ -121,8 +117,7 @@ impl Site {
     /// What a bare "$" (or no symbol) means on the site.
     pub fn default_currency(self) -> Option<&'static str> {
         match self {
-            Site::WgGesucht
-            | Site::Immowelt
+            Site::Immowelt
             | Site::Idealista
             | Site::Bazaraki
             | Site::Gewobag
@@ -140,16 +135,6 @@ impl Site {
     /// What of a page the site's adapter never reads (see [`Prune`]).
     pub fn prune(self) -> Prune {
         match self {
-            // 420 KB, most of it header, filters, dialogs, link lists and a
-            // print-only copy of every card: parsing starts at the first card.
-            Site::WgGesucht => Prune {
-                start_at: Some("wgg_card offer_list_item"),
-                // "bottom" is each card's row of the advertiser's avatar and name.
-                drop_classes: &["printonly", "bottom", "modal", "ul-bottomlinks", "ul-quickfilter", "dropdown-menu"],
-                drop_tags: &["img", "form", "select"],
-                keep_attrs: Some(&["class", "href", "title", "style", "data-id", "aria-label"]),
-                ..Prune::default()
-            },
             Site::Zonaprop => Prune { keep_scripts: true, ..Prune::default() },
             _ => Prune::default(),
         }
@@ -157,7 +142,6 @@ impl Site {
 
     pub fn extract(self, doc: &Html, page: Page<'_>) -> Parsed {
         match self {
-            Site::WgGesucht => wg_gesucht(doc),
             Site::Immowelt => immowelt(doc, page),
             Site::Rightmove => rightmove(doc),
             Site::Idealista => idealista(doc),
@@ -219,45 +203,6 @@ fn dd_after(root: ElementRef<'_>, label: &str) -> Option<String> {
         }
     }
     None
-}
-
-// ---------------------------------------------------------------- wg-gesucht
-
-fn wg_gesucht(doc: &Html) -> Parsed {
-    static STYLE_URL: LazyLock<Regex> = LazyLock::new(|| regex(r"url\(\s*['\x22]?([^'\x22)]+)"));
-    let listings = doc
-        .select(selector!("div.wgg_card.offer_list_item"))
-        .filter_map(|card| {
-            let url = sel_attr(card, selector!("h3.truncate_title a"), "href")?;
-            // The paid Spotahome card links back to the search page.
-            if url.contains("asset_id=") {
-                return None;
-            }
-            let facts = sel_text(card, selector!(".col-xs-11 > span")).unwrap_or_default();
-            let kind = part(&facts, '|', 0).unwrap_or_default();
-            // "3er WG" is the size of the flat share, not a room count.
-            let rooms = (!kind.contains("WG")).then_some(kind);
-            let district = part(&facts, '|', 1).map(|place| {
-                let mut words = place.split_whitespace();
-                let city = words.next().unwrap_or_default();
-                let rest: Vec<&str> = words.collect();
-                if rest.is_empty() { city.to_owned() } else { rest.join(" ") }
-            });
-            Some(RawListing {
-                id: own_attr(card, "data-id"),
-                title: sel_attr(card, selector!("h3.truncate_title"), "title")
-                    .or_else(|| sel_text(card, selector!("h3.truncate_title a"))),
-                url: Some(url),
-                price: sel_text(card, selector!(".middle .col-xs-3 b")),
-                area: sel_text(card, selector!(".middle .col-xs-3.text-right b")),
-                rooms,
-                district,
-                photo: sel_attr(card, selector!(".card_image a"), "style").and_then(|s| capture(&STYLE_URL, &s)),
-                ..Default::default()
-            })
-        })
-        .collect();
-    Parsed { listings, next_page: doc_attr(doc, selector!("a.next, ul.pagination a[aria-label*='chste']"), "href") }
 }
 
 // ------------------------------------------------------------------ immowelt

@@ -1,0 +1,276 @@
+//! One field of a configured source, for every kind: where its value comes
+//! from (CSS selectors, or JSONPath queries for JSON), tried in turn, then
+//! optional processing.
+//!
+//! In the sources file a field is either a short string (`"h3 a@href"`,
+//! `"$.price"`) or a table:
+//!
+//! ```toml
+//! rooms = { sel = [".facts", ".summary"], regex = '(\d+(?:,\d+)?)-Zimmer' }
+//! period = { path = "$.rentFrequency", map = { monthly = "month", yearly = "year" }, default = "year" }
+//! url = { path = "$.externalID", template = "https://www.bayut.com/property/details-{}.html" }
+//! currency = { value = "AED" }
+//! photo = { sel = ".card_image a@style" }   # a style attribute gives the url(…) inside it
+//! ```
+//!
+//! Processing, in this order: `not` (a value matching this regex is no
+//! value), `regex` (capture group 1, or the whole match; no match is no
+//! value), `map` (exact, case-insensitive; an unmapped value is kept),
+//! `default` (when there is still no value), `template` (`{}` is the value;
+//! in JSON sources `{name}` is the item's field `name`, dotted for nesting).
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// One string or several, tried in turn.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn items(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A field as written in the sources file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum FieldConfig {
+    Short(String),
+    /// Several selectors or paths, tried in turn.
+    List(Vec<String>),
+    Full(FieldTable),
+}
+
+/// The table form of a field.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FieldTable {
+    /// CSS sources: selectors (`"SEL"`, `"SEL@attr"`, `"@attr"`), tried in turn.
+    pub sel: Option<OneOrMany>,
+    /// JSON sources: JSONPath queries (RFC 9535) from the item, tried in turn.
+    pub path: Option<OneOrMany>,
+    /// A fixed value (no selector or path needed).
+    pub value: Option<String>,
+    pub regex: Option<String>,
+    pub not: Option<String>,
+    pub map: Option<BTreeMap<String, String>>,
+    pub default: Option<String>,
+    pub template: Option<String>,
+}
+
+impl FieldConfig {
+    /// The selectors or paths (`sel` and `path` are the same slot), the
+    /// fixed value, and the processing.
+    pub fn split(&self) -> Result<(Vec<String>, Option<String>, Process), String> {
+        match self {
+            FieldConfig::Short(s) => Ok((vec![s.clone()], None, Process::default())),
+            FieldConfig::List(list) if list.is_empty() => Err("an empty list".to_owned()),
+            FieldConfig::List(list) => Ok((list.clone(), None, Process::default())),
+            FieldConfig::Full(t) => {
+                if t.sel.is_some() && t.path.is_some() {
+                    return Err("give `sel` (CSS) or `path` (JSON), not both".to_owned());
+                }
+                let from: Vec<String> = t
+                    .sel
+                    .as_ref()
+                    .or(t.path.as_ref())
+                    .map(|s| s.items().into_iter().map(str::to_owned).collect())
+                    .unwrap_or_default();
+                if from.is_empty() && t.value.is_none() && t.default.is_none() {
+                    return Err("needs `sel`/`path`, a fixed `value` or a `default`".to_owned());
+                }
+                let regex = |r: &Option<String>, key: &str| {
+                    r.as_deref()
+                        .map(|r| Regex::new(r).map_err(|e| format!("`{key}` {r:?} is not a valid regex: {e}")))
+                        .transpose()
+                };
+                let process = Process {
+                    regex: regex(&t.regex, "regex")?,
+                    not: regex(&t.not, "not")?,
+                    map: t.map.as_ref().map(|m| m.iter().map(|(k, v)| (k.trim().to_lowercase(), v.clone())).collect()),
+                    default: t.default.clone(),
+                    template: t.template.clone(),
+                };
+                Ok((from, t.value.clone(), process))
+            }
+        }
+    }
+}
+
+/// Processing applied to a field's raw value.
+#[derive(Debug, Clone, Default)]
+pub struct Process {
+    regex: Option<Regex>,
+    not: Option<Regex>,
+    map: Option<BTreeMap<String, String>>,
+    default: Option<String>,
+    template: Option<String>,
+}
+
+impl Process {
+    /// Whether the value goes through unchanged (a JSON number may then be
+    /// used as a number).
+    pub fn is_identity(&self) -> bool {
+        self.regex.is_none() && self.map.is_none() && self.template.is_none() && self.not.is_none()
+    }
+
+    /// Applies the processing to `raw`; `lookup` answers `{name}` in a template.
+    pub fn apply(&self, raw: Option<String>, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let mut value = raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        if let (Some(not), Some(v)) = (&self.not, &value)
+            && not.is_match(v)
+        {
+            value = None;
+        }
+        if let (Some(re), Some(v)) = (&self.regex, &value) {
+            value = re
+                .captures(v)
+                .and_then(|c| c.get(1).or_else(|| c.get(0)))
+                .map(|m| m.as_str().trim().to_owned())
+                .filter(|v| !v.is_empty());
+        }
+        if let (Some(map), Some(v)) = (&self.map, &value)
+            && let Some(mapped) = map.get(&v.to_lowercase())
+        {
+            value = Some(mapped.clone());
+        }
+        if value.is_none() {
+            value = self.default.clone();
+        }
+        match (&self.template, value) {
+            (Some(template), Some(v)) => fill_template(template, &v, lookup),
+            (_, value) => value,
+        }
+    }
+
+    /// The names a template reads besides `{}`.
+    pub fn template_names(&self) -> Vec<String> {
+        self.template.as_deref().map(template_names).unwrap_or_default()
+    }
+}
+
+/// `{}` → `value`, `{name}` → `lookup(name)`; a name without a value makes
+/// the whole field empty (a half-built URL is worse than none).
+fn fill_template(template: &str, value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::with_capacity(template.len() + value.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return Some(out);
+        };
+        let name = &after[..close];
+        if name.is_empty() {
+            out.push_str(value);
+        } else {
+            out.push_str(&lookup(name)?);
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn template_names(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        if close > 0 {
+            names.push(after[..close].to_owned());
+        }
+        rest = &after[close + 1..];
+    }
+    names
+}
+
+/// Reads "yes"/"no"-like text as a furnishing flag.
+pub fn parse_flag(text: &str) -> Option<bool> {
+    let t = text.trim().to_lowercase();
+    match t.as_str() {
+        "true" | "yes" | "1" | "furnished" | "y" | "ja" | "да" | "möbliert" => Some(true),
+        "false" | "no" | "0" | "unfurnished" | "n" | "nein" | "нет" | "unmöbliert" => Some(false),
+        _ => None,
+    }
+}
+
+/// The names of every field a source may read, in output order.
+pub const FIELDS: &[&str] = &[
+    "id",
+    "url",
+    "title",
+    "price",
+    "currency",
+    "period",
+    "rooms",
+    "area",
+    "district",
+    "photo",
+    "description",
+    "furnished",
+    "phone",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process(toml_field: &str) -> (Vec<String>, Option<String>, Process) {
+        #[derive(Deserialize)]
+        struct T {
+            f: FieldConfig,
+        }
+        let t: T = toml::from_str(&format!("f = {toml_field}")).unwrap();
+        t.f.split().unwrap()
+    }
+
+    #[test]
+    fn processing_in_order() {
+        let none = |_: &str| None;
+        let (from, _, p) = process(r#"{ sel = [".a", ".b"], regex = '(\d+)-Zimmer' }"#);
+        assert_eq!(from, vec![".a", ".b"]);
+        assert_eq!(p.apply(Some("3-Zimmer-Wohnung | Berlin".into()), &none).as_deref(), Some("3"));
+        assert_eq!(p.apply(Some("3er WG | Berlin".into()), &none), None);
+        let (_, _, p) = process(r#"{ path = "$.f", map = { Monthly = "month" }, default = "year" }"#);
+        assert_eq!(p.apply(Some("monthly".into()), &none).as_deref(), Some("month"));
+        assert_eq!(p.apply(Some("weekly".into()), &none).as_deref(), Some("weekly"));
+        assert_eq!(p.apply(None, &none).as_deref(), Some("year"));
+        let (_, _, p) = process(r#"{ path = "$.id", template = "https://x.example/{}/{slug}.html" }"#);
+        let lookup = |n: &str| (n == "slug").then(|| "flat".to_owned());
+        assert_eq!(p.apply(Some("42".into()), &lookup).as_deref(), Some("https://x.example/42/flat.html"));
+        assert_eq!(p.template_names(), vec!["slug"]);
+        assert_eq!(p.apply(Some("42".into()), &none), None, "a template missing a name gives no value");
+        let (_, _, p) = process(r#"{ sel = "img@src", not = 'placeholder' }"#);
+        assert_eq!(p.apply(Some("/img/placeholder.png".into()), &none), None);
+        let (_, value, _) = process(r#"{ value = "AED" }"#);
+        assert_eq!(value.as_deref(), Some("AED"));
+    }
+
+    #[test]
+    fn bad_fields_are_refused() {
+        #[derive(Deserialize)]
+        struct T {
+            f: FieldConfig,
+        }
+        let split = |s: &str| {
+            toml::from_str::<T>(&format!("f = {s}")).map_err(|e| e.to_string()).and_then(|t| t.f.split().map(|_| ()))
+        };
+        assert!(split(r#"{ regex = "(" , sel = "a" }"#).unwrap_err().contains("regex"));
+        assert!(split(r#"{ sel = "a", path = "$.a" }"#).is_err());
+        assert!(split(r#"{ map = { a = "b" } }"#).is_err());
+        assert!(split(r#"{ sel = "a", colour = "red" }"#).is_err());
+    }
+}

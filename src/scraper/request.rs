@@ -1,0 +1,328 @@
+//! How a source is asked for its pages: GET or POST, headers, query
+//! parameters, a JSON body template, `${ENV}` secrets and placeholders.
+//!
+//! `${NAME}` (or `${NAME:-default}`) in the url, a header, a query value or
+//! the body is read from the environment when the sources file is loaded; a
+//! missing variable is a configuration error naming it. The values are
+//! secrets: they are kept out of `Debug`, logs, errors, `/sources` (which
+//! shows the url as written) and `check-source` output.
+//!
+//! Placeholders filled for every request: `{page}` (the page number, from
+//! `first_page`), `{since}` (Unix seconds: the start of the last successful
+//! run minus `since_overlap`, or now minus `since_window` before any),
+//! `{since_ms}`, `{since_iso}` and `{now}`. A url or body with `{page}` is
+//! paged by number until a page has no items or `max_pages` is reached.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use chrono::{DateTime, Utc};
+use reqwest::Url;
+use serde::Deserialize;
+
+/// The `[sources.request]` table as written in the sources file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestConfig {
+    pub method: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub first_page: Option<u32>,
+    pub since_overlap: Option<String>,
+    pub since_window: Option<String>,
+}
+
+pub const DEFAULT_SINCE_OVERLAP: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_SINCE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// A validated request template with its secrets resolved.
+#[derive(Clone)]
+pub struct RequestSpec {
+    pub post: bool,
+    url: String,
+    headers: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+    body: Option<String>,
+    pub first_page: u32,
+    pub since_overlap: Duration,
+    pub since_window: Duration,
+    /// The values read from the environment, scrubbed from every error.
+    secrets: Vec<String>,
+    /// The url as written (placeholders and `${NAME}` unresolved).
+    pub shown_url: String,
+}
+
+impl fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestSpec")
+            .field("post", &self.post)
+            .field("url", &self.shown_url)
+            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One request, ready to send.
+#[derive(Clone)]
+pub struct HttpRequest {
+    pub post: bool,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// What logs and errors may show of the request.
+    pub label: String,
+    pub secrets: Vec<String>,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", if self.post { "POST" } else { "GET" }, self.label)
+    }
+}
+
+impl HttpRequest {
+    /// A plain GET of `url` (HTML pages and their next-page links).
+    pub fn get(url: Url) -> Self {
+        Self { post: false, label: url.to_string(), url, headers: Vec::new(), body: None, secrets: Vec::new() }
+    }
+
+    /// `text` with every secret replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub(text, &self.secrets)
+    }
+}
+
+fn scrub(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.as_str(), "[redacted]"))
+}
+
+/// Why a request template is not valid; `field` names the key.
+#[derive(Debug)]
+pub struct RequestError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+fn bad(field: &'static str, problem: impl Into<String>) -> RequestError {
+    RequestError { field, problem: problem.into() }
+}
+
+/// How `${NAME}` is treated while loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvMode {
+    /// Read from the environment; a missing variable is an error.
+    Resolve,
+    /// Leave a placeholder value (checking a saved page needs no secrets).
+    Placeholder,
+}
+
+/// `${NAME}` and `${NAME:-default}` in `text`, from the environment.
+fn resolve_env(
+    text: &str,
+    field: &'static str,
+    mode: EnvMode,
+    secrets: &mut Vec<String>,
+) -> Result<String, RequestError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let close = after.find('}').ok_or_else(|| bad(field, "an unclosed `${`"))?;
+        let inner = &after[..close];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner, None),
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(bad(field, format!("`${{{inner}}}` is not a variable name")));
+        }
+        let value = match (mode, std::env::var(name).ok().filter(|v| !v.is_empty()), default) {
+            (EnvMode::Placeholder, _, Some(d)) => d.to_owned(),
+            (EnvMode::Placeholder, _, None) => format!("{name}-unset"),
+            (EnvMode::Resolve, Some(v), _) => {
+                if v.len() >= 4 {
+                    secrets.push(v.clone());
+                }
+                v
+            }
+            (EnvMode::Resolve, None, Some(d)) => d.to_owned(),
+            (EnvMode::Resolve, None, None) => {
+                return Err(bad(field, format!("needs the environment variable {name}, which is not set")));
+            }
+        };
+        out.push_str(&value);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn duration(text: Option<&str>, field: &'static str, default: Duration) -> Result<Duration, RequestError> {
+    match text {
+        None => Ok(default),
+        Some(s) => humantime::parse_duration(s).map_err(|e| bad(field, format!("{s:?}: {e} (e.g. \"10m\")"))),
+    }
+}
+
+impl RequestSpec {
+    /// Validates a source's url and `[sources.request]` table.
+    pub fn compile(url: &str, config: Option<&RequestConfig>, mode: EnvMode) -> Result<Self, RequestError> {
+        let default = RequestConfig::default();
+        let config = config.unwrap_or(&default);
+        let mut secrets = Vec::new();
+        let post = match config.method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("GET") => false,
+            Some("POST") => true,
+            Some(other) => return Err(bad("request.method", format!("{other:?}: use GET or POST"))),
+        };
+        let resolved_url = resolve_env(url.trim(), "url", mode, &mut secrets)?;
+        let headers = config
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                    .map_err(|_| bad("request.headers", format!("{k:?} is not a header name")))?;
+                Ok((k.clone(), resolve_env(v, "request.headers", mode, &mut secrets)?))
+            })
+            .collect::<Result<Vec<_>, RequestError>>()?;
+        let query = config
+            .query
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), resolve_env(v, "request.query", mode, &mut secrets)?)))
+            .collect::<Result<Vec<_>, RequestError>>()?;
+        let body = config.body.as_deref().map(|b| resolve_env(b, "request.body", mode, &mut secrets)).transpose()?;
+        if body.is_some() && !post {
+            return Err(bad("request.body", "a body needs method = \"POST\""));
+        }
+        let spec = Self {
+            post,
+            url: resolved_url,
+            headers,
+            query,
+            body,
+            first_page: config.first_page.unwrap_or(1),
+            since_overlap: duration(config.since_overlap.as_deref(), "request.since_overlap", DEFAULT_SINCE_OVERLAP)?,
+            since_window: duration(config.since_window.as_deref(), "request.since_window", DEFAULT_SINCE_WINDOW)?,
+            secrets,
+            shown_url: url.trim().to_owned(),
+        };
+        // The first request must be a valid http(s) request.
+        let first = spec.build(spec.first_page, None, Utc::now()).map_err(|e| bad("url", e))?;
+        if let Some(body) = &first.body
+            && serde_json::from_str::<serde_json::Value>(body).is_err()
+        {
+            return Err(bad("request.body", "is not JSON once its placeholders are filled"));
+        }
+        Ok(spec)
+    }
+
+    /// Whether the source is paged by `{page}` rather than next-page links.
+    pub fn paged(&self) -> bool {
+        self.url.contains("{page}")
+            || self.query.iter().any(|(_, v)| v.contains("{page}"))
+            || self.body.as_deref().is_some_and(|b| b.contains("{page}"))
+    }
+
+    /// The window start: the last successful run's start minus the overlap.
+    pub fn since(&self, last_success: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+        let (from, back) = match last_success {
+            Some(t) => (t, self.since_overlap),
+            None => (now, self.since_window),
+        };
+        from - chrono::Duration::from_std(back).unwrap_or_else(|_| chrono::Duration::days(1))
+    }
+
+    /// The request for page `page`. Errors are shown to the operator and
+    /// hold no secret.
+    pub fn build(&self, page: u32, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<HttpRequest, String> {
+        let since = since.unwrap_or_else(|| self.since(None, now));
+        let fill = |t: &str| {
+            t.replace("{page}", &page.to_string())
+                .replace("{since_ms}", &since.timestamp_millis().to_string())
+                .replace("{since_iso}", &since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .replace("{since}", &since.timestamp().to_string())
+                .replace("{now}", &now.timestamp().to_string())
+        };
+        let mut url = Url::parse(&fill(&self.url))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| format!("{:?} is not an http(s) URL", self.shown_url))?;
+        if !self.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &self.query {
+                pairs.append_pair(k, &fill(v));
+            }
+        }
+        let label = fill(&self.shown_url);
+        Ok(HttpRequest {
+            post: self.post,
+            url,
+            headers: self.headers.iter().map(|(k, v)| (k.clone(), fill(v))).collect(),
+            body: self.body.as_deref().map(fill),
+            label,
+            secrets: self.secrets.clone(),
+        })
+    }
+
+    /// `text` with every secret of this source replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub(text, &self.secrets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_placeholders_and_secrets() {
+        // SAFETY: a unique variable name, read only by this test.
+        unsafe { std::env::set_var("HOMEHOUND_TEST_KEY_7F3", "s3cr3t-value") };
+        let config = RequestConfig {
+            method: Some("post".into()),
+            headers: [("X-Key".to_owned(), "${HOMEHOUND_TEST_KEY_7F3}".to_owned())].into(),
+            query: [("p".to_owned(), "{page}".to_owned())].into(),
+            body: Some(r#"{"since": {since}, "index": "${HOMEHOUND_TEST_INDEX_7F3:-main}"}"#.into()),
+            first_page: Some(0),
+            ..Default::default()
+        };
+        let spec = RequestSpec::compile("https://api.example/q", Some(&config), EnvMode::Resolve).unwrap();
+        assert!(!format!("{spec:?}").contains("s3cr3t"));
+        assert!(spec.paged());
+        let t = DateTime::parse_from_rfc3339("2025-12-01T20:00:00Z").unwrap().with_timezone(&Utc);
+        let since = spec.since(Some(t), t);
+        assert_eq!(since.timestamp(), t.timestamp() - 600);
+        let req = spec.build(2, Some(since), t).unwrap();
+        assert_eq!(req.url.as_str(), "https://api.example/q?p=2");
+        assert_eq!(req.headers, vec![("X-Key".to_owned(), "s3cr3t-value".to_owned())]);
+        assert_eq!(req.body.as_deref(), Some(r#"{"since": 1764618600, "index": "main"}"#));
+        assert!(!format!("{req:?}").contains("s3cr3t"));
+        assert_eq!(req.scrub("bad key s3cr3t-value"), "bad key [redacted]");
+
+        let missing = RequestConfig {
+            headers: [("X-Key".to_owned(), "${HOMEHOUND_TEST_MISSING_7F3}".to_owned())].into(),
+            ..Default::default()
+        };
+        let e = RequestSpec::compile("https://api.example/", Some(&missing), EnvMode::Resolve).unwrap_err();
+        assert!(e.problem.contains("HOMEHOUND_TEST_MISSING_7F3"), "{}", e.problem);
+        assert!(RequestSpec::compile("https://api.example/", Some(&missing), EnvMode::Placeholder).is_ok());
+    }
+
+    #[test]
+    fn invalid_requests() {
+        let body_on_get = RequestConfig { body: Some("{}".into()), ..Default::default() };
+        assert_eq!(
+            RequestSpec::compile("https://a.example/", Some(&body_on_get), EnvMode::Resolve).unwrap_err().field,
+            "request.body"
+        );
+        let put = RequestConfig { method: Some("PUT".into()), ..Default::default() };
+        assert_eq!(
+            RequestSpec::compile("https://a.example/", Some(&put), EnvMode::Resolve).unwrap_err().field,
+            "request.method"
+        );
+        assert_eq!(RequestSpec::compile("ftp://a.example/", None, EnvMode::Resolve).unwrap_err().field, "url");
+    }
+}
