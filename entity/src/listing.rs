@@ -23,6 +23,8 @@ pub struct Model {
     pub district: Option<String>,
     pub furnished: Option<bool>,
     pub photo: Option<String>,
+    /// The advertiser's phone, where the source gives one.
+    pub phone: Option<String>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -19,6 +19,8 @@ pub struct Model {
     pub districts: Option<String>,
     pub furnished: Option<bool>,
     pub exclude: Option<String>,
+    /// Rental periods accepted (JSON array); null = any.
+    pub periods: Option<String>,
     pub paused: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -26,6 +26,8 @@ pub struct Model {
     pub unhealthy_notified: bool,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Per field, the share of listings that had it in the last good run (JSON).
+    pub field_fill: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(has_many)]

@@ -17,6 +17,8 @@ pub struct Model {
     pub price_drops: i32,
     pub missing_price: i32,
     pub error: Option<String>,
+    /// Per field, the share of this run's listings that had it (JSON).
+    pub field_fill: Option<String>,
     #[sea_orm(belongs_to, from = "source_id", to = "id")]
     pub source: BelongsTo<super::source::Entity>,
 }

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::MigrationStatus;
 
 mod m20261123_000001_create_schema;
+mod m20261201_000002_sources_as_data;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_schema::Migration)]
+        vec![Box::new(m20261123_000001_create_schema::Migration), Box::new(m20261201_000002_sources_as_data::Migration)]
     }
 }

@@ -207,22 +207,22 @@ impl Texts {
     // ------------------------------------------------------------- wizard
 
     pub fn wizard_source(self) -> String {
-        self.0.pick("<b>New search · 1/6</b>\nWhich site?", "<b>Новый поиск · 1/6</b>\nКакой сайт?").to_owned()
+        self.0.pick("<b>New search · 1/7</b>\nWhich site?", "<b>Новый поиск · 1/7</b>\nКакой сайт?").to_owned()
     }
     pub fn wizard_districts(self, known: bool) -> String {
         match (self.0, known) {
-            (Lang::En, true) => "<b>New search · 2/6</b>\nWhich districts? Tap to select several, then Next.",
-            (Lang::En, false) => "<b>New search · 2/6</b>\nNo districts seen yet for this choice: any district.",
-            (Lang::Ru, true) => "<b>Новый поиск · 2/6</b>\nКакие районы? Можно выбрать несколько, затем Далее.",
-            (Lang::Ru, false) => "<b>Новый поиск · 2/6</b>\nРайонов пока не видно: любой район.",
+            (Lang::En, true) => "<b>New search · 2/7</b>\nWhich districts? Tap to select several, then Next.",
+            (Lang::En, false) => "<b>New search · 2/7</b>\nNo districts seen yet for this choice: any district.",
+            (Lang::Ru, true) => "<b>Новый поиск · 2/7</b>\nКакие районы? Можно выбрать несколько, затем Далее.",
+            (Lang::Ru, false) => "<b>Новый поиск · 2/7</b>\nРайонов пока не видно: любой район.",
         }
         .to_owned()
     }
     pub fn wizard_price(self) -> String {
         self.0
             .pick(
-                "<b>New search · 3/6</b>\nHighest monthly price (in the listing's currency)?",
-                "<b>Новый поиск · 3/6</b>\nМаксимальная цена в месяц (в валюте объявления)?",
+                "<b>New search · 3/7</b>\nHighest monthly price (in the listing's currency)?",
+                "<b>Новый поиск · 3/7</b>\nМаксимальная цена в месяц (в валюте объявления)?",
             )
             .to_owned()
     }
@@ -247,18 +247,35 @@ impl Texts {
     pub fn wizard_rooms(self) -> String {
         self.0
             .pick(
-                "<b>New search · 4/6</b>\nHow many rooms? Tap to select several.",
-                "<b>Новый поиск · 4/6</b>\nСколько комнат? Можно выбрать несколько.",
+                "<b>New search · 4/7</b>\nHow many rooms? Tap to select several.",
+                "<b>Новый поиск · 4/7</b>\nСколько комнат? Можно выбрать несколько.",
             )
             .to_owned()
     }
     pub fn wizard_area(self) -> String {
         self.0
-            .pick("<b>New search · 5/6</b>\nSmallest area?", "<b>Новый поиск · 5/6</b>\nМинимальная площадь?")
+            .pick("<b>New search · 5/7</b>\nSmallest area?", "<b>Новый поиск · 5/7</b>\nМинимальная площадь?")
             .to_owned()
     }
     pub fn wizard_furnished(self) -> String {
-        self.0.pick("<b>New search · 6/6</b>\nFurnished?", "<b>Новый поиск · 6/6</b>\nМебель?").to_owned()
+        self.0.pick("<b>New search · 6/7</b>\nFurnished?", "<b>Новый поиск · 6/7</b>\nМебель?").to_owned()
+    }
+    pub fn wizard_period(self) -> String {
+        self.0
+            .pick(
+                "<b>New search · 7/7</b>\nWhich rental periods? Tap to select several (daily and weekly are mostly holiday lets).",
+                "<b>Новый поиск · 7/7</b>\nСрок аренды? Можно выбрать несколько (посуточно и понедельно — в основном отпускное жильё).",
+            )
+            .to_owned()
+    }
+    /// A rental period's button label (`month`, `year`, `week`, `day`).
+    pub fn period_label(self, period: &str) -> &'static str {
+        match period {
+            "month" => self.0.pick("Monthly", "Помесячно"),
+            "year" => self.0.pick("Yearly", "На год"),
+            "week" => self.0.pick("Weekly", "Понедельно"),
+            _ => self.0.pick("Daily", "Посуточно"),
+        }
     }
     pub fn wizard_summary(self, line: &str, matches: u64) -> String {
         let line = if line.is_empty() {

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::texts::Texts;
-use crate::search::{Rooms, SearchFilter, syntax};
+use crate::search::{PERIODS, Rooms, SearchFilter, syntax};
 
 /// Most district buttons offered.
 pub const MAX_DISTRICTS: usize = 24;
@@ -27,6 +27,7 @@ pub enum Step {
     Rooms,
     Area,
     Furnished,
+    Period,
     Summary,
 }
 
@@ -38,7 +39,8 @@ impl Step {
             Step::Rooms => Step::Price,
             Step::Area => Step::Rooms,
             Step::Furnished => Step::Area,
-            Step::Summary => Step::Furnished,
+            Step::Period => Step::Furnished,
+            Step::Summary => Step::Period,
         }
     }
 }
@@ -188,8 +190,23 @@ impl Wizard {
                     "any" => None,
                     _ => return Outcome::Stale,
                 };
-                self.step = Step::Summary;
+                self.step = Step::Period;
             }
+            (Step::Period, "t") => match arg {
+                "any" => self.filter.periods.clear(),
+                p => {
+                    let Some(period) = PERIODS.iter().find(|x| **x == p) else { return Outcome::Stale };
+                    match self.filter.periods.iter().position(|x| x == period) {
+                        Some(at) => {
+                            self.filter.periods.remove(at);
+                        }
+                        None => self.filter.periods.push((*period).to_owned()),
+                    }
+                    // The same order as the one-line syntax.
+                    self.filter.periods.sort_by_key(|x| PERIODS.iter().position(|p| p == x));
+                }
+            },
+            (Step::Period, "next") => self.step = Step::Summary,
             (Step::Summary, "save") => return Outcome::Save,
             _ => return Outcome::Stale,
         }
@@ -295,6 +312,23 @@ impl Wizard {
                 ]);
                 t.wizard_furnished()
             }
+            Step::Period => {
+                let mark = |on: bool, label: &str| format!("{}{label}", if on { "✅ " } else { "" });
+                rows.push(
+                    PERIODS
+                        .iter()
+                        .map(|p| {
+                            let on = self.filter.periods.iter().any(|x| x == p);
+                            button(mark(on, t.period_label(p)), &format!("t:{p}"))
+                        })
+                        .collect(),
+                );
+                rows.push(vec![
+                    button(mark(self.filter.periods.is_empty(), t.btn_any()), "t:any"),
+                    button(t.btn_next().to_owned(), "next"),
+                ]);
+                t.wizard_period()
+            }
             Step::Summary => {
                 rows.push(vec![button(t.btn_save().to_owned(), "save")]);
                 t.wizard_summary(&syntax::format(&self.filter), matches)
@@ -348,10 +382,16 @@ mod tests {
         press_label(&mut w, "Next ›");
         press_label(&mut w, "≥ 40 m²");
         press_label(&mut w, "Furnished");
+        assert_eq!(w.step, Step::Period);
+        press_label(&mut w, "Yearly");
+        press_label(&mut w, "Daily");
+        press_label(&mut w, "Monthly");
+        press_label(&mut w, "✅ Daily");
+        press_label(&mut w, "Next ›");
         assert_eq!(w.step, Step::Summary);
         assert_eq!(press_label(&mut w, "💾 Save"), Outcome::Save);
         let expected = syntax::parse(
-            "source=b price=800-1500 rooms=1,2,4+ area=40- district=Mitte,Kreuzberg furnished=yes",
+            "source=b price=800-1500 rooms=1,2,4+ area=40- district=Mitte,Kreuzberg furnished=yes period=month,year",
             &["a".into(), "b".into()],
         )
         .unwrap();

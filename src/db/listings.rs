@@ -98,6 +98,7 @@ pub async fn record_run(
     let mut report = RunReport::default();
     let mut error = None;
     let mut validators = None;
+    let mut fill: Option<FieldFill> = None;
     let bad = match result {
         RunResult::Listings { listings, validators: v } => {
             validators = Some(v.clone());
@@ -110,7 +111,16 @@ pub async fn record_run(
             if lost_prices {
                 error = Some(format!("prices missing on {} of {} listings", report.missing_price, report.found));
             }
-            (listings.is_empty() && had_listings) || lost_prices
+            let this_run = FieldFill::of(listings);
+            let emptied =
+                src.field_fill.as_deref().and_then(FieldFill::parse).and_then(|before| this_run.emptied(&before));
+            if let Some(problem) = &emptied
+                && error.is_none()
+            {
+                error = Some(problem.clone());
+            }
+            fill = Some(this_run);
+            (listings.is_empty() && had_listings) || lost_prices || emptied.is_some()
         }
         RunResult::NotModified => {
             report.outcome = run_outcome::NOT_MODIFIED;
@@ -178,6 +188,11 @@ pub async fn record_run(
     if report.seeded {
         am.seeded_at = Set(Some(now));
     }
+    // The fill rates a later run is compared with: those of good runs only,
+    // so a broken layout keeps being reported until it is fixed.
+    if let Some(f) = fill.as_ref().filter(|f| !bad && f.listings > 0) {
+        am.field_fill = Set(Some(f.to_json()));
+    }
     am.update(&txn).await?;
 
     source_run::ActiveModel {
@@ -190,12 +205,86 @@ pub async fn record_run(
         price_drops: Set(report.price_drops as i32),
         missing_price: Set(report.missing_price as i32),
         error: Set(error.map(|e| e.chars().take(500).collect())),
+        field_fill: Set(fill.map(|f| f.to_json())),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Per field, the share of a run's listings that had it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldFill {
+    pub listings: usize,
+    pub rates: Vec<(&'static str, f64)>,
+}
+
+/// A field filled on at least this share of a good run's listings is
+/// expected; a later run of at least [`FILL_MIN_LISTINGS`] listings with it
+/// on none is a layout change (a bad run).
+pub const FILL_EXPECTED: f64 = 0.5;
+pub const FILL_MIN_LISTINGS: usize = 3;
+
+impl FieldFill {
+    const FIELDS: [&'static str; 8] =
+        ["price", "rooms", "area_m2", "district", "photo", "furnished", "period", "phone"];
+
+    pub fn of(listings: &[Listing]) -> Self {
+        let n = listings.len();
+        let has = |f: &dyn Fn(&Listing) -> bool| {
+            if n == 0 { 0.0 } else { listings.iter().filter(|l| f(l)).count() as f64 / n as f64 }
+        };
+        let rates = Self::FIELDS
+            .iter()
+            .map(|&name| {
+                let rate = match name {
+                    "price" => has(&|l| l.price.is_some()),
+                    "rooms" => has(&|l| l.rooms.is_some()),
+                    "area_m2" => has(&|l| l.area_m2.is_some()),
+                    "district" => has(&|l| l.district.is_some()),
+                    "photo" => has(&|l| l.photo.is_some()),
+                    "furnished" => has(&|l| l.furnished.is_some()),
+                    "period" => has(&|l| l.period.is_some()),
+                    _ => has(&|l| l.phone.is_some()),
+                };
+                (name, (rate * 1000.0).round() / 1000.0)
+            })
+            .collect();
+        Self { listings: n, rates }
+    }
+
+    pub fn to_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.rates.iter().map(|(k, v)| ((*k).to_owned(), serde_json::json!(v))).collect();
+        serde_json::json!({ "listings": self.listings, "rates": map }).to_string()
+    }
+
+    pub fn parse(json: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let listings = v.get("listings")?.as_u64()? as usize;
+        let rates =
+            Self::FIELDS.iter().filter_map(|&name| Some((name, v.get("rates")?.get(name)?.as_f64()?))).collect();
+        Some(Self { listings, rates })
+    }
+
+    /// The first field `before` had on most listings that this run has on none.
+    pub fn emptied(&self, before: &FieldFill) -> Option<String> {
+        if self.listings < FILL_MIN_LISTINGS {
+            return None;
+        }
+        self.rates.iter().find_map(|(name, rate)| {
+            let was = before.rates.iter().find(|(n, _)| n == name).map(|(_, r)| *r)?;
+            (*rate == 0.0 && was >= FILL_EXPECTED).then(|| {
+                format!(
+                    "layout change? `{name}` is empty on all {} listings (was on {:.0} %)",
+                    self.listings,
+                    was * 100.0
+                )
+            })
+        })
+    }
 }
 
 async fn had_prices(txn: &DatabaseTransaction, source_id: i64) -> Result<bool, DbErr> {
@@ -254,6 +343,7 @@ async fn store_listings(
                     district: Set(l.district.clone()),
                     furnished: Set(l.furnished),
                     photo: Set(l.photo.clone()),
+                    phone: Set(l.phone.clone()),
                     first_seen_at: Set(now),
                     last_seen_at: Set(now),
                     updated_at: Set(now),
@@ -289,6 +379,12 @@ async fn store_listings(
                 }
                 if l.district.is_some() {
                     am.district = Set(l.district.clone());
+                }
+                if l.phone.is_some() {
+                    am.phone = Set(l.phone.clone());
+                }
+                if l.furnished.is_some() {
+                    am.furnished = Set(l.furnished);
                 }
                 // A page that lost the price keeps the last known one.
                 if let Some(p) = price.filter(|_| price_changed) {
@@ -404,6 +500,7 @@ fn view_of<'a>(source: &'a str, l: &'a Listing) -> ListingView<'a> {
         area_m2: l.area_m2,
         district: l.district.as_deref(),
         furnished: l.furnished,
+        period: l.period.map(|p| p.as_str()),
     }
 }
 

@@ -50,6 +50,7 @@ pub async fn create(
         districts: Set(json(&filter.districts)),
         furnished: Set(filter.furnished),
         exclude: Set(json(&filter.exclude)),
+        periods: Set(json(&filter.periods)),
         paused: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -137,6 +138,7 @@ pub async fn recent_matches(
                 area_m2: l.area_m2,
                 district: l.district.as_deref(),
                 furnished: l.furnished,
+                period: l.period.as_deref(),
             };
             filter.matches_prepared(&Prepared::new(view))
         })

@@ -86,6 +86,9 @@ fn facts(l: &listing::Model, source: &str) -> Vec<String> {
     if let Some(d) = &l.district {
         lines.push(format!("📍 {d}"));
     }
+    if let Some(phone) = &l.phone {
+        lines.push(format!("📞 {phone}"));
+    }
     lines.push(format!("🔎 {source}"));
     lines
 }
@@ -160,10 +163,19 @@ mod tests {
             district: Some("Kreuzberg <b>".into()),
             furnished: None,
             photo: photo.map(str::to_owned),
+            phone: Some("+971500000001".into()),
             first_seen_at: now,
             last_seen_at: now,
             updated_at: now,
         }
+    }
+
+    #[test]
+    fn the_advertisers_phone_is_shown_where_the_source_gives_one() {
+        let r = listing_alert("new", None, &listing("Marina View", None), "dubai");
+        assert!(r.html.contains("📞 +971500000001"), "{}", r.html);
+        let without = listing::Model { phone: None, ..listing("Marina View", None) };
+        assert!(!listing_alert("new", None, &without, "dubai").html.contains("📞"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl Bounds {
             has_price: f.price_min.is_some() || f.price_max.is_some(),
             has_area: f.area_min.is_some() || f.area_max.is_some(),
             has_rooms: f.rooms.is_some(),
-            full_check: f.source.is_some() || f.furnished.is_some(),
+            full_check: f.source.is_some() || f.furnished.is_some() || !f.periods.is_empty(),
         };
         match &f.rooms {
             None => (),
@@ -240,6 +240,7 @@ mod tests {
                                     area_m2: area,
                                     district,
                                     furnished,
+                                    period: Some("month"),
                                 };
                                 let mut want: Vec<i64> =
                                     searches.iter().filter(|(_, f)| f.matches(&view)).map(|(c, _)| *c).collect();

@@ -43,7 +43,14 @@ pub struct SearchFilter {
     pub furnished: Option<bool>,
     /// Words that exclude a listing when found in its title or description.
     pub exclude: Vec<String>,
+    /// Rental periods accepted (`month`, `year`, `week`, `day`); empty = any.
+    /// Daily and weekly holiday lets are what a long-term tenant skips.
+    #[serde(default)]
+    pub periods: Vec<String>,
 }
+
+/// The rental periods a search can choose, in the order shown.
+pub const PERIODS: [&str; 4] = ["month", "year", "week", "day"];
 
 /// The listing fields a filter looks at.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +63,8 @@ pub struct ListingView<'a> {
     pub area_m2: Option<f64>,
     pub district: Option<&'a str>,
     pub furnished: Option<bool>,
+    /// `month`, `week`, `day`, `year` or `total`.
+    pub period: Option<&'a str>,
 }
 
 /// A listing with its text lower-cased once, for matching against many
@@ -141,6 +150,9 @@ impl SearchFilter {
         {
             return false;
         }
+        if !self.periods.is_empty() && !l.period.is_some_and(|p| self.periods.iter().any(|want| want == p)) {
+            return false;
+        }
         true
     }
 
@@ -193,6 +205,7 @@ impl SearchFilter {
             districts: json_list(&m.districts),
             furnished: m.furnished,
             exclude: json_list(&m.exclude),
+            periods: json_list(&m.periods),
         }
     }
 }
@@ -211,6 +224,7 @@ mod tests {
             area_m2: Some(54.0),
             district: Some("Kreuzberg"),
             furnished: Some(false),
+            period: Some("month"),
         }
     }
 
@@ -270,6 +284,19 @@ mod tests {
         );
         assert!(SearchFilter { source: Some("WG-Berlin".into()), ..Default::default() }.matches(&flat()));
         assert!(!SearchFilter { source: Some("other".into()), ..Default::default() }.matches(&flat()));
+    }
+
+    #[test]
+    fn rental_periods() {
+        let f = |periods: &[&str]| SearchFilter {
+            periods: periods.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        };
+        assert!(f(&[]).matches(&flat()));
+        assert!(f(&["month", "year"]).matches(&flat()));
+        assert!(!f(&["month", "year"]).matches(&ListingView { period: Some("day"), ..flat() }));
+        assert!(!f(&["month"]).matches(&ListingView { period: None, ..flat() }), "an unknown period never passes");
+        assert!(f(&[]).matches(&ListingView { period: Some("week"), ..flat() }));
     }
 
     #[test]

@@ -56,16 +56,17 @@ impl SyntaxError {
             Some("area") => "area=MIN-MAX, area=MIN- or area=-MAX (m²)",
             Some("district") => "district=\"Dubai Marina\",JLT",
             Some("furnished") => "furnished=yes, furnished=no or furnished=any",
+            Some("period") => "period=month,year (month, year, week, day or any)",
             Some("exclude") => "exclude=WORD,WORD",
             _ => {
                 "source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
-                 furnished=yes|no|any exclude=WORD,WORD"
+                 furnished=yes|no|any period=month,year exclude=WORD,WORD"
             }
         }
     }
 }
 
-const KEYS: &[&str] = &["source", "price", "rooms", "area", "district", "furnished", "exclude"];
+const KEYS: &[&str] = &["source", "price", "rooms", "area", "district", "furnished", "period", "exclude"];
 
 fn is_open_quote(c: char) -> bool {
     matches!(c, '"' | '“' | '„' | '«')
@@ -172,6 +173,7 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
             "rooms" => filter.rooms = Some(rooms(value).map_err(bad)?),
             "district" => filter.districts = list(value).map_err(bad)?,
             "exclude" => filter.exclude = list(value).map_err(bad)?,
+            "period" => filter.periods = periods(value).map_err(bad)?,
             "furnished" => {
                 filter.furnished = match value.to_lowercase().as_str() {
                     "yes" | "y" | "true" | "да" => Some(true),
@@ -184,6 +186,29 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
         }
     }
     Ok(filter)
+}
+
+/// `month,year` (also monthly/yearly/weekly/daily and Russian words); `any`
+/// is no filter. Kept in [`super::PERIODS`] order, without repeats.
+fn periods(value: &str) -> Result<Vec<String>, String> {
+    let mut chosen = Vec::new();
+    for item in value.split(',').map(|i| i.trim().to_lowercase()).filter(|i| !i.is_empty()) {
+        let period = match item.as_str() {
+            "any" | "любой" | "любая" => return Ok(Vec::new()),
+            "month" | "monthly" | "месяц" | "помесячно" => "month",
+            "year" | "yearly" | "год" | "на год" => "year",
+            "week" | "weekly" | "неделя" | "понедельно" => "week",
+            "day" | "daily" | "день" | "посуточно" => "day",
+            other => return Err(format!("\"{}\" is not month, year, week, day or any", clip(other))),
+        };
+        if !chosen.contains(&period) {
+            chosen.push(period);
+        }
+    }
+    if chosen.is_empty() {
+        return Err("no period given".to_owned());
+    }
+    Ok(super::PERIODS.iter().filter(|p| chosen.contains(p)).map(|p| (*p).to_owned()).collect())
 }
 
 /// A value shown back to the user: at most 40 characters.
@@ -351,6 +376,9 @@ pub fn format(filter: &SearchFilter) -> String {
     if let Some(f) = filter.furnished {
         parts.push(format!("furnished={}", if f { "yes" } else { "no" }));
     }
+    if !filter.periods.is_empty() {
+        parts.push(format!("period={}", filter.periods.join(",")));
+    }
     if !filter.exclude.is_empty() {
         parts.push(format!("exclude={}", quoted_list(&filter.exclude)));
     }
@@ -409,6 +437,8 @@ mod tests {
             ("area=x-", Some("area")),
             ("area=-1e99", Some("area")),
             ("furnished=maybe", Some("furnished")),
+            ("period=often", Some("period")),
+            ("period=", Some("period")),
             ("source=nowhere", Some("source")),
             ("district=a,,b", Some("district")),
             ("price=1- price=2-", Some("price")),
@@ -429,11 +459,19 @@ mod tests {
     }
 
     #[test]
+    fn periods_are_read_in_any_order_and_words() {
+        assert_eq!(parse("period=year,monthly,year", &[]).unwrap().periods, vec!["month", "year"]);
+        assert_eq!(parse("period=посуточно", &[]).unwrap().periods, vec!["day"]);
+        assert!(parse("period=any", &[]).unwrap().periods.is_empty());
+    }
+
+    #[test]
     fn format_round_trips() {
         for line in [
             r#"source=dubizzle price=1500-2000 rooms=studio,1,2,4+ area=40- district="Dubai Marina",JLT furnished=yes exclude=shared,WBS"#,
             "price=-900 rooms=1-3 area=20.5-80 furnished=no",
-            "rooms=4+",
+            "rooms=4+ period=month,year",
+            "period=day",
             "",
         ] {
             let f = parse(line, &sources()).unwrap();

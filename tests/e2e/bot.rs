@@ -156,6 +156,10 @@ async fn the_wizard_saves_what_the_one_line_form_saves_and_survives_a_restart() 
     fake.press(chat, "≥ 40 m²");
     fake.wait_shown(chat, "Furnished?").await;
     fake.press(chat, "Furnished");
+    fake.wait_shown(chat, "Which rental periods?").await;
+    fake.press(chat, "Monthly");
+    fake.wait_button(chat, "✅ Monthly").await;
+    fake.press(chat, "Next ›");
     let summary = fake.wait_shown(chat, "Your search").await;
     // Mitte 1000 € 2 rooms 50 m² and Kreuzberg 1400 € 1 room 45 m² match.
     assert!(summary.text.contains("matched <b>2</b> listings"), "{}", summary.text);
@@ -168,7 +172,7 @@ async fn the_wizard_saves_what_the_one_line_form_saves_and_survives_a_restart() 
         chat,
         "Ann",
         "en",
-        "/new source=wg price=800-1500 rooms=1,2 area=40- district=Mitte,Kreuzberg furnished=yes",
+        "/new source=wg price=800-1500 rooms=1,2 area=40- district=Mitte,Kreuzberg furnished=yes period=month",
     );
     fake.wait_for(Duration::from_secs(10), "the second save", |_| {
         fake.shown(chat).iter().filter(|m| m.text.contains("Saved search #")).count() == 2
@@ -194,6 +198,7 @@ async fn the_wizard_saves_what_the_one_line_form_saves_and_survives_a_restart() 
     assert_eq!(a, b, "the wizard and the one-line form save the same search");
     assert_eq!(a.districts, vec!["Mitte", "Kreuzberg"]);
     assert_eq!((a.price_min, a.price_max, a.area_min, a.furnished), (Some(800), Some(1500), Some(40.0), Some(true)));
+    assert_eq!(a.periods, vec!["month"]);
     assert_no_token_in_logs();
 }
 

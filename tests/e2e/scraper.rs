@@ -439,3 +439,45 @@ mod fetching {
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }
+
+#[tokio::test]
+async fn a_field_going_empty_on_every_listing_is_a_bad_run_until_fixed() {
+    let (_t, db, source_id) = setup().await;
+    let admins = [77_i64];
+    let policy = HealthPolicy { unhealthy_after: 3, admins: &admins };
+    let record = |listings: Vec<Listing>| {
+        let (db, policy) = (db.clone(), policy.clone());
+        async move {
+            let result = RunResult::Listings { listings, validators: Validators::default() };
+            db::listings::record_run(&db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap()
+        }
+    };
+    let flats = |ids: &[&str]| ids.iter().map(|id| flat(id, 1000.0)).collect::<Vec<_>>();
+    record(flats(&["a", "b", "c", "d"])).await;
+    // The site moved its room count: every listing of the next runs lacks it.
+    let no_rooms = |ids: &[&str]| ids.iter().map(|id| Listing { rooms: None, ..flat(id, 1000.0) }).collect::<Vec<_>>();
+    for round in 0..3 {
+        let report = record(no_rooms(&["a", "b", "c", "e"])).await;
+        assert_eq!(report.found, 4, "the listings are still stored");
+        let src = entity::source::Entity::find_by_id(source_id).one(&db).await.unwrap().unwrap();
+        assert_eq!(src.consecutive_failures, round + 1, "a bad run");
+        let error = src.last_error.unwrap_or_default();
+        assert!(error.contains("`rooms`") && error.contains("all 4"), "{error}");
+    }
+    let notices = alerts(&db, "notice").await;
+    assert_eq!(notices.len(), 1, "admins told once after 3 bad runs: {notices:?}");
+    assert!(notices[0].payload.as_deref().unwrap_or_default().contains("rooms"), "{:?}", notices[0].payload);
+    let runs = db::sources::runs(&db, source_id).await.unwrap();
+    assert!(runs.iter().any(|r| r.field_fill.as_deref().is_some_and(|f| f.contains("\"rooms\":0"))), "{runs:?}");
+    // Fixed: the field is back, the source recovers and admins hear it.
+    let report = record(flats(&["a", "b", "c", "e"])).await;
+    assert_eq!(report.health_changed, Some(false));
+    // A field that was never filled is no layout change.
+    let (_t2, db2, other) = setup().await;
+    for _ in 0..2 {
+        let result = RunResult::Listings { listings: no_rooms(&["x", "y", "z"]), validators: Validators::default() };
+        db::listings::record_run(&db2, other, Utc::now(), &result, &policy, Utc::now()).await.unwrap();
+    }
+    let src = entity::source::Entity::find_by_id(other).one(&db2).await.unwrap().unwrap();
+    assert_eq!(src.consecutive_failures, 0);
+}
