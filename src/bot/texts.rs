@@ -96,7 +96,7 @@ impl Texts {
                  /new — a new search, step by step\n\
                  /new <code>key=value …</code> — a new search in one line:\n\
                  <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
-                 furnished=yes|no|any exclude=WORD,WORD</code>\n\
+                 furnished=yes|no|any period=month,year exclude=WORD,WORD</code>\n\
                  /searches — your searches: pause, resume, delete\n\
                  /delete <code>ID</code> — delete a search\n\
                  /pause, /resume — stop or restart all alerts\n\
@@ -108,7 +108,7 @@ impl Texts {
                  /new — новый поиск по шагам\n\
                  /new <code>ключ=значение …</code> — новый поиск одной строкой:\n\
                  <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
-                 furnished=yes|no|any exclude=WORD,WORD</code>\n\
+                 furnished=yes|no|any period=month,year exclude=WORD,WORD</code>\n\
                  /searches — ваши поиски: пауза, продолжить, удалить\n\
                  /delete <code>ID</code> — удалить поиск\n\
                  /pause, /resume — остановить или возобновить все уведомления\n\

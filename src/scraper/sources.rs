@@ -289,6 +289,17 @@ mod tests {
         let text = include_str!("../../sources.example.toml");
         let sources = parse_with(text, EnvMode::Placeholder).unwrap();
         assert!(sources.len() >= 5);
+        // Every commented example, uncommented, is valid too.
+        let examples: String = text
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|_| !l.starts_with("## ")).map_or(String::new(), str::to_owned))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let examples = parse_with(&format!("{text}\n{examples}"), EnvMode::Placeholder).unwrap();
+        for kind in ["css", "json", "jsonld", "bayut", "wg-gesucht"] {
+            assert!(examples.iter().any(|s| s.kind == kind), "an example of {kind}");
+        }
     }
 
     #[test]

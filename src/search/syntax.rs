@@ -1,7 +1,7 @@
 //! The one-line search syntax of `/new` (INTERFACE.md §3), both ways:
 //!
 //! ```text
-//! source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any exclude=WORD,WORD
+//! source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD
 //! ```
 //!
 //! Keys in any order, each optional, each at most once. [`parse`] never

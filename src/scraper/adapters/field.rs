@@ -14,8 +14,8 @@
 //! ```
 //!
 //! Processing, in this order: `not` (a value matching this regex is no
-//! value), `regex` (capture group 1, or the whole match; no match is no
-//! value), `map` (exact, case-insensitive; an unmapped value is kept),
+//! value), `regex` (capture group 1, or the whole match; several are
+//! tried in turn; no match is no value), `map` (exact, case-insensitive; an unmapped value is kept),
 //! `default` (when there is still no value), `template` (`{}` is the value;
 //! in JSON sources `{name}` is the item's field `name`, dotted for nesting).
 
@@ -61,7 +61,8 @@ pub struct FieldTable {
     pub path: Option<OneOrMany>,
     /// A fixed value (no selector or path needed).
     pub value: Option<String>,
-    pub regex: Option<String>,
+    /// One regex, or several tried in turn (the first that matches).
+    pub regex: Option<OneOrMany>,
     pub not: Option<String>,
     pub map: Option<BTreeMap<String, String>>,
     pub default: Option<String>,
@@ -89,14 +90,15 @@ impl FieldConfig {
                 if from.is_empty() && t.value.is_none() && t.default.is_none() {
                     return Err("needs `sel`/`path`, a fixed `value` or a `default`".to_owned());
                 }
-                let regex = |r: &Option<String>, key: &str| {
-                    r.as_deref()
-                        .map(|r| Regex::new(r).map_err(|e| format!("`{key}` {r:?} is not a valid regex: {e}")))
-                        .transpose()
+                let compile =
+                    |r: &str, key: &str| Regex::new(r).map_err(|e| format!("`{key}` {r:?} is not a valid regex: {e}"));
+                let regex = match &t.regex {
+                    None => Vec::new(),
+                    Some(list) => list.items().into_iter().map(|r| compile(r, "regex")).collect::<Result<_, _>>()?,
                 };
                 let process = Process {
-                    regex: regex(&t.regex, "regex")?,
-                    not: regex(&t.not, "not")?,
+                    regex,
+                    not: t.not.as_deref().map(|r| compile(r, "not")).transpose()?,
                     map: t.map.as_ref().map(|m| m.iter().map(|(k, v)| (k.trim().to_lowercase(), v.clone())).collect()),
                     default: t.default.clone(),
                     template: t.template.clone(),
@@ -110,7 +112,7 @@ impl FieldConfig {
 /// Processing applied to a field's raw value.
 #[derive(Debug, Clone, Default)]
 pub struct Process {
-    regex: Option<Regex>,
+    regex: Vec<Regex>,
     not: Option<Regex>,
     map: Option<BTreeMap<String, String>>,
     default: Option<String>,
@@ -121,7 +123,7 @@ impl Process {
     /// Whether the value goes through unchanged (a JSON number may then be
     /// used as a number).
     pub fn is_identity(&self) -> bool {
-        self.regex.is_none() && self.map.is_none() && self.template.is_none() && self.not.is_none()
+        self.regex.is_empty() && self.map.is_none() && self.template.is_none() && self.not.is_none()
     }
 
     /// Applies the processing to `raw`; `lookup` answers `{name}` in a template.
@@ -132,12 +134,13 @@ impl Process {
         {
             value = None;
         }
-        if let (Some(re), Some(v)) = (&self.regex, &value) {
-            value = re
-                .captures(v)
-                .and_then(|c| c.get(1).or_else(|| c.get(0)))
-                .map(|m| m.as_str().trim().to_owned())
-                .filter(|v| !v.is_empty());
+        if let (false, Some(v)) = (self.regex.is_empty(), &value) {
+            value = self.regex.iter().find_map(|re| {
+                re.captures(v)
+                    .and_then(|c| c.get(1).or_else(|| c.get(0)))
+                    .map(|m| m.as_str().trim().to_owned())
+                    .filter(|v| !v.is_empty())
+            });
         }
         if let (Some(map), Some(v)) = (&self.map, &value)
             && let Some(mapped) = map.get(&v.to_lowercase())
@@ -255,6 +258,9 @@ mod tests {
         assert_eq!(p.apply(Some("42".into()), &none), None, "a template missing a name gives no value");
         let (_, _, p) = process(r#"{ sel = "img@src", not = 'placeholder' }"#);
         assert_eq!(p.apply(Some("/img/placeholder.png".into()), &none), None);
+        let (_, _, p) = process(r#"{ sel = ".loc", regex = ['^[^,]*,\s*([^,]+)', '^([^,]+)'] }"#);
+        assert_eq!(p.apply(Some("Warszawa, Mokotów".into()), &none).as_deref(), Some("Mokotów"));
+        assert_eq!(p.apply(Some("Warszawa".into()), &none).as_deref(), Some("Warszawa"));
         let (_, value, _) = process(r#"{ value = "AED" }"#);
         assert_eq!(value.as_deref(), Some("AED"));
     }

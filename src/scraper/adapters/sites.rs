@@ -21,34 +21,24 @@ pub enum Site {
     Rightmove,
     Idealista,
     Otodom,
-    OlxPl,
-    OlxUa,
     DomRia,
     Zillow,
     RealestateComAu,
-    Bazaraki,
     Zonaprop,
-    Craigslist,
-    Gewobag,
     Inberlinwohnen,
     Pararius,
 }
 
 impl Site {
-    pub const ALL: [Site; 15] = [
+    pub const ALL: [Site; 10] = [
         Site::Immowelt,
         Site::Rightmove,
         Site::Idealista,
         Site::Otodom,
-        Site::OlxPl,
-        Site::OlxUa,
         Site::DomRia,
         Site::Zillow,
         Site::RealestateComAu,
-        Site::Bazaraki,
         Site::Zonaprop,
-        Site::Craigslist,
-        Site::Gewobag,
         Site::Inberlinwohnen,
         Site::Pararius,
     ];
@@ -59,15 +49,10 @@ impl Site {
             Site::Rightmove => "rightmove",
             Site::Idealista => "idealista",
             Site::Otodom => "otodom",
-            Site::OlxPl => "olx-pl",
-            Site::OlxUa => "olx-ua",
             Site::DomRia => "dom-ria",
             Site::Zillow => "zillow",
             Site::RealestateComAu => "realestate-com-au",
-            Site::Bazaraki => "bazaraki",
             Site::Zonaprop => "zonaprop",
-            Site::Craigslist => "craigslist",
-            Site::Gewobag => "gewobag",
             Site::Inberlinwohnen => "inberlinwohnen",
             Site::Pararius => "pararius",
         }
@@ -80,15 +65,10 @@ impl Site {
             Site::Rightmove => "https://www.rightmove.co.uk/",
             Site::Idealista => "https://www.idealista.com/",
             Site::Otodom => "https://www.otodom.pl/",
-            Site::OlxPl => "https://www.olx.pl/",
-            Site::OlxUa => "https://www.olx.ua/",
             Site::DomRia => "https://dom.ria.com/",
             Site::Zillow => "https://www.zillow.com/",
             Site::RealestateComAu => "https://www.realestate.com.au/",
-            Site::Bazaraki => "https://www.bazaraki.com/",
             Site::Zonaprop => "https://www.zonaprop.com.ar/",
-            Site::Craigslist => "https://boston.craigslist.org/",
-            Site::Gewobag => "https://www.gewobag.de/",
             Site::Inberlinwohnen => "https://inberlinwohnen.de/",
             Site::Pararius => "https://www.pararius.com/",
         }
@@ -102,14 +82,7 @@ impl Site {
     /// A source's `period` setting overrides this (e.g. an idealista rental search).
     pub fn default_period(self) -> Period {
         match self {
-            Site::Idealista
-            | Site::Otodom
-            | Site::OlxPl
-            | Site::OlxUa
-            | Site::DomRia
-            | Site::RealestateComAu
-            | Site::Bazaraki
-            | Site::Craigslist => Period::Total,
+            Site::Idealista | Site::Otodom | Site::DomRia | Site::RealestateComAu => Period::Total,
             _ => Period::Month,
         }
     }
@@ -117,16 +90,10 @@ impl Site {
     /// What a bare "$" (or no symbol) means on the site.
     pub fn default_currency(self) -> Option<&'static str> {
         match self {
-            Site::Immowelt
-            | Site::Idealista
-            | Site::Bazaraki
-            | Site::Gewobag
-            | Site::Inberlinwohnen
-            | Site::Pararius => Some("EUR"),
+            Site::Immowelt | Site::Idealista | Site::Inberlinwohnen | Site::Pararius => Some("EUR"),
             Site::Rightmove => Some("GBP"),
-            Site::Otodom | Site::OlxPl => Some("PLN"),
-            Site::OlxUa => Some("UAH"),
-            Site::DomRia | Site::Zillow | Site::Craigslist => Some("USD"),
+            Site::Otodom => Some("PLN"),
+            Site::DomRia | Site::Zillow => Some("USD"),
             Site::RealestateComAu => Some("AUD"),
             Site::Zonaprop => Some("ARS"),
         }
@@ -146,14 +113,10 @@ impl Site {
             Site::Rightmove => rightmove(doc),
             Site::Idealista => idealista(doc),
             Site::Otodom => otodom(doc),
-            Site::OlxPl | Site::OlxUa => olx(doc),
             Site::DomRia => dom_ria(doc),
             Site::Zillow => zillow(doc),
             Site::RealestateComAu => realestate_com_au(doc),
-            Site::Bazaraki => bazaraki(doc),
             Site::Zonaprop => zonaprop(doc),
-            Site::Craigslist => craigslist(doc),
-            Site::Gewobag => gewobag(doc),
             Site::Inberlinwohnen => inberlinwohnen(doc),
             Site::Pararius => pararius(doc, page),
         }
@@ -412,28 +375,6 @@ fn otodom(doc: &Html) -> Parsed {
     }
 }
 
-// ----------------------------------------------------------- olx.pl / olx.ua
-
-fn olx(doc: &Html) -> Parsed {
-    let listings = doc
-        .select(selector!("table[data-id]"))
-        .map(|card| {
-            let location = sel_text(card, selector!("td.bottom-cell small span"));
-            RawListing {
-                id: own_attr(card, "data-id"),
-                url: sel_attr(card, selector!("h3 a"), "href"),
-                title: sel_text(card, selector!("h3 a strong")),
-                price: sel_text(card, selector!("p.price strong")),
-                // "Warszawa, Śródmieście": city, district.
-                district: location.as_deref().and_then(|l| part(l, ',', 1).or_else(|| part(l, ',', 0))),
-                photo: sel_attr(card, selector!("img"), "src"),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Parsed { listings, next_page: doc_attr(doc, selector!("span.next a.pageNextPrev"), "href") }
-}
-
 // ------------------------------------------------------------------ dom.ria
 
 fn dom_ria(doc: &Html) -> Parsed {
@@ -551,33 +492,6 @@ fn realestate_com_au(doc: &Html) -> Parsed {
     Parsed { listings, next_page: doc_attr(doc, selector!("li.nextLink a"), "href") }
 }
 
-// ------------------------------------------------------------------ bazaraki
-
-fn bazaraki(doc: &Html) -> Parsed {
-    let listings = doc
-        .select(selector!("li.announcement-container"))
-        .map(|card| {
-            let title = sel_text(card, selector!("a.announcement-block__title"));
-            let area_served = sel_attr(card, selector!(r#"meta[itemprop="areaServed"]"#), "content");
-            RawListing {
-                id: sel_attr(card, selector!(".announcement-block__favorites"), "data-id"),
-                url: sel_attr(card, selector!("a.announcement-block__title"), "href"),
-                price: sel_attr(card, selector!(r#"meta[itemprop="price"]"#), "content"),
-                currency: sel_attr(card, selector!(r#"meta[itemprop="priceCurrency"]"#), "content"),
-                // "4 bedroom house at …": rooms only when the title says so.
-                rooms: title.clone().filter(|t| t.to_lowercase().contains("bedroom")),
-                // "Limassol district, Agios Athanasios": the part after the district.
-                district: area_served.as_deref().and_then(|a| part(a, ',', 1).or_else(|| part(a, ',', 0))),
-                photo: sel_attr(card, selector!(".announcement-block__img img"), "src"),
-                description: sel_attr(card, selector!(r#"meta[itemprop="description"]"#), "content"),
-                title,
-                ..Default::default()
-            }
-        })
-        .collect();
-    Parsed { listings, next_page: doc_attr(doc, selector!("a.number-list-next"), "href") }
-}
-
 // ------------------------------------------------------------------ zonaprop
 
 fn zonaprop(doc: &Html) -> Parsed {
@@ -650,57 +564,6 @@ fn script_json(doc: &Html, marker: &str) -> Option<Value> {
         }
     }
     None
-}
-
-// ---------------------------------------------------------------- craigslist
-
-fn craigslist(doc: &Html) -> Parsed {
-    let listings = doc
-        .select(selector!("li.cl-search-result, li.cl-static-search-result"))
-        .map(|card| {
-            let meta = sel_text(card, selector!(".meta"));
-            RawListing {
-                id: own_attr(card, "data-pid"),
-                url: sel_attr(card, selector!("a.posting-title, a"), "href"),
-                title: sel_text(card, selector!("a.posting-title .label, .title")),
-                price: sel_text(card, selector!(".priceinfo, .price")),
-                // "12 mins ago · Peabody"
-                district: meta
-                    .as_deref()
-                    .and_then(|m| m.split('·').nth(1))
-                    .map(str::trim)
-                    .map(str::to_owned)
-                    .or_else(|| sel_text(card, selector!(".location"))),
-                photo: sel_attr(card, selector!("img"), "src"),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Parsed { listings, next_page: None }
-}
-
-// ------------------------------------------------------------------- gewobag
-
-fn gewobag(doc: &Html) -> Parsed {
-    let listings = doc
-        .select(selector!("article.angebot"))
-        .map(|card| {
-            let url = sel_attr(card, selector!("a.angebot-header"), "href");
-            let facts = sel_text(card, selector!(".angebot-area strong")).unwrap_or_default();
-            RawListing {
-                id: url.as_deref().and_then(|u| u.trim_end_matches('/').rsplit('/').next()).map(str::to_owned),
-                url,
-                title: sel_text(card, selector!("h3.angebot-title")),
-                price: sel_text(card, selector!(".angebot-kosten strong")),
-                rooms: part(&facts, '|', 0),
-                area: part(&facts, '|', 1),
-                district: sel_text(card, selector!(".angebot-region")),
-                photo: sel_attr(card, selector!("li.slide-image:not(.clone)"), "data-src"),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Parsed { listings, next_page: None }
 }
 
 // ------------------------------------------------------------ inberlinwohnen
