@@ -82,7 +82,14 @@ impl RawListing {
             .filter(|t| !t.is_empty())
             .or_else(|| self.district.as_deref().map(|d| clean_text(d, MAX_TITLE)))
             .unwrap_or_else(|| url.clone());
-        let currency_hint = self.currency.as_deref().or(defaults.currency);
+        // A currency read from the page is kept only as an ISO code (the
+        // column holds three letters); otherwise the source's default applies.
+        let own_currency = self
+            .currency
+            .as_deref()
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+        let currency_hint = own_currency.as_deref().or(defaults.currency);
         let price = match self.price_value {
             Some(amount) if amount.is_finite() && (0.0..1e13).contains(&amount) => {
                 Some(Price { amount, currency: currency_hint.map(str::to_owned), period: None })
@@ -94,7 +101,7 @@ impl RawListing {
             Some(Price { amount, currency, period }) => {
                 (Some(amount), currency, Some(self.period.or(period).unwrap_or(defaults.period)))
             }
-            None => (None, self.currency.or_else(|| defaults.currency.map(str::to_owned)), None),
+            None => (None, own_currency.or_else(|| defaults.currency.map(str::to_owned)), None),
         };
         let monthly_price = amount.zip(period).and_then(|(a, p)| Price::monthly(a, p));
         let rooms = self.rooms_value.or_else(|| self.rooms.as_deref().and_then(parse_rooms));

@@ -26,7 +26,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use self::{
     adapters::{Page, PageOutcome},
-    fetch::{FetchError, Fetched, Fetcher, HttpRequest, Validators},
+    fetch::{FetchError, Fetched, Fetcher, Validators},
     listing::Listing,
     sources::SourceConfig,
 };
@@ -167,7 +167,8 @@ pub fn window_start_after(
     started: DateTime<Utc>,
     outcome: &str,
 ) -> Option<DateTime<Utc>> {
-    if matches!(outcome, "ok" | "empty" | "not_modified") { Some(started) } else { previous }
+    use entity::status::run_outcome::{EMPTY, NOT_MODIFIED, OK};
+    if [OK, EMPTY, NOT_MODIFIED].contains(&outcome) { Some(started) } else { previous }
 }
 
 /// Fetches and parses up to `max_pages` pages of `source`. `None` on
@@ -234,7 +235,7 @@ pub async fn scrape(
                     }
                 } else {
                     match next_page {
-                        Some(next) if !seen_pages.contains(&next) => request = HttpRequest::get(next),
+                        Some(next) if !seen_pages.contains(&next) => request = source.request.follow(next, since, now),
                         _ => break,
                     }
                 }

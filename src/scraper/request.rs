@@ -267,6 +267,17 @@ impl RequestSpec {
         })
     }
 
+    /// A GET of a link found on a page (the next page), with this source's
+    /// headers.
+    pub fn follow(&self, url: Url, since: DateTime<Utc>, now: DateTime<Utc>) -> HttpRequest {
+        let mut req = self.build(self.first_page, Some(since), now).unwrap_or_else(|_| HttpRequest::get(url.clone()));
+        req.post = false;
+        req.body = None;
+        req.label = self.scrub(url.as_str());
+        req.url = url;
+        req
+    }
+
     /// `text` with every secret of this source replaced.
     pub fn scrub(&self, text: &str) -> String {
         scrub(text, &self.secrets)

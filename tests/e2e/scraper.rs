@@ -481,3 +481,81 @@ async fn a_field_going_empty_on_every_listing_is_a_bad_run_until_fixed() {
     let src = entity::source::Entity::find_by_id(other).one(&db2).await.unwrap().unwrap();
     assert_eq!(src.consecutive_failures, 0);
 }
+
+/// The `{since}` in each request body the fake API received.
+fn since_values(site: &FakeSite) -> Vec<i64> {
+    site.requests()
+        .iter()
+        .filter_map(|r| r.body.split("createdAt>").nth(1)?.split('"').next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_window_moves_forward_only_after_a_successful_run() {
+    let fake = FakeTelegram::start().await;
+    let site = FakeSite::start().await;
+    site.set("/q", Page::Status(500));
+    let toml = format!(
+        r#"
+        [[sources]]
+        name = "api"
+        kind = "json"
+        url = "{}"
+        currency = "AED"
+        max_pages = 3
+        [sources.request]
+        method = "POST"
+        first_page = 0
+        since_overlap = "10m"
+        body = '{{"params": "page={{page}}&numericFilters=createdAt>{{since}}"}}'
+        [sources.json]
+        items = "$.hits[*]"
+        id = "$.id"
+        url = {{ path = "$.id", template = "https://api.example/{{}}" }}
+        price = "$.price"
+        "#,
+        site.url("/q")
+    );
+    let mut sources = sources::parse(&toml).expect("valid sources");
+    sources[0].interval = Duration::from_secs(1);
+    let test_db = TestDb::new().await;
+    let mut cfg = config(&test_db.url, &fake.url, &[]);
+    cfg.sources = Arc::new(sources);
+    cfg.fetch = FetchOptions { attempts: 1, politeness: Duration::from_millis(10), ..FetchOptions::default() };
+    let started = Utc::now();
+    let app = TestApp::start(cfg, Components::default()).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+
+    // A failed run: the next run asks for the same window again.
+    wait_for_runs(&db, "api", 2).await;
+    let failed = since_values(&site);
+    assert!(failed.len() >= 2, "{failed:?}");
+    let day_back = started.timestamp() - 86_400;
+    assert!(failed.iter().all(|s| (s - day_back).abs() < 60), "a day back before any success: {failed:?}");
+
+    // Success: two pages (the second empty), then the window starts at that
+    // run's start minus the overlap.
+    let hits = r#"{"hits": [{"id": "1", "price": 5000}, {"id": "2", "price": 6000}]}"#;
+    site.set("/q", Page::JsonByBody(vec![("page=0&".into(), hits.into()), ("page=1&".into(), r#"{"hits": []}"#.into())]));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let success_at = loop {
+        let runs = db::sources::runs(&db, entity::source::Entity::find().one(&db).await.unwrap().unwrap().id).await.unwrap();
+        if let Some(ok) = runs.iter().find(|r| r.outcome == "ok") {
+            break ok.started_at;
+        }
+        assert!(std::time::Instant::now() < deadline, "no successful run");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(site.requests().iter().any(|r| r.body.contains("page=1&")), "page 2 was fetched");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let moved = since_values(&site).into_iter().filter(|s| (s - (success_at.timestamp() - 600)).abs() <= 2).count();
+        if moved > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the window never moved: {:?}", since_values(&site));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.stop().await, AppExit::Clean);
+    assert_eq!(listing::Entity::find().count(&db).await.unwrap(), 2);
+}

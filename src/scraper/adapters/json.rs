@@ -226,8 +226,9 @@ impl JsonSpec {
         }
     }
 
-    /// Reads the listings of `doc`.
-    pub fn extract_value(&self, doc: &Value) -> Result<Parsed, JsonProblem> {
+    /// Reads the listings of `doc`, and how many items it held before
+    /// `skip`/`require` (numbered pages end at a page with none).
+    pub fn extract_value(&self, doc: &Value) -> Result<(Parsed, usize), JsonProblem> {
         let mut items: Vec<&Value> = self.items.query(doc).all();
         items.truncate(MAX_ITEMS);
         if items.is_empty()
@@ -236,8 +237,9 @@ impl JsonSpec {
         {
             return Err(JsonProblem::Error(clean_text(&message, 200)));
         }
+        let count = items.len();
         let listings = items.into_iter().filter(|item| self.wanted(item)).map(|item| self.listing(item)).collect();
-        Ok(Parsed { listings, next_page: None })
+        Ok((Parsed { listings, next_page: None }, count))
     }
 
     fn wanted(&self, item: &Value) -> bool {
@@ -281,7 +283,7 @@ impl JsonSpec {
     }
 
     /// Reads `page` (the JSON answer, or the HTML page holding the JSON).
-    pub fn extract(&self, page: Page<'_>) -> Result<Parsed, JsonProblem> {
+    pub fn extract(&self, page: Page<'_>) -> Result<(Parsed, usize), JsonProblem> {
         self.extract_value(&self.document(page)?)
     }
 }
@@ -396,7 +398,8 @@ mod tests {
             ]}}"#,
         )
         .unwrap();
-        let parsed = s.extract_value(&doc).unwrap();
+        let (parsed, items) = s.extract_value(&doc).unwrap();
+        assert_eq!(items, 4, "skipped items count as items");
         let ids: Vec<_> = parsed.listings.iter().map(|l| l.id.clone().unwrap()).collect();
         assert_eq!(ids, vec!["1", "4"]);
         let first = &parsed.listings[0];

@@ -116,12 +116,12 @@ impl Adapter {
     }
 
     /// Reads a JSON source's page; a wall or an error answer is `Err`.
-    fn extract_json(spec: &json::JsonSpec, page: Page<'_>) -> Result<Parsed, PageOutcome> {
+    fn extract_json(spec: &json::JsonSpec, page: Page<'_>) -> Result<(Parsed, usize), PageOutcome> {
         match spec.extract(page) {
-            Ok(parsed) if !parsed.listings.is_empty() => Ok(parsed),
-            Ok(parsed) => match walls(page.body) {
+            Ok((parsed, items)) if items > 0 => Ok((parsed, items)),
+            Ok(read) => match walls(page.body) {
                 Some(wall) => Err(PageOutcome::Blocked(wall)),
-                None => Ok(parsed),
+                None => Ok(read),
             },
             Err(json::JsonProblem::Error(message)) => {
                 Err(PageOutcome::Blocked(format!("the site answered: {message}")))
@@ -133,7 +133,7 @@ impl Adapter {
                 }
                 None if spec.reads_body() => Err(PageOutcome::Invalid(why)),
                 // A page without the embedded state: no listings, like an empty page.
-                None => Ok(Parsed::default()),
+                None => Ok((Parsed::default(), 0)),
             },
         }
     }
@@ -142,9 +142,9 @@ impl Adapter {
     /// `currency` and `period` override the adapter's defaults (the source's
     /// configuration wins).
     pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
-        let parsed = if let Adapter::Json(spec) = self {
+        let (parsed, items) = if let Adapter::Json(spec) = self {
             match Self::extract_json(spec, page) {
-                Ok(parsed) => parsed,
+                Ok(read) => read,
                 Err(outcome) => return outcome,
             }
         } else {
@@ -158,13 +158,13 @@ impl Adapter {
             {
                 return PageOutcome::Blocked(wall);
             }
-            parsed
+            let items = parsed.listings.len();
+            (parsed, items)
         };
         let defaults = Defaults {
             currency: currency.or(self.default_currency()),
             period: period.unwrap_or(self.default_period()),
         };
-        let items = parsed.listings.len();
         let mut seen = std::collections::HashSet::new();
         let listings = parsed
             .listings
