@@ -484,10 +484,7 @@ async fn a_field_going_empty_on_every_listing_is_a_bad_run_until_fixed() {
 
 /// The `{since}` in each request body the fake API received.
 fn since_values(site: &FakeSite) -> Vec<i64> {
-    site.requests()
-        .iter()
-        .filter_map(|r| r.body.split("createdAt>").nth(1)?.split('"').next()?.parse().ok())
-        .collect()
+    site.requests().iter().filter_map(|r| r.body.split("createdAt>").nth(1)?.split('"').next()?.parse().ok()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -536,10 +533,14 @@ async fn an_api_window_moves_forward_only_after_a_successful_run() {
     // Success: two pages (the second empty), then the window starts at that
     // run's start minus the overlap.
     let hits = r#"{"hits": [{"id": "1", "price": 5000}, {"id": "2", "price": 6000}]}"#;
-    site.set("/q", Page::JsonByBody(vec![("page=0&".into(), hits.into()), ("page=1&".into(), r#"{"hits": []}"#.into())]));
+    site.set(
+        "/q",
+        Page::JsonByBody(vec![("page=0&".into(), hits.into()), ("page=1&".into(), r#"{"hits": []}"#.into())]),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let success_at = loop {
-        let runs = db::sources::runs(&db, entity::source::Entity::find().one(&db).await.unwrap().unwrap().id).await.unwrap();
+        let runs =
+            db::sources::runs(&db, entity::source::Entity::find().one(&db).await.unwrap().unwrap().id).await.unwrap();
         if let Some(ok) = runs.iter().find(|r| r.outcome == "ok") {
             break ok.started_at;
         }

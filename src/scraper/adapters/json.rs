@@ -320,7 +320,9 @@ fn dotted<'a>(item: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// The JSON value assigned to `name` in `body` (`window.X = {…};`,
-/// `var state = […]`), parsed without running any JavaScript.
+/// `var state = […]`, `window.X = JSON.parse("…")`), parsed without running
+/// any JavaScript. A JavaScript object literal that is not strict JSON
+/// (unquoted keys, single quotes, trailing commas, comments) is read as JSON5.
 pub fn assigned(body: &str, name: &str) -> Option<Value> {
     let mut from = 0;
     while let Some(at) = body[from..].find(name) {
@@ -340,12 +342,63 @@ pub fn assigned(body: &str, name: &str) -> Option<Value> {
             }
             continue;
         }
-        let mut de = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
-        if let Some(Ok(value)) = de.next()
-            && (value.is_object() || value.is_array())
-        {
+        if let Some(value) = literal_at(rest).filter(|v| v.is_object() || v.is_array()) {
             return Some(value);
         }
+    }
+    None
+}
+
+/// The object or array literal `text` starts with: strict JSON first, then
+/// the balanced literal as JSON5.
+fn literal_at(text: &str) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    if let Some(Ok(value)) = de.next() {
+        return Some(value);
+    }
+    let end = balanced_end(text)?;
+    json5::from_str::<Value>(&text[..end]).ok()
+}
+
+/// The byte index just after the bracket closing the one `text` starts
+/// with, skipping strings (either quote, with escapes) and comments.
+fn balanced_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if !matches!(bytes.first(), Some(b'{' | b'[')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            quote @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => (),
+        }
+        i += 1;
     }
     None
 }
@@ -373,6 +426,11 @@ mod tests {
         let body = r#"<script>window.__STATE__ = JSON.parse("{\"k\": \"v\"}");</script>"#;
         assert_eq!(assigned(body, "window.__STATE__").unwrap()["k"], "v");
         assert!(assigned("window.X = function() {}", "window.X").is_none());
+        // A JavaScript object literal, not strict JSON.
+        let body = "<script>window.IS24 = { resultList: { entries: [ { id: 7, title: 'Hell & \\'ruhig\\'', }, ], }, // note\n other: \"}\" };</script>";
+        let value = assigned(body, "window.IS24").unwrap();
+        assert_eq!(value["resultList"]["entries"][0]["id"], 7);
+        assert_eq!(value["resultList"]["entries"][0]["title"], "Hell & 'ruhig'");
     }
 
     #[test]
