@@ -169,6 +169,12 @@ impl Config {
             })?,
         };
 
+        if let Some(raw) = get("LOG_FORMAT")
+            && crate::telemetry::LogFormat::parse(&raw).is_none()
+        {
+            return Err(ConfigError::new("LOG_FORMAT", format!("{raw:?} is not text or json"), "json"));
+        }
+
         let health_addr = match get("HEALTH_ADDR") {
             None => None,
             Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
@@ -363,6 +369,7 @@ mod tests {
             ("TELEGRAM_RATE_LIMIT", "0"),
             ("TELEGRAM_RATE_LIMIT", "fast"),
             ("HEALTH_ADDR", "localhost"),
+            ("LOG_FORMAT", "xml"),
         ];
         for (var, value) in cases {
             let err = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), (var, value)]).unwrap_err();

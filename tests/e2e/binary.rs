@@ -478,3 +478,41 @@ fn the_service_pages_a_json_api_and_keeps_the_key_out_of_trace_logs() {
     assert!(!output.contains(ALGOLIA_APP), "the app id leaked into the log");
     assert_no_token(&output);
 }
+
+#[test]
+fn logs_are_json_lines_with_log_format_json_and_plain_text_off_a_terminal() {
+    let fake = FakeTelegram::start_detached();
+    for format in ["json", "text"] {
+        let db = test_db();
+        let health = free_addr();
+        let health_s = health.to_string();
+        let mut proc = Proc::spawn(
+            &["run"],
+            &[
+                ("TELEGRAM_BOT_TOKEN", TOKEN),
+                ("TELEGRAM_API_URL", fake.url.as_str()),
+                ("DATABASE_URL", db.url.as_str()),
+                ("HEALTH_ADDR", health_s.as_str()),
+                ("LOG_FORMAT", format),
+            ],
+        );
+        proc.wait_healthy(health, Duration::from_secs(30));
+        proc.signal("INT");
+        let exit = proc.wait_exit(Duration::from_secs(5)).expect("exits");
+        let output = proc.output();
+        assert_eq!(exit.code(), Some(0), "{output}");
+        assert!(!output.contains('\u{1b}'), "no escape codes off a terminal: {output}");
+        if format == "json" {
+            let lines: Vec<&str> = output.lines().filter(|l| l.starts_with('{')).collect();
+            assert!(lines.len() >= 3, "{output}");
+            for line in lines {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+                assert!(v.get("level").is_some() && v.get("fields").is_some(), "{line}");
+            }
+            assert!(output.contains(r#""message":"component is running""#), "{output}");
+        }
+    }
+    let mut proc = Proc::spawn(&["run"], &[("TELEGRAM_BOT_TOKEN", TOKEN), ("LOG_FORMAT", "xml")]);
+    assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
+    assert!(proc.output().contains("LOG_FORMAT"), "{}", proc.output());
+}
