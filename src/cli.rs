@@ -37,6 +37,11 @@ pub enum Command {
         #[arg(long, requires = "file")]
         url: Option<String>,
     },
+    /// Write a consistent copy of the live SQLite database to FILE (safe while homehound runs).
+    Backup {
+        /// The copy to write; must not exist yet.
+        file: PathBuf,
+    },
 }
 
 impl Cli {

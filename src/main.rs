@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::CheckSource { name, kind, file, url } => {
             check_source(name.as_deref(), kind.as_deref(), file.as_deref(), url.as_deref())
         }
+        Command::Backup { file } => backup(file),
     }
 }
 
@@ -120,6 +121,58 @@ fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         error!(error = %e, "cannot start the tokio runtime");
         ExitCode::from(EXIT_FAILURE)
     })
+}
+
+/// `homehound backup FILE`: `VACUUM INTO` a new file beside FILE, checked,
+/// then renamed into place (a partial copy never carries the name).
+fn backup(target: &std::path::Path) -> ExitCode {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_owned());
+    let usage = |msg: String| {
+        eprintln!("homehound: backup: {msg}");
+        ExitCode::from(EXIT_CONFIG)
+    };
+    match config::backend_of(&url) {
+        Some(config::Backend::Sqlite) => (),
+        Some(config::Backend::Postgres) => {
+            return usage("DATABASE_URL is PostgreSQL; back it up with pg_dump (backup copies a SQLite database)".into());
+        }
+        None => return usage("DATABASE_URL must start with sqlite:// or postgres://".into()),
+    }
+    let Some(source) = db::sqlite_file(&url) else { return usage("DATABASE_URL names no SQLite file".into()) };
+    if !source.is_file() {
+        eprintln!("homehound: backup: {} does not exist", source.display());
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    if target.exists() {
+        return usage(format!("{} exists; give a new file name", target.display()));
+    }
+    let rt = match current_thread_runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let started = Instant::now();
+    match rt.block_on(db::backup_sqlite(&url, target)) {
+        Ok(bytes) => {
+            println!(
+                "backup of {} written to {} ({bytes} bytes, {} ms); restore: stop homehound, then copy it over {} \
+                 and delete {}-wal and {}-shm",
+                source.display(),
+                target.display(),
+                started.elapsed().as_millis(),
+                source.display(),
+                source.display(),
+                source.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("homehound: backup failed: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
 }
 
 fn migrate(status: bool) -> ExitCode {

@@ -146,6 +146,62 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {
     result
 }
 
+/// Why a backup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0}")]
+    Db(#[from] DbErr),
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] DbError),
+    #[error("the copy failed its integrity check: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Copies the live SQLite database at `url` to `target` with `VACUUM INTO`
+/// (one read transaction: consistent while other connections write), checks
+/// the copy, then renames it into place. Returns the copy's size in bytes.
+pub async fn backup_sqlite(url: &str, target: &std::path::Path) -> Result<u64, BackupError> {
+    let mut partial = target.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    let copied = async {
+        let db = connect(url, PoolRole::Admin).await?;
+        let result = db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "VACUUM INTO ?",
+                [partial.display().to_string().into()],
+            ))
+            .await;
+        let _ = db.close().await;
+        result?;
+        let copy = connect(&format!("sqlite://{}", partial.display()), PoolRole::Admin).await?;
+        let check = copy
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check"))
+            .await
+            .map(|row| row.and_then(|r| r.try_get_by_index::<String>(0).ok()).unwrap_or_default());
+        let _ = copy.close().await;
+        match check? {
+            ok if ok == "ok" => Ok(()),
+            problem => Err(BackupError::Corrupt(problem)),
+        }
+    }
+    .await;
+    if let Err(e) = copied {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = partial.as_os_str().to_owned();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(e);
+    }
+    std::fs::rename(&partial, target)?;
+    Ok(std::fs::metadata(target)?.len())
+}
+
 /// Each migration's name and whether it is applied.
 pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbError> {
     let migrations = Migrator::get_migration_with_status(db).await.map_err(DbError::Migrate)?;

@@ -516,3 +516,61 @@ fn logs_are_json_lines_with_log_format_json_and_plain_text_off_a_terminal() {
     assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
     assert!(proc.output().contains("LOG_FORMAT"), "{}", proc.output());
 }
+
+/// Rows of `table` in the SQLite file at `path`.
+fn count_rows(path: &std::path::Path, table: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let db = sea_orm::Database::connect(format!("sqlite://{}", path.display())).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, format!("SELECT COUNT(*) FROM {table}")))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    })
+}
+
+#[test]
+fn backup_copies_a_live_sqlite_database_consistently() {
+    let fake = FakeTelegram::start_detached();
+    let db = TestDb::sqlite();
+    let (mut service, health) = start_service(&fake, &db);
+    service.wait_healthy(health, Duration::from_secs(30));
+    let dir = tempfile::tempdir().unwrap();
+    // Users keep arriving while the copies are taken.
+    for chat in 1..=40 {
+        fake.send_text(1000 + chat, "Ann", "en", "/start");
+    }
+    let mut copies = Vec::new();
+    for i in 0..3 {
+        let target = dir.path().join(format!("copy-{i}.db"));
+        let target_s = target.display().to_string();
+        let mut proc = Proc::spawn(&["backup", &target_s], &[("DATABASE_URL", db.url.as_str())]);
+        let exit = proc.wait_exit(Duration::from_secs(30)).expect("exits");
+        assert_eq!(exit.code(), Some(0), "{}", proc.output());
+        assert!(proc.output().contains("restore:"), "{}", proc.output());
+        copies.push(target);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fake.calls_to("sendMessage").len() < 40 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let last = dir.path().join("after.db");
+    let last_s = last.display().to_string();
+    let mut proc = Proc::spawn(&["backup", &last_s], &[("DATABASE_URL", db.url.as_str())]);
+    assert_eq!(proc.wait_exit(Duration::from_secs(30)).expect("exits").code(), Some(0), "{}", proc.output());
+    service.signal("INT");
+    assert_eq!(service.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+    // Every copy opens and is consistent: each chat has its trial.
+    for copy in &copies {
+        assert_eq!(count_rows(copy, "chats"), count_rows(copy, "access_periods"), "{}", copy.display());
+    }
+    assert_eq!(count_rows(&last, "chats"), 40);
+    // An existing file is never overwritten; PostgreSQL is pointed to pg_dump.
+    let mut proc = Proc::spawn(&["backup", &last_s], &[("DATABASE_URL", db.url.as_str())]);
+    assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
+    let mut proc = Proc::spawn(&["backup", "x.db"], &[("DATABASE_URL", "postgres://postgres@127.0.0.1/test")]);
+    assert_eq!(proc.wait_exit(Duration::from_secs(20)).expect("exits").code(), Some(2));
+    assert!(proc.output().contains("pg_dump"), "{}", proc.output());
+}
