@@ -137,7 +137,9 @@ fn backup(target: &std::path::Path) -> ExitCode {
     match config::backend_of(&url) {
         Some(config::Backend::Sqlite) => (),
         Some(config::Backend::Postgres) => {
-            return usage("DATABASE_URL is PostgreSQL; back it up with pg_dump (backup copies a SQLite database)".into());
+            return usage(
+                "DATABASE_URL is PostgreSQL; back it up with pg_dump (backup copies a SQLite database)".into(),
+            );
         }
         None => return usage("DATABASE_URL must start with sqlite:// or postgres://".into()),
     }

@@ -65,6 +65,8 @@ pub struct RunReport {
     pub new: usize,
     pub price_drops: usize,
     pub missing_price: usize,
+    /// Listings left out because a value does not fit its column.
+    pub invalid: usize,
     pub alerts_queued: u64,
     /// This run was the source's silent first run.
     pub seeded: bool,
@@ -105,7 +107,19 @@ pub async fn record_run(
             report.found = listings.len();
             report.missing_price = listings.iter().filter(|l| l.price.is_none()).count();
             report.outcome = if listings.is_empty() { run_outcome::EMPTY } else { run_outcome::OK };
-            store_listings(&txn, &src, listings, now, &mut report).await?;
+            let (valid, invalid): (Vec<Listing>, Vec<Listing>) =
+                listings.iter().cloned().partition(|l| column_problem(l).is_none());
+            if let Some(bad) = invalid.first() {
+                report.invalid = invalid.len();
+                tracing::warn!(
+                    source = %src.name,
+                    skipped = invalid.len(),
+                    example = %bad.id.chars().take(80).collect::<String>(),
+                    problem = column_problem(bad).unwrap_or_default(),
+                    "listings left out: a value does not fit its column"
+                );
+            }
+            store_listings(&txn, &src, &valid, now, &mut report).await?;
             let lost_prices =
                 report.found > 0 && report.missing_price * 2 > report.found && had_prices(&txn, source_id).await?;
             if lost_prices {
@@ -212,6 +226,42 @@ pub async fn record_run(
     .await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Longest external id, URL and text kept in a column (the scraper bounds
+/// them already; this guards every other way a listing can arrive).
+const MAX_ID: usize = 255;
+const MAX_URL: usize = 4096;
+const MAX_TEXT: usize = 10_000;
+
+/// Why `l` does not fit the `listings` columns, if it does not.
+pub fn column_problem(l: &Listing) -> Option<&'static str> {
+    let finite = |v: Option<f64>| v.is_none_or(|v| v.is_finite());
+    if l.id.is_empty() || l.id.len() > MAX_ID {
+        return Some("external id empty or too long");
+    }
+    if l.url.is_empty() || l.url.len() > MAX_URL || l.photo.as_ref().is_some_and(|p| p.len() > MAX_URL) {
+        return Some("url empty or too long");
+    }
+    if l.title.len() > MAX_TEXT || l.description.as_ref().is_some_and(|d| d.len() > MAX_TEXT) {
+        return Some("text too long");
+    }
+    if [&l.district, &l.phone].into_iter().flatten().any(|t| t.len() > MAX_ID) {
+        return Some("district or phone too long");
+    }
+    if l.currency.as_ref().is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
+        return Some("currency is not a 3-letter ISO code");
+    }
+    if !finite(l.price) || !finite(l.rooms) || !finite(l.area_m2) {
+        return Some("a number is not finite");
+    }
+    if l.price.is_some_and(|p| !(0.0..9.0e15).contains(&p)) || l.monthly_price.is_some_and(|p| p < 0) {
+        return Some("price out of range");
+    }
+    if l.rooms.is_some_and(|r| !(0.0..=1000.0).contains(&r)) || l.area_m2.is_some_and(|a| !(0.0..1.0e7).contains(&a)) {
+        return Some("rooms or area out of range");
+    }
+    None
 }
 
 /// Per field, the share of a run's listings that had it.

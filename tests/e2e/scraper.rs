@@ -560,3 +560,24 @@ async fn an_api_window_moves_forward_only_after_a_successful_run() {
     assert_eq!(app.stop().await, AppExit::Clean);
     assert_eq!(listing::Entity::find().count(&db).await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn values_that_do_not_fit_their_columns_leave_out_that_listing_not_the_run() {
+    let (_t, db, source_id) = setup().await;
+    let bad = [
+        Listing { currency: Some("EURO".into()), ..flat("currency", 900.0) },
+        Listing { area_m2: Some(f64::NAN), ..flat("nan-area", 900.0) },
+        Listing { title: "x".repeat(20_000), ..flat("long-title", 900.0) },
+        Listing { price: Some(1e300), ..flat("huge-price", 900.0) },
+        flat(&"i".repeat(300), 900.0),
+    ];
+    let mut listings = vec![flat("good-1", 1000.0)];
+    listings.extend(bad);
+    listings.push(flat("good-2", 1100.0));
+    let report = run(&db, source_id, &listings).await;
+    assert_eq!(report.outcome, "ok");
+    assert_eq!((report.found, report.invalid, report.new), (7, 5, 2));
+    let stored: Vec<String> =
+        listing::Entity::find().all(&db).await.unwrap().into_iter().map(|l| l.external_id).collect();
+    assert_eq!(stored, vec!["good-1", "good-2"]);
+}
