@@ -17,7 +17,10 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use entity::{chat, outbox, status::outbox_status};
+use entity::{
+    chat, outbox,
+    status::{outbox_kind, outbox_status},
+};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -108,7 +111,35 @@ pub async fn claim(
         .all(&txn)
         .await?;
     let mut chats = HashSet::new();
-    let picked: Vec<outbox::Model> = due.into_iter().filter(|r| chats.insert(r.chat_id)).take(limit).collect();
+    let mut picked: Vec<outbox::Model> = due.into_iter().filter(|r| chats.insert(r.chat_id)).take(limit).collect();
+    // Checked again at send time: a chat paused, blocked or without access
+    // since the alert was queued gets no alert (dropped, not held).
+    let alert_chats: Vec<i64> = picked.iter().filter(|r| is_alert(&r.kind)).map(|r| r.chat_id).collect();
+    if !alert_chats.is_empty() {
+        let reachable: HashSet<i64> = chat::Entity::find()
+            .select_only()
+            .column(chat::Column::Id)
+            .filter(chat::Column::Id.is_in(alert_chats))
+            .filter(chat::Column::Paused.eq(false))
+            .filter(chat::Column::Blocked.eq(false))
+            .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))
+            .into_tuple()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let (keep, drop): (Vec<_>, Vec<_>) =
+            picked.into_iter().partition(|r| !is_alert(&r.kind) || reachable.contains(&r.chat_id));
+        picked = keep;
+        if !drop.is_empty() {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+                .col_expr(outbox::Column::LastError, Expr::value("chat paused, blocked or without access at send time"))
+                .filter(outbox::Column::Id.is_in(drop.iter().map(|r| r.id)))
+                .exec(&txn)
+                .await?;
+        }
+    }
     if !picked.is_empty() {
         outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENDING))
@@ -120,6 +151,10 @@ pub async fn claim(
     }
     txn.commit().await?;
     Ok(picked)
+}
+
+fn is_alert(kind: &str) -> bool {
+    kind == outbox_kind::NEW_LISTING || kind == outbox_kind::PRICE_DROP
 }
 
 /// Telegram accepted the message.

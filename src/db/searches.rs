@@ -68,6 +68,15 @@ pub async fn list(db: &DatabaseConnection, chat_id: i64) -> Result<Vec<search::M
 }
 
 /// One of the chat's own searches.
+/// The chat's searches that are not paused.
+pub async fn active(db: &DatabaseConnection, chat_id: i64) -> Result<Vec<search::Model>, DbErr> {
+    search::Entity::find()
+        .filter(search::Column::ChatId.eq(chat_id))
+        .filter(search::Column::Paused.eq(false))
+        .all(db)
+        .await
+}
+
 pub async fn get(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<Option<search::Model>, DbErr> {
     search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(db).await
 }
@@ -129,17 +138,7 @@ pub async fn recent_matches(
     let count = rows
         .iter()
         .filter(|l| {
-            let view = ListingView {
-                source: sources.get(&l.source_id).map(String::as_str).unwrap_or_default(),
-                title: &l.title,
-                description: l.description.as_deref(),
-                monthly_price: l.monthly_price,
-                rooms: l.rooms,
-                area_m2: l.area_m2,
-                district: l.district.as_deref(),
-                furnished: l.furnished,
-                period: l.period.as_deref(),
-            };
+            let view = ListingView::of_stored(l, sources.get(&l.source_id).map(String::as_str).unwrap_or_default());
             filter.matches_prepared(&Prepared::new(view))
         })
         .count();

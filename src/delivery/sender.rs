@@ -32,7 +32,11 @@ use super::{
     Shared,
     render::{self, Rendered},
 };
-use crate::{db, metrics, shutdown::Shutdown};
+use crate::{
+    db, metrics,
+    search::{ListingView, SearchFilter},
+    shutdown::Shutdown,
+};
 
 /// Attempts before a row is given up as `failed`.
 pub const MAX_ATTEMPTS: i32 = 6;
@@ -253,18 +257,27 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
     }
 }
 
-async fn render_row(db: &DatabaseConnection, row: &outbox::Model) -> Result<Option<Rendered>, sea_orm::DbErr> {
+/// The message of `row`, or why it is no longer to be sent.
+async fn render_row(db: &DatabaseConnection, row: &outbox::Model) -> Result<Result<Rendered, &'static str>, sea_orm::DbErr> {
     match row.kind.as_str() {
         k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
-            let Some(listing_id) = row.listing_id else { return Ok(None) };
-            let Some(l) = listing::Entity::find_by_id(listing_id).one(db).await? else { return Ok(None) };
+            let Some(listing_id) = row.listing_id else { return Ok(Err("listing no longer stored")) };
+            let Some(l) = listing::Entity::find_by_id(listing_id).one(db).await? else {
+                return Ok(Err("listing no longer stored"));
+            };
             let source = source::Entity::find_by_id(l.source_id).one(db).await?.map(|s| s.name).unwrap_or_default();
-            Ok(Some(render::listing_alert(&row.kind, row.payload.as_deref(), &l, &source)))
+            // The chat may have deleted or paused the search that matched.
+            let searches = db::searches::active(db, row.chat_id).await?;
+            let view = ListingView::of_stored(&l, &source);
+            if !searches.iter().any(|s| SearchFilter::from_model(s).matches(&view)) {
+                return Ok(Err("no search of the chat matches it any more"));
+            }
+            Ok(Ok(render::listing_alert(&row.kind, row.payload.as_deref(), &l, &source)))
         }
         k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
-            Ok(Some(render::notice(row.payload.as_deref(), true)))
+            Ok(Ok(render::notice(row.payload.as_deref(), true)))
         }
-        _ => Ok(Some(render::notice(row.payload.as_deref(), false))),
+        _ => Ok(Ok(render::notice(row.payload.as_deref(), false))),
     }
 }
 
@@ -272,9 +285,10 @@ async fn render_row(db: &DatabaseConnection, row: &outbox::Model) -> Result<Opti
 async fn deliver(bot: &Bot, db: &DatabaseConnection, shared: &Shared, shutdown: &Shutdown, row: outbox::Model) {
     let kind_label = [("kind", row.kind.as_str())];
     let rendered = match render_row(db, &row).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            let _ = db::outbox::fail(db, row.id, outbox_status::DROPPED, "listing no longer stored").await;
+        Ok(Ok(r)) => r,
+        Ok(Err(why)) => {
+            debug!(id = row.id, chat = row.chat_id, why, "alert dropped at send time");
+            let _ = db::outbox::fail(db, row.id, outbox_status::DROPPED, why).await;
             return;
         }
         Err(e) => {

@@ -67,6 +67,23 @@ pub struct ListingView<'a> {
     pub period: Option<&'a str>,
 }
 
+impl<'a> ListingView<'a> {
+    /// The view of a stored listing of source `source`.
+    pub fn of_stored(l: &'a entity::listing::Model, source: &'a str) -> Self {
+        ListingView {
+            source,
+            title: &l.title,
+            description: l.description.as_deref(),
+            monthly_price: l.monthly_price,
+            rooms: l.rooms,
+            area_m2: l.area_m2,
+            district: l.district.as_deref(),
+            furnished: l.furnished,
+            period: l.period.as_deref(),
+        }
+    }
+}
+
 /// A listing with its text lower-cased once, for matching against many
 /// searches.
 #[derive(Debug, Clone)]

@@ -271,3 +271,43 @@ fn two_senders_sharing_one_outbox_never_send_an_alert_twice() {
     let second = by_owner.iter().filter(|o| o.as_deref() == Some("sender-1")).count();
     eprintln!("figures: two senders shared 120 alerts: {first} / {second}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_alerts_are_checked_at_send_time_paused_blocked_expired_or_search_deleted_get_nothing() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let db = fan_out(&test_db.url, 5, listing("l1", "Flat", None)).await;
+    let now = Utc::now();
+    // Between queueing and sending: 1 pauses, 2 is blocked, 3's access ends,
+    // 4 deletes its only search; 5 changes nothing.
+    db::chats::set_paused(&db, 1, true, now).await.unwrap();
+    chat::Entity::update_many()
+        .col_expr(chat::Column::Blocked, sea_orm::sea_query::Expr::value(true))
+        .filter(chat::Column::Id.eq(2))
+        .exec(&db)
+        .await
+        .unwrap();
+    entity::access_period::Entity::update_many()
+        .col_expr(entity::access_period::Column::EndsAt, sea_orm::sea_query::Expr::value(now - chrono::Duration::seconds(1)))
+        .filter(entity::access_period::Column::ChatId.eq(3))
+        .exec(&db)
+        .await
+        .unwrap();
+    let search = entity::search::Entity::find().filter(entity::search::Column::ChatId.eq(4)).one(&db).await.unwrap().unwrap();
+    assert!(db::searches::delete(&db, 4, search.id).await.unwrap());
+
+    // The sender alone (the expiry worker would tell chat 3 its access ended).
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), crate::support::bot_only()).await;
+    wait_until(Duration::from_secs(20), "the alert to chat 5", || !fake.sends().is_empty()).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while statuses(&db, "dropped").await < 4 {
+        assert!(Instant::now() < deadline, "the four alerts were not dropped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let sent_to: Vec<i64> = fake.sends().iter().map(|(chat, _)| *chat).collect();
+    assert_eq!(sent_to, vec![5]);
+    assert_eq!(statuses(&db, "dropped").await, 4);
+    assert_eq!(statuses(&db, "sent").await, 1);
+}
