@@ -80,15 +80,22 @@ pub async fn release_claims_of_others(db: &DatabaseConnection, owner: &str) -> R
     release_where(db, outbox::Column::ClaimedBy.ne(owner)).await
 }
 
-/// Renews the claims `owner` holds (it is alive and still sending them).
-pub async fn renew_claims(db: &DatabaseConnection, owner: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let result = outbox::Entity::update_many()
-        .col_expr(outbox::Column::ClaimedAt, Expr::value(now))
-        .filter(outbox::Column::Status.eq(outbox_status::SENDING))
-        .filter(outbox::Column::ClaimedBy.eq(owner))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+/// Renews `owner`'s claims on the rows it is sending right now (`ids`).
+/// A claimed row that is not in flight (its task ended without recording
+/// the outcome) is not renewed: its claim expires and the row is retried.
+pub async fn renew_claims(db: &DatabaseConnection, owner: &str, ids: &[i64], now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let mut renewed = 0;
+    for chunk in ids.chunks(500) {
+        renewed += outbox::Entity::update_many()
+            .col_expr(outbox::Column::ClaimedAt, Expr::value(now))
+            .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+            .filter(outbox::Column::ClaimedBy.eq(owner))
+            .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(renewed)
 }
 
 /// Claims up to `limit` due rows for `owner`, at most one per chat (so one

@@ -14,7 +14,7 @@
 //! - a photo Telegram rejects (400) → sent again as text;
 //! - 5xx / network → retried with backoff; after [`MAX_ATTEMPTS`] → `failed`.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use entity::{listing, outbox, source, status::outbox_kind, status::outbox_status};
@@ -67,6 +67,8 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         Err(e) => warn!(error = %e, "cannot release old outbox claims"),
     }
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    // The rows being sent right now: only their claims are renewed.
+    let in_flight: Arc<std::sync::Mutex<HashSet<i64>>> = Arc::default();
     let mut tasks = JoinSet::new();
     let mut batches = 0u64;
     let mut renewed = std::time::Instant::now();
@@ -85,7 +87,8 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         if renewed.elapsed() >= RENEW_EVERY {
             renewed = std::time::Instant::now();
             let now = Utc::now();
-            if let Err(e) = db::outbox::renew_claims(&db, &owner, now).await {
+            let live: Vec<i64> = in_flight.lock().map(|s| s.iter().copied().collect()).unwrap_or_default();
+            if let Err(e) = db::outbox::renew_claims(&db, &owner, &live, now).await {
                 warn!(error = %e, "cannot renew outbox claims");
             }
             match db::outbox::release_claims(&db, now - CLAIM_LEASE).await {
@@ -122,8 +125,10 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         for row in claimed {
             let Ok(permit) = slots.clone().acquire_owned().await else { break };
             let (bot, db, shared, shutdown) = (bot.clone(), db.clone(), shared.clone(), shutdown.clone());
+            let guard = InFlight::new(&in_flight, row.id);
             tasks.spawn(async move {
                 deliver(&bot, &db, &shared, &shutdown, row).await;
+                drop(guard);
                 drop(permit);
             });
         }
@@ -135,6 +140,30 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         && let Err(e) = db::leases::release(&db, SENDER_LEASE, &owner).await
     {
         warn!(error = %e, "cannot release the sender lease");
+    }
+}
+
+/// A row in [`run`]'s in-flight set while its task lives (also when the
+/// task panics: the guard is dropped while unwinding).
+struct InFlight {
+    set: Arc<std::sync::Mutex<HashSet<i64>>>,
+    id: i64,
+}
+
+impl InFlight {
+    fn new(set: &Arc<std::sync::Mutex<HashSet<i64>>>, id: i64) -> Self {
+        if let Ok(mut s) = set.lock() {
+            s.insert(id);
+        }
+        Self { set: set.clone(), id }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.set.lock() {
+            s.remove(&self.id);
+        }
     }
 }
 

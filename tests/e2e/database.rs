@@ -192,3 +192,30 @@ async fn a_lease_has_one_holder_until_it_expires() {
     }
     assert_eq!(winners, 1);
 }
+
+#[tokio::test]
+async fn only_claims_in_flight_are_renewed_so_a_row_whose_outcome_was_lost_is_retried() {
+    let test_db = TestDb::new().await;
+    let db = migrated(&test_db).await;
+    let now = Utc::now();
+    for id in 1..=3 {
+        let profile = ChatProfile { id, username: None, first_name: None, language: "en".into() };
+        db::chats::register(&db, &profile, std::time::Duration::from_secs(3600), now).await.unwrap();
+        outbox::Entity::insert(db::outbox::pending_row(id, None, "notice", format!("n{id}"), 2, None, now))
+            .exec(&db)
+            .await
+            .unwrap();
+    }
+    let claimed = db::outbox::claim(&db, "s1", 10, now).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    // Only the first is still being sent 20 s later; the other two tasks
+    // ended without recording anything (a failed update, a panic).
+    let later = now + chrono::Duration::seconds(20);
+    assert_eq!(db::outbox::renew_claims(&db, "s1", &[claimed[0].id], later).await.unwrap(), 1);
+    let released = db::outbox::release_claims(&db, now + chrono::Duration::seconds(10)).await.unwrap();
+    assert_eq!(released, 2, "the two stuck rows go back to pending");
+    let pending = db::outbox::claim(&db, "s1", 10, later).await.unwrap();
+    let mut ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![claimed[1].id, claimed[2].id]);
+}
