@@ -6,7 +6,10 @@
 //!   change) — see `db::listings::record_run`;
 //! - `source_runs.field_fill`: the same for each run, for the operator;
 //! - `searches.periods`: the rental periods a search accepts (JSON array of
-//!   `month`, `year`, `week`, `day`; null = any).
+//!   `month`, `year`, `week`, `day`; null = any);
+//! - outbox indexes for the fair claim: the chats with a message in flight
+//!   (`status, chat_id`) and those sent one in the last second
+//!   (`status, sent_at`).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -22,10 +25,23 @@ impl MigrationTrait for Migration {
         {
             manager.alter_table(Table::alter().table(table).add_column(text_null(column)).to_owned()).await?;
         }
+        for (name, cols) in
+            [("idx_outbox_status_chat", ["status", "chat_id"]), ("idx_outbox_status_sent", ["status", "sent_at"])]
+        {
+            let mut idx = Index::create();
+            idx.name(name).table("outbox").if_not_exists();
+            for col in cols {
+                idx.col(col);
+            }
+            manager.create_index(idx.to_owned()).await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in ["idx_outbox_status_chat", "idx_outbox_status_sent"] {
+            manager.drop_index(Index::drop().name(name).table("outbox").to_owned()).await?;
+        }
         for (table, column) in
             [("listings", "phone"), ("sources", "field_fill"), ("source_runs", "field_fill"), ("searches", "periods")]
         {

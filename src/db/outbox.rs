@@ -25,7 +25,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Expr, LockBehavior, LockType, SimpleExpr},
+    sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr},
 };
 
 use super::begin_write;
@@ -98,8 +98,12 @@ pub async fn renew_claims(db: &DatabaseConnection, owner: &str, ids: &[i64], now
     Ok(renewed)
 }
 
-/// Claims up to `limit` due rows for `owner`, at most one per chat (so one
-/// chat's burst never holds the others back), highest priority first.
+/// Claims up to `limit` due rows for `owner`, fairly: one row per chat (the
+/// chat's oldest due row of its most urgent priority), never for a chat that has a message in flight or
+/// was sent one in the last second (it could not be sent before then
+/// anyway), highest priority first, then oldest first. One chat's backlog
+/// therefore never holds the others back: every chat with something due
+/// takes its turn before any chat's second message.
 pub async fn claim(
     db: &DatabaseConnection,
     owner: &str,
@@ -107,13 +111,35 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Vec<outbox::Model>, DbErr> {
     let txn = begin_write(db).await?;
+    let in_flight = Query::select()
+        .column(outbox::Column::ChatId)
+        .from(outbox::Entity)
+        .and_where(outbox::Column::Status.eq(outbox_status::SENDING))
+        .to_owned();
+    let just_sent = Query::select()
+        .column(outbox::Column::ChatId)
+        .from(outbox::Entity)
+        .and_where(outbox::Column::Status.eq(outbox_status::SENT))
+        .and_where(outbox::Column::SentAt.gt(now - chrono::Duration::seconds(1)))
+        .to_owned();
+    let heads = Query::select()
+        .expr(Expr::col(outbox::Column::Id).min())
+        .from(outbox::Entity)
+        .and_where(outbox::Column::Status.eq(outbox_status::PENDING))
+        .and_where(outbox::Column::NextAttemptAt.lte(now))
+        .and_where(outbox::Column::ChatId.not_in_subquery(in_flight))
+        .and_where(outbox::Column::ChatId.not_in_subquery(just_sent))
+        // A chat's head row per priority, so a reminder is not stuck behind
+        // the chat's backlog of alerts; duplicates of a chat are dropped below.
+        .group_by_col(outbox::Column::ChatId)
+        .group_by_col(outbox::Column::Priority)
+        .to_owned();
     let due = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq(outbox_status::PENDING))
-        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .filter(outbox::Column::Id.in_subquery(heads))
         .order_by_asc(outbox::Column::Priority)
         .order_by_asc(outbox::Column::NextAttemptAt)
         .order_by_asc(outbox::Column::Id)
-        .limit((limit * 4) as u64)
+        .limit((limit * 2) as u64)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(&txn)
         .await?;

@@ -287,7 +287,10 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
 }
 
 /// The message of `row`, or why it is no longer to be sent.
-async fn render_row(db: &DatabaseConnection, row: &outbox::Model) -> Result<Result<Rendered, &'static str>, sea_orm::DbErr> {
+async fn render_row(
+    db: &DatabaseConnection,
+    row: &outbox::Model,
+) -> Result<Result<Rendered, &'static str>, sea_orm::DbErr> {
     match row.kind.as_str() {
         k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
             let Some(listing_id) = row.listing_id else { return Ok(Err("listing no longer stored")) };

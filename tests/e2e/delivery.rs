@@ -288,12 +288,16 @@ async fn queued_alerts_are_checked_at_send_time_paused_blocked_expired_or_search
         .await
         .unwrap();
     entity::access_period::Entity::update_many()
-        .col_expr(entity::access_period::Column::EndsAt, sea_orm::sea_query::Expr::value(now - chrono::Duration::seconds(1)))
+        .col_expr(
+            entity::access_period::Column::EndsAt,
+            sea_orm::sea_query::Expr::value(now - chrono::Duration::seconds(1)),
+        )
         .filter(entity::access_period::Column::ChatId.eq(3))
         .exec(&db)
         .await
         .unwrap();
-    let search = entity::search::Entity::find().filter(entity::search::Column::ChatId.eq(4)).one(&db).await.unwrap().unwrap();
+    let search =
+        entity::search::Entity::find().filter(entity::search::Column::ChatId.eq(4)).one(&db).await.unwrap().unwrap();
     assert!(db::searches::delete(&db, 4, search.id).await.unwrap());
 
     // The sender alone (the expiry worker would tell chat 3 its access ended).
@@ -310,4 +314,56 @@ async fn queued_alerts_are_checked_at_send_time_paused_blocked_expired_or_search
     assert_eq!(sent_to, vec![5]);
     assert_eq!(statuses(&db, "dropped").await, 4);
     assert_eq!(statuses(&db, "sent").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_chats_backlog_never_delays_the_others() {
+    let fake = FakeTelegram::start().await;
+    fake.enforce_limits(30, 1);
+    let test_db = TestDb::new().await;
+    // 51 chats with access; chat 1 has 60 messages queued first, then one
+    // for each of the 50 others.
+    let db = fan_out(&test_db.url, 51, listing("l0", "Flat", None)).await;
+    outbox::Entity::delete_many().exec(&db).await.unwrap();
+    let now = Utc::now();
+    let mut rows: Vec<outbox::ActiveModel> = (0..60)
+        .map(|i| {
+            db::outbox::pending_row(
+                1,
+                None,
+                "notice",
+                format!("busy-{i}"),
+                0,
+                Some(format!(r#"{{"text":"busy {i}"}}"#)),
+                now,
+            )
+        })
+        .collect();
+    rows.extend((2..=51).map(|chat| {
+        db::outbox::pending_row(chat, None, "notice", "one".into(), 0, Some(r#"{"text":"hello"}"#.into()), now)
+    }));
+    outbox::Entity::insert_many(rows).exec(&db).await.unwrap();
+
+    let started = Instant::now();
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), crate::support::bot_only()).await;
+    wait_until(Duration::from_secs(20), "the 50 other chats", || {
+        per_chat(&fake.sends()).keys().filter(|c| **c != 1).count() == 50
+    })
+    .await;
+    let others_done = started.elapsed();
+    wait_until(Duration::from_secs(90), "all 60 to the busy chat", || {
+        per_chat(&fake.sends()).get(&1).copied().unwrap_or(0) >= 60
+    })
+    .await;
+    let busy_done = started.elapsed();
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let sends = fake.sends();
+    let counts = per_chat(&sends);
+    assert!(counts.iter().all(|(chat, n)| *n == if *chat == 1 { 60 } else { 1 }), "{counts:?}");
+    assert_eq!(fake.limit_hits(), 0);
+    eprintln!("figures: 50 single messages done after {others_done:?}; the 60-message backlog after {busy_done:?}");
+    // 51 messages need about 2 s of the 25/s budget; the backlog waits its 1/s.
+    assert!(others_done < Duration::from_secs(6), "the others waited {others_done:?}");
+    let busy: Vec<Instant> = sends.iter().filter(|(c, _)| *c == 1).map(|(_, at)| *at).collect();
+    assert!(busy.windows(2).all(|w| w[1] - w[0] >= Duration::from_millis(900)), "1 message per second to one chat");
 }
