@@ -219,3 +219,34 @@ async fn only_claims_in_flight_are_renewed_so_a_row_whose_outcome_was_lost_is_re
     ids.sort();
     assert_eq!(ids, vec![claimed[1].id, claimed[2].id]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_extensions_at_once_never_overlap() {
+    use homehound::db::access::{Extension, extend};
+    let test_db = TestDb::new().await;
+    let db = migrated(&test_db).await;
+    let now = Utc::now();
+    let profile = ChatProfile { id: 9, username: None, first_name: None, language: "en".into() };
+    db::chats::register(&db, &profile, std::time::Duration::from_secs(86_400), now).await.unwrap();
+    // Two payments handled at once, each in its own transaction, each slow
+    // to commit.
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    let pay = |db: DatabaseConnection| async move {
+        let txn = db::begin_write(&db).await.unwrap();
+        let what = Extension { kind: "paid", granted_by: None, payment_id: None };
+        let end = extend(&txn, 9, week, what, now).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        txn.commit().await.unwrap();
+        end
+    };
+    // Two pools, as two replicas (or the bot and a reconciliation) would have.
+    let other = db::connect(&test_db.url, PoolRole::Bot).await.unwrap();
+    let (a, b) = tokio::join!(tokio::spawn(pay(db.clone())), tokio::spawn(pay(other)));
+    let mut ends = [a.unwrap(), b.unwrap()];
+    ends.sort();
+    let trial_end = now + chrono::Duration::days(1);
+    // (PostgreSQL keeps microseconds.)
+    let near = |a: chrono::DateTime<Utc>, b: chrono::DateTime<Utc>| (a - b).num_milliseconds().abs() <= 1;
+    assert!(near(ends[0], trial_end + chrono::Duration::days(7)), "the first week follows the trial: {ends:?}");
+    assert!(near(ends[1], trial_end + chrono::Duration::days(14)), "the second follows the first: {ends:?}");
+}
