@@ -41,6 +41,21 @@ impl Drop for AbortOnDrop {
     }
 }
 
+impl AbortOnDrop {
+    /// Lets the task end by itself within `limit` (it watches the shutdown
+    /// flag), then aborts whatever is left.
+    async fn finish_within(&mut self, limit: Duration) {
+        if tokio::time::timeout(limit, &mut self.0).await.is_err() {
+            warn!("a task did not stop in time");
+        }
+    }
+}
+
+/// How long the outbox sender may take, after shutdown, to finish the sends
+/// Telegram is answering and record them (so nothing is sent twice after a
+/// restart); the process still exits within 3 s.
+const SENDER_STOP: Duration = Duration::from_millis(2200);
+
 /// Long-polling timeout asked of Telegram; the HTTP client's own timeout (17 s)
 /// is longer, so a quiet poll is never cut short.
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,7 +97,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let owner = format!("pid{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
     let sender =
         tokio::spawn(sender::run(bot.clone(), ctx.db.clone(), ctx.shared.clone(), ctx.shutdown.clone(), owner));
-    let _sender_guard = AbortOnDrop(sender);
+    let mut sender_guard = AbortOnDrop(sender);
 
     let bot_for_commands = bot.clone();
     let state = Arc::new(BotState {
@@ -99,7 +114,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let stop = dispatcher.shutdown_token();
     register_commands(&bot_for_commands, &ctx.config).await;
 
-    match ctx.config.webhook.clone() {
+    let result = match ctx.config.webhook.clone() {
         None => {
             // Only one process may poll a token: Telegram answers a second
             // poller (or a poller while a webhook is set) with 409 Conflict.
@@ -163,7 +178,9 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
                 .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("webhook listener failed"));
             drive(dispatch, stop, &ctx, None).await
         }
-    }
+    };
+    sender_guard.finish_within(SENDER_STOP).await;
+    result
 }
 
 /// The secret Telegram sends with every webhook request, derived from the

@@ -51,6 +51,8 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 /// sender renews its claims every [`RENEW_EVERY`].
 const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How long sends in flight may take to finish after shutdown.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs until shutdown.
 pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
@@ -133,9 +135,11 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
             });
         }
     }
-    // Sends in flight get a moment to be marked; the rest stay claimed and
-    // are released on the next start.
-    let _ = tokio::time::timeout(Duration::from_secs(1), async { while tasks.join_next().await.is_some() {} }).await;
+    // Sends Telegram is answering finish and are recorded (a send waiting on
+    // the gate gives its row back at once); nothing is sent twice after a
+    // restart. Bounded: a row still unrecorded stays claimed and is resent
+    // on the next start.
+    let _ = tokio::time::timeout(STOP_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
     if lease.held
         && let Err(e) = db::leases::release(&db, SENDER_LEASE, &owner).await
     {

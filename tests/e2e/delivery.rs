@@ -367,3 +367,52 @@ async fn one_chats_backlog_never_delays_the_others() {
     let busy: Vec<Instant> = sends.iter().filter(|(c, _)| *c == 1).map(|(_, at)| *at).collect();
     assert!(busy.windows(2).all(|w| w[1] - w[0] >= Duration::from_millis(900)), "1 message per second to one chat");
 }
+
+#[test]
+fn a_clean_stop_mid_fan_out_finishes_the_sends_in_flight_and_nothing_is_sent_twice() {
+    let fake = FakeTelegram::start_detached();
+    // A slow Telegram: every send takes half a second to be answered.
+    fake.set_latency("sendMessage", Duration::from_millis(500));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let test_db = rt.block_on(TestDb::new());
+    let db = rt.block_on(fan_out(&test_db.url, 120, listing("l1", "Flat", None)));
+    let start = || {
+        let health = free_addr().to_string();
+        Proc::spawn(
+            &[],
+            &[
+                ("TELEGRAM_BOT_TOKEN", TOKEN),
+                ("TELEGRAM_API_URL", fake.url.as_str()),
+                ("DATABASE_URL", test_db.url.as_str()),
+                ("HEALTH_ADDR", health.as_str()),
+            ],
+        )
+    };
+    let mut first = start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.sends().len() < 50 {
+        assert!(Instant::now() < deadline, "no progress: {}", first.output());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stopped_at = Instant::now();
+    first.signal("TERM");
+    assert_eq!(first.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0), "{}", first.output());
+    let took = stopped_at.elapsed();
+    assert!(took < Duration::from_secs(3), "exit within 3 s, took {took:?}");
+    let at_stop = fake.sends().len();
+
+    let mut second = start();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while per_chat(&fake.sends()).len() < 120 {
+        assert!(Instant::now() < deadline, "not finished after restart: {}", second.output());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    second.signal("INT");
+    assert_eq!(second.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+    let counts = per_chat(&fake.sends());
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    eprintln!("figures: stopped after {at_stop} sends in {took:?}; {} chat(s) got it twice", twice.len());
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    assert_eq!(rt.block_on(statuses(&db, "sent")), 120);
+}

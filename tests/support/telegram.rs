@@ -58,6 +58,8 @@ struct Inner {
     accepted_token: String,
     /// Telegram's limits, when enforced: (overall per second, per chat per second).
     limits: Option<(usize, usize)>,
+    /// How long every call of a method takes to answer (a slow Telegram).
+    latency: HashMap<String, Duration>,
     /// Accepted sends: (chat, when).
     sends: Vec<(i64, Instant)>,
     /// 429s answered because a limit was exceeded.
@@ -162,6 +164,11 @@ impl FakeTelegram {
     /// Makes the next calls of `method` answer with `faults`, in order.
     pub fn inject(&self, method: &str, faults: impl IntoIterator<Item = Fault>) {
         self.inner.lock().unwrap().faults.entry(method.to_lowercase()).or_default().extend(faults);
+    }
+
+    /// Every later call of `method` is answered after `delay`.
+    pub fn set_latency(&self, method: &str, delay: Duration) {
+        self.inner.lock().unwrap().latency.insert(method.to_lowercase(), delay);
     }
 
     /// Answers 429 (retry_after 1) to any send over `overall` per second in
@@ -403,14 +410,17 @@ async fn handle(
     } else {
         serde_json::from_slice(&body).unwrap_or(Value::Null)
     };
-    let fault = {
+    let (fault, latency) = {
         let mut inner = state.inner.lock().unwrap();
         if bot.strip_prefix("bot") != Some(inner.accepted_token.as_str()) {
             return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
         }
         inner.calls.push(Call { method: method.clone(), body: body.clone(), at: Instant::now() });
-        inner.faults.get_mut(&method).and_then(|q| q.pop_front())
+        (inner.faults.get_mut(&method).and_then(|q| q.pop_front()), inner.latency.get(&method).copied())
     };
+    if let Some(delay) = latency {
+        tokio::time::sleep(delay).await;
+    }
     match fault {
         Some(Fault::RetryAfter(secs)) => {
             return err(
