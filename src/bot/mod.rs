@@ -77,6 +77,8 @@ pub enum BotError {
 pub(crate) struct BotState {
     config: Arc<Config>,
     db: sea_orm::DatabaseConnection,
+    /// Payments and refunds: synced to disk at every commit on SQLite.
+    money_db: sea_orm::DatabaseConnection,
     shared: Arc<Shared>,
     shutdown: crate::shutdown::Shutdown,
 }
@@ -100,9 +102,16 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let mut sender_guard = AbortOnDrop(sender);
 
     let bot_for_commands = bot.clone();
+    let money_db = match ctx.db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => crate::db::connect(&ctx.config.database_url, crate::db::PoolRole::Money)
+            .await
+            .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot open the payments connection: {e}")))?,
+        _ => ctx.db.clone(),
+    };
     let state = Arc::new(BotState {
         config: ctx.config.clone(),
         db: ctx.db.clone(),
+        money_db,
         shared: ctx.shared.clone(),
         shutdown: ctx.shutdown.clone(),
     });

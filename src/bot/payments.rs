@@ -123,7 +123,7 @@ pub(super) async fn successful(ctx: &Ctx<'_>, user: Option<&User>, p: &Successfu
         provider_charge_id: Some(p.provider_payment_charge_id.as_str()).filter(|s| !s.is_empty()),
         payload: &p.invoice_payload,
     };
-    match db::payments::apply(&ctx.state.db, &charge, Utc::now()).await? {
+    match db::payments::apply(&ctx.state.money_db, &charge, Utc::now()).await? {
         Applied::Extended(until) => {
             info!(chat = ctx.chat.0, plan = %plan.name, until = %until, "payment applied");
             ctx.reply(ctx.t.paid(plan.duration, until), None).await.map(drop)
@@ -146,7 +146,7 @@ pub(super) async fn refund(ctx: &Ctx<'_>, args: &str) -> Result<String, BotError
     };
     let user = UserId(payment.chat_id as u64);
     ctx.bot.refund_star_payment(user, TelegramTransactionId(charge.to_owned())).await?;
-    let end = db::payments::refunded(&ctx.state.db, ctx.chat.0, &payment, Utc::now()).await?;
+    let end = db::payments::refunded(&ctx.state.money_db, ctx.chat.0, &payment, Utc::now()).await?;
     info!(admin = ctx.chat.0, chat = payment.chat_id, amount = payment.amount, "payment refunded");
     Ok(format!(
         "Refunded {} ⭐ to chat {}. Access now {}.",
