@@ -98,12 +98,12 @@ pub async fn renew_claims(db: &DatabaseConnection, owner: &str, ids: &[i64], now
     Ok(renewed)
 }
 
-/// Claims up to `limit` due rows for `owner`, fairly: one row per chat (the
-/// chat's oldest due row of its most urgent priority), never for a chat that has a message in flight or
-/// was sent one in the last second (it could not be sent before then
-/// anyway), highest priority first, then oldest first. One chat's backlog
-/// therefore never holds the others back: every chat with something due
-/// takes its turn before any chat's second message.
+/// Claims up to `limit` due rows for `owner`, fairly: at most one row per
+/// chat, never for a chat that has a message in flight or was sent one in
+/// the last second (it could not be sent before then anyway), highest
+/// priority first, then oldest first. A chat with a backlog is therefore
+/// skipped while its last message is on its way, and the other chats'
+/// messages go ahead of the rest of its backlog.
 pub async fn claim(
     db: &DatabaseConnection,
     owner: &str,
@@ -122,24 +122,17 @@ pub async fn claim(
         .and_where(outbox::Column::Status.eq(outbox_status::SENT))
         .and_where(outbox::Column::SentAt.gt(now - chrono::Duration::seconds(1)))
         .to_owned();
-    let heads = Query::select()
-        .expr(Expr::col(outbox::Column::Id).min())
-        .from(outbox::Entity)
-        .and_where(outbox::Column::Status.eq(outbox_status::PENDING))
-        .and_where(outbox::Column::NextAttemptAt.lte(now))
-        .and_where(outbox::Column::ChatId.not_in_subquery(in_flight))
-        .and_where(outbox::Column::ChatId.not_in_subquery(just_sent))
-        // A chat's head row per priority, so a reminder is not stuck behind
-        // the chat's backlog of alerts; duplicates of a chat are dropped below.
-        .group_by_col(outbox::Column::ChatId)
-        .group_by_col(outbox::Column::Priority)
-        .to_owned();
+    // Queue order, skipping the chats that could not be sent to now anyway:
+    // their backlog never fills the window the other chats are picked from.
     let due = outbox::Entity::find()
-        .filter(outbox::Column::Id.in_subquery(heads))
+        .filter(outbox::Column::Status.eq(outbox_status::PENDING))
+        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .filter(outbox::Column::ChatId.not_in_subquery(in_flight))
+        .filter(outbox::Column::ChatId.not_in_subquery(just_sent))
         .order_by_asc(outbox::Column::Priority)
         .order_by_asc(outbox::Column::NextAttemptAt)
         .order_by_asc(outbox::Column::Id)
-        .limit((limit * 2) as u64)
+        .limit((limit * 4) as u64)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(&txn)
         .await?;
