@@ -9,7 +9,9 @@ use tracing::{info, warn};
 
 use crate::{
     component::{ComponentCtx, ComponentResult},
-    db, metrics,
+    db,
+    health::FAILING_AFTER,
+    metrics,
 };
 
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
@@ -31,6 +33,13 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         }
         match db::access::pass(&ctx.db, &ctx.config.reminder_offsets, Utc::now()).await {
             Ok(pass) => {
+                if ctx.health.pass_succeeded() >= FAILING_AFTER {
+                    info!("expiry passes work again");
+                    let text = "✅ The expiry worker works again.";
+                    if let Err(e) = db::admin::notify(&ctx.db, &ctx.config.admin_chat_ids, "expiry:up", text).await {
+                        warn!(error = %e, "cannot tell the admins");
+                    }
+                }
                 if pass.reminders + pass.notices > 0 {
                     ctx.shared.outbox_ready.notify_one();
                 }
@@ -41,8 +50,21 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
                 metrics::inc("homehound_access_expired_total", "Access periods expired.", &[], pass.expired as f64);
             }
             // A failed pass is retried on the next tick; the database may be
-            // briefly unavailable and nothing is lost by waiting.
-            Err(e) => warn!(error = %e, "expiry pass failed; retrying next interval"),
+            // briefly unavailable and nothing is lost by waiting. Passes that
+            // keep failing make the worker unhealthy and tell the admins once.
+            Err(e) => {
+                let failed = ctx.health.pass_failed();
+                warn!(error = %e, failed_in_a_row = failed, "expiry pass failed; retrying next interval");
+                if failed == FAILING_AFTER {
+                    let text = format!(
+                        "⚠️ The expiry worker has failed {failed} passes in a row (no reminder or expiry notice is \
+                         queued): {e}"
+                    );
+                    if let Err(e) = db::admin::notify(&ctx.db, &ctx.config.admin_chat_ids, "expiry:down", &text).await {
+                        warn!(error = %e, "cannot tell the admins");
+                    }
+                }
+            }
         }
         if !ctx.shutdown.sleep(interval).await {
             return Ok(());

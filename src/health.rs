@@ -18,6 +18,8 @@ use tokio::sync::Notify;
 
 /// A heartbeat older than this marks a component as down.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
+/// Failed passes in a row after which a component is reported not alive.
+pub const FAILING_AFTER: u64 = 3;
 /// How often a running component beats.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
@@ -28,6 +30,8 @@ pub struct ComponentHealth {
     up: AtomicBool,
     last_heartbeat_ms: AtomicI64,
     restarts: AtomicU64,
+    /// Passes of its work that failed in a row (0 while it works).
+    failing: AtomicU64,
     /// Woken when the component comes up (shared by every component).
     changed: Arc<Notify>,
 }
@@ -39,6 +43,7 @@ impl ComponentHealth {
             up: AtomicBool::new(false),
             last_heartbeat_ms: AtomicI64::new(0),
             restarts: AtomicU64::new(0),
+            failing: AtomicU64::new(0),
             changed,
         }
     }
@@ -65,10 +70,27 @@ impl ComponentHealth {
         self.restarts.load(Ordering::Relaxed)
     }
 
-    /// Up, and its heartbeat is fresh.
+    /// A pass of the component's work failed; returns how many in a row.
+    pub fn pass_failed(&self) -> u64 {
+        self.failing.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// A pass succeeded; returns how many had failed in a row before it.
+    pub fn pass_succeeded(&self) -> u64 {
+        self.failing.swap(0, Ordering::Relaxed)
+    }
+
+    pub fn failing_passes(&self) -> u64 {
+        self.failing.load(Ordering::Relaxed)
+    }
+
+    /// Up, its heartbeat is fresh, and its work is not failing pass after
+    /// pass (a component whose every pass fails is not alive, even though
+    /// its thread runs).
     pub fn is_alive(&self) -> bool {
         self.up.load(Ordering::Acquire)
             && now_ms() - self.last_heartbeat_ms.load(Ordering::Relaxed) <= STALE_AFTER.as_millis() as i64
+            && self.failing_passes() < FAILING_AFTER
     }
 
     pub fn snapshot(&self) -> ComponentStatus {
@@ -81,6 +103,7 @@ impl ComponentHealth {
                 .flatten()
                 .map(|t| t.to_rfc3339()),
             restarts: self.restarts(),
+            failing_passes: self.failing_passes(),
         }
     }
 }
@@ -92,6 +115,8 @@ pub struct ComponentStatus {
     pub alive: bool,
     pub last_heartbeat: Option<String>,
     pub restarts: u64,
+    /// Passes of its work that failed in a row.
+    pub failing_passes: u64,
 }
 
 /// The health of every component of the process.

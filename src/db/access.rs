@@ -7,7 +7,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use entity::{
-    access_period, chat, reminder_sent,
+    access_period, chat, outbox, reminder_sent,
     status::{access_status, outbox_kind},
 };
 use sea_orm::{
@@ -142,18 +142,31 @@ fn payload(text: String, t: Texts) -> String {
 ///   twice; a renewal makes a new last period, so reminders follow the new end.
 /// - expiry: active periods that ended are marked expired; a chat whose
 ///   access ended with them gets one expiry notice (keyed by the period).
+///
+/// Reads happen outside any write transaction and the writes are committed
+/// in chunks of [`PASS_CHUNK`] chats, so the database's write lock (SQLite)
+/// is never held for the whole pass: the bot and the scraper keep writing
+/// while 100,000 chats are looked at. Each chunk is atomic (a chat's
+/// reminder marks with its outbox row), and every write is idempotent, so a
+/// pass that fails half-way is finished by the next one.
 pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<Utc>) -> Result<Pass, DbErr> {
-    let txn = begin_write(db).await?;
     let mut report = Pass::default();
     let active = access_period::Entity::find()
         .filter(access_period::Column::Status.eq(access_status::ACTIVE))
         .order_by_asc(access_period::Column::ChatId)
         .order_by_asc(access_period::Column::StartsAt)
-        .all(&txn)
+        .all(db)
         .await?;
+    // Set-based: a list of every chat id would exceed the database's limit
+    // on bound parameters (32,766 on SQLite) past that many chats.
+    let with_periods = Query::select()
+        .column(access_period::Column::ChatId)
+        .from(access_period::Entity)
+        .and_where(access_period::Column::Status.eq(access_status::ACTIVE))
+        .to_owned();
     let chats: HashMap<i64, chat::Model> = chat::Entity::find()
-        .filter(chat::Column::Id.is_in(active.iter().map(|p| p.chat_id).collect::<HashSet<_>>()))
-        .all(&txn)
+        .filter(chat::Column::Id.in_subquery(with_periods))
+        .all(db)
         .await?
         .into_iter()
         .map(|c| (c.id, c))
@@ -163,8 +176,8 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
 
     let mut offsets: Vec<Duration> = offsets.to_vec();
     offsets.sort();
-    let mut rows = Vec::new();
-    let mut sent_marks = Vec::new();
+    // Per chat: its reminder marks and its outbox row, written together.
+    let mut reminders: Vec<(Vec<reminder_sent::ActiveModel>, Option<outbox::ActiveModel>)> = Vec::new();
     let mut by_chat: HashMap<i64, Vec<&access_period::Model>> = HashMap::new();
     for p in &active {
         by_chat.entry(p.chat_id).or_default().push(p);
@@ -176,7 +189,7 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
     for ids in last_ids.chunks(1000) {
         for r in reminder_sent::Entity::find()
             .filter(reminder_sent::Column::AccessPeriodId.is_in(ids.to_vec()))
-            .all(&txn)
+            .all(db)
             .await?
         {
             recorded.insert((r.access_period_id, r.offset_secs));
@@ -194,38 +207,32 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
         if recorded.contains(&(chain.last.id, nearest.as_secs() as i64)) {
             continue;
         }
-        for o in &due {
-            if !recorded.contains(&(chain.last.id, o.as_secs() as i64)) {
-                sent_marks.push(reminder_sent::ActiveModel {
-                    access_period_id: Set(chain.last.id),
-                    offset_secs: Set(o.as_secs() as i64),
-                    sent_at: Set(now),
-                    ..Default::default()
-                });
-            }
-        }
+        let marks: Vec<reminder_sent::ActiveModel> = due
+            .iter()
+            .filter(|o| !recorded.contains(&(chain.last.id, o.as_secs() as i64)))
+            .map(|o| reminder_sent::ActiveModel {
+                access_period_id: Set(chain.last.id),
+                offset_secs: Set(o.as_secs() as i64),
+                sent_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
         if blocked(*chat_id) {
+            reminders.push((marks, None));
             continue;
         }
         let t = texts(*chat_id);
         let key = format!("reminder:{}:{}", chain.last.id, nearest.as_secs());
         let text = payload(t.reminder(**nearest, chain.end), t);
-        rows.push(pending_row(*chat_id, None, outbox_kind::REMINDER, key, PRIORITY_NOTICE, Some(text), now));
+        let row = pending_row(*chat_id, None, outbox_kind::REMINDER, key, PRIORITY_NOTICE, Some(text), now);
+        reminders.push((marks, Some(row)));
         report.reminders += 1;
     }
 
     // Expiry: periods that ended; a notice where access ended with them.
     let ended: Vec<&access_period::Model> = active.iter().filter(|p| p.ends_at <= now).collect();
-    for ids in ended.iter().map(|p| p.id).collect::<Vec<_>>().chunks(1000) {
-        access_period::Entity::update_many()
-            .col_expr(access_period::Column::Status, Expr::value(access_status::EXPIRED))
-            .col_expr(access_period::Column::ExpiredAt, Expr::value(now))
-            .filter(access_period::Column::Id.is_in(ids.to_vec()))
-            .filter(access_period::Column::Status.eq(access_status::ACTIVE))
-            .exec(&txn)
-            .await?;
-    }
     report.expired = ended.len() as u64;
+    let mut rows = Vec::new();
     let mut told: HashSet<i64> = HashSet::new();
     for p in &ended {
         let continues = by_chat.get(&p.chat_id).is_some_and(|ps| ps.iter().any(|q| q.ends_at > now));
@@ -238,13 +245,43 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
         report.notices += 1;
     }
 
-    for batch in sent_marks.chunks(500) {
-        reminder_sent::Entity::insert_many(batch.to_vec())
-            .on_conflict_do_nothing_on([reminder_sent::Column::AccessPeriodId, reminder_sent::Column::OffsetSecs])
-            .exec_without_returning(&txn)
-            .await?;
+    // Writes, a chunk of chats per short transaction.
+    for chunk in reminders.chunks(PASS_CHUNK) {
+        let txn = begin_write(db).await?;
+        let marks: Vec<reminder_sent::ActiveModel> = chunk.iter().flat_map(|(m, _)| m.iter().cloned()).collect();
+        for batch in marks.chunks(500) {
+            reminder_sent::Entity::insert_many(batch.to_vec())
+                .on_conflict_do_nothing_on([reminder_sent::Column::AccessPeriodId, reminder_sent::Column::OffsetSecs])
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        enqueue(&txn, chunk.iter().filter_map(|(_, row)| row.clone()).collect()).await?;
+        txn.commit().await?;
     }
-    enqueue(&txn, rows).await?;
-    txn.commit().await?;
+    // An expiry notice is queued with its period's expiry, so neither is
+    // lost or repeated if the pass stops between two chunks.
+    let ended_ids: Vec<i64> = ended.iter().map(|p| p.id).collect();
+    let notices: HashMap<i64, outbox::ActiveModel> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let key = row.dedup_key.clone().take().unwrap_or_default();
+            key.strip_prefix("expiry:").and_then(|id| id.parse().ok()).map(|id| (id, row))
+        })
+        .collect();
+    for ids in ended_ids.chunks(PASS_CHUNK) {
+        let txn = begin_write(db).await?;
+        access_period::Entity::update_many()
+            .col_expr(access_period::Column::Status, Expr::value(access_status::EXPIRED))
+            .col_expr(access_period::Column::ExpiredAt, Expr::value(now))
+            .filter(access_period::Column::Id.is_in(ids.to_vec()))
+            .filter(access_period::Column::Status.eq(access_status::ACTIVE))
+            .exec(&txn)
+            .await?;
+        enqueue(&txn, ids.iter().filter_map(|id| notices.get(id).cloned()).collect()).await?;
+        txn.commit().await?;
+    }
     Ok(report)
 }
+
+/// Chats written per transaction by an expiry pass.
+pub const PASS_CHUNK: usize = 2_000;

@@ -21,6 +21,16 @@ use super::{
     outbox::pending_row,
 };
 
+/// Queues `text` to every admin now, once per `key` and minute (a notice
+/// about a component, from outside any other transaction).
+pub async fn notify(db: &DatabaseConnection, admins: &[i64], key: &str, text: &str) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let key = format!("{key}:{}", now.timestamp() / 60);
+    super::listings::notify_admins(&txn, admins, &key, text, now).await?;
+    txn.commit().await
+}
+
 /// Broadcasts go after every alert, reminder and notice.
 pub const PRIORITY_BROADCAST: i16 = 2;
 

@@ -591,7 +591,7 @@ pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) 
 
 /// Queues a notice to every admin (creating their chat rows if they never
 /// wrote to the bot).
-async fn notify_admins(
+pub(super) async fn notify_admins(
     txn: &DatabaseTransaction,
     admins: &[i64],
     key: &str,

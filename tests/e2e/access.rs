@@ -250,3 +250,67 @@ async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once()
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "refund");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_expiry_pass_over_100_000_chats_with_access_queues_what_is_due() {
+    let (_test_db, db) = setup(0, Duration::ZERO).await;
+    let now = Utc::now();
+    // Past the 32,766 bound parameters SQLite allows in one statement: every
+    // chat's access ends in 30 minutes, so each is owed its 1 h reminder.
+    let ids: Vec<i64> = (1..=100_000).collect();
+    let seeded = std::time::Instant::now();
+    crate::support::db::insert_chats_with_access(&db, &ids, |_| {
+        (now - chrono::Duration::days(3), now + chrono::Duration::minutes(30))
+    })
+    .await;
+    let seed_time = seeded.elapsed();
+    let started = std::time::Instant::now();
+    let pass = db::access::pass(&db, &[Duration::from_secs(3600)], now).await.unwrap();
+    let pass_time = started.elapsed();
+    assert_eq!(pass, Pass { reminders: 100_000, expired: 0, notices: 0 });
+    let again = std::time::Instant::now();
+    assert_eq!(db::access::pass(&db, &[Duration::from_secs(3600)], now).await.unwrap(), Pass::default());
+    let second_time = again.elapsed();
+    let queued =
+        outbox::Entity::find().filter(outbox::Column::Kind.eq(outbox_kind::REMINDER)).count(&db).await.unwrap();
+    assert_eq!(queued, 100_000);
+    eprintln!(
+        "figures: 100,000 chats with access ({}): seeded in {seed_time:?}; one pass queuing 100,000 reminders {pass_time:?}; \
+         the next pass (nothing due) {second_time:?}",
+        db.get_database_backend().as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_worker_whose_passes_keep_failing_is_unhealthy_and_tells_the_admins_once() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (test_db, db) = setup(0, Duration::ZERO).await;
+    let now = Utc::now();
+    crate::support::db::insert_chats_with_access(&db, &[5], |_| (now, now + chrono::Duration::days(3))).await;
+    let fake = FakeTelegram::start().await;
+    let cfg = config(&test_db.url, &fake.url, &[("EXPIRY_CHECK_INTERVAL", "200ms"), ("ADMIN_CHAT_IDS", "77")]);
+    let app = TestApp::start(cfg, crate::support::expiry_only()).await;
+    let health = app.health();
+    crate::support::wait_until(Duration::from_secs(10), "alive", || health.all_alive()).await;
+    // The table the pass reads goes away (a broken migration, a restore gone wrong).
+    let rename = |from: &str, to: &str| {
+        Statement::from_string(db.get_database_backend(), format!("ALTER TABLE {from} RENAME TO {to}"))
+    };
+    db.execute_raw(rename("reminders_sent", "reminders_hidden")).await.unwrap();
+    crate::support::wait_until(Duration::from_secs(10), "unhealthy", || !health.all_alive()).await;
+    assert!(health.component("expiry").failing_passes() >= 3);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let told = |db: DatabaseConnection| async move {
+        outbox::Entity::find().filter(outbox::Column::ChatId.eq(77)).all(&db).await.unwrap()
+    };
+    let notes = told(db.clone()).await;
+    assert_eq!(notes.len(), 1, "told once, not once per pass: {notes:?}");
+    assert!(notes[0].payload.as_deref().unwrap_or_default().contains("expiry worker has failed"), "{notes:?}");
+    // Fixed: alive again, and the admins hear it.
+    db.execute_raw(rename("reminders_hidden", "reminders_sent")).await.unwrap();
+    crate::support::wait_until(Duration::from_secs(10), "alive again", || health.all_alive()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let notes = told(db.clone()).await;
+    assert!(notes.iter().any(|n| n.payload.as_deref().unwrap_or_default().contains("works again")), "{notes:?}");
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+}

@@ -135,6 +135,11 @@ pub fn idle() -> homehound::component::ComponentFn {
     })
 }
 
+/// The real expiry thread with idle bot and scraper threads (nothing sent).
+pub fn expiry_only() -> Components {
+    Components { scraper: idle(), bot: idle(), ..Components::default() }
+}
+
 /// The real bot thread with idle scraper and expiry threads.
 pub fn bot_only() -> Components {
     Components { scraper: idle(), expiry: idle(), ..Components::default() }
