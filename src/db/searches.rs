@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 use entity::{dialogue, listing, search, source};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use super::begin_write;
-use crate::search::{ListingView, Prepared, SearchFilter};
+use crate::search::{ListingView, Prepared, Rooms, SearchFilter};
 
 /// Most saved searches per chat.
 pub const MAX_PER_CHAT: u64 = 50;
@@ -111,35 +111,101 @@ pub async fn delete(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<bo
     Ok(result.rows_affected > 0)
 }
 
-/// Most recent listings looked at by [`recent_matches`].
+/// Most recent listings whose text is looked at by [`recent_matches`] when
+/// the filter has districts or excluded words.
 const RECENT_LIMIT: u64 = 20_000;
 
-/// How many listings first seen since `since` `filter` would have matched.
+/// How many listings first seen since `since` `filter` would have matched
+/// (the wizard's summary). The numeric filters (source, price, rooms, area,
+/// furnishing, period) are a SQL condition; a filter without districts or
+/// excluded words is one `COUNT(*)`. Districts and excluded words are matched
+/// here, on those three text columns of the rows SQL let through, with the
+/// same rules as alerts (Unicode case folding, which SQL's `LOWER` lacks on
+/// SQLite).
 pub async fn recent_matches(
     db: &DatabaseConnection,
     filter: &SearchFilter,
     since: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let sources: std::collections::HashMap<i64, String> =
-        source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
-    let mut query = listing::Entity::find().filter(listing::Column::FirstSeenAt.gte(since));
+    let filter = filter.clone().normalized();
+    let mut cond = Condition::all().add(listing::Column::FirstSeenAt.gte(since));
     if let Some(name) = &filter.source {
-        let ids: Vec<i64> = sources.iter().filter(|(_, n)| *n == name).map(|(id, _)| *id).collect();
-        query = query.filter(listing::Column::SourceId.is_in(ids));
-    }
-    if let Some(max) = filter.price_max {
-        query = query.filter(listing::Column::MonthlyPrice.lte(max));
+        let ids: Vec<i64> = source::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|s| s.name.eq_ignore_ascii_case(name))
+            .map(|s| s.id)
+            .collect();
+        cond = cond.add(listing::Column::SourceId.is_in(ids));
     }
     if let Some(min) = filter.price_min {
-        query = query.filter(listing::Column::MonthlyPrice.gte(min));
+        cond = cond.add(listing::Column::MonthlyPrice.gte(min));
     }
-    let rows = query.order_by_desc(listing::Column::Id).limit(RECENT_LIMIT).all(db).await?;
-    let filter = filter.clone().normalized();
+    if let Some(max) = filter.price_max {
+        cond = cond.add(listing::Column::MonthlyPrice.lte(max));
+    }
+    if let Some(min) = filter.area_min {
+        cond = cond.add(listing::Column::AreaM2.gte(min));
+    }
+    if let Some(max) = filter.area_max {
+        cond = cond.add(listing::Column::AreaM2.lte(max));
+    }
+    match &filter.rooms {
+        None => (),
+        Some(Rooms::Range { min, max }) => {
+            cond = cond.add(listing::Column::Rooms.is_not_null());
+            if let Some(min) = min {
+                cond = cond.add(listing::Column::Rooms.gte(*min));
+            }
+            if let Some(max) = max {
+                cond = cond.add(listing::Column::Rooms.lte(*max));
+            }
+        }
+        Some(Rooms::Set { counts, four_plus }) => {
+            // As `SearchFilter::matches`: 2 admits 2 to 2.99 (2.5 rooms is a
+            // 2-room flat), 1.5 admits 1.5 only; 4+ admits 4 and more.
+            let mut any = Condition::any();
+            for c in counts {
+                let upper = if c.fract() == 0.0 { c + 1.0 } else { c + 0.01 };
+                any = any.add(listing::Column::Rooms.gt(c - 0.01).and(listing::Column::Rooms.lt(upper)));
+            }
+            if *four_plus {
+                any = any.add(listing::Column::Rooms.gte(4.0));
+            }
+            cond = cond.add(any);
+        }
+    }
+    if let Some(furnished) = filter.furnished {
+        cond = cond.add(listing::Column::Furnished.eq(furnished));
+    }
+    if !filter.periods.is_empty() {
+        cond = cond.add(listing::Column::Period.is_in(filter.periods.iter().cloned()));
+    }
+    if filter.districts.is_empty() && filter.exclude.is_empty() {
+        return listing::Entity::find().filter(cond).count(db).await;
+    }
+    let rows: Vec<(Option<String>, String, Option<String>)> = listing::Entity::find()
+        .select_only()
+        .column(listing::Column::District)
+        .column(listing::Column::Title)
+        .column(listing::Column::Description)
+        .filter(cond)
+        .order_by_desc(listing::Column::Id)
+        .limit(RECENT_LIMIT)
+        .into_tuple()
+        .all(db)
+        .await?;
     let count = rows
         .iter()
-        .filter(|l| {
-            let view = ListingView::of_stored(l, sources.get(&l.source_id).map(String::as_str).unwrap_or_default());
-            filter.matches_prepared(&Prepared::new(view))
+        .filter(|(district, title, description)| {
+            let view = ListingView {
+                title,
+                description: description.as_deref(),
+                district: district.as_deref(),
+                ..ListingView::default()
+            };
+            filter.matches_text(&Prepared::new(view))
         })
         .count();
     Ok(count as u64)

@@ -125,9 +125,12 @@ impl SearchFilter {
     /// Whether the listing matches; `self` must be [`Self::normalized`].
     /// Cheap numeric checks come first.
     pub fn matches_prepared(&self, p: &Prepared<'_>) -> bool {
-        self.matches_numbers(&p.view)
-            && self.matches_district(p)
-            && !self.exclude.iter().any(|w| p.text.contains(w.as_str()))
+        self.matches_numbers(&p.view) && self.matches_text(p)
+    }
+
+    /// Districts and excluded words (normalised filter).
+    pub fn matches_text(&self, p: &Prepared<'_>) -> bool {
+        self.matches_district(p) && !self.exclude.iter().any(|w| p.text.contains(w.as_str()))
     }
 
     /// Source, price, rooms, area and furnishing (no text).

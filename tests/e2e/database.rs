@@ -270,3 +270,102 @@ async fn payments_are_synced_to_disk_at_every_commit_on_sqlite() {
     assert_eq!(synchronous(PoolRole::Money).await, 2, "FULL for payments");
     assert_eq!(synchronous(PoolRole::Bot).await, 1, "NORMAL elsewhere (WAL)");
 }
+
+#[tokio::test]
+async fn the_wizard_count_in_sql_equals_matching_every_listing() {
+    use homehound::search::{ListingView, Rooms, SearchFilter};
+    let test_db = TestDb::new().await;
+    let db = migrated(&test_db).await;
+    let now = Utc::now();
+    let rows = db::sources::sync(
+        &db,
+        &[
+            ("wg".into(), "css".into(), "https://a.example/".into()),
+            ("bayut".into(), "json".into(), "https://b.example/".into()),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    // A small xorshift: the same listings and filters every run.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let districts = ["Mitte", "Kreuzberg", "Friedrichshain-Kreuzberg", "Neukölln", "ÖSTLICH", "Dubai Marina"];
+    let periods = ["month", "year", "week", "day"];
+    let mut listings = Vec::new();
+    for i in 0..400 {
+        let pick = |n: u64, v: u64| (!v.is_multiple_of(5)).then_some(n);
+        let r = next(1000);
+        listings.push(listing::ActiveModel {
+            source_id: Set(rows[(r % 2) as usize].id),
+            external_id: Set(format!("l{i}")),
+            url: Set(format!("https://a.example/{i}")),
+            title: Set(if r % 7 == 0 { "Flat with WBS".into() } else { format!("Flat {i}") }),
+            description: Set((r % 3 == 0).then(|| "Tausch gesucht".to_owned())),
+            monthly_price: Set(pick(next(3000), r).map(|p| p as i64)),
+            rooms: Set(pick(next(12), r).map(|x| x as f64 / 2.0)),
+            area_m2: Set(pick(next(150), r).map(|x| x as f64)),
+            district: Set(pick(next(6), r).map(|d| districts[d as usize].to_owned())),
+            furnished: Set(match next(3) {
+                0 => None,
+                1 => Some(true),
+                _ => Some(false),
+            }),
+            period: Set(pick(next(4), r).map(|p| periods[p as usize].to_owned())),
+            first_seen_at: Set(now - chrono::Duration::hours(next(24 * 10) as i64)),
+            last_seen_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+    }
+    listing::Entity::insert_many(listings).exec_without_returning(&db).await.unwrap();
+    let stored = listing::Entity::find().all(&db).await.unwrap();
+    let since = now - chrono::Duration::days(7);
+    let names = |id: i64| if id == rows[0].id { "wg" } else { "bayut" };
+    for _ in 0..300 {
+        let mut f = SearchFilter::default();
+        if next(3) == 0 {
+            f.source = Some(if next(2) == 0 { "WG".into() } else { "bayut".into() });
+        }
+        if next(3) == 0 {
+            f.price_max = Some(next(3000) as i64);
+        }
+        if next(3) == 0 {
+            f.price_min = Some(next(1500) as i64);
+        }
+        if next(3) == 0 {
+            f.area_min = Some(next(100) as f64);
+        }
+        f.rooms = match next(4) {
+            0 => Some(Rooms::Set {
+                counts: vec![0.0, 2.0, 1.5][..next(3) as usize + 1].to_vec(),
+                four_plus: next(2) == 0,
+            }),
+            1 => Some(Rooms::Range { min: Some(next(3) as f64), max: Some(3.0 + next(3) as f64) }),
+            _ => None,
+        };
+        if next(3) == 0 {
+            f.furnished = Some(next(2) == 0);
+        }
+        if next(3) == 0 {
+            f.periods = periods[..next(4) as usize + 1].iter().map(|p| (*p).to_owned()).collect();
+        }
+        if next(3) == 0 {
+            f.districts = vec!["kreuzberg".into(), "östlich".into()][..next(2) as usize + 1].to_vec();
+        }
+        if next(3) == 0 {
+            f.exclude = vec!["wbs".into()];
+        }
+        let want = stored
+            .iter()
+            .filter(|l| l.first_seen_at >= since && f.matches(&ListingView::of_stored(l, names(l.source_id))))
+            .count() as u64;
+        let got = db::searches::recent_matches(&db, &f, since).await.unwrap();
+        assert_eq!(got, want, "{f:?}");
+    }
+}
