@@ -62,6 +62,12 @@ pub struct Config {
     /// Longest first, no duplicates.
     pub reminder_offsets: Vec<Duration>,
     pub expiry_check_interval: Duration,
+    /// How long sent, failed and dropped messages are kept.
+    pub outbox_retention: Duration,
+    /// How long a listing not seen since is kept (with its prices).
+    pub listing_retention: Duration,
+    /// How long source run records are kept.
+    pub run_retention: Duration,
     pub plans: Vec<Plan>,
     pub telegram_rate_limit: u32,
     pub health_addr: Option<SocketAddr>,
@@ -142,6 +148,9 @@ impl Config {
 
         let trial_duration = duration(&get, "TRIAL_DURATION", "3d", "3d", true)?;
         let expiry_check_interval = duration(&get, "EXPIRY_CHECK_INTERVAL", "1m", "1m", false)?;
+        let outbox_retention = duration(&get, "OUTBOX_RETENTION", "30d", "30d", false)?;
+        let listing_retention = duration(&get, "LISTING_RETENTION", "90d", "90d", false)?;
+        let run_retention = duration(&get, "RUN_RETENTION", "30d", "30d", false)?;
 
         let reminder_offsets = {
             let raw = get("REMINDER_OFFSETS").unwrap_or_else(|| "3d,1d,1h".to_owned());
@@ -219,6 +228,9 @@ impl Config {
             trial_duration,
             reminder_offsets,
             expiry_check_interval,
+            outbox_retention,
+            listing_retention,
+            run_retention,
             plans,
             telegram_rate_limit,
             health_addr,
@@ -370,6 +382,8 @@ mod tests {
             ("TELEGRAM_RATE_LIMIT", "fast"),
             ("HEALTH_ADDR", "localhost"),
             ("LOG_FORMAT", "xml"),
+            ("OUTBOX_RETENTION", "forever"),
+            ("RUN_RETENTION", "0s"),
         ];
         for (var, value) in cases {
             let err = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), (var, value)]).unwrap_err();

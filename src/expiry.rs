@@ -20,6 +20,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     // With several replicas one worker makes the passes (the others stand
     // by); reminders and notices are unique in the outbox either way.
     let lease_ttl = (interval * 3).max(std::time::Duration::from_secs(5));
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
         let held = db::leases::acquire(&ctx.db, "expiry", &db::leases::OWNER, lease_ttl, Utc::now()).await;
         if !matches!(held, Ok(true)) {
@@ -66,8 +67,53 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
                 }
             }
         }
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(std::time::Instant::now());
+            if !prune(&ctx).await {
+                return Ok(());
+            }
+        }
         if !ctx.shutdown.sleep(interval).await {
             return Ok(());
         }
     }
+}
+
+/// How often old rows are pruned (and once at start).
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes what retention says is old, a batch at a time with a pause
+/// between batches. `false` on shutdown.
+async fn prune(ctx: &ComponentCtx) -> bool {
+    let now = Utc::now();
+    let ago = |d: std::time::Duration| now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+    let cut = db::retention::Cutoffs {
+        outbox: ago(ctx.config.outbox_retention),
+        listings: ago(ctx.config.listing_retention),
+        runs: ago(ctx.config.run_retention),
+    };
+    let mut total = db::retention::Pruned::default();
+    loop {
+        match db::retention::prune_batch(&ctx.db, cut).await {
+            Ok(p) => {
+                total.outbox += p.outbox;
+                total.listings += p.listings;
+                total.runs += p.runs;
+                if p == db::retention::Pruned::default() {
+                    break;
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "pruning old rows failed; trying again next hour");
+                break;
+            }
+        }
+        if !ctx.shutdown.sleep(std::time::Duration::from_millis(20)).await {
+            return false;
+        }
+    }
+    if total != db::retention::Pruned::default() {
+        info!(outbox = total.outbox, listings = total.listings, runs = total.runs, "pruned old rows");
+    }
+    true
 }

@@ -9,7 +9,9 @@
 //!   `month`, `year`, `week`, `day`; null = any);
 //! - outbox indexes for the fair claim: the chats with a message in flight
 //!   (`status, chat_id`) and those sent one in the last second
-//!   (`status, sent_at`).
+//!   (`status, sent_at`);
+//! - indexes for retention's pruning: `outbox (created_at)`,
+//!   `listings (last_seen_at)`, `source_runs (started_at)`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -25,13 +27,17 @@ impl MigrationTrait for Migration {
         {
             manager.alter_table(Table::alter().table(table).add_column(text_null(column)).to_owned()).await?;
         }
-        for (name, cols) in
-            [("idx_outbox_status_chat", ["status", "chat_id"]), ("idx_outbox_status_sent", ["status", "sent_at"])]
-        {
+        for (name, table, cols) in [
+            ("idx_outbox_status_chat", "outbox", &["status", "chat_id"][..]),
+            ("idx_outbox_status_sent", "outbox", &["status", "sent_at"][..]),
+            ("idx_outbox_created", "outbox", &["created_at"][..]),
+            ("idx_listings_last_seen", "listings", &["last_seen_at"][..]),
+            ("idx_source_runs_started", "source_runs", &["started_at"][..]),
+        ] {
             let mut idx = Index::create();
-            idx.name(name).table("outbox").if_not_exists();
+            idx.name(name).table(table).if_not_exists();
             for col in cols {
-                idx.col(col);
+                idx.col(*col);
             }
             manager.create_index(idx.to_owned()).await?;
         }
@@ -39,8 +45,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for name in ["idx_outbox_status_chat", "idx_outbox_status_sent"] {
-            manager.drop_index(Index::drop().name(name).table("outbox").to_owned()).await?;
+        for (name, table) in [
+            ("idx_outbox_status_chat", "outbox"),
+            ("idx_outbox_status_sent", "outbox"),
+            ("idx_outbox_created", "outbox"),
+            ("idx_listings_last_seen", "listings"),
+            ("idx_source_runs_started", "source_runs"),
+        ] {
+            manager.drop_index(Index::drop().name(name).table(table).to_owned()).await?;
         }
         for (table, column) in
             [("listings", "phone"), ("sources", "field_fill"), ("source_runs", "field_fill"), ("searches", "periods")]

@@ -26,6 +26,7 @@ pub mod leases;
 pub mod listings;
 pub mod outbox;
 pub mod payments;
+pub mod retention;
 pub mod searches;
 pub mod sources;
 

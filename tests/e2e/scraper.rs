@@ -581,3 +581,70 @@ async fn values_that_do_not_fit_their_columns_leave_out_that_listing_not_the_run
         listing::Entity::find().all(&db).await.unwrap().into_iter().map(|l| l.external_id).collect();
     assert_eq!(stored, vec!["good-1", "good-2"]);
 }
+
+#[tokio::test]
+async fn retention_keeps_the_database_flat_over_40_simulated_days() {
+    use db::retention::{Cutoffs, Pruned, prune_batch};
+    use sea_orm::{ConnectionTrait, Statement};
+    let (_t, db, source_id) = setup().await;
+    let t0 = Utc::now();
+    let profile = ChatProfile { id: 1, username: None, first_name: None, language: "en".into() };
+    db::chats::register(&db, &profile, Duration::from_secs(100 * 86_400), t0).await.unwrap();
+    entity::search::Entity::insert(entity::search::ActiveModel {
+        chat_id: Set(1),
+        paused: Set(false),
+        created_at: Set(t0),
+        updated_at: Set(t0),
+        ..Default::default()
+    })
+    .exec(&db)
+    .await
+    .unwrap();
+    let day = |d: i64| t0 + chrono::Duration::days(d);
+    let mut sizes = Vec::new();
+    for d in 0..40 {
+        let now = day(d);
+        let listings: Vec<Listing> = (0..50).map(|i| flat(&format!("d{d}-{i}"), 900.0 + i as f64)).collect();
+        let result = RunResult::Listings { listings, validators: Validators::default() };
+        db::listings::record_run(&db, source_id, now, &result, &POLICY, now).await.unwrap();
+        // The sender did its work.
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, sea_orm::sea_query::Expr::value("sent"))
+            .col_expr(outbox::Column::CreatedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(outbox::Column::Status.eq("pending"))
+            .exec(&db)
+            .await
+            .unwrap();
+        // Retention as configured: messages and runs 5 days, listings 10.
+        let cut = Cutoffs {
+            outbox: now - chrono::Duration::days(5),
+            listings: day(d - 10),
+            runs: now - chrono::Duration::days(5),
+        };
+        while prune_batch(&db, cut).await.unwrap() != Pruned::default() {}
+        let listings = listing::Entity::find().count(&db).await.unwrap();
+        let prices = listing_price::Entity::find().count(&db).await.unwrap();
+        let messages = outbox::Entity::find().count(&db).await.unwrap();
+        let runs = source_run::Entity::find().count(&db).await.unwrap();
+        sizes.push((listings, prices, messages, runs));
+    }
+    let (listings, prices, messages, runs) = sizes[39];
+    assert_eq!(sizes[20], sizes[39], "flat from day 20 on: {sizes:?}");
+    assert!(listings <= 11 * 50 && prices <= 11 * 50, "{listings} listings, {prices} prices");
+    assert!(messages <= 6 * 50 && runs <= 6, "{messages} messages, {runs} runs");
+    assert!(messages > 0 && runs > 0, "recent rows are kept");
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        let pages = |db: DatabaseConnection| async move {
+            let row = db
+                .query_one_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA page_count"))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        };
+        let p = pages(db.clone()).await;
+        eprintln!(
+            "figures: after 40 days {listings} listings, {prices} prices, {messages} messages, {runs} runs, {p} pages"
+        );
+    }
+}
