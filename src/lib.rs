@@ -5,9 +5,13 @@
 //! - [`app`]: the three component threads of one process and how they end.
 //! - [`component`]: a component's thread, runtime, pool and supervisor (restart with backoff).
 //! - [`bot`]: the Telegram bot (long polling, commands).
-//! - [`scraper`]: the listings scraper-notifier.
-//! - [`expiry`]: the subscription-expiry worker.
+//! - [`scraper`]: the listings scraper-notifier: sources as data (`css`,
+//!   `json`, `jsonld`, presets), fetching, normalising.
+//! - [`search`]: saved-search filters, their one-line syntax, matching.
+//! - [`delivery`]: the outbox sender, the shared send gate, rendering.
+//! - [`expiry`]: the subscription-expiry worker (and retention's pruning).
 //! - [`db`]: connections, `BEGIN IMMEDIATE` transactions, migrations and queries.
+//! - [`metrics`]: the Prometheus registry.
 //! - [`config`], [`secret`]: typed configuration; the redacted bot token.
 //! - [`shutdown`]: the one shared shutdown flag.
 //! - [`health`], [`http`]: liveness, `/healthz` and `/metrics`.
