@@ -42,13 +42,37 @@ impl OneOrMany {
 }
 
 /// A field as written in the sources file.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FieldConfig {
     Short(String),
     /// Several selectors or paths, tried in turn.
     List(Vec<String>),
     Full(FieldTable),
+}
+
+impl<'de> Deserialize<'de> for FieldConfig {
+    /// A string, a list of strings, or a table read strictly, so a typo in
+    /// a table names the unknown key instead of "no variant matched".
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Short(String),
+            List(Vec<String>),
+            Table(toml::Table),
+            Other(toml::Value),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Short(s) => Ok(FieldConfig::Short(s)),
+            Raw::List(l) => Ok(FieldConfig::List(l)),
+            Raw::Table(t) => FieldTable::deserialize(toml::Value::Table(t))
+                .map(FieldConfig::Full)
+                .map_err(|e| serde::de::Error::custom(e.message())),
+            Raw::Other(v) => Err(serde::de::Error::custom(format!(
+                "{v} is not a selector or path, a list of them, or a table such as {{ sel = \"…\", regex = \"…\" }}"
+            ))),
+        }
+    }
 }
 
 /// The table form of a field.
@@ -277,6 +301,8 @@ mod tests {
         assert!(split(r#"{ regex = "(" , sel = "a" }"#).unwrap_err().contains("regex"));
         assert!(split(r#"{ sel = "a", path = "$.a" }"#).is_err());
         assert!(split(r#"{ map = { a = "b" } }"#).is_err());
-        assert!(split(r#"{ sel = "a", colour = "red" }"#).is_err());
+        let typo = split(r#"{ sel = "a", regx = "(x)" }"#).unwrap_err();
+        assert!(typo.contains("unknown field `regx`"), "{typo}");
+        assert!(split("42").unwrap_err().contains("not a selector"));
     }
 }
