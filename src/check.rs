@@ -9,7 +9,7 @@ use std::{io::Write, path::Path};
 use reqwest::Url;
 
 use crate::scraper::{
-    adapters::{Page, PageOutcome, presets, sites::Site},
+    adapters::{Adapter, Page, PageOutcome},
     listing::Listing,
     sources::{self, SourceConfig},
 };
@@ -34,7 +34,7 @@ pub enum CheckError {
 
 /// Parses a saved page (or JSON answer) with the built-in kind or preset `kind`.
 pub fn check_file(kind: &str, file: &Path, base: Option<&str>) -> Result<Vec<Listing>, CheckError> {
-    let home = presets::home(kind).or_else(|| Site::from_kind(kind).map(Site::home)).unwrap_or("https://localhost/");
+    let home = Adapter::home(kind).unwrap_or("https://localhost/");
     let source = sources::for_kind(kind, home).map_err(|_| {
         CheckError::Usage(format!(
             "--kind {kind:?} is not a built-in kind or preset (a css or json source is checked by name: \

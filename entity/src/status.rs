@@ -40,4 +40,9 @@ pub mod run_outcome {
     pub const BLOCKED: &str = "blocked";
     pub const ERROR: &str = "error";
     pub const NOT_MODIFIED: &str = "not_modified";
+
+    /// Whether a run with this outcome succeeded (its page was read).
+    pub fn succeeded(outcome: &str) -> bool {
+        [OK, EMPTY, NOT_MODIFIED].contains(&outcome)
+    }
 }

@@ -176,7 +176,7 @@ pub async fn record_run(
         report.health_changed = Some(false);
     }
 
-    let succeeded = matches!(report.outcome, o if o == run_outcome::OK || o == run_outcome::EMPTY || o == run_outcome::NOT_MODIFIED);
+    let succeeded = run_outcome::succeeded(report.outcome);
     let mut am: source::ActiveModel = src.clone().into();
     am.last_run_at = Set(Some(now));
     am.total_runs = Set(src.total_runs + 1);

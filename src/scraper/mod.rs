@@ -131,9 +131,10 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                     &by_source,
                     report.found as f64,
                 );
-                let log = match report.outcome {
-                    "ok" | "empty" | "not_modified" => tracing::Level::INFO,
-                    _ => tracing::Level::WARN,
+                let log = if entity::status::run_outcome::succeeded(report.outcome) {
+                    tracing::Level::INFO
+                } else {
+                    tracing::Level::WARN
                 };
                 if log == tracing::Level::INFO {
                     info!(
@@ -167,8 +168,7 @@ pub fn window_start_after(
     started: DateTime<Utc>,
     outcome: &str,
 ) -> Option<DateTime<Utc>> {
-    use entity::status::run_outcome::{EMPTY, NOT_MODIFIED, OK};
-    if [OK, EMPTY, NOT_MODIFIED].contains(&outcome) { Some(started) } else { previous }
+    if entity::status::run_outcome::succeeded(outcome) { Some(started) } else { previous }
 }
 
 /// Fetches and parses up to `max_pages` pages of `source`. `None` on

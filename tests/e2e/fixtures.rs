@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use homehound::scraper::{
-    adapters::{Adapter, Page, PageOutcome, css::CssConfig, css::CssSpec, presets, sites::Site},
+    adapters::{Adapter, Page, PageOutcome, css::CssConfig, css::CssSpec},
     listing::Listing,
     normalize::Period,
     slim::Prune,
@@ -24,8 +24,7 @@ fn fixtures() -> Option<PathBuf> {
 }
 
 fn base_of(kind: &str) -> Url {
-    Url::parse(presets::home(kind).or_else(|| Site::from_kind(kind).map(Site::home)).unwrap_or("https://localhost/"))
-        .unwrap()
+    Url::parse(Adapter::home(kind).unwrap_or("https://localhost/")).unwrap()
 }
 
 /// The source `check-source --kind KIND` uses: the preset or coded site alone.

@@ -14,10 +14,9 @@ use serde::Deserialize;
 
 use super::{
     Page, Parsed,
-    field::{FIELDS, FieldConfig, Process, parse_flag},
+    field::{FIELDS, FieldConfig, Process, raw_listing},
     own_attr, sel_attr, sel_text, text_of,
 };
-use crate::scraper::{listing::RawListing, normalize::Period};
 
 /// The `[sources.css]` table as written in the sources file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -208,22 +207,7 @@ impl CssSpec {
         let listings = doc
             .select(&self.card)
             .filter(|card| !self.skipped(*card))
-            .map(|card| RawListing {
-                id: get(card, "id"),
-                url: get(card, "url"),
-                title: get(card, "title"),
-                price: get(card, "price"),
-                currency: get(card, "currency"),
-                period: get(card, "period").and_then(|p| Period::parse(&p.to_lowercase())),
-                rooms: get(card, "rooms"),
-                area: get(card, "area"),
-                district: get(card, "district"),
-                photo: get(card, "photo"),
-                description: get(card, "description"),
-                furnished: get(card, "furnished").and_then(|f| parse_flag(&f)),
-                phone: get(card, "phone"),
-                ..Default::default()
-            })
+            .map(|card| raw_listing(|name| get(card, name)))
             .collect();
         Parsed { listings, next_page: self.next_page.as_ref().and_then(|f| f.get_in(doc)) }
     }

@@ -224,6 +224,27 @@ fn template_names(template: &str) -> Vec<String> {
     names
 }
 
+/// A raw listing from the text value of each field in [`FIELDS`] (`get`
+/// answers a field's processed value): what css and json sources share.
+pub fn raw_listing(get: impl Fn(&str) -> Option<String>) -> crate::scraper::listing::RawListing {
+    crate::scraper::listing::RawListing {
+        id: get("id"),
+        url: get("url"),
+        title: get("title"),
+        price: get("price"),
+        currency: get("currency"),
+        period: get("period").and_then(|p| crate::scraper::normalize::Period::parse(&p.to_lowercase())),
+        rooms: get("rooms"),
+        area: get("area"),
+        district: get("district"),
+        photo: get("photo"),
+        description: get("description"),
+        furnished: get("furnished").and_then(|f| parse_flag(&f)),
+        phone: get("phone"),
+        ..Default::default()
+    }
+}
+
 /// Reads "yes"/"no"-like text as a furnishing flag.
 pub fn parse_flag(text: &str) -> Option<bool> {
     let t = text.trim().to_lowercase();

@@ -26,11 +26,11 @@ use serde_json_path::JsonPath;
 
 use super::{
     Page, Parsed,
-    field::{FIELDS, FieldConfig, OneOrMany, Process, parse_flag},
+    field::{FIELDS, FieldConfig, OneOrMany, Process, raw_listing},
 };
 use crate::scraper::{
     listing::RawListing,
-    normalize::{Period, clean_text},
+    normalize::clean_text,
     slim::{Prune, slim_with},
 };
 
@@ -263,22 +263,10 @@ impl JsonSpec {
             f.paths.iter().find_map(|p| p.query(item).iter().find_map(|v| v.as_f64()))
         };
         RawListing {
-            id: get("id"),
-            url: get("url"),
-            title: get("title"),
-            price: get("price"),
             price_value: number("price"),
-            currency: get("currency"),
-            period: get("period").and_then(|p| Period::parse(&p.to_lowercase())),
-            rooms: get("rooms"),
             rooms_value: number("rooms").filter(|r| (0.0..=100.0).contains(r)),
-            area: get("area"),
             area_value: number("area"),
-            district: get("district"),
-            photo: get("photo"),
-            description: get("description"),
-            furnished: get("furnished").and_then(|f| parse_flag(&f)),
-            phone: get("phone"),
+            ..raw_listing(get)
         }
     }
 

@@ -69,6 +69,12 @@ pub enum Adapter {
 }
 
 impl Adapter {
+    /// The home page of a preset or coded site: the base for links in a
+    /// saved page of it.
+    pub fn home(kind: &str) -> Option<&'static str> {
+        presets::home(kind).or_else(|| sites::Site::from_kind(kind).map(sites::Site::home))
+    }
+
     /// The adapter for `kind`: a preset, a coded site, or `jsonld`.
     pub fn builtin(kind: &str) -> Option<Self> {
         match kind {

@@ -1,4 +1,4 @@
-//! Built-in adapters for real sites (the pages saved in `shared/fixtures`).
+//! Built-in adapters for real sites (the pages saved in `tests/fixtures`).
 //!
 //! Each reads the site's search-results page and, where the site has one,
 //! its detail page (a page without cards is read as one listing). Selectors
@@ -11,7 +11,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html};
 use serde_json::Value;
 
-use super::{Page, Parsed, jsonld, own_attr, sel_attr, sel_text, selector, text_of};
+use super::{Page, Parsed, json, jsonld, own_attr, sel_attr, sel_text, selector, text_of};
 use crate::scraper::{listing::RawListing, normalize::Period, slim::Prune};
 
 /// A built-in site adapter.
@@ -550,20 +550,11 @@ fn zonaprop_titles(doc: &Html) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The JSON object assigned to `marker` (`window.x = {…};`) in an inline script.
+/// The JSON value assigned to `marker` (`window.x = {…};`) in an inline
+/// script (read as `kind = "json"` sources read `assign`).
 fn script_json(doc: &Html, marker: &str) -> Option<Value> {
-    for script in doc.select(selector!("script:not([src])")) {
-        let text: String = script.text().collect();
-        let Some(at) = text.find(marker) else { continue };
-        let rest = &text[at + marker.len()..];
-        let start = rest.find('{')?;
-        let json = &rest[start..];
-        let mut de = serde_json::Deserializer::from_str(json).into_iter::<Value>();
-        if let Some(Ok(value)) = de.next() {
-            return Some(value);
-        }
-    }
-    None
+    doc.select(selector!("script:not([src])"))
+        .find_map(|script| json::assigned(&script.text().collect::<String>(), marker))
 }
 
 // ------------------------------------------------------------ inberlinwohnen
