@@ -519,15 +519,9 @@ fn logs_are_json_lines_with_log_format_json_and_plain_text_off_a_terminal() {
 
 /// Rows of `table` in the SQLite file at `path`.
 fn count_rows(path: &std::path::Path, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
         let db = sea_orm::Database::connect(format!("sqlite://{}", path.display())).await.unwrap();
-        let row = db
-            .query_one_raw(Statement::from_string(DbBackend::Sqlite, format!("SELECT COUNT(*) FROM {table}")))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get_by_index::<i64>(0).unwrap()
+        crate::support::db::scalar(&db, &format!("SELECT COUNT(*) FROM {table}")).await
     })
 }
 

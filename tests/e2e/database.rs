@@ -253,19 +253,10 @@ async fn two_extensions_at_once_never_overlap() {
 
 #[tokio::test]
 async fn payments_are_synced_to_disk_at_every_commit_on_sqlite() {
-    use sea_orm::{DbBackend, Statement};
     let test_db = TestDb::sqlite();
     let synchronous = |role: PoolRole| {
         let url = test_db.url.clone();
-        async move {
-            let db = db::connect(&url, role).await.unwrap();
-            let row = db
-                .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA synchronous"))
-                .await
-                .unwrap()
-                .unwrap();
-            row.try_get_by_index::<i64>(0).unwrap()
-        }
+        async move { crate::support::db::scalar(&db::connect(&url, role).await.unwrap(), "PRAGMA synchronous").await }
     };
     assert_eq!(synchronous(PoolRole::Money).await, 2, "FULL for payments");
     assert_eq!(synchronous(PoolRole::Bot).await, 1, "NORMAL elsewhere (WAL)");

@@ -76,6 +76,20 @@ async fn fan_out(url: &str, chats: i64, l: Listing) -> DatabaseConnection {
     db
 }
 
+/// The real binary on `db_url` against `fake`.
+fn service(fake: &FakeTelegram, db_url: &str) -> Proc {
+    let health = free_addr().to_string();
+    Proc::spawn(
+        &[],
+        &[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", fake.url.as_str()),
+            ("DATABASE_URL", db_url),
+            ("HEALTH_ADDR", health.as_str()),
+        ],
+    )
+}
+
 fn per_chat(sends: &[(i64, Instant)]) -> HashMap<i64, usize> {
     let mut counts = HashMap::new();
     for (chat, _) in sends {
@@ -189,18 +203,7 @@ fn a_process_killed_mid_fan_out_finishes_it_after_a_restart_with_at_most_one_dup
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let test_db = rt.block_on(TestDb::new());
     let db = rt.block_on(fan_out(&test_db.url, 300, listing("l1", "Flat", None)));
-    let start = || {
-        let health = free_addr().to_string();
-        Proc::spawn(
-            &[],
-            &[
-                ("TELEGRAM_BOT_TOKEN", TOKEN),
-                ("TELEGRAM_API_URL", fake.url.as_str()),
-                ("DATABASE_URL", test_db.url.as_str()),
-                ("HEALTH_ADDR", health.as_str()),
-            ],
-        )
-    };
+    let start = || service(&fake, &test_db.url);
     let mut first = start();
     let deadline = Instant::now() + Duration::from_secs(60);
     while fake.sends().len() < 100 {
@@ -376,18 +379,7 @@ fn a_clean_stop_mid_fan_out_finishes_the_sends_in_flight_and_nothing_is_sent_twi
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let test_db = rt.block_on(TestDb::new());
     let db = rt.block_on(fan_out(&test_db.url, 120, listing("l1", "Flat", None)));
-    let start = || {
-        let health = free_addr().to_string();
-        Proc::spawn(
-            &[],
-            &[
-                ("TELEGRAM_BOT_TOKEN", TOKEN),
-                ("TELEGRAM_API_URL", fake.url.as_str()),
-                ("DATABASE_URL", test_db.url.as_str()),
-                ("HEALTH_ADDR", health.as_str()),
-            ],
-        )
-    };
+    let start = || service(&fake, &test_db.url);
     let mut first = start();
     let deadline = Instant::now() + Duration::from_secs(60);
     while fake.sends().len() < 50 {

@@ -585,7 +585,6 @@ async fn values_that_do_not_fit_their_columns_leave_out_that_listing_not_the_run
 #[tokio::test]
 async fn retention_keeps_the_database_flat_over_40_simulated_days() {
     use db::retention::{Cutoffs, Pruned, prune_batch};
-    use sea_orm::{ConnectionTrait, Statement};
     let (_t, db, source_id) = setup().await;
     let t0 = Utc::now();
     let profile = ChatProfile { id: 1, username: None, first_name: None, language: "en".into() };
@@ -634,15 +633,7 @@ async fn retention_keeps_the_database_flat_over_40_simulated_days() {
     assert!(messages <= 6 * 50 && runs <= 6, "{messages} messages, {runs} runs");
     assert!(messages > 0 && runs > 0, "recent rows are kept");
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        let pages = |db: DatabaseConnection| async move {
-            let row = db
-                .query_one_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA page_count"))
-                .await
-                .unwrap()
-                .unwrap();
-            row.try_get_by_index::<i64>(0).unwrap()
-        };
-        let p = pages(db.clone()).await;
+        let p = crate::support::db::scalar(&db, "PRAGMA page_count").await;
         eprintln!(
             "figures: after 40 days {listings} listings, {prices} prices, {messages} messages, {runs} runs, {p} pages"
         );

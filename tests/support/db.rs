@@ -102,3 +102,14 @@ pub async fn insert_chats_with_access(
         access_period::Entity::insert_many(periods).exec_without_returning(db).await.expect("insert periods");
     }
 }
+
+/// The integer the first column of the first row of `sql` holds.
+pub async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
+}
