@@ -27,6 +27,9 @@ use crate::{
     search::{SearchFilter, syntax},
 };
 
+/// How often a reply is tried when Telegram answers 429 (each after its
+/// `retry_after`); then the handler fails and the log names the chat.
+const REPLY_ATTEMPTS: u32 = 5;
 /// Searches shown per `/searches` message.
 const PAGE: usize = 10;
 /// How far back the wizard looks for districts.
@@ -49,11 +52,34 @@ fn markup(rows: &Keyboard) -> InlineKeyboardMarkup {
 }
 
 impl Ctx<'_> {
+    /// Sends `request` as a reply: through the shared gate ahead of queued
+    /// alerts (with the chat's pacing when `per_chat`), and again after a 429
+    /// once Telegram's `retry_after` has passed (the whole gate waits it out),
+    /// up to [`REPLY_ATTEMPTS`] times. `None` on shutdown.
+    pub async fn paced<R>(&self, request: R, per_chat: bool) -> Result<Option<teloxide::requests::Output<R>>, BotError>
+    where
+        R: Request<Err = RequestError>,
+    {
+        let gate = &self.state.shared.gate;
+        let mut attempt = 1;
+        loop {
+            if !gate.acquire_reply(per_chat.then_some(self.chat.0), &self.state.shutdown).await {
+                return Ok(None);
+            }
+            match request.send_ref().await {
+                Err(RequestError::RetryAfter(wait)) if attempt < REPLY_ATTEMPTS => {
+                    crate::metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
+                    warn!(chat = self.chat.0, retry_after = ?wait.duration(), attempt, "a reply met a 429; sending it again after the wait");
+                    gate.freeze(wait.duration());
+                    attempt += 1;
+                }
+                result => return Ok(Some(result?)),
+            }
+        }
+    }
+
     /// Sends a reply (HTML), through the gate ahead of alerts.
     pub async fn reply(&self, text: String, keyboard: Option<&Keyboard>) -> Result<Option<Message>, BotError> {
-        if !self.state.shared.gate.acquire_reply(&self.state.shutdown).await {
-            return Ok(None);
-        }
         let mut request = self.bot.send_message(self.chat, text).parse_mode(ParseMode::Html).link_preview_options(
             LinkPreviewOptions {
                 is_disabled: true,
@@ -66,7 +92,7 @@ impl Ctx<'_> {
         if let Some(rows) = keyboard {
             request = request.reply_markup(markup(rows));
         }
-        Ok(Some(request.await?))
+        self.paced(request, true).await
     }
 
     /// Edits a message in place; when it can no longer be edited, sends
@@ -77,20 +103,20 @@ impl Ctx<'_> {
         text: String,
         keyboard: Option<&Keyboard>,
     ) -> Result<Option<MessageId>, BotError> {
-        if !self.state.shared.gate.acquire_reply(&self.state.shutdown).await {
-            return Ok(None);
-        }
         let mut request = self.bot.edit_message_text(self.chat, message_id, text.clone()).parse_mode(ParseMode::Html);
         if let Some(rows) = keyboard {
             request = request.reply_markup(markup(rows));
         }
-        match request.await {
-            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(Some(message_id)),
-            Err(RequestError::Api(e)) => {
+        match self.paced(request, false).await {
+            Ok(None) => Ok(None),
+            Ok(Some(_)) | Err(BotError::Telegram(RequestError::Api(ApiError::MessageNotModified))) => {
+                Ok(Some(message_id))
+            }
+            Err(BotError::Telegram(RequestError::Api(e))) => {
                 warn!(chat = self.chat.0, error = %e, "cannot edit; sending a new message");
                 Ok(self.reply(text, keyboard).await?.map(|m| m.id))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 
@@ -157,9 +183,18 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
     };
     if let Err(e) = &result {
         warn!(chat = ctx.chat.0, error = %e, "a message handler failed");
-        let _ = ctx.reply(ctx.t.internal_error(), None).await;
+        apologize(&ctx, e).await;
     }
     result
+}
+
+/// Tells the user something went wrong, unless Telegram is refusing sends
+/// right now (the apology would be refused as well, and prolong the wait).
+pub(super) async fn apologize(ctx: &Ctx<'_>, error: &BotError) {
+    if matches!(error, BotError::Telegram(RequestError::RetryAfter(_))) || ctx.state.shared.gate.is_frozen() {
+        return;
+    }
+    let _ = ctx.reply(ctx.t.internal_error(), None).await;
 }
 
 async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(), BotError> {

@@ -55,19 +55,17 @@ pub(super) async fn invoice(ctx: &Ctx<'_>, name: &str) -> Result<Option<String>,
     let Some(plan) = ctx.state.config.plans.iter().find(|p| p.name == name) else {
         return Ok(Some(ctx.t.stale_button().to_owned()));
     };
-    if !ctx.state.shared.gate.acquire_reply(&ctx.state.shutdown).await {
+    let request = ctx.bot.send_invoice(
+        ctx.chat,
+        ctx.t.invoice_title(&plan.name),
+        ctx.t.invoice_description(plan.duration),
+        payload(plan, ctx.chat),
+        XTR,
+        [LabeledPrice::new(plan.name.clone(), plan.stars)],
+    );
+    if ctx.paced(request, true).await?.is_none() {
         return Ok(None);
     }
-    ctx.bot
-        .send_invoice(
-            ctx.chat,
-            ctx.t.invoice_title(&plan.name),
-            ctx.t.invoice_description(plan.duration),
-            payload(plan, ctx.chat),
-            XTR,
-            [LabeledPrice::new(plan.name.clone(), plan.stars)],
-        )
-        .await?;
     info!(chat = ctx.chat.0, plan = %plan.name, stars = plan.stars, "invoice sent");
     Ok(None)
 }

@@ -9,8 +9,10 @@
 //!   which Telegram answers with 429s);
 //! - at most one message per second to one chat;
 //! - after a 429 the whole gate is frozen for `retry_after`, not just the chat;
-//! - the bot's replies to users go first: while a reply waits, queued alerts
-//!   hold back, so a user tapping a button never waits behind a fan-out.
+//! - the bot's replies to users go first: while a reply waits for the overall
+//!   budget, queued alerts hold back, so a user tapping a button never waits
+//!   behind a fan-out. New reply messages keep the per-chat pacing too (an
+//!   alert and a reply to one chat in the same second would meet a 429).
 //!
 //! governor's waits use their own timers, so the gate works from any runtime.
 
@@ -80,17 +82,24 @@ impl SendGate {
         }
     }
 
-    /// Waits until a reply to a user may be sent: the global budget only
-    /// (a user who taps two buttons in a second gets both answers), ahead of
-    /// every queued alert. `false` on shutdown.
-    pub async fn acquire_reply(&self, shutdown: &Shutdown) -> bool {
-        self.replies_waiting.fetch_add(1, Ordering::AcqRel);
-        let _waiting = Waiting(&self.replies_waiting);
+    /// Waits until a reply to a user may be sent, ahead of every queued
+    /// alert: the overall budget, and with `chat` the per-chat pacing (new
+    /// messages; edits of a message the user is tapping need only the overall
+    /// budget). `false` on shutdown.
+    pub async fn acquire_reply(&self, chat: Option<i64>, shutdown: &Shutdown) -> bool {
         tokio::select! {
             _ = shutdown.wait() => false,
             _ = async {
                 loop {
                     self.wait_thaw().await;
+                    if let Some(chat) = chat {
+                        self.per_chat.until_key_ready(&chat).await;
+                        self.wait_thaw().await;
+                    }
+                    // Counted only once the chat's own second has passed, so
+                    // a reply pacing one chat never holds back other chats.
+                    self.replies_waiting.fetch_add(1, Ordering::AcqRel);
+                    let _waiting = Waiting(&self.replies_waiting);
                     self.global.until_ready().await;
                     if !self.is_frozen() {
                         break;
@@ -166,7 +175,7 @@ mod tests {
             }));
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
-        assert!(gate.acquire_reply(&shutdown).await);
+        assert!(gate.acquire_reply(Some(99), &shutdown).await);
         order.lock().unwrap().push("reply".to_owned());
         for t in tasks {
             t.await.unwrap();

@@ -484,3 +484,45 @@ async fn a_chat_that_blocked_the_bot_and_writes_again_is_unblocked() {
     assert_eq!(app.stop().await, AppExit::Clean);
     assert!(!chat::Entity::find_by_id(1501).one(&db).await.unwrap().unwrap().blocked, "writing again unblocks");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_user_gets_one_reply_when_telegram_answers_429s() {
+    use crate::support::telegram::Fault;
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    // The bot's limit is above what this Telegram allows (several replicas
+    // can briefly be), and some replies are refused outright with 1–3 s waits.
+    fake.enforce_limits(25, 1);
+    let faults = (0..40).map(|i| match i % 8 {
+        0 => Fault::RetryAfter(1 + (i / 8) % 3),
+        _ => Fault::Delay(Duration::ZERO),
+    });
+    fake.inject("sendMessage", faults);
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "30")]), bot_only()).await;
+
+    let users: Vec<i64> = (1..=200).map(|i| 10_000 + i).collect();
+    for &chat in &users {
+        fake.send_text(chat, "User", "en", "/start");
+    }
+    crate::support::wait_until(Duration::from_secs(120), "a reply to every user", || {
+        let sends = fake.sends();
+        users.iter().all(|u| sends.iter().any(|(c, _)| c == u))
+    })
+    .await;
+    // Nothing more arrives later: a retried reply is never sent twice.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sends = fake.sends();
+    for &chat in &users {
+        let n = sends.iter().filter(|(c, _)| *c == chat).count();
+        assert_eq!(n, 1, "chat {chat} got {n} replies");
+    }
+    let attempts = fake.calls_to("sendMessage").len();
+    assert!(attempts >= 205, "the five injected 429s (and any limit hits) were retried: {attempts} attempts");
+    let apologies = fake
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| c.body["text"].as_str().unwrap_or_default().contains("Something went wrong"))
+        .count();
+    assert_eq!(apologies, 0, "no error text is sent into a flood wait");
+    assert_eq!(app.stop().await, AppExit::Clean);
+}
