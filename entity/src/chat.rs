@@ -15,6 +15,8 @@ pub struct Model {
     pub blocked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the chat sent `/paysupport`: its next message goes to the admins.
+    pub support_requested_at: Option<DateTimeUtc>,
     #[sea_orm(has_many)]
     pub searches: HasMany<super::search::Entity>,
     #[sea_orm(has_many)]

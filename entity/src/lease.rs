@@ -9,6 +9,8 @@ pub struct Model {
     pub name: String,
     pub owner: String,
     pub expires_at: DateTimeUtc,
+    /// Grows each time the lease passes to another owner (a fencing token).
+    pub epoch: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

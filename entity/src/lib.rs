@@ -7,6 +7,7 @@
 pub mod access_period;
 pub mod admin_audit;
 pub mod chat;
+pub mod cursor;
 pub mod dialogue;
 pub mod lease;
 pub mod listing;
@@ -19,3 +20,4 @@ pub mod search;
 pub mod source;
 pub mod source_run;
 pub mod status;
+pub mod support_message;

@@ -16,10 +16,12 @@ pub struct Model {
     pub telegram_payment_charge_id: String,
     pub provider_payment_charge_id: Option<String>,
     pub invoice_payload: String,
-    /// `paid` or `refunded`.
+    /// `paid`, `refunding` (asked of Telegram, not yet confirmed) or `refunded`.
     pub status: String,
     pub created_at: DateTimeUtc,
     pub refunded_at: Option<DateTimeUtc>,
+    /// The admin who asked for the refund.
+    pub refund_admin: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

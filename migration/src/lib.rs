@@ -11,6 +11,7 @@ pub use sea_orm_migration::MigrationStatus;
 
 mod m20261123_000001_create_schema;
 mod m20261201_000002_sources_as_data;
+mod m20261206_000003_fencing_and_money;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -18,6 +19,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_schema::Migration), Box::new(m20261201_000002_sources_as_data::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_schema::Migration),
+            Box::new(m20261201_000002_sources_as_data::Migration),
+            Box::new(m20261206_000003_fencing_and_money::Migration),
+        ]
     }
 }
