@@ -22,8 +22,8 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let lease_ttl = (interval * 3).max(std::time::Duration::from_secs(5));
     let mut pruned_at: Option<std::time::Instant> = None;
     loop {
-        let held = db::leases::acquire(&ctx.db, "expiry", &db::leases::OWNER, lease_ttl, Utc::now()).await;
-        if !matches!(held, Ok(true)) {
+        let held = db::leases::acquire_now(&ctx.db, "expiry", &db::leases::OWNER, lease_ttl).await;
+        if !matches!(held, Ok(Some(_))) {
             if let Err(e) = held {
                 warn!(error = %e, "cannot take the expiry lease; retrying next interval");
             }

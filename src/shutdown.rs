@@ -9,6 +9,26 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
+/// A spawned task that is aborted when its owner drops it (a helper task
+/// never outlives the component that started it).
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl AbortOnDrop {
+    /// Lets the task end by itself within `limit` (it watches the shutdown
+    /// flag), then aborts whatever is left.
+    pub async fn finish_within(&mut self, limit: std::time::Duration) {
+        if tokio::time::timeout(limit, &mut self.0).await.is_err() {
+            tracing::warn!("a task did not stop in time");
+        }
+    }
+}
+
 /// A cloneable handle on the shared shutdown flag.
 #[derive(Clone, Default)]
 pub struct Shutdown {

@@ -30,26 +30,8 @@ use crate::{
     component::{ComponentCtx, ComponentError, ComponentResult},
     config::Config,
     delivery::{Shared, sender},
+    shutdown::AbortOnDrop,
 };
-
-/// Aborts the task when dropped (the sender must not outlive its bot).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl AbortOnDrop {
-    /// Lets the task end by itself within `limit` (it watches the shutdown
-    /// flag), then aborts whatever is left.
-    async fn finish_within(&mut self, limit: Duration) {
-        if tokio::time::timeout(limit, &mut self.0).await.is_err() {
-            warn!("a task did not stop in time");
-        }
-    }
-}
 
 /// How long the outbox sender may take, after shutdown, to finish the sends
 /// Telegram is answering and record them (so nothing is sent twice after a

@@ -66,6 +66,7 @@ pub async fn register(
                 blocked_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                support_requested_at: Set(None),
             })
             .exec_without_returning(&txn)
             .await?;

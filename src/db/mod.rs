@@ -30,6 +30,21 @@ pub mod retention;
 pub mod searches;
 pub mod sources;
 
+/// The database's clock: on PostgreSQL `CURRENT_TIMESTAMP`, the one time
+/// every replica agrees on (leases and claims compare times written by
+/// different processes); on SQLite, which one process serves, this
+/// process's clock.
+pub async fn clock<C: ConnectionTrait>(db: &C) -> Result<chrono::DateTime<chrono::Utc>, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(chrono::Utc::now());
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT CURRENT_TIMESTAMP AS now"))
+        .await?
+        .ok_or_else(|| DbErr::Custom("SELECT CURRENT_TIMESTAMP returned no row".to_owned()))?;
+    row.try_get::<chrono::DateTime<chrono::Utc>>("", "now")
+}
+
 /// How long a SQLite writer waits for the write lock before giving up.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -12,7 +12,11 @@
 //!   a message is therefore sent again only if the process died between
 //!   Telegram accepting it and the row being marked (never a loss);
 //! - on PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so several senders
-//!   never claim the same row.
+//!   never claim the same row;
+//! - a claim carries its sender's token (owner and lease epoch), and every
+//!   outcome is recorded only while the row is still `sending` under that
+//!   token ([`Fence`]): a deposed sender's late update changes nothing, and
+//!   a `sent` row never goes back.
 
 use std::collections::HashSet;
 
@@ -183,23 +187,42 @@ fn is_alert(kind: &str) -> bool {
     kind == outbox_kind::NEW_LISTING || kind == outbox_kind::PRICE_DROP
 }
 
-/// Telegram accepted the message.
-pub async fn mark_sent(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+/// A claimed row and the claim's token: what every outcome is recorded
+/// against.
+#[derive(Debug, Clone, Copy)]
+pub struct Fence<'a> {
+    pub id: i64,
+    pub token: &'a str,
+}
+
+impl Fence<'_> {
+    /// Still claimed by this token.
+    fn held(&self) -> SimpleExpr {
+        outbox::Column::Id
+            .eq(self.id)
+            .and(outbox::Column::Status.eq(outbox_status::SENDING))
+            .and(outbox::Column::ClaimedBy.eq(self.token))
+    }
+}
+
+/// Telegram accepted the message. `false` when the claim was no longer
+/// this sender's (nothing changed).
+pub async fn mark_sent(db: &DatabaseConnection, row: Fence<'_>, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let result = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENT))
         .col_expr(outbox::Column::SentAt, Expr::value(now))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .filter(outbox::Column::Id.eq(id))
+        .filter(row.held())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected > 0)
 }
 
 /// Puts the row back for another attempt at `next_at`; `counts` says whether
 /// this attempt counts towards giving up (a 429 does not).
 pub async fn retry(
     db: &DatabaseConnection,
-    id: i64,
+    row: Fence<'_>,
     next_at: DateTime<Utc>,
     counts: bool,
     error: &str,
@@ -213,17 +236,17 @@ pub async fn retry(
     if counts {
         update = update.col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1));
     }
-    update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
+    update.filter(row.held()).exec(db).await?;
     Ok(())
 }
 
 /// Gives up on the row.
-pub async fn fail(db: &DatabaseConnection, id: i64, status: &str, error: &str) -> Result<(), DbErr> {
+pub async fn fail(db: &DatabaseConnection, row: Fence<'_>, status: &str, error: &str) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(status))
         .col_expr(outbox::Column::LastError, Expr::value(error.chars().take(500).collect::<String>()))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .filter(outbox::Column::Id.eq(id))
+        .filter(row.held())
         .exec(db)
         .await?;
     Ok(())

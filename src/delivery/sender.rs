@@ -35,7 +35,7 @@ use super::{
 use crate::{
     db, metrics,
     search::{ListingView, SearchFilter},
-    shutdown::Shutdown,
+    shutdown::{AbortOnDrop, Shutdown},
 };
 
 /// Attempts before a row is given up as `failed`.
@@ -62,7 +62,14 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     // expired claims go. (Claims of an earlier sender of this same process,
     // restarted by its supervisor, expire with the lease below.)
     let single_process = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
-    let cutoff = if single_process { super::process_started() } else { Utc::now() - CLAIM_LEASE };
+    // On PostgreSQL the replicas share one sender: Telegram's limit is per
+    // bot token, so the lease holder alone spends the budget. The lease is
+    // kept by its own task, so a sender busy for longer than the lease (all
+    // sends waiting out a long `retry_after`) never loses it by neglect.
+    let lease = if single_process { Lease::always(&owner) } else { Lease::default() };
+    let keeper = (!single_process)
+        .then(|| AbortOnDrop(tokio::spawn(keep_lease(db.clone(), owner.clone(), lease.clone(), shutdown.clone()))));
+    let cutoff = if single_process { super::process_started() } else { lease.now() - CLAIM_LEASE };
     match db::outbox::release_claims(&db, cutoff).await {
         Ok(0) => (),
         Ok(n) => info!(released = n, "released outbox claims left by an earlier run"),
@@ -74,23 +81,38 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     let mut tasks = JoinSet::new();
     let mut batches = 0u64;
     let mut renewed = std::time::Instant::now();
-    // On PostgreSQL the replicas share one sender: Telegram's limit is per
-    // bot token, so the lease holder alone spends the budget.
-    let mut lease = SenderLease { needed: !single_process, held: false, checked: None };
+    let mut sending_as: Option<String> = None;
     while !shutdown.is_triggered() {
         while tasks.try_join_next().is_some() {}
-        if !lease.hold(&db, &owner).await {
+        let Some(token) = lease.token() else {
+            if sending_as.take().is_some() {
+                warn!("this replica lost the sender lease; standing by");
+            }
             tokio::select! {
                 _ = shutdown.wait() => break,
-                _ = tokio::time::sleep(SENDER_LEASE_RETRY) => (),
+                _ = tokio::time::sleep(Duration::from_millis(200)) => (),
             }
             continue;
+        };
+        if sending_as.as_ref() != Some(&token) {
+            if !single_process {
+                info!(token = %token, "this replica is now the sender");
+                // The previous holder lost its lease at least
+                // SENDER_LEASE_TTL ago and its late updates no longer match
+                // (the token changed): resend its claims now.
+                match db::outbox::release_claims_of_others(&db, &token).await {
+                    Ok(0) => (),
+                    Ok(n) => info!(released = n, "released the previous sender's claims"),
+                    Err(e) => warn!(error = %e, "cannot release the previous sender's claims"),
+                }
+            }
+            sending_as = Some(token.clone());
         }
         if renewed.elapsed() >= RENEW_EVERY {
             renewed = std::time::Instant::now();
-            let now = Utc::now();
+            let now = lease.now();
             let live: Vec<i64> = in_flight.lock().map(|s| s.iter().copied().collect()).unwrap_or_default();
-            if let Err(e) = db::outbox::renew_claims(&db, &owner, &live, now).await {
+            if let Err(e) = db::outbox::renew_claims(&db, &token, &live, now).await {
                 warn!(error = %e, "cannot renew outbox claims");
             }
             match db::outbox::release_claims(&db, now - CLAIM_LEASE).await {
@@ -99,14 +121,14 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
                 Err(e) => warn!(error = %e, "cannot release expired outbox claims"),
             }
         }
-        let claimed =
-            match db::outbox::claim(&db, &owner, BATCH.min(slots.available_permits().max(1)), Utc::now()).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    warn!(error = %e, "cannot claim outbox rows");
-                    Vec::new()
-                }
-            };
+        let limit = BATCH.min(slots.available_permits().max(1));
+        let claimed = match db::outbox::claim(&db, &token, limit, lease.now()).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                warn!(error = %e, "cannot claim outbox rows");
+                Vec::new()
+            }
+        };
         batches += 1;
         if batches.is_multiple_of(100) {
             shared.gate.shrink();
@@ -127,9 +149,10 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         for row in claimed {
             let Ok(permit) = slots.clone().acquire_owned().await else { break };
             let (bot, db, shared, shutdown) = (bot.clone(), db.clone(), shared.clone(), shutdown.clone());
+            let (lease, token) = (lease.clone(), token.clone());
             let guard = InFlight::new(&in_flight, row.id);
             tasks.spawn(async move {
-                deliver(&bot, &db, &shared, &shutdown, row).await;
+                deliver(&bot, &db, &shared, &shutdown, &lease, &token, row).await;
                 drop(guard);
                 drop(permit);
             });
@@ -140,7 +163,9 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     // restart. Bounded: a row still unrecorded stays claimed and is resent
     // on the next start.
     let _ = tokio::time::timeout(STOP_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
-    if lease.held
+    drop(keeper);
+    if !single_process
+        && sending_as.is_some()
         && let Err(e) = db::leases::release(&db, SENDER_LEASE, &owner).await
     {
         warn!(error = %e, "cannot release the sender lease");
@@ -178,46 +203,91 @@ const SENDER_LEASE_TTL: Duration = Duration::from_secs(15);
 const SENDER_LEASE_RENEW: Duration = Duration::from_secs(5);
 /// How often a standby replica asks for it.
 const SENDER_LEASE_RETRY: Duration = Duration::from_secs(3);
+/// The holder stops sending this long before its lease could have expired
+/// (by its own monotonic clock, counted from before it asked), so a send
+/// never starts after another replica may have taken over.
+const SENDER_LEASE_MARGIN: Duration = Duration::from_secs(3);
 
-struct SenderLease {
-    /// Whether a lease is needed at all (several processes may run).
-    needed: bool,
-    held: bool,
-    checked: Option<std::time::Instant>,
+/// This process's right to send: the claim token (`owner#epoch`) while the
+/// sender lease is held, and the database clock's offset from ours.
+#[derive(Clone, Default)]
+struct Lease(Arc<std::sync::Mutex<LeaseState>>);
+
+#[derive(Default)]
+struct LeaseState {
+    token: Option<String>,
+    /// When the token stops being valid; `None`: never (one process).
+    valid_until: Option<std::time::Instant>,
+    /// The database's clock minus ours, in milliseconds.
+    offset_ms: i64,
 }
 
-impl SenderLease {
-    /// Whether this sender may send now, taking or renewing the lease when due.
-    async fn hold(&mut self, db: &DatabaseConnection, owner: &str) -> bool {
-        if !self.needed {
-            return true;
+impl Lease {
+    /// One process (SQLite): always the sender, by its own clock.
+    fn always(owner: &str) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(LeaseState {
+            token: Some(owner.to_owned()),
+            valid_until: None,
+            offset_ms: 0,
+        })))
+    }
+
+    /// The claim token, while this process may send.
+    fn token(&self) -> Option<String> {
+        let state = self.0.lock().ok()?;
+        match state.valid_until {
+            Some(until) if std::time::Instant::now() >= until => None,
+            _ => state.token.clone(),
         }
-        if self.held && self.checked.is_some_and(|c| c.elapsed() < SENDER_LEASE_RENEW) {
-            return true;
-        }
-        let was_held = self.held;
-        self.held = match db::leases::acquire(db, SENDER_LEASE, owner, SENDER_LEASE_TTL, Utc::now()).await {
-            Ok(held) => held,
-            Err(e) => {
-                warn!(error = %e, "cannot take the sender lease");
-                false
+    }
+
+    /// Whether a send under `token` may start now.
+    fn allows(&self, token: &str) -> bool {
+        self.token().as_deref() == Some(token)
+    }
+
+    /// Now, by the database's clock (claims and sends are compared across
+    /// replicas).
+    fn now(&self) -> chrono::DateTime<Utc> {
+        let offset = self.0.lock().map(|s| s.offset_ms).unwrap_or_default();
+        Utc::now() + chrono::Duration::milliseconds(offset)
+    }
+}
+
+/// Takes and renews the sender lease until shutdown (PostgreSQL), by the
+/// database's clock; publishes the token in `lease`.
+async fn keep_lease(db: DatabaseConnection, owner: String, lease: Lease, shutdown: Shutdown) {
+    while !shutdown.is_triggered() {
+        let asked = std::time::Instant::now();
+        let result = async {
+            let now = db::clock(&db).await?;
+            let epoch = db::leases::acquire(&db, SENDER_LEASE, &owner, SENDER_LEASE_TTL, now).await?;
+            Ok::<_, sea_orm::DbErr>((now, epoch))
+        };
+        let held = match tokio::time::timeout(SENDER_LEASE_RENEW, result).await {
+            Ok(Ok((now, epoch))) => {
+                if let Ok(mut state) = lease.0.lock() {
+                    state.offset_ms = (now - Utc::now()).num_milliseconds();
+                    state.token = epoch.map(|e| format!("{owner}#{e}"));
+                    state.valid_until = Some(asked + SENDER_LEASE_TTL - SENDER_LEASE_MARGIN);
+                }
+                epoch.is_some()
+            }
+            // Unknown: the token stays valid until its own deadline.
+            Ok(Err(e)) => {
+                warn!(error = %e, "cannot take or renew the sender lease");
+                lease.token().is_some()
+            }
+            Err(_) => {
+                warn!("taking or renewing the sender lease timed out");
+                lease.token().is_some()
             }
         };
-        self.checked = Some(std::time::Instant::now());
-        if self.held && !was_held {
-            info!("this replica is now the sender");
-            // The previous holder lost its lease at least SENDER_LEASE_TTL
-            // ago, so its claims are abandoned: resend them now rather than
-            // when they expire.
-            match db::outbox::release_claims_of_others(db, owner).await {
-                Ok(0) => (),
-                Ok(n) => info!(released = n, "released the previous sender's claims"),
-                Err(e) => warn!(error = %e, "cannot release the previous sender's claims"),
-            }
-        } else if was_held && !self.held {
-            warn!("this replica lost the sender lease; standing by");
+        let wait = if held { SENDER_LEASE_RENEW } else { SENDER_LEASE_RETRY };
+        tokio::select! {
+            _ = shutdown.wait() => break,
+            _ = tokio::time::sleep(wait) => (),
         }
-        self.held
     }
 }
 
@@ -317,20 +387,29 @@ async fn render_row(
     }
 }
 
-/// Sends one claimed row and records what happened.
-async fn deliver(bot: &Bot, db: &DatabaseConnection, shared: &Shared, shutdown: &Shutdown, row: outbox::Model) {
+/// Sends one claimed row and records what happened, under `token`.
+async fn deliver(
+    bot: &Bot,
+    db: &DatabaseConnection,
+    shared: &Shared,
+    shutdown: &Shutdown,
+    lease: &Lease,
+    token: &str,
+    row: outbox::Model,
+) {
     let kind_label = [("kind", row.kind.as_str())];
+    let fence = db::outbox::Fence { id: row.id, token };
     let rendered = match render_row(db, &row).await {
         Ok(Ok(r)) => r,
         Ok(Err(why)) => {
             debug!(id = row.id, chat = row.chat_id, why, "alert dropped at send time");
-            let _ = db::outbox::fail(db, row.id, outbox_status::DROPPED, why).await;
+            let _ = db::outbox::fail(db, fence, outbox_status::DROPPED, why).await;
             return;
         }
         Err(e) => {
             warn!(error = %e, id = row.id, "cannot render an outbox row");
             let _ =
-                db::outbox::retry(db, row.id, Utc::now() + chrono::Duration::seconds(5), true, &e.to_string()).await;
+                db::outbox::retry(db, fence, lease.now() + chrono::Duration::seconds(5), true, &e.to_string()).await;
             return;
         }
     };
@@ -338,23 +417,35 @@ async fn deliver(bot: &Bot, db: &DatabaseConnection, shared: &Shared, shutdown: 
     loop {
         if !shared.gate.acquire(row.chat_id, shutdown).await {
             // Shutdown before sending: the claim is released on next start.
-            let _ = db::outbox::retry(db, row.id, Utc::now(), false, "shutdown").await;
+            let _ = db::outbox::retry(db, fence, lease.now(), false, "shutdown").await;
+            return;
+        }
+        // A wait at the gate can outlast the lease (a long `retry_after`):
+        // a deposed sender sends nothing; the row is the new holder's.
+        if !lease.allows(token) {
+            info!(id = row.id, "no longer the sender; leaving the row to the new one");
             return;
         }
         let outcome = send(bot, row.chat_id, &msg).await;
-        let now = Utc::now();
+        let now = lease.now();
         let result = match outcome {
             Sent::Ok => {
                 metrics::inc("homehound_alerts_sent_total", "Messages Telegram accepted.", &kind_label, 1.0);
                 let latency = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
                 metrics::observe_latency(latency);
-                db::outbox::mark_sent(db, row.id, now).await
+                match db::outbox::mark_sent(db, fence, now).await {
+                    Ok(false) => {
+                        warn!(id = row.id, "sent, but the claim had passed to another sender");
+                        Ok(())
+                    }
+                    other => other.map(drop),
+                }
             }
             Sent::RetryAfter(wait) => {
                 metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
                 warn!(retry_after = ?wait, "Telegram asks to slow down; pausing every send");
                 shared.gate.freeze(wait);
-                db::outbox::retry(db, row.id, now + chrono::Duration::from_std(wait).unwrap_or_default(), false, "429")
+                db::outbox::retry(db, fence, now + chrono::Duration::from_std(wait).unwrap_or_default(), false, "429")
                     .await
             }
             Sent::Blocked(why) => {
@@ -369,17 +460,17 @@ async fn deliver(bot: &Bot, db: &DatabaseConnection, shared: &Shared, shutdown: 
             Sent::PhotoRejected(why) | Sent::Rejected(why) => {
                 metrics::inc("homehound_alerts_failed_total", "Messages given up.", &kind_label, 1.0);
                 warn!(id = row.id, %why, "Telegram rejected the message; giving up");
-                db::outbox::fail(db, row.id, outbox_status::FAILED, &why).await
+                db::outbox::fail(db, fence, outbox_status::FAILED, &why).await
             }
             Sent::Transient(why) if row.attempts + 1 >= MAX_ATTEMPTS => {
                 metrics::inc("homehound_alerts_failed_total", "Messages given up.", &kind_label, 1.0);
                 warn!(id = row.id, %why, attempts = row.attempts + 1, "giving up after repeated failures");
-                db::outbox::fail(db, row.id, outbox_status::FAILED, &why).await
+                db::outbox::fail(db, fence, outbox_status::FAILED, &why).await
             }
             Sent::Transient(why) => {
                 metrics::inc("homehound_alerts_retried_total", "Messages retried after an error.", &kind_label, 1.0);
                 let backoff = Duration::from_secs(2u64.saturating_pow(row.attempts.max(0) as u32 + 1).min(300));
-                db::outbox::retry(db, row.id, now + chrono::Duration::from_std(backoff).unwrap_or_default(), true, &why)
+                db::outbox::retry(db, fence, now + chrono::Duration::from_std(backoff).unwrap_or_default(), true, &why)
                     .await
             }
         };

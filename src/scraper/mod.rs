@@ -81,9 +81,9 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
         let started = Utc::now();
         // One replica fetches a source per interval: the lease holder. A
         // replica that dies stops renewing and another takes over.
-        match db::leases::acquire(&ctx.db, &lease, &db::leases::OWNER, source.interval, started).await {
-            Ok(true) => (),
-            Ok(false) => {
+        match db::leases::acquire_now(&ctx.db, &lease, &db::leases::OWNER, source.interval).await {
+            Ok(Some(_)) => (),
+            Ok(None) => {
                 debug!("another replica holds this source");
                 if !ctx.shutdown.sleep(source.interval.mul_f64(fetch::jitter(0.5, 1.0))).await {
                     return;

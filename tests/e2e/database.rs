@@ -168,17 +168,21 @@ async fn a_lease_has_one_holder_until_it_expires() {
     homehound::db::migrate(&db).await.unwrap();
     let now = chrono::Utc::now();
     let ttl = std::time::Duration::from_secs(10);
-    assert!(leases::acquire(&db, "sender", "a", ttl, now).await.unwrap());
-    assert!(!leases::acquire(&db, "sender", "b", ttl, now).await.unwrap(), "held by a");
-    assert!(leases::acquire(&db, "sender", "a", ttl, now + chrono::Duration::seconds(5)).await.unwrap(), "renewed");
-    assert!(
-        !leases::acquire(&db, "sender", "b", ttl, now + chrono::Duration::seconds(12)).await.unwrap(),
-        "a renewed it"
-    );
-    assert!(leases::acquire(&db, "sender", "b", ttl, now + chrono::Duration::seconds(16)).await.unwrap(), "expired");
+    assert_eq!(leases::acquire(&db, "sender", "a", ttl, now).await.unwrap(), Some(1));
+    assert_eq!(leases::acquire(&db, "sender", "b", ttl, now).await.unwrap(), None, "held by a");
+    let renewed = leases::acquire(&db, "sender", "a", ttl, now + chrono::Duration::seconds(5)).await.unwrap();
+    assert_eq!(renewed, Some(1), "renewed: same epoch");
+    let early = leases::acquire(&db, "sender", "b", ttl, now + chrono::Duration::seconds(12)).await.unwrap();
+    assert_eq!(early, None, "a renewed it");
+    let taken = leases::acquire(&db, "sender", "b", ttl, now + chrono::Duration::seconds(16)).await.unwrap();
+    assert_eq!(taken, Some(2), "expired: b holds it with the next epoch");
     assert_eq!(leases::holder(&db, "sender", now + chrono::Duration::seconds(16)).await.unwrap().as_deref(), Some("b"));
     leases::release(&db, "sender", "b").await.unwrap();
-    assert!(leases::acquire(&db, "sender", "c", ttl, now + chrono::Duration::seconds(17)).await.unwrap(), "released");
+    let after = leases::acquire(&db, "sender", "c", ttl, now + chrono::Duration::seconds(17)).await.unwrap();
+    assert_eq!(after, Some(3), "released: the epoch still grows");
+    // The database's clock is what leases are compared against.
+    let clock = homehound::db::clock(&db).await.unwrap();
+    assert!((clock - chrono::Utc::now()).num_seconds().abs() < 5, "{clock}");
     // Many contenders at once: exactly one wins.
     let mut tasks = Vec::new();
     for i in 0..20 {
@@ -188,7 +192,7 @@ async fn a_lease_has_one_holder_until_it_expires() {
     }
     let mut winners = 0;
     for t in tasks {
-        winners += usize::from(t.await.unwrap());
+        winners += usize::from(t.await.unwrap().is_some());
     }
     assert_eq!(winners, 1);
 }

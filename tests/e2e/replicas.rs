@@ -227,3 +227,35 @@ async fn killing_the_sending_replica_mid_fan_out_loses_nothing() {
     let _ = db.close().await;
     drop(cluster);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_retry_after_mid_fan_out_repeats_no_alert() {
+    use crate::support::telegram::Fault;
+    let Some(test_db) = postgres() else { return };
+    let fake = FakeTelegram::start().await;
+    // The 60th send is answered "retry after 20 s": longer than the sender
+    // lease (15 s), with every send of the holder waiting it out.
+    fake.inject("sendMessage", (0..59).map(|_| Fault::Delay(Duration::ZERO)).chain([Fault::RetryAfter(20)]));
+    let site = FakeSite::start().await;
+    site.set("/list", Page::Html(listing_page(&["2"])));
+    seed(&test_db.url, &site.url("/list")).await;
+    let started = Instant::now();
+    let cluster = tokio::task::block_in_place(|| start_cluster(&fake, &test_db, &site.url("/list"), 3));
+
+    let queued = (CHATS + 2 * ENDING) as usize;
+    wait_until(Duration::from_secs(150), "every alert, reminder and notice", || fake.sends().len() >= queued).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sends = fake.sends();
+    let mut per_chat: HashMap<i64, usize> = HashMap::new();
+    for (chat, _) in &sends {
+        *per_chat.entry(*chat).or_insert(0) += 1;
+    }
+    let repeated: Vec<_> = per_chat.iter().filter(|(c, n)| **c <= CHATS && **n > 1).collect();
+    assert!(repeated.is_empty(), "alerts sent more than once: {repeated:?}");
+    assert!((1..=CHATS).all(|c| per_chat.get(&c) == Some(&1)), "each alert once");
+    assert_eq!(sends.len(), queued, "nothing twice");
+    let refused = fake.calls_to("sendMessage").len() - sends.len();
+    assert!(refused >= 1, "the 429 was met");
+    eprintln!("figures: fan-out with a 20 s retry_after: {} messages in {:?}", sends.len(), started.elapsed());
+    drop(cluster);
+}
