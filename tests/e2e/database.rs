@@ -225,6 +225,42 @@ async fn only_claims_in_flight_are_renewed_so_a_row_whose_outcome_was_lost_is_re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_sender_changes_nothing_and_a_sent_row_never_goes_back() {
+    use db::outbox::Fence;
+    let test_db = TestDb::new().await;
+    let db = migrated(&test_db).await;
+    let now = Utc::now();
+    for id in 1..=2 {
+        let profile = ChatProfile { id, username: None, first_name: None, language: "en".into() };
+        db::chats::register(&db, &profile, std::time::Duration::from_secs(3600), now).await.unwrap();
+        outbox::Entity::insert(db::outbox::pending_row(id, None, "notice", format!("n{id}"), 2, None, now))
+            .exec(&db)
+            .await
+            .unwrap();
+    }
+    let old = db::outbox::claim(&db, "a#1", 10, now).await.unwrap();
+    assert_eq!(old.len(), 2);
+    let (first, second) = (old[0].id, old[1].id);
+    assert!(db::outbox::mark_sent(&db, Fence { id: first, token: "a#1" }, now).await.unwrap());
+    // A late "retry" of a row already sent (a duplicate task, a confused
+    // sender) does not put it back in the queue.
+    db::outbox::retry(&db, Fence { id: first, token: "a#1" }, now, false, "late").await.unwrap();
+    // The lease passes to b (epoch 2), which takes over a's open claims.
+    assert_eq!(db::outbox::release_claims_of_others(&db, "b#2").await.unwrap(), 1);
+    let taken = db::outbox::claim(&db, "b#2", 10, now).await.unwrap();
+    assert_eq!(taken.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second]);
+    // a's late updates match nothing.
+    assert!(!db::outbox::mark_sent(&db, Fence { id: second, token: "a#1" }, now).await.unwrap());
+    db::outbox::retry(&db, Fence { id: second, token: "a#1" }, now, true, "late").await.unwrap();
+    db::outbox::fail(&db, Fence { id: second, token: "a#1" }, "failed", "late").await.unwrap();
+    let rows = outbox::Entity::find().all(&db).await.unwrap();
+    let status = |id: i64| rows.iter().find(|r| r.id == id).map(|r| (r.status.clone(), r.claimed_by.clone()));
+    assert_eq!(status(first), Some(("sent".into(), Some("a#1".into()))));
+    assert_eq!(status(second), Some(("sending".into(), Some("b#2".into()))), "still b's claim");
+    assert!(db::outbox::mark_sent(&db, Fence { id: second, token: "b#2" }, now).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_extensions_at_once_never_overlap() {
     use homehound::db::access::{Extension, extend};
     let test_db = TestDb::new().await;
