@@ -53,6 +53,8 @@ pub enum BotError {
     Telegram(#[from] RequestError),
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
+    #[error("{0} timed out")]
+    Timeout(&'static str),
 }
 
 /// State shared by the handlers of this thread.
@@ -97,6 +99,9 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         shared: ctx.shared.clone(),
         shutdown: ctx.shutdown.clone(),
     });
+    // Payments Telegram has and the database lacks, and refunds left
+    // half-done, at start and every hour.
+    let _ledger = AbortOnDrop(tokio::spawn(payments::reconcile_loop(bot.clone(), state.clone())));
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .default_handler(|_| async {})

@@ -5,17 +5,23 @@
 //! what a payment buys is always read from its payload and the configured
 //! plans, never from conversation state.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::payment;
 use teloxide::{
+    RequestError,
     prelude::*,
-    types::{LabeledPrice, PreCheckoutQuery, SuccessfulPayment, TelegramTransactionId, User, UserId},
+    types::{
+        LabeledPrice, PreCheckoutQuery, SuccessfulPayment, TelegramTransactionId, TransactionPartner, User, UserId,
+    },
 };
 use tracing::{error, info, warn};
 
 use super::{
     BotError, BotState,
     handlers::{Ctx, ensure_chat},
-    texts::{Lang, Texts, utc},
+    texts::{Lang, Texts, escape, utc},
     wizard::Keyboard,
 };
 use crate::{
@@ -104,7 +110,10 @@ pub(super) async fn on_pre_checkout(
 }
 
 pub(super) async fn successful(ctx: &Ctx<'_>, user: Option<&User>, p: &SuccessfulPayment) -> Result<(), BotError> {
-    ensure_chat(ctx.state, ctx.chat, user).await?;
+    // Logged before anything can fail: the charge id is what support and
+    // the ledger reconciliation go by.
+    info!(chat = ctx.chat.0, charge = %p.telegram_payment_charge_id.0, stars = p.total_amount,
+        payload = %p.invoice_payload, "payment received");
     let Some((plan, _)) = parse_payload(&ctx.state.config.plans, &p.invoice_payload) else {
         // Paid, but the plan is gone from PLANS: nothing to apply safely.
         error!(chat = ctx.chat.0, payload = %p.invoice_payload, charge = %p.telegram_payment_charge_id.0,
@@ -121,7 +130,7 @@ pub(super) async fn successful(ctx: &Ctx<'_>, user: Option<&User>, p: &Successfu
         provider_charge_id: Some(p.provider_payment_charge_id.as_str()).filter(|s| !s.is_empty()),
         payload: &p.invoice_payload,
     };
-    match db::payments::apply(&ctx.state.money_db, &charge, Utc::now()).await? {
+    match record(ctx.state, &charge, user).await? {
         Applied::Extended(until) => {
             info!(chat = ctx.chat.0, plan = %plan.name, until = %until, "payment applied");
             ctx.reply(ctx.t.paid(plan.duration, until), None).await.map(drop)
@@ -133,25 +142,257 @@ pub(super) async fn successful(ctx: &Ctx<'_>, user: Option<&User>, p: &Successfu
     }
 }
 
-/// Admin `/refund CHARGE_ID`.
+/// First wait between attempts to record a payment; doubles up to [`RECORD_WAIT_MAX`].
+const RECORD_WAIT: Duration = Duration::from_millis(100);
+const RECORD_WAIT_MAX: Duration = Duration::from_secs(5);
+
+/// Records the payment and the access it buys, in one short transaction,
+/// tried again until it commits (a busy database, a failover): Telegram
+/// delivers a payment once. Only a stop ends the attempts; the ledger
+/// reconciliation at the next start then applies it.
+async fn record(state: &BotState, charge: &Charge<'_>, user: Option<&User>) -> Result<Applied, BotError> {
+    let mut wait = RECORD_WAIT;
+    let mut attempt = 1u32;
+    loop {
+        let result = async {
+            ensure_chat(state, ChatId(charge.chat_id), user).await?;
+            Ok::<_, BotError>(db::payments::apply(&state.money_db, charge, Utc::now()).await?)
+        }
+        .await;
+        match result {
+            Ok(applied) => return Ok(applied),
+            Err(e) => {
+                warn!(chat = charge.chat_id, charge = %charge.charge_id, attempt, error = %e,
+                    "cannot record a payment yet; trying again");
+                if !state.shutdown.sleep(wait).await {
+                    error!(chat = charge.chat_id, charge = %charge.charge_id,
+                        "stopping before a payment was recorded; the ledger reconciliation applies it at the next start");
+                    return Err(e);
+                }
+                wait = (wait * 2).min(RECORD_WAIT_MAX);
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// Whether Telegram's answer to a refund says it was refunded before.
+fn already_refunded(e: &RequestError) -> bool {
+    e.to_string().contains("CHARGE_ALREADY_REFUNDED")
+}
+
+/// How one ask of Telegram for a refund ended.
+enum RefundOutcome {
+    /// Refunded (now or before); access until then, if any is left.
+    Done(Option<DateTime<Utc>>),
+    /// Telegram refused it; the payment stays paid.
+    Refused(String),
+    /// Not known (network, timeout): stays `refunding`, asked again later.
+    Unknown(String),
+}
+
+/// Asks Telegram to refund a payment recorded as `refunding`, and completes
+/// or reverts it. Safe to repeat.
+async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Result<RefundOutcome, BotError> {
+    let user = UserId(payment.chat_id as u64);
+    let ask = bot.refund_star_payment(user, TelegramTransactionId(payment.telegram_payment_charge_id.clone()));
+    let answer = tokio::time::timeout(TELEGRAM_CALL, ask.send()).await;
+    match answer {
+        Ok(Ok(_)) => (),
+        Ok(Err(e)) if already_refunded(&e) => (),
+        Ok(Err(RequestError::Api(e))) => {
+            db::payments::refund_refused(&state.money_db, payment).await?;
+            return Ok(RefundOutcome::Refused(e.to_string()));
+        }
+        Ok(Err(e)) => return Ok(RefundOutcome::Unknown(state.config.telegram_token.scrub(&e.to_string()))),
+        Err(_) => return Ok(RefundOutcome::Unknown("refundStarPayment timed out".to_owned())),
+    }
+    let end = db::payments::refunded(&state.money_db, payment, Utc::now()).await?;
+    info!(chat = payment.chat_id, amount = payment.amount, charge = %payment.telegram_payment_charge_id,
+        "payment refunded");
+    Ok(RefundOutcome::Done(end))
+}
+
+/// Admin `/refund CHARGE_ID`: the intent is recorded, then Telegram is
+/// asked, then the refund is completed (the access it bought taken back).
 pub(super) async fn refund(ctx: &Ctx<'_>, args: &str) -> Result<String, BotError> {
     let charge = args.trim();
     if charge.is_empty() || charge.contains(char::is_whitespace) {
         return Ok("Usage: <code>/refund CHARGE_ID</code> (the telegram_payment_charge_id).".to_owned());
     }
-    let Some(payment) = db::payments::refundable(&ctx.state.db, charge).await? else {
+    let Some(payment) = db::payments::request_refund(&ctx.state.money_db, ctx.chat.0, charge).await? else {
         return Ok("No refundable payment with that charge id.".to_owned());
     };
-    let user = UserId(payment.chat_id as u64);
-    ctx.bot.refund_star_payment(user, TelegramTransactionId(charge.to_owned())).await?;
-    let end = db::payments::refunded(&ctx.state.money_db, ctx.chat.0, &payment, Utc::now()).await?;
-    info!(admin = ctx.chat.0, chat = payment.chat_id, amount = payment.amount, "payment refunded");
-    Ok(format!(
-        "Refunded {} ⭐ to chat {}. Access now {}.",
-        payment.amount,
-        payment.chat_id,
-        end.map_or_else(|| "ended".to_owned(), |e| format!("ends {}", utc(e)))
-    ))
+    Ok(match ask_refund(ctx.bot, ctx.state, &payment).await? {
+        RefundOutcome::Done(end) => format!(
+            "Refunded {} ⭐ to chat {}. Access now {}.",
+            payment.amount,
+            payment.chat_id,
+            end.map_or_else(|| "ended".to_owned(), |e| format!("ends {}", utc(e)))
+        ),
+        RefundOutcome::Refused(why) => format!("Telegram refused the refund: {}", escape(&why)),
+        RefundOutcome::Unknown(why) => format!(
+            "Telegram did not answer ({}). The refund is recorded and will be completed automatically.",
+            escape(&why)
+        ),
+    })
+}
+
+/// Every call to Telegram made here is bounded by this.
+const TELEGRAM_CALL: Duration = Duration::from_secs(30);
+/// How often Telegram's Star ledger is reconciled (also at start).
+const LEDGER_EVERY: Duration = Duration::from_secs(3600);
+/// Transactions per `getStarTransactions` page (Telegram's maximum).
+const LEDGER_PAGE: u8 = 100;
+/// Each pass reads again this many transactions before the stored position
+/// (applying is idempotent; a transaction inserted late is not missed).
+const LEDGER_OVERLAP: i64 = 100;
+const LEDGER_CURSOR: &str = "star_ledger";
+
+/// Reconciles the payments against Telegram's own ledger at start and every
+/// [`LEDGER_EVERY`] until shutdown.
+pub(super) async fn reconcile_loop(bot: Bot, state: std::sync::Arc<BotState>) {
+    loop {
+        match reconcile(&bot, &state).await {
+            Ok(r) => {
+                if r.applied + r.refunds > 0 {
+                    info!(read = r.read, applied = r.applied, refunds = r.refunds, "Star ledger reconciled");
+                }
+            }
+            Err(e) => warn!(error = %state.config.telegram_token.scrub(&e.to_string()),
+                "cannot reconcile the Star ledger; trying again next hour"),
+        }
+        if !state.shutdown.sleep(LEDGER_EVERY).await {
+            return;
+        }
+    }
+}
+
+/// What one reconciliation did.
+#[derive(Debug, Default)]
+struct Reconciled {
+    read: usize,
+    applied: usize,
+    refunds: usize,
+}
+
+/// One reconciliation: refunds left `refunding` are asked again; every
+/// incoming invoice payment in Telegram's ledger that the database lacks is
+/// applied (once: the charge id is unique) and reported to the admins.
+async fn reconcile(bot: &Bot, state: &BotState) -> Result<Reconciled, BotError> {
+    let mut done = Reconciled::default();
+    let admins = &state.config.admin_chat_ids;
+    for payment in db::payments::refunding(&state.money_db, 100).await? {
+        let charge = &payment.telegram_payment_charge_id;
+        let text = match ask_refund(bot, state, &payment).await? {
+            RefundOutcome::Done(_) => format!("Refund of {charge} (chat {}) completed.", payment.chat_id),
+            RefundOutcome::Refused(why) => format!("Telegram refused the refund of {charge}: {}", escape(&why)),
+            RefundOutcome::Unknown(_) => continue,
+        };
+        done.refunds += 1;
+        db::admin::notify(&state.db, admins, &format!("refund:{charge}"), &text).await?;
+    }
+    let stored = db::cursors::get(&state.db, LEDGER_CURSOR).await?;
+    let mut offset = (stored - LEDGER_OVERLAP).max(0);
+    while !state.shutdown.is_triggered() {
+        let ask = bot.get_star_transactions().offset(offset as u32).limit(LEDGER_PAGE);
+        let page = tokio::time::timeout(TELEGRAM_CALL, ask.send())
+            .await
+            .map_err(|_| BotError::Timeout("getStarTransactions"))??
+            .transactions;
+        let payments: Vec<(usize, String, i64, u32, String)> = page
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let Some(TransactionPartner::User(partner)) = &t.source else { return None };
+                let invoice = partner.kind.invoice_payment()?;
+                Some((
+                    i,
+                    t.id.0.clone(),
+                    partner.user.id.0 as i64,
+                    t.amount,
+                    invoice.invoice_payload.unwrap_or_default(),
+                ))
+            })
+            .collect();
+        let ids: Vec<String> = payments.iter().map(|p| p.1.clone()).collect();
+        let known = db::payments::known(&state.money_db, &ids).await?;
+        for (i, charge_id, user, stars, payload) in payments {
+            if known.contains(&charge_id) {
+                continue;
+            }
+            // Reported once: only when first read (not in the overlap).
+            let fresh = offset + i as i64 >= stored;
+            if apply_from_ledger(state, &charge_id, user, stars, &payload, fresh).await? {
+                done.applied += 1;
+            }
+        }
+        done.read += page.len();
+        offset += page.len() as i64;
+        if offset > stored {
+            db::cursors::set(&state.db, LEDGER_CURSOR, offset, Utc::now()).await?;
+        }
+        if page.len() < usize::from(LEDGER_PAGE) {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Applies a payment found only in Telegram's ledger; tells the admins and
+/// the user. `false` when it cannot be applied (the plan is gone: the admins
+/// are told, when `fresh`, to grant or refund it by hand).
+async fn apply_from_ledger(
+    state: &BotState,
+    charge_id: &str,
+    user: i64,
+    stars: u32,
+    payload: &str,
+    fresh: bool,
+) -> Result<bool, BotError> {
+    let admins = &state.config.admin_chat_ids;
+    let found = parse_payload(&state.config.plans, payload).filter(|(_, chat)| *chat == user);
+    let Some((plan, chat)) = found else {
+        error!(chat = user, charge = %charge_id, payload = %payload,
+            "Telegram's ledger has a payment the database lacks, for no known plan");
+        if fresh {
+            let text = format!(
+                "A payment in Telegram's ledger cannot be applied (unknown plan): chat {user}, {stars} ⭐, \
+                 payload <code>{}</code>, charge <code>{}</code>. Use /grant or /refund.",
+                escape(payload),
+                escape(charge_id)
+            );
+            db::admin::notify(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
+        }
+        return Ok(false);
+    };
+    let charge = Charge {
+        chat_id: chat,
+        plan: &plan.name,
+        duration: plan.duration,
+        amount: i64::from(stars),
+        currency: XTR,
+        charge_id,
+        provider_charge_id: None,
+        payload,
+    };
+    ensure_chat(state, ChatId(chat), None).await?;
+    let Applied::Extended(until) = db::payments::apply(&state.money_db, &charge, Utc::now()).await? else {
+        return Ok(false);
+    };
+    warn!(chat, charge = %charge_id, plan = %plan.name, "applied a payment found only in Telegram's ledger");
+    let text = format!(
+        "Applied a payment found only in Telegram's ledger: chat {chat}, {} ({stars} ⭐), charge <code>{}</code>; \
+         access until {} UTC.",
+        escape(&plan.name),
+        escape(charge_id),
+        utc(until)
+    );
+    db::admin::notify(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
+    let lang = db::chats::get(&state.db, chat).await?.map(|c| Lang::from_code(Some(&c.language))).unwrap_or(Lang::En);
+    db::admin::notify(&state.db, &[chat], &format!("paid:{charge_id}"), &Texts(lang).paid(plan.duration, until))
+        .await?;
+    Ok(true)
 }
 
 #[cfg(test)]

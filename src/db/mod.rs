@@ -22,6 +22,7 @@ use crate::config::{Backend, backend_of};
 pub mod access;
 pub mod admin;
 pub mod chats;
+pub mod cursors;
 pub mod leases;
 pub mod listings;
 pub mod outbox;

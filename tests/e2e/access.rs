@@ -314,3 +314,150 @@ async fn an_expiry_worker_whose_passes_keep_failing_is_unhealthy_and_tells_the_a
     assert!(notes.iter().any(|n| n.payload.as_deref().unwrap_or_default().contains("works again")), "{notes:?}");
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }
+
+// ------------------------------------------- payments that must not be lost
+
+/// Makes every insert into `payments` fail (a database error in the middle
+/// of handling a payment), until [`allow_payments`].
+async fn fail_payments(test_db: &TestDb, db: &DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    if test_db.is_postgres() {
+        db.execute_unprepared(
+            "CREATE FUNCTION fail_payments() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ \
+             LANGUAGE plpgsql",
+        )
+        .await
+        .unwrap();
+        db.execute_unprepared(
+            "CREATE TRIGGER fail_payments BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION fail_payments()",
+        )
+        .await
+        .unwrap();
+    } else {
+        db.execute_unprepared(
+            "CREATE TRIGGER fail_payments BEFORE INSERT ON payments BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn allow_payments(test_db: &TestDb, db: &DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    let drop =
+        if test_db.is_postgres() { "DROP TRIGGER fail_payments ON payments" } else { "DROP TRIGGER fail_payments" };
+    db.execute_unprepared(drop).await.unwrap();
+}
+
+async fn paid_periods(db: &DatabaseConnection, chat: i64) -> Vec<access_period::Model> {
+    access_period::Entity::find()
+        .filter(access_period::Column::ChatId.eq(chat))
+        .filter(access_period::Column::Kind.eq("paid"))
+        .all(db)
+        .await
+        .unwrap()
+}
+
+fn payments_config(test_db: &TestDb, fake: &FakeTelegram) -> homehound::config::Config {
+    config(&test_db.url, &fake.url, &[("TRIAL_DURATION", "2d"), ("PLANS", "week:7d:50"), ("ADMIN_CHAT_IDS", "1")])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_that_meets_a_database_error_is_applied_after_recovery_once() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 5151;
+    let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
+    fake.send_text(chat, "Payer", "en", "/start");
+    fake.wait_shown(chat, "free trial").await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+
+    fail_payments(&test_db, &db).await;
+    fake.send_successful_payment(chat, "XTR", 50, &format!("plan:week:{chat}"), "charge-db");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(payment::Entity::find().count(&db).await.unwrap(), 0, "the database refuses it for now");
+    assert!(fake.shown(chat).iter().all(|m| !m.text.contains("went wrong")), "no apology while retrying");
+
+    allow_payments(&test_db, &db).await;
+    fake.wait_shown(chat, "7days added").await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    // A restart reconciles with the ledger, which has this charge: nothing more.
+    let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    assert_eq!(payment::Entity::find().count(&db).await.unwrap(), 1);
+    assert_eq!(paid_periods(&db, chat).await.len(), 1, "applied once");
+    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7days added")).count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_only_in_telegrams_ledger_is_applied_at_start_once_and_reported() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 6161;
+    // The user paid while the bot was down (or its update was lost); a
+    // second, known charge and someone else's gift are in the ledger too.
+    fake.add_star_payment(chat, 50, &format!("plan:week:{chat}"), "charge-lost");
+    fake.add_star_payment(chat, 50, "plan:year:6161", "charge-unknown-plan");
+    for round in 0..2 {
+        let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
+        fake.wait_shown(chat, "7days added").await;
+        fake.wait_shown(1, "found only in Telegram").await;
+        fake.wait_shown(1, "unknown plan").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(app.stop().await, AppExit::Clean, "round {round}");
+    }
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let payments = payment::Entity::find().all(&db).await.unwrap();
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0].telegram_payment_charge_id, "charge-lost");
+    assert_eq!(payments[0].amount, 50);
+    assert_eq!(paid_periods(&db, chat).await.len(), 1, "applied once over two starts");
+    let admin = fake.shown(1);
+    assert_eq!(admin.iter().filter(|m| m.text.contains("found only in Telegram")).count(), 1, "reported once");
+    assert_eq!(admin.iter().filter(|m| m.text.contains("unknown plan")).count(), 1, "reported once");
+    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7days added")).count(), 1, "user told once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_telegram_did_not_confirm_is_completed_later_once() {
+    use crate::support::telegram::Fault;
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 7171;
+    let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
+    fake.send_text(chat, "Payer", "en", "/start");
+    fake.wait_shown(chat, "free trial").await;
+    fake.send_successful_payment(chat, "XTR", 50, &format!("plan:week:{chat}"), "charge-r");
+    fake.wait_shown(chat, "7days added").await;
+
+    // Telegram fails the first ask (a 5xx): the intent stays recorded.
+    fake.inject("refundStarPayment", [Fault::ServerError]);
+    fake.send_text(1, "Admin", "en", "/refund charge-r");
+    // teloxide waits 10 s before it gives up on a 5xx answer.
+    crate::support::wait_until(Duration::from_secs(40), "the admin told it will be completed", || {
+        fake.shown(1).iter().any(|m| m.text.contains("completed automatically"))
+    })
+    .await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let find = || payment::Entity::find().filter(payment::Column::TelegramPaymentChargeId.eq("charge-r")).one(&db);
+    assert_eq!(find().await.unwrap().unwrap().status, "refunding");
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    // The next start asks again and completes it; a second start changes nothing.
+    for _ in 0..2 {
+        let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
+        fake.wait_shown(1, "Refund of charge-r").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(app.stop().await, AppExit::Clean);
+    }
+    let paid = find().await.unwrap().unwrap();
+    assert_eq!(paid.status, "refunded");
+    assert_eq!(paid.refund_admin, Some(1));
+    assert_eq!(fake.refunded(), vec!["charge-r".to_owned()]);
+    assert_eq!(fake.shown(1).iter().filter(|m| m.text.contains("Refund of charge-r")).count(), 1);
+    let periods = paid_periods(&db, chat).await;
+    assert_eq!(periods[0].status, "refunded");
+    let audit = entity::admin_audit::Entity::find().all(&db).await.unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+}

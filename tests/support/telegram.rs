@@ -70,6 +70,10 @@ struct Inner {
     reject_photos: bool,
     /// What each chat shows now: sent messages, as edited since.
     shown: Vec<Shown>,
+    /// The bot's Star transactions, in chronological order (`getStarTransactions`).
+    ledger: Vec<Value>,
+    /// Charge ids refunded.
+    refunded: std::collections::HashSet<String>,
 }
 
 /// A message as the user's client shows it now.
@@ -286,8 +290,37 @@ impl FakeTelegram {
         );
     }
 
-    /// Queues the service message of a successful payment.
+    /// Records an incoming Stars payment in the bot's ledger (once per charge
+    /// id), as Telegram does when a user pays.
+    pub fn add_star_payment(&self, chat_id: i64, amount: u32, payload: &str, charge_id: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        if inner.ledger.iter().any(|t| t["id"] == charge_id && t.get("source").is_some()) {
+            return;
+        }
+        inner.ledger.push(json!({
+            "id": charge_id,
+            "amount": amount,
+            "date": chrono::Utc::now().timestamp(),
+            "source": {
+                "type": "user",
+                "transaction_type": "invoice_payment",
+                "user": {"id": chat_id, "is_bot": false, "first_name": "payer"},
+                "invoice_payload": payload,
+            },
+        }));
+    }
+
+    /// Charge ids refunded so far.
+    pub fn refunded(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.inner.lock().unwrap().refunded.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Queues the service message of a successful payment (and records it
+    /// in the ledger).
     pub fn send_successful_payment(&self, chat_id: i64, currency: &str, total: u32, payload: &str, charge_id: &str) {
+        self.add_star_payment(chat_id, total, payload, charge_id);
         self.push_update(
             "message",
             json!({
@@ -519,6 +552,32 @@ async fn handle(
             ok(message)
         }
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        "getstartransactions" => {
+            let offset = body.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(100).clamp(1, 100) as usize;
+            let inner = state.inner.lock().unwrap();
+            let page: Vec<Value> = inner.ledger.iter().skip(offset).take(limit).cloned().collect();
+            ok(json!({ "transactions": page }))
+        }
+        "refundstarpayment" => {
+            let charge = body["telegram_payment_charge_id"].as_str().unwrap_or_default().to_owned();
+            let mut inner = state.inner.lock().unwrap();
+            let Some(paid) = inner.ledger.iter().find(|t| t["id"] == charge.as_str() && t.get("source").is_some())
+            else {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: CHARGE_NOT_FOUND", None);
+            };
+            let (amount, user) = (paid["amount"].clone(), paid["source"]["user"].clone());
+            if !inner.refunded.insert(charge.clone()) {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: CHARGE_ALREADY_REFUNDED", None);
+            }
+            inner.ledger.push(json!({
+                "id": charge,
+                "amount": amount,
+                "date": chrono::Utc::now().timestamp(),
+                "receiver": {"type": "user", "transaction_type": "invoice_payment", "user": user},
+            }));
+            ok(json!(true))
+        }
         _ => ok(json!(true)),
     }
 }
