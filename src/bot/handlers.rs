@@ -60,16 +60,29 @@ impl Ctx<'_> {
     where
         R: Request<Err = RequestError>,
     {
+        self.paced_to(self.chat, request, per_chat).await
+    }
+
+    /// [`Ctx::paced`] for a message to another chat (`chat`), e.g. an admin.
+    pub async fn paced_to<R>(
+        &self,
+        chat: ChatId,
+        request: R,
+        per_chat: bool,
+    ) -> Result<Option<teloxide::requests::Output<R>>, BotError>
+    where
+        R: Request<Err = RequestError>,
+    {
         let gate = &self.state.shared.gate;
         let mut attempt = 1;
         loop {
-            if !gate.acquire_reply(per_chat.then_some(self.chat.0), &self.state.shutdown).await {
+            if !gate.acquire_reply(per_chat.then_some(chat.0), &self.state.shutdown).await {
                 return Ok(None);
             }
             match request.send_ref().await {
                 Err(RequestError::RetryAfter(wait)) if attempt < REPLY_ATTEMPTS => {
                     crate::metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
-                    warn!(chat = self.chat.0, retry_after = ?wait.duration(), attempt, "a reply met a 429; sending it again after the wait");
+                    warn!(chat = chat.0, retry_after = ?wait.duration(), attempt, "a reply met a 429; sending it again after the wait");
                     gate.freeze(wait.duration());
                     attempt += 1;
                 }
@@ -172,6 +185,15 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
     };
     let result = if let Some(payment) = msg.successful_payment() {
         super::payments::successful(&ctx, user, payment).await
+    } else if msg.chat.is_private() && !is_command(&msg) {
+        match super::support::route(&ctx, &msg).await {
+            Ok(true) => Ok(()),
+            Ok(false) => match msg.text() {
+                Some(text) => handle_text(&ctx, text, user).await,
+                None => return Ok(()),
+            },
+            Err(e) => Err(e),
+        }
     } else if let Some(text) = msg.text() {
         // In a group only commands are for the bot; the rest is people talking.
         if !msg.chat.is_private() && !text.trim_start().starts_with('/') {
@@ -186,6 +208,11 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
         apologize(&ctx, e).await;
     }
     result
+}
+
+/// Whether the message is a command (`/…`).
+fn is_command(msg: &Message) -> bool {
+    msg.text().is_some_and(|t| t.trim_start().starts_with('/'))
 }
 
 /// Tells the user something went wrong, unless Telegram is refusing sends
@@ -222,7 +249,7 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
         }
         "/status" => status(ctx).await,
         "/plans" => super::payments::plans(ctx).await,
-        "/paysupport" => ctx.reply(ctx.t.pay_support(), None).await.map(drop),
+        "/paysupport" => super::support::open(ctx).await,
         "/help" => ctx.reply(ctx.t.help(ctx.admin), Some(&main_menu(ctx.t))).await.map(drop),
         "/stats" | "/sources" | "/grant" | "/broadcast" | "/refund" if ctx.admin => {
             admin::command(ctx, &command, args, after_command(text)).await

@@ -8,6 +8,7 @@
 mod admin;
 mod handlers;
 mod payments;
+mod support;
 pub mod texts;
 pub mod wizard;
 

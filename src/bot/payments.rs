@@ -118,7 +118,7 @@ pub(super) async fn successful(ctx: &Ctx<'_>, user: Option<&User>, p: &Successfu
         // Paid, but the plan is gone from PLANS: nothing to apply safely.
         error!(chat = ctx.chat.0, payload = %p.invoice_payload, charge = %p.telegram_payment_charge_id.0,
             "a payment names a plan that no longer exists; apply it with /grant or refund it");
-        return ctx.reply(ctx.t.pay_support(), None).await.map(drop);
+        return super::support::open(ctx).await;
     };
     let charge = Charge {
         chat_id: ctx.chat.0,

@@ -463,12 +463,38 @@ impl Texts {
     pub fn pay_support(self) -> String {
         self.0
             .pick(
-                "For help with a payment, write here what went wrong and include the date of the payment; an admin \
-                 answers within a day. Refunds of Telegram Stars are made by the admin through Telegram.",
-                "Если с оплатой что-то не так, напишите здесь, что случилось, и укажите дату платежа; администратор \
-                 ответит в течение суток. Возврат звёзд делает администратор через Telegram.",
+                "For help with a payment, send your next message here: what went wrong and the date of the \
+                 payment. It goes to an admin, whose answer comes back in this chat (usually within a day). \
+                 Refunds of Telegram Stars are made by the admin through Telegram.",
+                "Если с оплатой что-то не так, отправьте следующим сообщением, что случилось, и дату платежа. \
+                 Оно уйдёт администратору, ответ придёт в этот чат (обычно в течение суток). Возврат звёзд \
+                 делает администратор через Telegram.",
             )
             .to_owned()
+    }
+
+    pub fn support_sent(self) -> String {
+        self.0
+            .pick(
+                "📨 Sent to the admins. Their answer will come here.",
+                "📨 Отправлено администраторам. Ответ придёт сюда.",
+            )
+            .to_owned()
+    }
+
+    pub fn support_unavailable(self) -> String {
+        self.0
+            .pick(
+                "Sorry, no admin can be reached right now. Please try /paysupport again later.",
+                "Сейчас не удаётся связаться с администратором. Попробуйте /paysupport позже.",
+            )
+            .to_owned()
+    }
+
+    /// An admin's answer to a support request; `text` is the admin's own words.
+    pub fn support_answer(self, text: &str) -> String {
+        let head = self.0.pick("💬 <b>Support:</b>", "💬 <b>Поддержка:</b>");
+        format!("{head}\n{}", escape(text))
     }
 
     pub fn checkout_error(self) -> String {

@@ -133,3 +133,26 @@ pub async fn access(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -
 pub async fn get(db: &DatabaseConnection, chat_id: i64) -> Result<Option<chat::Model>, DbErr> {
     chat::Entity::find_by_id(chat_id).one(db).await
 }
+
+/// The chat asked for payment support (`/paysupport`): its next message
+/// goes to the admins.
+pub async fn request_support(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    chat::Entity::update_many()
+        .col_expr(chat::Column::SupportRequestedAt, Expr::value(now))
+        .filter(chat::Column::Id.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the chat asked for support since `since`; the request is used up
+/// (one message goes to the admins), atomically, so it is taken once.
+pub async fn take_support_request(db: &DatabaseConnection, chat_id: i64, since: DateTime<Utc>) -> Result<bool, DbErr> {
+    let result = chat::Entity::update_many()
+        .col_expr(chat::Column::SupportRequestedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(chat::Column::Id.eq(chat_id))
+        .filter(chat::Column::SupportRequestedAt.gt(since))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}

@@ -30,6 +30,7 @@ pub mod payments;
 pub mod retention;
 pub mod searches;
 pub mod sources;
+pub mod support;
 
 /// The database's clock: on PostgreSQL `CURRENT_TIMESTAMP`, the one time
 /// every replica agrees on (leases and claims compare times written by

@@ -1,13 +1,14 @@
 //! Retention: what is old enough to go, deleted in small batches.
 //!
-//! Sent, failed and dropped outbox rows after `OUTBOX_RETENTION`, listings
+//! Sent, failed and dropped outbox rows (and the support threads' message
+//! ids, a few rows a day) after `OUTBOX_RETENTION`, listings
 //! not seen for `LISTING_RETENTION` (their prices and messages go with them,
 //! by the foreign keys' `ON DELETE CASCADE`), source runs after
 //! `RUN_RETENTION`. Each batch is one short statement on an indexed column,
 //! so the bot and the scraper keep writing while a large backlog is pruned.
 
 use chrono::{DateTime, Utc};
-use entity::{listing, outbox, source_run, status::outbox_status};
+use entity::{listing, outbox, source_run, status::outbox_status, support_message};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect, sea_query::SimpleExpr,
 };
@@ -53,7 +54,13 @@ pub async fn prune_batch(db: &DatabaseConnection, cut: Cutoffs) -> Result<Pruned
             outbox::Column::Id,
             outbox::Column::Status.is_in(done).and(outbox::Column::CreatedAt.lt(cut.outbox)),
         )
-        .await?,
+        .await?
+            + batch::<support_message::Entity>(
+                db,
+                support_message::Column::Id,
+                support_message::Column::CreatedAt.lt(cut.outbox),
+            )
+            .await?,
         listings: batch::<listing::Entity>(db, listing::Column::Id, listing::Column::LastSeenAt.lt(cut.listings))
             .await?,
         runs: batch::<source_run::Entity>(db, source_run::Column::Id, source_run::Column::StartedAt.lt(cut.runs))

@@ -461,3 +461,47 @@ async fn a_refund_telegram_did_not_confirm_is_completed_later_once() {
     let audit = entity::admin_audit::Entity::find().all(&db).await.unwrap();
     assert_eq!(audit.len(), 1, "{audit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paysupport_forwards_the_next_message_to_the_admins_and_their_reply_comes_back() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 8181;
+    let cfg = config(
+        &test_db.url,
+        &fake.url,
+        &[("TRIAL_DURATION", "2d"), ("PLANS", "week:7d:50"), ("ADMIN_CHAT_IDS", "1,2")],
+    );
+    let app = TestApp::start(cfg, bot_only()).await;
+    fake.send_text(chat, "Payer", "en", "/start");
+    fake.wait_shown(chat, "free trial").await;
+    fake.send_successful_payment(chat, "XTR", 50, &format!("plan:week:{chat}"), "charge-s");
+    fake.wait_shown(chat, "7days added").await;
+
+    fake.send_text(chat, "Payer", "en", "/paysupport");
+    fake.wait_shown(chat, "send your next message here").await;
+    fake.send_text(chat, "Payer", "en", "I was charged twice <b>");
+    fake.wait_shown(chat, "Sent to the admins").await;
+    let mut headers = Vec::new();
+    for admin in [1, 2] {
+        let forwarded = fake.wait_shown(admin, "[forwardmessage of message").await;
+        assert!(forwarded.text.contains(&format!("from chat {chat}")), "{}", forwarded.text);
+        let header = fake.wait_shown(admin, "Payment support from chat").await;
+        assert!(header.text.contains(&chat.to_string()) && header.text.contains("charge-s"), "{}", header.text);
+        headers.push((admin, forwarded.message_id, header.message_id));
+    }
+    // The request is used up: the next message is the bot's again.
+    fake.send_text(chat, "Payer", "en", "hello?");
+    fake.wait_shown(chat, "/help").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.shown(1).iter().filter(|m| m.text.contains("[forwardmessage")).count(), 1);
+
+    // Admin 1 answers the header, admin 2 the forwarded message itself.
+    fake.send_reply(1, "Refunded <ok>", headers[0].2);
+    fake.wait_shown(chat, "Refunded &lt;ok&gt;").await;
+    fake.wait_shown(1, "Sent to chat").await;
+    fake.send_reply(2, "Anything else?", headers[1].1);
+    let answer = fake.wait_shown(chat, "Anything else?").await;
+    assert!(answer.text.starts_with("💬 <b>Support:</b>"), "{}", answer.text);
+    assert_eq!(app.stop().await, AppExit::Clean);
+}

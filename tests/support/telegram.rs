@@ -221,6 +221,32 @@ impl FakeTelegram {
         })
     }
 
+    /// Queues a text message from `chat_id` that replies to the bot's
+    /// message `reply_to` in that chat (an admin answering a forward).
+    pub fn send_reply(&self, chat_id: i64, text: &str, reply_to: i64) {
+        let mut inner = self.inner.lock().unwrap();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        let original = inner.shown.iter().find(|m| m.chat == chat_id && m.message_id == reply_to).cloned();
+        let message = json!({
+            "message_id": 1000 + update_id,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": {"id": chat_id, "type": "private", "first_name": "admin"},
+            "from": {"id": chat_id, "is_bot": false, "first_name": "admin", "language_code": "en"},
+            "text": text,
+            "reply_to_message": {
+                "message_id": reply_to,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat_id, "type": "private", "first_name": "admin"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
+                "text": original.map(|m| m.text).unwrap_or_default(),
+            },
+        });
+        inner.updates.push(json!({"update_id": update_id, "message": message}));
+        drop(inner);
+        self.new_update.notify_waiters();
+    }
+
     /// Queues a text message from a private chat, served by `getUpdates`.
     pub fn send_text(&self, chat_id: i64, first_name: &str, language: &str, text: &str) {
         let mut inner = self.inner.lock().unwrap();
@@ -482,6 +508,28 @@ async fn handle(
             "supports_inline_queries": false, "has_main_web_app": false,
         })),
         "getupdates" => get_updates(&state, &body).await,
+        "forwardmessage" | "copymessage" => {
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            let mut inner = state.inner.lock().unwrap();
+            if inner.blocked.contains(&chat) {
+                return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None);
+            }
+            inner.sends.push((chat, Instant::now()));
+            inner.next_message_id += 1;
+            let id = inner.next_message_id;
+            let text = format!("[{method} of message {} from chat {}]", body["message_id"], body["from_chat_id"]);
+            inner.shown.push(Shown { chat, message_id: id, text: text.clone(), buttons: Vec::new() });
+            if method == "copymessage" {
+                return ok(json!({"message_id": id}));
+            }
+            ok(json!({
+                "message_id": id,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat, "type": "private", "first_name": "admin"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
+                "text": text,
+            }))
+        }
         "sendmessage" | "sendphoto" | "editmessagetext" | "editmessagecaption" | "sendinvoice" => {
             let chat_id = body.get("chat_id").cloned().unwrap_or(json!(0));
             let chat = chat_id.as_i64().unwrap_or(0);

@@ -1,0 +1,126 @@
+//! Payment support as a conversation: `/paysupport` opens a request, the
+//! chat's next message is forwarded to every admin with the chat id and the
+//! chat's charge ids, and an admin's reply to that message (or to its
+//! header) goes back to the user. The request and the admin-side message ids
+//! are stored, so a restart in between loses nothing.
+
+use chrono::Utc;
+use teloxide::{
+    prelude::*,
+    types::{ParseMode, ReplyParameters},
+};
+use tracing::{error, info, warn};
+
+use super::{
+    BotError,
+    handlers::Ctx,
+    texts::{Lang, Texts, escape},
+};
+use crate::db;
+
+/// How long a `/paysupport` request waits for the user's message.
+const WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+/// Charge ids shown to the admins with a request.
+const CHARGES_SHOWN: u64 = 10;
+
+/// `/paysupport`: the next message of this chat goes to the admins.
+pub(super) async fn open(ctx: &Ctx<'_>) -> Result<(), BotError> {
+    db::chats::request_support(&ctx.state.db, ctx.chat.0, Utc::now()).await?;
+    ctx.reply(ctx.t.pay_support(), None).await.map(drop)
+}
+
+/// Handles `msg` if it belongs to a support conversation: an admin's reply
+/// to a forwarded request, or the message a `/paysupport` asked for.
+/// `false` when it is none of these.
+pub(super) async fn route(ctx: &Ctx<'_>, msg: &Message) -> Result<bool, BotError> {
+    if ctx.admin
+        && let Some(original) = msg.reply_to_message()
+        && let Some(user) = db::support::user_of(&ctx.state.db, ctx.chat.0, i64::from(original.id.0)).await?
+    {
+        answer(ctx, msg, user).await?;
+        return Ok(true);
+    }
+    if !db::chats::take_support_request(&ctx.state.db, ctx.chat.0, Utc::now() - WINDOW).await? {
+        return Ok(false);
+    }
+    forward(ctx, msg).await?;
+    Ok(true)
+}
+
+/// Forwards the user's message to every admin, each followed by a header
+/// (chat id, name, charge ids) that replies to it.
+async fn forward(ctx: &Ctx<'_>, msg: &Message) -> Result<(), BotError> {
+    let chat = ctx.chat.0;
+    let charges = db::payments::charge_ids(&ctx.state.db, chat, CHARGES_SHOWN).await?;
+    let who = msg
+        .from
+        .as_ref()
+        .map(|u| match &u.username {
+            Some(name) => format!("{} @{}", escape(&u.first_name), escape(name)),
+            None => escape(&u.first_name),
+        })
+        .unwrap_or_default();
+    let charges = if charges.is_empty() {
+        "none".to_owned()
+    } else {
+        charges.iter().map(|c| format!("<code>{}</code>", escape(c))).collect::<Vec<_>>().join(", ")
+    };
+    let header = format!(
+        "💬 Payment support from chat <code>{chat}</code> ({who}).\nCharges: {charges}\nReply to this message to answer."
+    );
+    let mut delivered = 0;
+    for &admin in &ctx.state.config.admin_chat_ids {
+        let to = ChatId(admin);
+        let result = async {
+            let Some(copy) = ctx.paced_to(to, ctx.bot.forward_message(to, ctx.chat, msg.id), true).await? else {
+                return Ok(());
+            };
+            db::support::remember(&ctx.state.db, admin, i64::from(copy.id.0), chat, Utc::now()).await?;
+            let head = ctx.bot.send_message(to, header.clone()).parse_mode(ParseMode::Html);
+            let head = head.reply_parameters(ReplyParameters::new(copy.id).allow_sending_without_reply());
+            if let Some(head) = ctx.paced_to(to, head, true).await? {
+                db::support::remember(&ctx.state.db, admin, i64::from(head.id.0), chat, Utc::now()).await?;
+            }
+            delivered += 1;
+            Ok::<_, BotError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            warn!(admin, chat, error = %e, "cannot forward a support request to an admin");
+        }
+    }
+    if delivered == 0 {
+        error!(chat, "a payment support request reached no admin (ADMIN_CHAT_IDS empty or unreachable)");
+        return ctx.reply(ctx.t.support_unavailable(), None).await.map(drop);
+    }
+    info!(chat, admins = delivered, "payment support request forwarded");
+    ctx.reply(ctx.t.support_sent(), None).await.map(drop)
+}
+
+/// Sends an admin's reply back to the user: text with a header, anything
+/// else (a photo, a document) copied.
+async fn answer(ctx: &Ctx<'_>, msg: &Message, user: i64) -> Result<(), BotError> {
+    let to = ChatId(user);
+    let lang = db::chats::get(&ctx.state.db, user).await?.map(|c| Lang::from_code(Some(&c.language)));
+    let t = Texts(lang.unwrap_or(Lang::En));
+    let sent = match msg.text() {
+        Some(text) => {
+            let request = ctx.bot.send_message(to, t.support_answer(text)).parse_mode(ParseMode::Html);
+            ctx.paced_to(to, request, true).await.map(|m| m.is_some())
+        }
+        None => ctx.paced_to(to, ctx.bot.copy_message(to, ctx.chat, msg.id), true).await.map(|m| m.is_some()),
+    };
+    match sent {
+        Ok(true) => {
+            info!(admin = ctx.chat.0, chat = user, "support answer sent");
+            ctx.reply(format!("Sent to chat <code>{user}</code>."), None).await.map(drop)
+        }
+        Ok(false) => Ok(()),
+        Err(e) => {
+            warn!(admin = ctx.chat.0, chat = user, error = %e, "cannot send a support answer");
+            ctx.reply(format!("Not delivered to chat <code>{user}</code>: {}", escape(&e.to_string())), None)
+                .await
+                .map(drop)
+        }
+    }
+}
