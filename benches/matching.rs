@@ -118,7 +118,7 @@ fn main() {
             let started = Instant::now();
             let candidates = db::listings::candidate_searches(&db, "s", Utc::now()).await.expect("candidates");
             let loaded = started.elapsed();
-            matches = db::listings::match_new("s", &new, &candidates).len();
+            matches = homehound::search::match_new("s", &new, &candidates).len();
             times.push((loaded, started.elapsed()));
         }
         let best = times.iter().min_by_key(|t| t.1).copied().unwrap_or((Duration::ZERO, Duration::ZERO));

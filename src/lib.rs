@@ -8,9 +8,13 @@
 //! - [`scraper`]: the listings scraper-notifier: sources as data (`css`,
 //!   `json`, `jsonld`, presets), fetching, normalising.
 //! - [`search`]: saved-search filters, their one-line syntax, matching.
+//! - [`listing`]: the listing as scraped and stored, its period, validators, fill rates.
 //! - [`delivery`]: the outbox sender, the shared send gate, rendering.
-//! - [`expiry`]: the subscription-expiry worker (and retention's pruning).
-//! - [`db`]: connections, `BEGIN IMMEDIATE` transactions, migrations and queries.
+//! - [`expiry`]: the subscription-expiry worker: the pass's decisions and
+//!   texts (and retention's pruning).
+//! - [`db`]: connections, `BEGIN IMMEDIATE` transactions, migrations, loads
+//!   and stores; it imports no component (the scraper passes its matcher
+//!   and texts in, the expiry worker its rows).
 //! - [`metrics`]: the Prometheus registry.
 //! - [`config`], [`secret`]: typed configuration; the redacted bot token.
 //! - [`shutdown`]: the one shared shutdown flag.
@@ -28,6 +32,7 @@ pub mod delivery;
 pub mod expiry;
 pub mod health;
 pub mod http;
+pub mod listing;
 pub mod metrics;
 pub mod scraper;
 pub mod search;

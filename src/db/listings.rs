@@ -24,10 +24,7 @@ use sea_orm::{
 };
 
 use super::{begin_write, outbox::pending_row};
-use crate::{
-    scraper::{fetch::Validators, listing::Listing},
-    search::{ListingView, SearchFilter, SearchIndex},
-};
+use crate::listing::{FieldFill, Listing, Validators};
 
 /// Priority of listing alerts in the outbox (lower goes first).
 pub const PRIORITY_ALERT: i16 = 0;
@@ -75,13 +72,26 @@ pub struct RunReport {
     pub health_changed: Option<bool>,
 }
 
-/// Health and admin notices.
-#[derive(Debug, Clone)]
-pub struct HealthPolicy<'a> {
+/// What the scraper decides for a run that storage records: who is alerted,
+/// when admins are told, and what they read. Storage itself matches nothing
+/// and words nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct RunPolicy<'a> {
     /// Bad runs in a row before admins are told.
     pub unhealthy_after: u32,
     pub admins: &'a [i64],
+    /// The (listing id, chat) pairs to alert, given a run's new listings
+    /// (stored ids) and the searches that may match them.
+    pub matcher: Matcher,
+    /// The admins' notice that the source failed `failures` runs in a row
+    /// (source name, failures, the last error).
+    pub down_text: fn(&str, i32, &str) -> String,
+    /// The admins' notice that the source works again (name, listings found).
+    pub up_text: fn(&str, usize) -> String,
 }
+
+/// See [`RunPolicy::matcher`]: (source name, new listings, candidate searches).
+pub type Matcher = fn(&str, &[(i64, &Listing)], &[search::Model]) -> Vec<(i64, i64)>;
 
 /// Records one run of `source_id` that started at `started`.
 pub async fn record_run(
@@ -89,7 +99,7 @@ pub async fn record_run(
     source_id: i64,
     started: DateTime<Utc>,
     result: &RunResult,
-    policy: &HealthPolicy<'_>,
+    policy: &RunPolicy<'_>,
     now: DateTime<Utc>,
 ) -> Result<RunReport, DbErr> {
     let txn = begin_write(db).await?;
@@ -119,7 +129,7 @@ pub async fn record_run(
                     "listings left out: a value does not fit its column"
                 );
             }
-            store_listings(&txn, &src, &valid, now, &mut report).await?;
+            store_listings(&txn, &src, &valid, policy.matcher, now, &mut report).await?;
             let lost_prices =
                 report.found > 0 && report.missing_price * 2 > report.found && had_prices(&txn, source_id).await?;
             if lost_prices {
@@ -158,18 +168,13 @@ pub async fn record_run(
     let failures = if bad { src.consecutive_failures.saturating_add(1) } else { 0 };
     let mut notified = src.unhealthy_notified;
     if bad && !notified && failures as u32 >= policy.unhealthy_after {
-        let text = format!(
-            "⚠️ Source {} has failed {} runs in a row: {}",
-            src.name,
-            failures,
-            error.as_deref().unwrap_or(report.outcome)
-        );
+        let text = (policy.down_text)(&src.name, failures, error.as_deref().unwrap_or(report.outcome));
         notify_admins(&txn, policy.admins, &format!("source:{}:down:{}", src.id, now.timestamp_millis()), &text, now)
             .await?;
         notified = true;
         report.health_changed = Some(true);
     } else if !bad && notified {
-        let text = format!("✅ Source {} works again ({} listings).", src.name, report.found);
+        let text = (policy.up_text)(&src.name, report.found);
         notify_admins(&txn, policy.admins, &format!("source:{}:up:{}", src.id, now.timestamp_millis()), &text, now)
             .await?;
         notified = false;
@@ -264,79 +269,6 @@ pub fn column_problem(l: &Listing) -> Option<&'static str> {
     None
 }
 
-/// Per field, the share of a run's listings that had it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldFill {
-    pub listings: usize,
-    pub rates: Vec<(&'static str, f64)>,
-}
-
-/// A field filled on at least this share of a good run's listings is
-/// expected; a later run of at least [`FILL_MIN_LISTINGS`] listings with it
-/// on none is a layout change (a bad run).
-pub const FILL_EXPECTED: f64 = 0.5;
-pub const FILL_MIN_LISTINGS: usize = 3;
-
-impl FieldFill {
-    const FIELDS: [&'static str; 8] =
-        ["price", "rooms", "area_m2", "district", "photo", "furnished", "period", "phone"];
-
-    pub fn of(listings: &[Listing]) -> Self {
-        let n = listings.len();
-        let has = |f: &dyn Fn(&Listing) -> bool| {
-            if n == 0 { 0.0 } else { listings.iter().filter(|l| f(l)).count() as f64 / n as f64 }
-        };
-        let rates = Self::FIELDS
-            .iter()
-            .map(|&name| {
-                let rate = match name {
-                    "price" => has(&|l| l.price.is_some()),
-                    "rooms" => has(&|l| l.rooms.is_some()),
-                    "area_m2" => has(&|l| l.area_m2.is_some()),
-                    "district" => has(&|l| l.district.is_some()),
-                    "photo" => has(&|l| l.photo.is_some()),
-                    "furnished" => has(&|l| l.furnished.is_some()),
-                    "period" => has(&|l| l.period.is_some()),
-                    _ => has(&|l| l.phone.is_some()),
-                };
-                (name, (rate * 1000.0).round() / 1000.0)
-            })
-            .collect();
-        Self { listings: n, rates }
-    }
-
-    pub fn to_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> =
-            self.rates.iter().map(|(k, v)| ((*k).to_owned(), serde_json::json!(v))).collect();
-        serde_json::json!({ "listings": self.listings, "rates": map }).to_string()
-    }
-
-    pub fn parse(json: &str) -> Option<Self> {
-        let v: serde_json::Value = serde_json::from_str(json).ok()?;
-        let listings = v.get("listings")?.as_u64()? as usize;
-        let rates =
-            Self::FIELDS.iter().filter_map(|&name| Some((name, v.get("rates")?.get(name)?.as_f64()?))).collect();
-        Some(Self { listings, rates })
-    }
-
-    /// The first field `before` had on most listings that this run has on none.
-    pub fn emptied(&self, before: &FieldFill) -> Option<String> {
-        if self.listings < FILL_MIN_LISTINGS {
-            return None;
-        }
-        self.rates.iter().find_map(|(name, rate)| {
-            let was = before.rates.iter().find(|(n, _)| n == name).map(|(_, r)| *r)?;
-            (*rate == 0.0 && was >= FILL_EXPECTED).then(|| {
-                format!(
-                    "layout change? `{name}` is empty on all {} listings (was on {:.0} %)",
-                    self.listings,
-                    was * 100.0
-                )
-            })
-        })
-    }
-}
-
 async fn had_prices(txn: &DatabaseTransaction, source_id: i64) -> Result<bool, DbErr> {
     Ok(listing::Entity::find()
         .filter(listing::Column::SourceId.eq(source_id))
@@ -355,6 +287,7 @@ async fn store_listings(
     txn: &DatabaseTransaction,
     src: &source::Model,
     listings: &[Listing],
+    matcher: Matcher,
     now: DateTime<Utc>,
     report: &mut RunReport,
 ) -> Result<(), DbErr> {
@@ -462,7 +395,7 @@ async fn store_listings(
 
     let candidates = candidate_searches(txn, &src.name, now).await?;
     let mut rows = Vec::new();
-    for (listing_id, chat_id) in match_new(&src.name, &new_listings, &candidates) {
+    for (listing_id, chat_id) in matcher(&src.name, &new_listings, &candidates) {
         rows.push(pending_row(
             chat_id,
             Some(listing_id),
@@ -473,7 +406,7 @@ async fn store_listings(
             now,
         ));
     }
-    let active: HashSet<i64> = candidates.iter().map(|(chat, _)| *chat).collect();
+    let active: HashSet<i64> = candidates.iter().map(|s| s.chat_id).collect();
     for (listing_id, _, old, new) in &drops {
         // Only chats already told of this listing hear that its price fell.
         let told: Vec<i64> = outbox::Entity::find()
@@ -502,24 +435,6 @@ async fn store_listings(
     Ok(())
 }
 
-/// Every (listing, chat) pair where one of the chat's searches matches a new
-/// listing, once per pair (see [`SearchIndex`]).
-pub fn match_new(
-    source: &str,
-    new_listings: &[(i64, &Listing)],
-    candidates: &[(i64, SearchFilter)],
-) -> Vec<(i64, i64)> {
-    let index = SearchIndex::new(candidates);
-    let mut pairs = Vec::new();
-    let mut chats = Vec::new();
-    for (listing_id, l) in new_listings {
-        chats.clear();
-        index.chats_for(&view_of(source, l), &mut chats);
-        pairs.extend(chats.iter().map(|chat| (*listing_id, *chat)));
-    }
-    pairs
-}
-
 async fn insert_price(
     txn: &DatabaseTransaction,
     listing_id: i64,
@@ -540,29 +455,15 @@ async fn insert_price(
     Ok(())
 }
 
-fn view_of<'a>(source: &'a str, l: &'a Listing) -> ListingView<'a> {
-    ListingView {
-        source,
-        title: &l.title,
-        description: l.description.as_deref(),
-        monthly_price: l.monthly_price,
-        rooms: l.rooms,
-        area_m2: l.area_m2,
-        district: l.district.as_deref(),
-        furnished: l.furnished,
-        period: l.period.map(|p| p.as_str()),
-    }
-}
-
 /// Searches that may match a listing of `source`: not paused, of chats that
 /// are not paused, not blocked, and have access now. One indexed query per
-/// run; the filters (normalised) are then applied in memory.
+/// run; the matcher applies the filters in memory.
 pub async fn candidate_searches<C: ConnectionTrait>(
     db: &C,
     source: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<(i64, SearchFilter)>, DbErr> {
-    let rows = search::Entity::find()
+) -> Result<Vec<search::Model>, DbErr> {
+    search::Entity::find()
         .join(JoinType::InnerJoin, search::Relation::Chat.def())
         .filter(search::Column::Paused.eq(false))
         .filter(chat::Column::Paused.eq(false))
@@ -570,8 +471,7 @@ pub async fn candidate_searches<C: ConnectionTrait>(
         .filter(search::Column::Source.is_null().or(search::Column::Source.eq(source)))
         .filter(search::Column::ChatId.in_subquery(super::access::chats_with_access(now)))
         .all(db)
-        .await?;
-    Ok(rows.iter().map(|m| (m.chat_id, SearchFilter::from_model(m).normalized())).collect())
+        .await
 }
 
 /// Inserts outbox rows, skipping any already there (same chat, kind and key).

@@ -58,12 +58,7 @@ impl Default for FetchOptions {
     }
 }
 
-/// Validators from the last successful fetch of a URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
+pub use crate::listing::Validators;
 
 /// A fetched page.
 #[derive(Debug)]

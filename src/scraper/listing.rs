@@ -2,7 +2,6 @@
 //! ([`Listing`]): normalised, bounded, with absolute URLs.
 
 use reqwest::Url;
-use serde::Serialize;
 
 use super::normalize::{
     MAX_DESCRIPTION, MAX_SHORT, MAX_TITLE, Period, Price, absolute_url, clean_text, parse_area, parse_price,
@@ -36,29 +35,7 @@ pub struct RawListing {
     pub area_value: Option<f64>,
 }
 
-/// A normalised listing; also the JSON line `check-source` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Listing {
-    pub source: String,
-    pub id: String,
-    pub url: String,
-    pub title: String,
-    /// As shown; a range gives its lower bound.
-    pub price: Option<f64>,
-    pub currency: Option<String>,
-    pub period: Option<Period>,
-    pub monthly_price: Option<i64>,
-    /// 0 = studio.
-    pub rooms: Option<f64>,
-    pub area_m2: Option<f64>,
-    pub district: Option<String>,
-    pub photo: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub furnished: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-}
+pub use crate::listing::Listing;
 
 /// What the page and the source tell about prices.
 #[derive(Debug, Clone, Copy)]

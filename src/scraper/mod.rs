@@ -34,13 +34,28 @@ use crate::{
     component::{ComponentCtx, ComponentError, ComponentResult},
     db::{
         self,
-        listings::{HealthPolicy, RunResult},
+        listings::{RunPolicy, RunResult},
     },
     metrics,
 };
 
 /// How long source tasks may take to finish a store after shutdown.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+/// How the scraper's runs are recorded: alerts matched by the saved
+/// searches' rules ([`crate::search::match_new`]), admins told after
+/// `unhealthy_after` bad runs in a row, in these words.
+pub const fn run_policy(unhealthy_after: u32, admins: &[i64]) -> RunPolicy<'_> {
+    RunPolicy { unhealthy_after, admins, matcher: crate::search::match_new, down_text: source_down, up_text: source_up }
+}
+
+fn source_down(name: &str, failures: i32, why: &str) -> String {
+    format!("⚠️ Source {name} has failed {failures} runs in a row: {why}")
+}
+
+fn source_up(name: &str, found: usize) -> String {
+    format!("✅ Source {name} works again ({found} listings).")
+}
 
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let configured: Vec<(String, String, String)> =
@@ -99,7 +114,7 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
             }
         }
         let Some(result) = scrape(&fetcher, &source, &validators, last_success).await else { return };
-        let policy = HealthPolicy { unhealthy_after: ctx.config.unhealthy_after, admins: &ctx.config.admin_chat_ids };
+        let policy = run_policy(ctx.config.unhealthy_after, &ctx.config.admin_chat_ids);
         match db::listings::record_run(&ctx.db, row.id, started, &result, &policy, Utc::now()).await {
             Ok(report) => {
                 if report.alerts_queued > 0 || report.health_changed.is_some() {

@@ -5,7 +5,6 @@
 //! when it cannot read a value.
 
 use reqwest::Url;
-use serde::Serialize;
 
 /// Longest title kept, in characters.
 pub const MAX_TITLE: usize = 300;
@@ -16,40 +15,7 @@ pub const MAX_SHORT: usize = 200;
 /// Longest URL kept, in bytes.
 pub const MAX_URL: usize = 2_048;
 
-/// How often a price is due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Period {
-    Month,
-    Week,
-    Day,
-    Year,
-    /// A sale price.
-    Total,
-}
-
-impl Period {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Month => "month",
-            Period::Week => "week",
-            Period::Day => "day",
-            Period::Year => "year",
-            Period::Total => "total",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "month" => Some(Period::Month),
-            "week" => Some(Period::Week),
-            "day" => Some(Period::Day),
-            "year" => Some(Period::Year),
-            "total" => Some(Period::Total),
-            _ => None,
-        }
-    }
-}
+pub use crate::listing::Period;
 
 /// A price as read from a page.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,6 +13,7 @@ use entity::search;
 use serde::{Deserialize, Serialize};
 
 pub use self::index::SearchIndex;
+use crate::listing::Listing;
 
 /// A room filter: a set of counts ("studio,1,2,4+") or a range ("1-3").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,6 +227,40 @@ impl SearchFilter {
             furnished: m.furnished,
             exclude: json_list(&m.exclude),
             periods: json_list(&m.periods),
+        }
+    }
+}
+
+/// Every (listing, chat) pair where one of `searches` matches one of a
+/// run's new listings (stored ids), once per pair (see [`SearchIndex`]):
+/// the scraper's [`Matcher`](crate::db::listings::Matcher).
+pub fn match_new(source: &str, new_listings: &[(i64, &Listing)], searches: &[search::Model]) -> Vec<(i64, i64)> {
+    let candidates: Vec<(i64, SearchFilter)> =
+        searches.iter().map(|m| (m.chat_id, SearchFilter::from_model(m).normalized())).collect();
+    let index = SearchIndex::new(&candidates);
+    let mut pairs = Vec::new();
+    let mut chats = Vec::new();
+    for (listing_id, l) in new_listings {
+        chats.clear();
+        index.chats_for(&ListingView::of_listing(source, l), &mut chats);
+        pairs.extend(chats.iter().map(|chat| (*listing_id, *chat)));
+    }
+    pairs
+}
+
+impl<'a> ListingView<'a> {
+    /// The view of a listing as scraped.
+    pub fn of_listing(source: &'a str, l: &'a Listing) -> Self {
+        ListingView {
+            source,
+            title: &l.title,
+            description: l.description.as_deref(),
+            monthly_price: l.monthly_price,
+            rooms: l.rooms,
+            area_m2: l.area_m2,
+            district: l.district.as_deref(),
+            furnished: l.furnished,
+            period: l.period.map(|p| p.as_str()),
         }
     }
 }

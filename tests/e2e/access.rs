@@ -9,7 +9,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use entity::{access_period, outbox, payment, reminder_sent, status::outbox_kind};
 use homehound::{
     app::{AppExit, Components},
-    db::{self, PoolRole, access::Pass, chats::ChatProfile},
+    db::{self, PoolRole, chats::ChatProfile},
+    expiry::Pass,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
@@ -58,7 +59,7 @@ async fn a_trial_gets_each_reminder_once_at_its_time_and_one_expiry_notice() {
     let (_t, db) = setup(1, Duration::from_secs(3 * DAY as u64)).await;
     let pass = |secs: i64| {
         let db = db.clone();
-        async move { db::access::pass(&db, &offsets(), at(secs)).await.unwrap() }
+        async move { homehound::expiry::pass(&db, &offsets(), at(secs)).await.unwrap() }
     };
     // 3d before the end of a 3-day trial is its very start: not sent.
     assert_eq!(pass(0).await, Pass::default());
@@ -86,32 +87,32 @@ async fn a_trial_gets_each_reminder_once_at_its_time_and_one_expiry_notice() {
 async fn a_worker_down_for_two_days_sends_only_the_nearest_reminder() {
     let (_t, db) = setup(1, Duration::from_secs(7 * DAY as u64)).await;
     // Up on day 3 (3d reminder due at day 4 is not yet due).
-    assert_eq!(db::access::pass(&db, &offsets(), at(3 * DAY)).await.unwrap(), Pass::default());
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(3 * DAY)).await.unwrap(), Pass::default());
     // Down from day 3 to 1 h 30 min before the end: 3d and 1d were missed.
     let late = 7 * DAY - 5400;
-    assert_eq!(db::access::pass(&db, &offsets(), at(late)).await.unwrap().reminders, 1);
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(late)).await.unwrap().reminders, 1);
     let sent = notices(&db, 1).await;
     assert_eq!(sent.len(), 1);
     assert!(sent[0].1.contains("1day"), "the nearest missed one: {}", sent[0].1);
     assert_eq!(reminder_sent::Entity::find().count(&db).await.unwrap(), 2, "3d recorded as passed");
-    assert_eq!(db::access::pass(&db, &offsets(), at(late + 60)).await.unwrap(), Pass::default());
-    assert_eq!(db::access::pass(&db, &offsets(), at(7 * DAY - 3600)).await.unwrap().reminders, 1, "1h on time");
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(late + 60)).await.unwrap(), Pass::default());
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(7 * DAY - 3600)).await.unwrap().reminders, 1, "1h on time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewal_moves_the_reminders_and_the_expiry() {
     let (_t, db) = setup(1, Duration::from_secs(3 * DAY as u64)).await;
-    assert_eq!(db::access::pass(&db, &offsets(), at(2 * DAY)).await.unwrap().reminders, 1);
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(2 * DAY)).await.unwrap().reminders, 1);
     // A week granted on day 2.5: access now ends on day 10.
     db::admin::grant(&db, 99, 1, Duration::from_secs(7 * DAY as u64), at(2 * DAY + DAY / 2)).await.unwrap().unwrap();
-    assert_eq!(db::access::pass(&db, &offsets(), at(3 * DAY - 3600)).await.unwrap(), Pass::default(), "no 1h");
-    let at_old_end = db::access::pass(&db, &offsets(), at(3 * DAY)).await.unwrap();
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(3 * DAY - 3600)).await.unwrap(), Pass::default(), "no 1h");
+    let at_old_end = homehound::expiry::pass(&db, &offsets(), at(3 * DAY)).await.unwrap();
     assert_eq!((at_old_end.expired, at_old_end.notices), (1, 0), "the trial ends; access goes on");
-    assert_eq!(db::access::pass(&db, &offsets(), at(7 * DAY)).await.unwrap().reminders, 1, "3d before day 10");
-    assert_eq!(db::access::pass(&db, &offsets(), at(9 * DAY)).await.unwrap().reminders, 1);
-    assert_eq!(db::access::pass(&db, &offsets(), at(10 * DAY - 3600)).await.unwrap().reminders, 1);
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(7 * DAY)).await.unwrap().reminders, 1, "3d before day 10");
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(9 * DAY)).await.unwrap().reminders, 1);
+    assert_eq!(homehound::expiry::pass(&db, &offsets(), at(10 * DAY - 3600)).await.unwrap().reminders, 1);
     assert_eq!(
-        db::access::pass(&db, &offsets(), at(10 * DAY)).await.unwrap(),
+        homehound::expiry::pass(&db, &offsets(), at(10 * DAY)).await.unwrap(),
         Pass { reminders: 0, expired: 1, notices: 1 }
     );
     let kinds: Vec<String> = notices(&db, 1).await.into_iter().map(|(k, _)| k).collect();
@@ -129,10 +130,10 @@ async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_lim
     let ids: Vec<i64> = (1..=10_000).collect();
     crate::support::db::insert_chats_with_access(&db, &ids, |_| (ends - chrono::Duration::days(3), ends)).await;
     let started = std::time::Instant::now();
-    let pass = db::access::pass(&db, &[], now).await.unwrap();
+    let pass = homehound::expiry::pass(&db, &[], now).await.unwrap();
     let pass_time = started.elapsed();
     assert_eq!(pass, Pass { reminders: 0, expired: 10_000, notices: 10_000 });
-    assert_eq!(db::access::pass(&db, &[], now).await.unwrap(), Pass::default(), "a second pass adds nothing");
+    assert_eq!(homehound::expiry::pass(&db, &[], now).await.unwrap(), Pass::default(), "a second pass adds nothing");
 
     let app =
         TestApp::start(config(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "400")]), Components::default()).await;
@@ -265,11 +266,11 @@ async fn one_expiry_pass_over_100_000_chats_with_access_queues_what_is_due() {
     .await;
     let seed_time = seeded.elapsed();
     let started = std::time::Instant::now();
-    let pass = db::access::pass(&db, &[Duration::from_secs(3600)], now).await.unwrap();
+    let pass = homehound::expiry::pass(&db, &[Duration::from_secs(3600)], now).await.unwrap();
     let pass_time = started.elapsed();
     assert_eq!(pass, Pass { reminders: 100_000, expired: 0, notices: 0 });
     let again = std::time::Instant::now();
-    assert_eq!(db::access::pass(&db, &[Duration::from_secs(3600)], now).await.unwrap(), Pass::default());
+    assert_eq!(homehound::expiry::pass(&db, &[Duration::from_secs(3600)], now).await.unwrap(), Pass::default());
     let second_time = again.elapsed();
     let queued =
         outbox::Entity::find().filter(outbox::Column::Kind.eq(outbox_kind::REMINDER)).count(&db).await.unwrap();

@@ -9,11 +9,7 @@ use chrono::Utc;
 use entity::{chat, outbox};
 use homehound::{
     app::{AppExit, Components},
-    db::{
-        self, PoolRole,
-        chats::ChatProfile,
-        listings::{HealthPolicy, RunResult},
-    },
+    db::{self, PoolRole, chats::ChatProfile, listings::RunResult},
     scraper::{fetch::Validators, listing::Listing, normalize::Period},
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -67,7 +63,7 @@ async fn fan_out(url: &str, chats: i64, l: Listing) -> DatabaseConnection {
     }
     let rows =
         db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], now).await.unwrap();
-    let policy = HealthPolicy { unhealthy_after: 3, admins: &[] };
+    let policy = homehound::scraper::run_policy(3, &[]);
     let seed = RunResult::Listings { listings: vec![], validators: Validators::default() };
     db::listings::record_run(&db, rows[0].id, now, &seed, &policy, now).await.unwrap();
     let result = RunResult::Listings { listings: vec![l], validators: Validators::default() };
@@ -174,7 +170,7 @@ async fn blocked_chats_are_marked_rejected_photos_go_as_text_and_server_errors_a
     fake.inject("sendMessage", [Fault::ServerError]);
     let source_id = entity::source::Entity::find().one(&db).await.unwrap().unwrap().id;
     let l2 = vec![listing("l1", "x", None), listing("l2", "Second flat", None)];
-    let policy = HealthPolicy { unhealthy_after: 3, admins: &[] };
+    let policy = homehound::scraper::run_policy(3, &[]);
     let result = RunResult::Listings { listings: l2, validators: Validators::default() };
     db::listings::record_run(&db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap();
     wait_until(Duration::from_secs(40), "the second alerts despite a 502", || fake.sends().len() >= 4).await;

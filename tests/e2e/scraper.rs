@@ -7,11 +7,7 @@ use chrono::Utc;
 use entity::{listing, listing_price, outbox, source_run};
 use homehound::{
     app::{AppExit, Components},
-    db::{
-        self, PoolRole,
-        chats::ChatProfile,
-        listings::{HealthPolicy, RunResult},
-    },
+    db::{self, PoolRole, chats::ChatProfile, listings::RunResult},
     scraper::{
         fetch::{FetchOptions, Validators},
         listing::Listing,
@@ -75,7 +71,7 @@ async fn user_with_search(db: &DatabaseConnection, chat_id: i64, price_max: Opti
     .unwrap();
 }
 
-const POLICY: HealthPolicy<'static> = HealthPolicy { unhealthy_after: 3, admins: &[] };
+const POLICY: homehound::db::listings::RunPolicy<'static> = homehound::scraper::run_policy(3, &[]);
 
 async fn run(db: &DatabaseConnection, source_id: i64, listings: &[Listing]) -> db::listings::RunReport {
     let result = RunResult::Listings { listings: listings.to_vec(), validators: Validators::default() };
@@ -173,7 +169,7 @@ async fn a_first_run_that_finds_nothing_still_seeds_but_a_failed_one_does_not() 
 async fn admins_get_one_message_when_a_source_keeps_failing_and_one_when_it_recovers() {
     let (_t, db, source_id) = setup().await;
     let admins = [77_i64];
-    let policy = HealthPolicy { unhealthy_after: 3, admins: &admins };
+    let policy = homehound::scraper::run_policy(3, &admins);
     run(&db, source_id, &[flat("a", 1.0)]).await;
     for _ in 0..6 {
         db::listings::record_run(
@@ -444,9 +440,9 @@ mod fetching {
 async fn a_field_going_empty_on_every_listing_is_a_bad_run_until_fixed() {
     let (_t, db, source_id) = setup().await;
     let admins = [77_i64];
-    let policy = HealthPolicy { unhealthy_after: 3, admins: &admins };
+    let policy = homehound::scraper::run_policy(3, &admins);
     let record = |listings: Vec<Listing>| {
-        let (db, policy) = (db.clone(), policy.clone());
+        let (db, policy) = (db.clone(), policy);
         async move {
             let result = RunResult::Listings { listings, validators: Validators::default() };
             db::listings::record_run(&db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap()

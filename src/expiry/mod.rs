@@ -1,8 +1,12 @@
 //! The subscription-expiry worker (its own thread, runtime and pool): every
-//! `EXPIRY_CHECK_INTERVAL` one pass ([`db::access::pass`]) queues the due
+//! `EXPIRY_CHECK_INTERVAL` one pass ([`pass::pass`]) queues the due
 //! reminders, expires ended access periods and queues one expiry notice per
 //! chat whose access ended; the bot thread's sender delivers them through the
 //! shared gate, after alerts and before broadcasts.
+
+mod pass;
+
+pub use pass::{Pass, pass};
 
 use chrono::Utc;
 use tracing::{info, warn};
@@ -32,7 +36,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
             }
             continue;
         }
-        match db::access::pass(&ctx.db, &ctx.config.reminder_offsets, Utc::now()).await {
+        match pass::pass(&ctx.db, &ctx.config.reminder_offsets, Utc::now()).await {
             Ok(pass) => {
                 if ctx.health.pass_succeeded() >= FAILING_AFTER {
                     info!("expiry passes work again");
@@ -44,7 +48,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
                 if pass.reminders + pass.notices > 0 {
                     ctx.shared.outbox_ready.notify_one();
                 }
-                if pass != db::access::Pass::default() {
+                if pass != Pass::default() {
                     info!(reminders = pass.reminders, expired = pass.expired, notices = pass.notices, "expiry pass");
                 }
                 metrics::inc("homehound_reminders_queued_total", "Reminders queued.", &[], pass.reminders as f64);

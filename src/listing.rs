@@ -1,0 +1,144 @@
+//! What a listing is, apart from any component: the normalised listing the
+//! scraper produces and storage keeps, its price period, the HTTP
+//! validators kept per source, and the fill rates a run is judged by.
+
+use serde::Serialize;
+
+/// How often a price is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Month,
+    Week,
+    Day,
+    Year,
+    /// A sale price.
+    Total,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Month => "month",
+            Period::Week => "week",
+            Period::Day => "day",
+            Period::Year => "year",
+            Period::Total => "total",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "month" => Some(Period::Month),
+            "week" => Some(Period::Week),
+            "day" => Some(Period::Day),
+            "year" => Some(Period::Year),
+            "total" => Some(Period::Total),
+            _ => None,
+        }
+    }
+}
+
+/// A normalised listing; also the JSON line `check-source` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listing {
+    pub source: String,
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    /// As shown; a range gives its lower bound.
+    pub price: Option<f64>,
+    pub currency: Option<String>,
+    pub period: Option<Period>,
+    pub monthly_price: Option<i64>,
+    /// 0 = studio.
+    pub rooms: Option<f64>,
+    pub area_m2: Option<f64>,
+    pub district: Option<String>,
+    pub photo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub furnished: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// Validators from the last successful fetch of a URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Per field, the share of a run's listings that had it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldFill {
+    pub listings: usize,
+    pub rates: Vec<(&'static str, f64)>,
+}
+
+/// A field filled on at least this share of a good run's listings is
+/// expected; a later run of at least [`FILL_MIN_LISTINGS`] listings with it
+/// on none is a layout change (a bad run).
+pub const FILL_EXPECTED: f64 = 0.5;
+pub const FILL_MIN_LISTINGS: usize = 3;
+
+impl FieldFill {
+    const FIELDS: [&'static str; 8] =
+        ["price", "rooms", "area_m2", "district", "photo", "furnished", "period", "phone"];
+
+    pub fn of(listings: &[Listing]) -> Self {
+        let n = listings.len();
+        let has = |f: &dyn Fn(&Listing) -> bool| {
+            if n == 0 { 0.0 } else { listings.iter().filter(|l| f(l)).count() as f64 / n as f64 }
+        };
+        let rates = Self::FIELDS
+            .iter()
+            .map(|&name| {
+                let rate = match name {
+                    "price" => has(&|l| l.price.is_some()),
+                    "rooms" => has(&|l| l.rooms.is_some()),
+                    "area_m2" => has(&|l| l.area_m2.is_some()),
+                    "district" => has(&|l| l.district.is_some()),
+                    "photo" => has(&|l| l.photo.is_some()),
+                    "furnished" => has(&|l| l.furnished.is_some()),
+                    "period" => has(&|l| l.period.is_some()),
+                    _ => has(&|l| l.phone.is_some()),
+                };
+                (name, (rate * 1000.0).round() / 1000.0)
+            })
+            .collect();
+        Self { listings: n, rates }
+    }
+
+    pub fn to_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.rates.iter().map(|(k, v)| ((*k).to_owned(), serde_json::json!(v))).collect();
+        serde_json::json!({ "listings": self.listings, "rates": map }).to_string()
+    }
+
+    pub fn parse(json: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let listings = v.get("listings")?.as_u64()? as usize;
+        let rates =
+            Self::FIELDS.iter().filter_map(|&name| Some((name, v.get("rates")?.get(name)?.as_f64()?))).collect();
+        Some(Self { listings, rates })
+    }
+
+    /// The first field `before` had on most listings that this run has on none.
+    pub fn emptied(&self, before: &FieldFill) -> Option<String> {
+        if self.listings < FILL_MIN_LISTINGS {
+            return None;
+        }
+        self.rates.iter().find_map(|(name, rate)| {
+            let was = before.rates.iter().find(|(n, _)| n == name).map(|(_, r)| *r)?;
+            (*rate == 0.0 && was >= FILL_EXPECTED).then(|| {
+                format!(
+                    "layout change? `{name}` is empty on all {} listings (was on {:.0} %)",
+                    self.listings,
+                    was * 100.0
+                )
+            })
+        })
+    }
+}
