@@ -20,7 +20,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait,
+    EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use super::{begin_write, outbox::pending_row};
@@ -393,20 +393,32 @@ async fn store_listings(
         return Ok(());
     }
 
-    let candidates = candidate_searches(txn, &src.name, now).await?;
-    let mut rows = Vec::new();
-    for (listing_id, chat_id) in matcher(&src.name, &new_listings, &candidates) {
-        rows.push(pending_row(
-            chat_id,
-            Some(listing_id),
-            outbox_kind::NEW_LISTING,
-            listing_id.to_string(),
-            PRIORITY_ALERT,
-            None,
-            now,
-        ));
+    // The candidate searches a page at a time, each page matched and its
+    // alerts queued before the next is read: memory stays bounded however
+    // many searches are saved (a chat with searches on two pages gets one
+    // alert: the outbox is unique per chat and listing).
+    let mut active: HashSet<i64> = HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = candidate_searches(txn, &src.name, now, after, CANDIDATE_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        active.extend(page.iter().map(|s| s.chat_id));
+        if !new_listings.is_empty() {
+            let rows = matcher(&src.name, &new_listings, &page)
+                .into_iter()
+                .map(|(listing_id, chat_id)| {
+                    let key = listing_id.to_string();
+                    pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, None, now)
+                })
+                .collect();
+            report.alerts_queued += enqueue(txn, rows).await?;
+        }
+        if (page.len() as u64) < CANDIDATE_PAGE {
+            break;
+        }
     }
-    let active: HashSet<i64> = candidates.iter().map(|s| s.chat_id).collect();
+    let mut rows = Vec::new();
     for (listing_id, _, old, new) in &drops {
         // Only chats already told of this listing hear that its price fell.
         let told: Vec<i64> = outbox::Entity::find()
@@ -431,9 +443,13 @@ async fn store_listings(
             ));
         }
     }
-    report.alerts_queued = enqueue(txn, rows).await?;
+    report.alerts_queued += enqueue(txn, rows).await?;
     Ok(())
 }
+
+/// Candidate searches read per query when a run is matched: bounds the
+/// memory a run needs (about 10 MB) whatever the number of saved searches.
+pub const CANDIDATE_PAGE: u64 = 10_000;
 
 async fn insert_price(
     txn: &DatabaseTransaction,
@@ -456,14 +472,19 @@ async fn insert_price(
 }
 
 /// Searches that may match a listing of `source`: not paused, of chats that
-/// are not paused, not blocked, and have access now. One indexed query per
-/// run; the matcher applies the filters in memory.
+/// are not paused, not blocked, and have access now; the next `limit` by id
+/// after `after` (keyset paging). The matcher applies the filters in memory.
 pub async fn candidate_searches<C: ConnectionTrait>(
     db: &C,
     source: &str,
     now: DateTime<Utc>,
+    after: i64,
+    limit: u64,
 ) -> Result<Vec<search::Model>, DbErr> {
     search::Entity::find()
+        .filter(search::Column::Id.gt(after))
+        .order_by_asc(search::Column::Id)
+        .limit(limit)
         .join(JoinType::InnerJoin, search::Relation::Chat.def())
         .filter(search::Column::Paused.eq(false))
         .filter(chat::Column::Paused.eq(false))
@@ -477,7 +498,9 @@ pub async fn candidate_searches<C: ConnectionTrait>(
 /// Inserts outbox rows, skipping any already there (same chat, kind and key).
 pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) -> Result<u64, DbErr> {
     let mut queued = 0;
-    for chunk in rows.chunks(200) {
+    // 2,000 rows of 10 values: under SQLite's 32,766 bound parameters, and
+    // few round trips for a large fan-out.
+    for chunk in rows.chunks(2_000) {
         let result = outbox::Entity::insert_many(chunk.to_vec())
             .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
             .exec_without_returning(txn)

@@ -113,6 +113,36 @@ async fn the_first_run_seeds_silently_then_new_listings_alert_matching_chats_onc
 }
 
 #[tokio::test]
+async fn a_run_matches_every_page_of_candidate_searches_and_alerts_a_chat_once() {
+    let (_t, db, source_id) = setup().await;
+    // More searches than one page of candidates; chat 1 has a search on the
+    // first page and another on the last.
+    let chats = db::listings::CANDIDATE_PAGE as i64 + 1_500;
+    let ids: Vec<i64> = (1..=chats).collect();
+    let now = Utc::now();
+    crate::support::db::insert_chats_with_access(&db, &ids, |_| {
+        (now - chrono::Duration::hours(1), now + chrono::Duration::days(1))
+    })
+    .await;
+    for chunk in ids.chunks(2_000) {
+        let rows = chunk.iter().map(|&chat_id| entity::search::ActiveModel {
+            chat_id: Set(chat_id),
+            paused: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        entity::search::Entity::insert_many(rows).exec_without_returning(&db).await.unwrap();
+    }
+    user_with_search(&db, 1, None).await;
+    run(&db, source_id, &[flat("seed", 500.0)]).await;
+    let report = run(&db, source_id, &[flat("seed", 500.0), flat("new", 700.0)]).await;
+    assert_eq!(report.alerts_queued, chats as u64, "every chat once, across the pages");
+    let to_first = alerts(&db, "new").await.into_iter().filter(|a| a.chat_id == 1).count();
+    assert_eq!(to_first, 1);
+}
+
+#[tokio::test]
 async fn a_price_fall_is_detected_once_per_fall_and_told_only_to_chats_already_alerted() {
     let (_t, db, source_id) = setup().await;
     user_with_search(&db, 1, None).await;
