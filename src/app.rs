@@ -58,7 +58,7 @@ pub enum AppExit {
 /// be applied (`main` does it once, before this).
 pub fn start(config: Arc<Config>, shutdown: Shutdown, components: Components) -> std::io::Result<Running> {
     let health = Health::new(&COMPONENTS);
-    let shared = Shared::new(config.telegram_rate_limit);
+    let shared = Shared::new(config.telegram_rate_limit, config.paid_broadcast);
     crate::delivery::process_started();
     let mut threads = Vec::with_capacity(3);
     for (name, role, run) in [

@@ -70,6 +70,10 @@ pub struct Config {
     pub run_retention: Duration,
     pub plans: Vec<Plan>,
     pub telegram_rate_limit: u32,
+    /// Sends above the free budget carry `allow_paid_broadcast` (0.1 Star each).
+    pub paid_broadcast: bool,
+    /// Below this Star balance paid sending pauses.
+    pub paid_broadcast_min_stars: u32,
     pub health_addr: Option<SocketAddr>,
     /// Webhook mode: the public https URL Telegram posts updates to, and
     /// the address this process listens on (both or neither).
@@ -84,6 +88,9 @@ pub struct Config {
     /// Bad runs of a source in a row before the admins are told.
     pub unhealthy_after: u32,
 }
+
+/// Telegram's free limit, messages per second for one bot.
+pub const FREE_RATE_LIMIT: u32 = 30;
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://homehound.db?mode=rwc";
@@ -171,10 +178,34 @@ impl Config {
 
         let plans = parse_plans(&get("PLANS").unwrap_or_else(|| "week:7d:50,month:30d:200".to_owned()))?;
 
+        let paid_broadcast = match get("TELEGRAM_PAID_BROADCAST").map(|v| v.to_lowercase()) {
+            None => false,
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => true,
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => false,
+            Some(v) => {
+                return Err(ConfigError::new("TELEGRAM_PAID_BROADCAST", format!("{v:?} is not true or false"), "true"));
+            }
+        };
         let telegram_rate_limit = match get("TELEGRAM_RATE_LIMIT") {
             None => 25,
             Some(raw) => raw.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
                 ConfigError::new("TELEGRAM_RATE_LIMIT", format!("{raw:?} is not a whole number from 1 to 1000"), "25")
+            })?,
+        };
+        if telegram_rate_limit > FREE_RATE_LIMIT && !paid_broadcast {
+            return Err(ConfigError::new(
+                "TELEGRAM_RATE_LIMIT",
+                format!(
+                    "{telegram_rate_limit} is above Telegram's free limit of {FREE_RATE_LIMIT} messages per second; \
+                     a higher rate needs TELEGRAM_PAID_BROADCAST=true (0.1 Star per message above the free budget)"
+                ),
+                "25",
+            ));
+        }
+        let paid_broadcast_min_stars = match get("PAID_BROADCAST_MIN_STARS") {
+            None => 100,
+            Some(raw) => raw.parse::<u32>().map_err(|_| {
+                ConfigError::new("PAID_BROADCAST_MIN_STARS", format!("{raw:?} is not a whole number of Stars"), "100")
             })?,
         };
 
@@ -233,6 +264,8 @@ impl Config {
             run_retention,
             plans,
             telegram_rate_limit,
+            paid_broadcast,
+            paid_broadcast_min_stars,
             health_addr,
             sources_file_explicit,
             sources: Arc::new(Vec::new()),
@@ -384,6 +417,8 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("OUTBOX_RETENTION", "forever"),
             ("RUN_RETENTION", "0s"),
+            ("TELEGRAM_PAID_BROADCAST", "maybe"),
+            ("PAID_BROADCAST_MIN_STARS", "-5"),
         ];
         for (var, value) in cases {
             let err = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), (var, value)]).unwrap_err();
@@ -391,6 +426,23 @@ mod tests {
             assert!(err.to_string().starts_with(var), "{err}");
             assert!(err.to_string().contains("example:"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_rate_above_the_free_limit_needs_paid_broadcasts() {
+        let err = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), ("TELEGRAM_RATE_LIMIT", "500")]).unwrap_err();
+        assert_eq!(err.variable, "TELEGRAM_RATE_LIMIT");
+        assert!(err.to_string().contains("TELEGRAM_PAID_BROADCAST=true"), "{err}");
+        let ok = config(&[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_RATE_LIMIT", "500"),
+            ("TELEGRAM_PAID_BROADCAST", "true"),
+        ])
+        .unwrap();
+        assert!(ok.paid_broadcast);
+        assert_eq!((ok.telegram_rate_limit, ok.paid_broadcast_min_stars), (500, 100));
+        let max = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), ("TELEGRAM_RATE_LIMIT", "30")]).unwrap();
+        assert!(!max.paid_broadcast, "30 is free");
     }
 
     #[test]

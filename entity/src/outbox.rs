@@ -25,6 +25,8 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Sent as a paid broadcast (`allow_paid_broadcast`, 0.1 Star).
+    pub paid: bool,
     #[sea_orm(belongs_to, from = "chat_id", to = "id")]
     pub chat: BelongsTo<super::chat::Entity>,
     #[sea_orm(belongs_to, from = "listing_id", to = "id")]

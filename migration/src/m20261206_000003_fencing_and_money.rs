@@ -10,7 +10,8 @@
 //! - `chats.support_requested_at`: the chat sent `/paysupport` and its next
 //!   message goes to the admins;
 //! - `support_messages`: which user a message shown to an admin came from,
-//!   so the admin's reply to it goes back to that user.
+//!   so the admin's reply to it goes back to that user;
+//! - `outbox.paid`: the message went out as a paid broadcast (0.1 Star).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -25,6 +26,9 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .alter_table(Table::alter().table("payments").add_column(big_integer_null("refund_admin")).to_owned())
+            .await?;
+        manager
+            .alter_table(Table::alter().table("outbox").add_column(boolean("paid").default(false)).to_owned())
             .await?;
         manager
             .alter_table(
@@ -75,7 +79,9 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table("support_messages").to_owned()).await?;
         manager.drop_table(Table::drop().table("cursors").to_owned()).await?;
-        for (table, column) in [("chats", "support_requested_at"), ("payments", "refund_admin"), ("leases", "epoch")] {
+        for (table, column) in
+            [("outbox", "paid"), ("chats", "support_requested_at"), ("payments", "refund_admin"), ("leases", "epoch")]
+        {
             manager.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
         }
         Ok(())

@@ -56,6 +56,7 @@ pub fn pending_row(
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
+        paid: Set(false),
         ..Default::default()
     }
 }
@@ -216,6 +217,58 @@ pub async fn mark_sent(db: &DatabaseConnection, row: Fence<'_>, now: DateTime<Ut
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
+}
+
+/// Telegram accepted these messages (`paid`: as paid broadcasts), all
+/// claimed under `token`: one statement for a batch of sends. Returns how
+/// many rows were still this sender's (the others changed nothing).
+pub async fn mark_sent_many(
+    db: &DatabaseConnection,
+    token: &str,
+    ids: &[i64],
+    paid: bool,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut marked = 0;
+    for chunk in ids.chunks(1_000) {
+        marked += outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENT))
+            .col_expr(outbox::Column::SentAt, Expr::value(now))
+            .col_expr(outbox::Column::Paid, Expr::value(paid))
+            .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+            .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
+            .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+            .filter(outbox::Column::ClaimedBy.eq(token))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(marked)
+}
+
+/// Drops claimed rows (alerts no longer owed) with `why`, under `token`.
+pub async fn drop_many(db: &DatabaseConnection, token: &str, ids: &[i64], why: &str) -> Result<(), DbErr> {
+    for chunk in ids.chunks(1_000) {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+            .col_expr(outbox::Column::LastError, Expr::value(why))
+            .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
+            .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+            .filter(outbox::Column::ClaimedBy.eq(token))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Messages sent as paid broadcasts since `since` (Stars spent: a tenth each).
+pub async fn paid_since(db: &DatabaseConnection, since: DateTime<Utc>) -> Result<u64, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(outbox_status::SENT))
+        .filter(outbox::Column::SentAt.gte(since))
+        .filter(outbox::Column::Paid.eq(true))
+        .count(db)
+        .await
 }
 
 /// Puts the row back for another attempt at `next_at`; `counts` says whether

@@ -77,6 +77,21 @@ pub async fn active(db: &DatabaseConnection, chat_id: i64) -> Result<Vec<search:
         .await
 }
 
+/// The searches of `chat_ids` that are not paused (one query per 1,000 chats).
+pub async fn active_of(db: &DatabaseConnection, chat_ids: &[i64]) -> Result<Vec<search::Model>, DbErr> {
+    let mut rows = Vec::new();
+    for chunk in chat_ids.chunks(1_000) {
+        rows.extend(
+            search::Entity::find()
+                .filter(search::Column::ChatId.is_in(chunk.iter().copied()))
+                .filter(search::Column::Paused.eq(false))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
 pub async fn get(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<Option<search::Model>, DbErr> {
     search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(db).await
 }

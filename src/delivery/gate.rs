@@ -9,6 +9,11 @@
 //!   which Telegram answers with 429s);
 //! - at most one message per second to one chat;
 //! - after a 429 the whole gate is frozen for `retry_after`, not just the chat;
+//! - with paid broadcasts (`TELEGRAM_PAID_BROADCAST`), a send that finds the
+//!   free budget ([`FREE_BUDGET`] per second) used up goes out paid
+//!   (`allow_paid_broadcast`, 0.1 Star) instead of waiting, up to
+//!   `TELEGRAM_RATE_LIMIT` in all; replies to users always wait for the free
+//!   budget;
 //! - the bot's replies to users go first: while a reply waits for the overall
 //!   budget, queued alerts hold back, so a user tapping a button never waits
 //!   behind a fan-out. New reply messages keep the per-chat pacing too (an
@@ -18,7 +23,7 @@
 
 use std::{
     num::NonZeroU32,
-    sync::atomic::{AtomicI64, AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -27,13 +32,30 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 
 use crate::shutdown::Shutdown;
 
+/// Free sends per second with paid broadcasts on: a margin under Telegram's
+/// free limit of 30 (`config::FREE_RATE_LIMIT`).
+pub const FREE_BUDGET: u32 = 25;
+
+/// How a send is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Free,
+    /// Carries `allow_paid_broadcast` (0.1 Star from the bot's balance).
+    Paid,
+}
+
 pub struct SendGate {
     global: DefaultDirectRateLimiter,
+    /// The free budget: every reply, and every send that is not paid.
+    free: DefaultDirectRateLimiter,
+    /// Paid sends allowed now (configured, and the Star balance enough).
+    paid: AtomicBool,
     per_chat: DefaultKeyedRateLimiter<i64>,
     /// Unix milliseconds before which nothing may be sent (after a 429).
     frozen_until_ms: AtomicI64,
     /// Replies waiting for the global budget.
     replies_waiting: AtomicUsize,
+    rate_limit: u32,
 }
 
 /// Decrements the waiting-replies count however the wait ends.
@@ -46,25 +68,48 @@ impl Drop for Waiting<'_> {
 }
 
 impl SendGate {
-    /// A gate for `per_second` messages per second overall.
-    pub fn new(per_second: u32) -> Self {
+    /// A gate for `per_second` messages per second overall; with
+    /// `paid_broadcast` only [`FREE_BUDGET`] of them are free, the rest paid
+    /// while [`SendGate::set_paid`] allows it.
+    pub fn new(per_second: u32, paid_broadcast: bool) -> Self {
         let per_second = per_second.max(1);
-        let spacing = Duration::from_secs(1) / per_second;
-        let global = Quota::with_period(spacing).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+        let free_rate = if paid_broadcast { per_second.min(FREE_BUDGET) } else { per_second };
+        let evenly = |rate: u32| {
+            Quota::with_period(Duration::from_secs(1) / rate).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        };
         let chat = Quota::with_period(Duration::from_secs(1)).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
         Self {
-            global: RateLimiter::direct(global),
+            global: RateLimiter::direct(evenly(per_second)),
+            free: RateLimiter::direct(evenly(free_rate)),
+            paid: AtomicBool::new(false),
+            rate_limit: per_second,
             per_chat: RateLimiter::keyed(chat),
             frozen_until_ms: AtomicI64::new(0),
             replies_waiting: AtomicUsize::new(0),
         }
     }
 
-    /// Waits until a message may go to `chat_id`. `false` on shutdown.
-    pub async fn acquire(&self, chat_id: i64, shutdown: &Shutdown) -> bool {
+    /// Messages per second overall (`TELEGRAM_RATE_LIMIT`).
+    pub fn rate_limit(&self) -> u32 {
+        self.rate_limit
+    }
+
+    /// Paid sends are allowed (or not) from now on: the balance watcher's
+    /// switch; never on unless `TELEGRAM_PAID_BROADCAST` is.
+    pub fn set_paid(&self, allowed: bool) {
+        self.paid.store(allowed, Ordering::Release);
+    }
+
+    pub fn paid_allowed(&self) -> bool {
+        self.paid.load(Ordering::Acquire)
+    }
+
+    /// Waits until a message may go to `chat_id`, and says whether it goes
+    /// free or paid. `None` on shutdown.
+    pub async fn acquire(&self, chat_id: i64, shutdown: &Shutdown) -> Option<Tier> {
         tokio::select! {
-            _ = shutdown.wait() => false,
-            _ = async {
+            _ = shutdown.wait() => None,
+            tier = async {
                 loop {
                     self.wait_thaw().await;
                     self.per_chat.until_key_ready(&chat_id).await;
@@ -73,12 +118,20 @@ impl SendGate {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                     self.global.until_ready().await;
+                    let tier = if self.free.check().is_ok() {
+                        Tier::Free
+                    } else if self.paid_allowed() {
+                        Tier::Paid
+                    } else {
+                        self.free.until_ready().await;
+                        Tier::Free
+                    };
                     // A 429 may have frozen the gate while this send waited.
                     if !self.is_frozen() {
-                        break;
+                        break tier;
                     }
                 }
-            } => true,
+            } => Some(tier),
         }
     }
 
@@ -101,6 +154,8 @@ impl SendGate {
                     self.replies_waiting.fetch_add(1, Ordering::AcqRel);
                     let _waiting = Waiting(&self.replies_waiting);
                     self.global.until_ready().await;
+                    // Replies are never paid for.
+                    self.free.until_ready().await;
                     if !self.is_frozen() {
                         break;
                     }
@@ -145,11 +200,11 @@ mod tests {
 
     #[tokio::test]
     async fn sends_are_spaced_evenly_and_one_per_second_per_chat() {
-        let gate = SendGate::new(20);
+        let gate = SendGate::new(20, false);
         let shutdown = Shutdown::new();
         let started = Instant::now();
         for chat in 0..21 {
-            assert!(gate.acquire(chat, &shutdown).await);
+            assert!(gate.acquire(chat, &shutdown).await.is_some());
         }
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(950), "21 sends at 20/s take a second: {elapsed:?}");
@@ -163,7 +218,7 @@ mod tests {
 
     #[tokio::test]
     async fn replies_go_before_waiting_alerts() {
-        let gate = std::sync::Arc::new(SendGate::new(10));
+        let gate = std::sync::Arc::new(SendGate::new(10, false));
         let shutdown = Shutdown::new();
         let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
@@ -187,7 +242,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_freeze_holds_every_chat() {
-        let gate = SendGate::new(100);
+        let gate = SendGate::new(100, false);
         gate.freeze(Duration::from_millis(400));
         assert!(gate.is_frozen());
         let started = Instant::now();
@@ -196,11 +251,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn above_the_free_budget_sends_go_paid_while_allowed() {
+        let gate = SendGate::new(200, true);
+        let shutdown = Shutdown::new();
+        gate.set_paid(true);
+        let started = Instant::now();
+        let mut paid = 0;
+        for chat in 0..100 {
+            if gate.acquire(chat, &shutdown).await == Some(Tier::Paid) {
+                paid += 1;
+            }
+        }
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(700), "100 at 200/s: {elapsed:?}");
+        assert!((70..=95).contains(&paid), "about 25/s of 200/s free: {paid} paid");
+
+        // Not allowed (balance too low): every send waits for the free budget.
+        gate.set_paid(false);
+        let started = Instant::now();
+        for chat in 100..130 {
+            assert_eq!(gate.acquire(chat, &shutdown).await, Some(Tier::Free));
+        }
+        assert!(started.elapsed() >= Duration::from_millis(1000), "30 at 25/s: {:?}", started.elapsed());
+    }
+
+    #[tokio::test]
     async fn shutdown_ends_a_wait() {
-        let gate = SendGate::new(1);
+        let gate = SendGate::new(1, false);
         let shutdown = Shutdown::new();
         gate.freeze(Duration::from_secs(60));
         shutdown.trigger();
-        assert!(!gate.acquire(1, &shutdown).await);
+        assert!(gate.acquire(1, &shutdown).await.is_none());
     }
 }

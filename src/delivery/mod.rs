@@ -29,10 +29,16 @@ pub struct Shared {
     pub gate: SendGate,
     /// Woken when rows are queued, so the sender does not wait for its poll.
     pub outbox_ready: Notify,
+    /// The bot's Star balance when last read (`getMyStarBalance`); -1: unknown.
+    pub star_balance: std::sync::atomic::AtomicI64,
 }
 
 impl Shared {
-    pub fn new(rate_limit: u32) -> Arc<Self> {
-        Arc::new(Self { gate: SendGate::new(rate_limit), outbox_ready: Notify::new() })
+    pub fn new(rate_limit: u32, paid_broadcast: bool) -> Arc<Self> {
+        Arc::new(Self {
+            gate: SendGate::new(rate_limit, paid_broadcast),
+            outbox_ready: Notify::new(),
+            star_balance: std::sync::atomic::AtomicI64::new(-1),
+        })
     }
 }

@@ -14,12 +14,16 @@
 //! - a photo Telegram rejects (400) → sent again as text;
 //! - 5xx / network → retried with backoff; after [`MAX_ATTEMPTS`] → `failed`.
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use chrono::Utc;
 use entity::{listing, outbox, source, status::outbox_kind, status::outbox_status};
 use reqwest::Url;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use teloxide::{
     ApiError, RequestError,
     prelude::*,
@@ -30,6 +34,7 @@ use tracing::{debug, info, warn};
 
 use super::{
     Shared,
+    gate::Tier,
     render::{self, Rendered},
 };
 use crate::{
@@ -40,10 +45,15 @@ use crate::{
 
 /// Attempts before a row is given up as `failed`.
 pub const MAX_ATTEMPTS: i32 = 6;
-/// Requests in flight at once.
+/// Requests in flight at once, at least: with a higher rate limit, half a
+/// second's worth (Telegram answers a send in 0.1–0.5 s).
 const IN_FLIGHT: usize = 32;
-/// Rows claimed per batch.
-const BATCH: usize = 64;
+/// Rows claimed (and rendered) per batch, at most.
+const BATCH: usize = 256;
+/// Sent rows are marked in one statement per this many, or per
+/// [`MARK_EVERY`], whichever comes first.
+const MARK_BATCH: usize = 500;
+const MARK_EVERY: Duration = Duration::from_millis(20);
 /// How long the sender sleeps when the outbox is empty (it is also woken
 /// when rows are queued in this process).
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -51,8 +61,10 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 /// sender renews its claims every [`RENEW_EVERY`].
 const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 const RENEW_EVERY: Duration = Duration::from_secs(10);
-/// How long sends in flight may take to finish after shutdown.
-const STOP_GRACE: Duration = Duration::from_secs(2);
+/// How long sends in flight may take to finish after shutdown (then the
+/// last marks are written: the bot gives the sender 2.2 s in all).
+const STOP_GRACE: Duration = Duration::from_millis(1700);
+const MARK_GRACE: Duration = Duration::from_millis(400);
 
 /// Runs until shutdown.
 pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
@@ -75,7 +87,11 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         Ok(n) => info!(released = n, "released outbox claims left by an earlier run"),
         Err(e) => warn!(error = %e, "cannot release old outbox claims"),
     }
-    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let in_flight_max = IN_FLIGHT.max(shared.gate.rate_limit() as usize / 2);
+    let slots = Arc::new(Semaphore::new(in_flight_max));
+    // Sent rows are marked in batches by one task.
+    let (marks, marks_rx) = tokio::sync::mpsc::unbounded_channel::<Mark>();
+    let recorder = tokio::spawn(record_marks(db.clone(), marks_rx, lease.clone()));
     // The rows being sent right now: only their claims are renewed.
     let in_flight: Arc<std::sync::Mutex<HashSet<i64>>> = Arc::default();
     let mut tasks = JoinSet::new();
@@ -146,16 +162,47 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
             }
             continue;
         }
-        for row in claimed {
+        let rendered = match render_batch(&db, &claimed).await {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(error = %e, "cannot render outbox rows; retrying them shortly");
+                for row in &claimed {
+                    let fence = db::outbox::Fence { id: row.id, token: &token };
+                    let _ =
+                        db::outbox::retry(&db, fence, lease.now() + chrono::Duration::seconds(5), true, &e.to_string())
+                            .await;
+                }
+                continue;
+            }
+        };
+        let mut dropped: Vec<(i64, &'static str)> = Vec::new();
+        for (row, message) in claimed.into_iter().zip(rendered) {
+            let msg = match message {
+                Ok(msg) => msg,
+                Err(why) => {
+                    debug!(id = row.id, chat = row.chat_id, why, "alert dropped at send time");
+                    dropped.push((row.id, why));
+                    continue;
+                }
+            };
             let Ok(permit) = slots.clone().acquire_owned().await else { break };
             let (bot, db, shared, shutdown) = (bot.clone(), db.clone(), shared.clone(), shutdown.clone());
-            let (lease, token) = (lease.clone(), token.clone());
+            let (lease, token, marks) = (lease.clone(), Arc::<str>::from(token.as_str()), marks.clone());
             let guard = InFlight::new(&in_flight, row.id);
             tasks.spawn(async move {
-                deliver(&bot, &db, &shared, &shutdown, &lease, &token, row).await;
+                let ctx = Delivery { bot: &bot, db: &db, shared: &shared, shutdown: &shutdown, lease: &lease };
+                deliver(&ctx, &token, &marks, row, msg).await;
                 drop(guard);
                 drop(permit);
             });
+        }
+        for why in ["listing no longer stored", "no search of the chat matches it any more"] {
+            let ids: Vec<i64> = dropped.iter().filter(|(_, w)| *w == why).map(|(id, _)| *id).collect();
+            if !ids.is_empty()
+                && let Err(e) = db::outbox::drop_many(&db, &token, &ids, why).await
+            {
+                warn!(error = %e, "cannot record dropped alerts");
+            }
         }
     }
     // Sends Telegram is answering finish and are recorded (a send waiting on
@@ -163,6 +210,12 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     // restart. Bounded: a row still unrecorded stays claimed and is resent
     // on the next start.
     let _ = tokio::time::timeout(STOP_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    // The last marks are written before the lease goes.
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    drop(marks);
+    let mut recorder = AbortOnDrop(recorder);
+    recorder.finish_within(MARK_GRACE).await;
     drop(keeper);
     if !single_process
         && sending_as.is_some()
@@ -319,7 +372,10 @@ fn classify(e: &RequestError) -> Sent {
     }
 }
 
-async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
+/// A sent row's mark, on its way to [`record_marks`].
+type Marks = tokio::sync::mpsc::UnboundedSender<Mark>;
+
+async fn send(bot: &Bot, chat_id: i64, msg: &Rendered, paid: bool) -> Sent {
     let markup = msg
         .button
         .as_deref()
@@ -335,6 +391,9 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
         Some(photo) => {
             let mut req =
                 bot.send_photo(chat, InputFile::url(photo)).caption(msg.html.clone()).parse_mode(ParseMode::Html);
+            if paid {
+                req = req.allow_paid_broadcast(true);
+            }
             if let Some(m) = markup {
                 req = req.reply_markup(m);
             }
@@ -348,6 +407,9 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
         }
         None => {
             let mut req = bot.send_message(chat, msg.html.clone()).parse_mode(ParseMode::Html);
+            if paid {
+                req = req.allow_paid_broadcast(true);
+            }
             if let Some(m) = markup {
                 req = req.reply_markup(m);
             }
@@ -360,86 +422,152 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered) -> Sent {
     }
 }
 
-/// The message of `row`, or why it is no longer to be sent.
-async fn render_row(
+/// The message of each row, or why it is no longer to be sent: a batch
+/// rendered with three queries (its listings, the sources, the active
+/// searches of its alert chats), whatever its size.
+async fn render_batch(
     db: &DatabaseConnection,
-    row: &outbox::Model,
-) -> Result<Result<Rendered, &'static str>, sea_orm::DbErr> {
-    match row.kind.as_str() {
-        k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
-            let Some(listing_id) = row.listing_id else { return Ok(Err("listing no longer stored")) };
-            let Some(l) = listing::Entity::find_by_id(listing_id).one(db).await? else {
-                return Ok(Err("listing no longer stored"));
-            };
-            let source = source::Entity::find_by_id(l.source_id).one(db).await?.map(|s| s.name).unwrap_or_default();
-            // The chat may have deleted or paused the search that matched.
-            let searches = db::searches::active(db, row.chat_id).await?;
-            let view = ListingView::of_stored(&l, &source);
-            if !searches.iter().any(|s| SearchFilter::from_model(s).matches(&view)) {
-                return Ok(Err("no search of the chat matches it any more"));
+    rows: &[outbox::Model],
+) -> Result<Vec<Result<Rendered, &'static str>>, sea_orm::DbErr> {
+    let listing_ids: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
+    let mut listings: HashMap<i64, listing::Model> = HashMap::new();
+    let mut searches: HashMap<i64, Vec<SearchFilter>> = HashMap::new();
+    let mut sources: HashMap<i64, String> = HashMap::new();
+    if !listing_ids.is_empty() {
+        for chunk in listing_ids.chunks(1_000) {
+            let found =
+                listing::Entity::find().filter(listing::Column::Id.is_in(chunk.iter().copied())).all(db).await?;
+            listings.extend(found.into_iter().map(|l| (l.id, l)));
+        }
+        sources = source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
+        let chats: Vec<i64> = rows.iter().filter(|r| r.listing_id.is_some()).map(|r| r.chat_id).collect();
+        for s in db::searches::active_of(db, &chats).await? {
+            searches.entry(s.chat_id).or_default().push(SearchFilter::from_model(&s));
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|row| match row.kind.as_str() {
+            k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
+                let Some(l) = row.listing_id.and_then(|id| listings.get(&id)) else {
+                    return Err("listing no longer stored");
+                };
+                let source = sources.get(&l.source_id).map(String::as_str).unwrap_or_default();
+                // The chat may have deleted or paused the search that matched.
+                let view = ListingView::of_stored(l, source);
+                if !searches.get(&row.chat_id).is_some_and(|s| s.iter().any(|f| f.matches(&view))) {
+                    return Err("no search of the chat matches it any more");
+                }
+                Ok(render::listing_alert(&row.kind, row.payload.as_deref(), l, source))
             }
-            Ok(Ok(render::listing_alert(&row.kind, row.payload.as_deref(), &l, &source)))
+            k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
+                Ok(render::notice(row.payload.as_deref(), true))
+            }
+            _ => Ok(render::notice(row.payload.as_deref(), false)),
+        })
+        .collect())
+}
+
+/// A message Telegram accepted, to be marked sent (by [`record_marks`]).
+struct Mark {
+    id: i64,
+    token: Arc<str>,
+    paid: bool,
+}
+
+/// Marks sent rows in batches: one statement per [`MARK_BATCH`] rows or
+/// [`MARK_EVERY`], until every sender of marks has gone.
+async fn record_marks(db: DatabaseConnection, mut rx: tokio::sync::mpsc::UnboundedReceiver<Mark>, lease: Lease) {
+    let mut batch: Vec<Mark> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        let deadline = tokio::time::sleep(MARK_EVERY);
+        tokio::pin!(deadline);
+        while batch.len() < MARK_BATCH {
+            tokio::select! {
+                mark = rx.recv() => match mark {
+                    Some(m) => batch.push(m),
+                    None => break,
+                },
+                _ = &mut deadline => break,
+            }
         }
-        k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
-            Ok(Ok(render::notice(row.payload.as_deref(), true)))
-        }
-        _ => Ok(Ok(render::notice(row.payload.as_deref(), false))),
+        flush_marks(&db, &mut batch, lease.now()).await;
     }
 }
 
-/// Sends one claimed row and records what happened, under `token`.
-async fn deliver(
-    bot: &Bot,
-    db: &DatabaseConnection,
-    shared: &Shared,
-    shutdown: &Shutdown,
-    lease: &Lease,
-    token: &str,
-    row: outbox::Model,
-) {
+async fn flush_marks(db: &DatabaseConnection, batch: &mut Vec<Mark>, now: chrono::DateTime<Utc>) {
+    batch.sort_by(|a, b| (&a.token, a.paid).cmp(&(&b.token, b.paid)));
+    for group in batch.chunk_by(|a, b| a.token == b.token && a.paid == b.paid) {
+        let ids: Vec<i64> = group.iter().map(|m| m.id).collect();
+        let mut attempt = 0;
+        loop {
+            match db::outbox::mark_sent_many(db, &group[0].token, &ids, group[0].paid, now).await {
+                Ok(n) if n < ids.len() as u64 => {
+                    warn!(sent = ids.len(), marked = n, "sent, but some claims had passed to another sender");
+                    break;
+                }
+                Ok(_) => break,
+                Err(e) if attempt < 3 => {
+                    attempt += 1;
+                    warn!(error = %e, attempt, "cannot mark sent messages yet; trying again");
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => {
+                    warn!(error = %e, rows = ids.len(), "cannot mark sent messages; they will be resent after a restart");
+                    break;
+                }
+            }
+        }
+    }
+    batch.clear();
+}
+
+/// What a delivery task uses.
+struct Delivery<'a> {
+    bot: &'a Bot,
+    db: &'a DatabaseConnection,
+    shared: &'a Shared,
+    shutdown: &'a Shutdown,
+    lease: &'a Lease,
+}
+
+/// Sends one claimed, rendered row and records what happened, under `token`.
+async fn deliver(ctx: &Delivery<'_>, token: &Arc<str>, marks: &Marks, row: outbox::Model, rendered: Rendered) {
+    let Delivery { bot, db, shared, shutdown, lease } = *ctx;
     let kind_label = [("kind", row.kind.as_str())];
     let fence = db::outbox::Fence { id: row.id, token };
-    let rendered = match render_row(db, &row).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(why)) => {
-            debug!(id = row.id, chat = row.chat_id, why, "alert dropped at send time");
-            let _ = db::outbox::fail(db, fence, outbox_status::DROPPED, why).await;
-            return;
-        }
-        Err(e) => {
-            warn!(error = %e, id = row.id, "cannot render an outbox row");
-            let _ =
-                db::outbox::retry(db, fence, lease.now() + chrono::Duration::seconds(5), true, &e.to_string()).await;
-            return;
-        }
-    };
     let mut msg = rendered;
     loop {
-        if !shared.gate.acquire(row.chat_id, shutdown).await {
+        let Some(tier) = shared.gate.acquire(row.chat_id, shutdown).await else {
             // Shutdown before sending: the claim is released on next start.
             let _ = db::outbox::retry(db, fence, lease.now(), false, "shutdown").await;
             return;
-        }
+        };
         // A wait at the gate can outlast the lease (a long `retry_after`):
         // a deposed sender sends nothing; the row is the new holder's.
         if !lease.allows(token) {
             info!(id = row.id, "no longer the sender; leaving the row to the new one");
             return;
         }
-        let outcome = send(bot, row.chat_id, &msg).await;
+        let paid = tier == Tier::Paid;
+        let outcome = send(bot, row.chat_id, &msg, paid).await;
         let now = lease.now();
         let result = match outcome {
             Sent::Ok => {
                 metrics::inc("homehound_alerts_sent_total", "Messages Telegram accepted.", &kind_label, 1.0);
+                if paid {
+                    metrics::inc(
+                        "homehound_paid_sends_total",
+                        "Messages sent as paid broadcasts (0.1 Star each).",
+                        &[],
+                        1.0,
+                    );
+                }
                 let latency = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
                 metrics::observe_latency(latency);
-                match db::outbox::mark_sent(db, fence, now).await {
-                    Ok(false) => {
-                        warn!(id = row.id, "sent, but the claim had passed to another sender");
-                        Ok(())
-                    }
-                    other => other.map(drop),
-                }
+                let _ = marks.send(Mark { id: row.id, token: token.clone(), paid });
+                Ok(())
             }
             Sent::RetryAfter(wait) => {
                 metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
