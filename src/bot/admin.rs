@@ -80,10 +80,22 @@ fn fit(text: String) -> String {
 async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
     let s = db::admin::stats(&ctx.state.db, Utc::now()).await?;
     let unhealthy = s.sources.iter().filter(|src| src.blocked || src.consecutive_failures > 0).count();
+    let mut paid = String::new();
+    if ctx.state.config.paid_broadcast {
+        let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
+        let sends = db::outbox::paid_since(&ctx.state.db, midnight).await?;
+        let balance = ctx.state.shared.star_balance.load(std::sync::atomic::Ordering::Acquire);
+        let state = if ctx.state.shared.gate.paid_allowed() { "on" } else { "paused" };
+        let balance = if balance < 0 { "unknown".to_owned() } else { format!("{balance} ⭐") };
+        paid = format!(
+            "\nPaid broadcasts: {state}; Star balance {balance}; spent today {:.1} ⭐ ({sends} paid sends)",
+            sends as f64 / 10.0
+        );
+    }
     Ok(format!(
         "<b>Stats</b>\nChats: {} ({} blocked the bot)\nWith active access: {}\nSaved searches: {}\n\
          Listings: {} ({} new in 24 h)\nAlerts sent in 24 h: {}\nPending: {}, failed: {}\n\
-         Sources: {} ({} unhealthy, see /sources)",
+         Sources: {} ({} unhealthy, see /sources){paid}",
         s.chats,
         s.blocked,
         s.with_access,

@@ -6,6 +6,7 @@
 //! handlers in flight, so no update is lost or handled twice.
 
 mod admin;
+mod balance;
 mod handlers;
 mod payments;
 mod support;
@@ -103,6 +104,8 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     // Payments Telegram has and the database lacks, and refunds left
     // half-done, at start and every hour.
     let _ledger = AbortOnDrop(tokio::spawn(payments::reconcile_loop(bot.clone(), state.clone())));
+    let _balance =
+        ctx.config.paid_broadcast.then(|| AbortOnDrop(tokio::spawn(balance::watch(bot.clone(), state.clone()))));
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .default_handler(|_| async {})

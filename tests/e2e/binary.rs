@@ -91,6 +91,18 @@ fn an_invalid_variable_exits_2_naming_it() {
 }
 
 #[test]
+fn a_rate_above_the_free_limit_without_paid_broadcasts_exits_2_naming_both_variables() {
+    let mut proc = Proc::spawn(
+        &[],
+        &[("TELEGRAM_BOT_TOKEN", TOKEN), ("TELEGRAM_API_URL", "http://127.0.0.1:9"), ("TELEGRAM_RATE_LIMIT", "500")],
+    );
+    let exit = proc.wait_exit(Duration::from_secs(10)).expect("exits");
+    let output = proc.output();
+    assert_eq!(exit.code(), Some(2), "{output}");
+    assert!(output.contains("TELEGRAM_RATE_LIMIT") && output.contains("TELEGRAM_PAID_BROADCAST=true"), "{output}");
+}
+
+#[test]
 fn a_missing_token_exits_2_and_says_where_to_get_one() {
     let mut proc = Proc::spawn(&["run"], &[]);
     let exit = proc.wait_exit(Duration::from_secs(10)).expect("exits");

@@ -404,3 +404,107 @@ fn a_clean_stop_mid_fan_out_finishes_the_sends_in_flight_and_nothing_is_sent_twi
     assert!(twice.is_empty(), "sent twice: {twice:?}");
     assert_eq!(rt.block_on(statuses(&db, "sent")), 120);
 }
+
+/// `n` chats with access and a catch-all search, and a seeded source "s";
+/// returns the source id.
+async fn chats_with_searches(db: &DatabaseConnection, n: i64) -> i64 {
+    let now = Utc::now();
+    let ids: Vec<i64> = (1..=n).collect();
+    crate::support::db::insert_chats_with_access(db, &ids, |_| {
+        (now - chrono::Duration::hours(1), now + chrono::Duration::days(1))
+    })
+    .await;
+    for chunk in ids.chunks(2_000) {
+        let rows = chunk.iter().map(|&chat_id| entity::search::ActiveModel {
+            chat_id: Set(chat_id),
+            paused: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        entity::search::Entity::insert_many(rows).exec_without_returning(db).await.unwrap();
+    }
+    let rows = db::sources::sync(db, &[("s".into(), "css".into(), "https://site.example/".into())], now).await.unwrap();
+    let seed = RunResult::Listings { listings: vec![], validators: Validators::default() };
+    db::listings::record_run(db, rows[0].id, now, &seed, &homehound::scraper::run_policy(3, &[]), now).await.unwrap();
+    rows[0].id
+}
+
+/// A scrape that finds `l`: its alerts are queued now.
+async fn scrape(db: &DatabaseConnection, source_id: i64, l: Listing) -> u64 {
+    let result = RunResult::Listings { listings: vec![l], validators: Validators::default() };
+    let policy = homehound::scraper::run_policy(3, &[]);
+    db::listings::record_run(db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap().alerts_queued
+}
+
+const ADMIN: i64 = 9_000_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paid_broadcasts_alert_a_thousand_chats_within_seconds_and_fall_back_when_the_balance_is_low() {
+    let fake = FakeTelegram::start().await;
+    // Telegram: 30/s free, 1,000/s with allow_paid_broadcast, 1/s per chat.
+    fake.enforce_paid_limits(30, 1_000);
+    let test_db = TestDb::new().await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    db::migrate(&db).await.unwrap();
+    let source = chats_with_searches(&db, 1_000).await;
+    let admin = ADMIN.to_string();
+    let cfg = |fake: &FakeTelegram| {
+        config(
+            &test_db.url,
+            &fake.url,
+            &[("TELEGRAM_PAID_BROADCAST", "true"), ("TELEGRAM_RATE_LIMIT", "500"), ("ADMIN_CHAT_IDS", &admin)],
+        )
+    };
+    let app = TestApp::start(cfg(&fake), crate::support::bot_only()).await;
+    fake.wait_for(Duration::from_secs(10), "the balance read", |c| c.iter().any(|c| c.method == "getmystarbalance"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let scraped = Instant::now();
+    assert_eq!(scrape(&db, source, listing("p1", "Paid for", None)).await, 1_000);
+    wait_until(Duration::from_secs(30), "1,000 alerts", || fake.sends().len() >= 1_000).await;
+    let elapsed = scraped.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sends = fake.sends();
+    let paid = fake.paid_sends().len();
+    assert_eq!(sends.len(), 1_000, "no duplicate");
+    assert!(per_chat(&sends).values().all(|n| *n == 1));
+    assert_eq!(fake.limit_hits(), 0, "no 429: every send above the free budget was paid");
+    assert!(paid >= 800, "most went paid: {paid}");
+    assert!(elapsed <= Duration::from_secs(5), "1,000 chats alerted {elapsed:?} after the scrape");
+    assert_eq!(statuses(&db, "sent").await, 1_000);
+    let spent: u64 = outbox::Entity::find().filter(outbox::Column::Paid.eq(true)).count(&db).await.unwrap();
+    assert_eq!(spent as usize, paid, "each paid send recorded");
+    eprintln!("figures: paid broadcast: 1,000 chats alerted {elapsed:?} after the scrape, {paid} paid sends");
+    assert_eq!(app.stop().await, AppExit::Clean);
+
+    // The balance is below PAID_BROADCAST_MIN_STARS (100): the free rate
+    // only, and the admins are told once.
+    fake.set_star_balance(40);
+    let app = TestApp::start(cfg(&fake), crate::support::bot_only()).await;
+    fake.wait_for(Duration::from_secs(10), "the balance read", |c| {
+        c.iter().filter(|c| c.method == "getmystarbalance").count() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = fake.sends().len();
+    let scraped = Instant::now();
+    assert_eq!(scrape(&db, source, listing("p2", "At the free rate", None)).await, 1_000);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let window = scraped.elapsed().as_secs_f64();
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let sent = fake.sends().len() - before;
+    assert_eq!(fake.paid_sends().len(), paid, "nothing paid below the minimum");
+    assert!(sent > 0 && sent as f64 <= 25.0 * window + 2.0, "{sent} sends in {window:.1} s: the free rate");
+    assert_eq!(fake.limit_hits(), 0);
+    let told = outbox::Entity::find()
+        .filter(outbox::Column::ChatId.eq(ADMIN))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.payload.as_deref().unwrap_or_default().contains("below PAID_BROADCAST_MIN_STARS"))
+        .count();
+    assert_eq!(told, 1, "the admins are told once");
+}

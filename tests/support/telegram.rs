@@ -62,6 +62,12 @@ struct Inner {
     latency: HashMap<String, Duration>,
     /// Accepted sends: (chat, when).
     sends: Vec<(i64, Instant)>,
+    /// For each accepted send, whether it carried `allow_paid_broadcast`.
+    paid: Vec<bool>,
+    /// With paid broadcasts: the most sends per second in all (Telegram: 1,000).
+    paid_limit: Option<usize>,
+    /// What `getMyStarBalance` answers.
+    star_balance: i64,
     /// 429s answered because a limit was exceeded.
     limit_hits: usize,
     /// Chats that blocked the bot.
@@ -125,6 +131,7 @@ impl FakeTelegram {
         let inner = Arc::new(Mutex::new(Inner {
             next_update_id: 1,
             next_message_id: 1,
+            star_balance: 1_000,
             accepted_token: TOKEN.to_owned(),
             ..Default::default()
         }));
@@ -179,6 +186,26 @@ impl FakeTelegram {
     /// total or `per_chat` per second to one chat, as Telegram does.
     pub fn enforce_limits(&self, overall: usize, per_chat: usize) {
         self.inner.lock().unwrap().limits = Some((overall, per_chat));
+    }
+
+    /// As [`FakeTelegram::enforce_limits`] for free sends (`free` per second
+    /// overall), while sends with `allow_paid_broadcast` may go up to `paid`
+    /// per second in all, as Telegram allows paid broadcasts.
+    pub fn enforce_paid_limits(&self, free: usize, paid: usize) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.limits = Some((free, 1));
+        inner.paid_limit = Some(paid);
+    }
+
+    /// Sets what `getMyStarBalance` answers (1,000 until set).
+    pub fn set_star_balance(&self, stars: i64) {
+        self.inner.lock().unwrap().star_balance = stars;
+    }
+
+    /// Accepted sends that carried `allow_paid_broadcast`: (chat, when).
+    pub fn paid_sends(&self) -> Vec<(i64, Instant)> {
+        let inner = self.inner.lock().unwrap();
+        inner.sends.iter().zip(&inner.paid).filter(|(_, p)| **p).map(|(s, _)| *s).collect()
     }
 
     /// How many sends broke the enforced limits.
@@ -515,6 +542,7 @@ async fn handle(
                 return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None);
             }
             inner.sends.push((chat, Instant::now()));
+            inner.paid.push(false);
             inner.next_message_id += 1;
             let id = inner.next_message_id;
             let text = format!("[{method} of message {} from chat {}]", body["message_id"], body["from_chat_id"]);
@@ -541,20 +569,30 @@ async fn handle(
                 if method == "sendphoto" && inner.reject_photos {
                     return err(StatusCode::BAD_REQUEST, "Bad Request: wrong file identifier/HTTP URL specified", None);
                 }
+                let paid = body.get("allow_paid_broadcast").and_then(Value::as_bool).unwrap_or(false);
                 if matches!(method.as_str(), "sendmessage" | "sendphoto")
                     && let Some((overall, per_chat)) = inner.limits
                 {
                     let now = Instant::now();
                     let second_ago = now - Duration::from_secs(1);
-                    let recent = inner.sends.iter().rev().take_while(|(_, at)| *at > second_ago);
-                    let (mut total, mut to_chat) = (0, 0);
-                    for (c, _) in recent {
+                    let recent = inner.sends.iter().zip(&inner.paid).rev().take_while(|((_, at), _)| *at > second_ago);
+                    let (mut total, mut free, mut to_chat) = (0, 0, 0);
+                    for ((c, _), was_paid) in recent {
                         total += 1;
+                        if !was_paid {
+                            free += 1;
+                        }
                         if *c == chat {
                             to_chat += 1;
                         }
                     }
-                    if total >= overall || to_chat >= per_chat {
+                    let over = match (paid, inner.paid_limit) {
+                        (true, Some(limit)) => total >= limit,
+                        // Without paid broadcasts every send counts against the free limit.
+                        (false, Some(_)) => free >= overall,
+                        (_, None) => total >= overall,
+                    };
+                    if over || to_chat >= per_chat {
                         inner.limit_hits += 1;
                         return err(
                             StatusCode::TOO_MANY_REQUESTS,
@@ -565,6 +603,7 @@ async fn handle(
                 }
                 if matches!(method.as_str(), "sendmessage" | "sendphoto") {
                     inner.sends.push((chat, Instant::now()));
+                    inner.paid.push(paid);
                 }
                 let text = body.get("text").or(body.get("caption")).and_then(Value::as_str).unwrap_or_default();
                 if method == "editmessagetext" {
@@ -600,6 +639,10 @@ async fn handle(
             ok(message)
         }
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        "getmystarbalance" => {
+            let stars = state.inner.lock().unwrap().star_balance;
+            ok(json!({ "amount": stars }))
+        }
         "getstartransactions" => {
             let offset = body.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
             let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(100).clamp(1, 100) as usize;

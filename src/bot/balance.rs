@@ -1,0 +1,69 @@
+//! Paid broadcasts spend the bot's Star balance: it is read at start and
+//! every few minutes (`getMyStarBalance`). Below `PAID_BROADCAST_MIN_STARS`
+//! paid sending stops (alerts go at the free rate) and the admins are told
+//! once; back above, it resumes and they are told so.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use teloxide::prelude::*;
+use tracing::{info, warn};
+
+use super::BotState;
+use crate::{db, delivery::gate::FREE_BUDGET};
+
+/// How often the balance is read.
+const EVERY: Duration = Duration::from_secs(300);
+/// Bound on one `getMyStarBalance` call.
+const CALL: Duration = Duration::from_secs(30);
+
+/// Watches the balance until shutdown (only with `TELEGRAM_PAID_BROADCAST`).
+pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
+    let (min, admins) = (state.config.paid_broadcast_min_stars, &state.config.admin_chat_ids);
+    let rate = state.config.telegram_rate_limit;
+    // Whether the admins were told the balance is too low (and not yet
+    // that it recovered).
+    let mut told_low = false;
+    loop {
+        match tokio::time::timeout(CALL, bot.get_my_star_balance().send()).await {
+            Ok(Ok(balance)) => {
+                let stars = i64::from(balance.amount);
+                state.shared.star_balance.store(stars, Ordering::Release);
+                crate::metrics::set(
+                    "homehound_star_balance",
+                    "The bot's Star balance when last read.",
+                    &[],
+                    stars as f64,
+                );
+                let enough = stars >= i64::from(min);
+                state.shared.gate.set_paid(enough);
+                let text = if !enough && !told_low {
+                    told_low = true;
+                    warn!(stars, min, "Star balance below PAID_BROADCAST_MIN_STARS; paid broadcasts paused");
+                    Some(format!(
+                        "⚠️ The bot's Star balance is {stars} ⭐, below PAID_BROADCAST_MIN_STARS ({min}): paid \
+                         broadcasts are paused and alerts go at the free rate ({FREE_BUDGET}/s). Top the balance up \
+                         to resume them."
+                    ))
+                } else if enough && told_low {
+                    told_low = false;
+                    info!(stars, "Star balance enough again; paid broadcasts resumed");
+                    Some(format!("✅ The bot's Star balance is {stars} ⭐: paid broadcasts resumed (up to {rate}/s)."))
+                } else {
+                    None
+                };
+                if let Some(text) = text
+                    && let Err(e) = db::admin::notify(&state.db, admins, "star-balance", &text).await
+                {
+                    warn!(error = %e, "cannot tell the admins about the Star balance");
+                }
+            }
+            Ok(Err(e)) => {
+                warn!(error = %state.config.telegram_token.scrub(&e.to_string()), "cannot read the Star balance")
+            }
+            Err(_) => warn!("getMyStarBalance timed out"),
+        }
+        if !state.shutdown.sleep(EVERY).await {
+            return;
+        }
+    }
+}
