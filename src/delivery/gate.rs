@@ -36,6 +36,20 @@ use crate::shutdown::Shutdown;
 /// free limit of 30 (`config::FREE_RATE_LIMIT`).
 pub const FREE_BUDGET: u32 = 25;
 
+/// The overall budget: evenly spaced up to 100/s; above, sends are spaced
+/// 1 ms or less apart, finer than the runtime's timer, so a burst of 2 % of
+/// the rate is allowed and the refill lowered by as much: no one-second
+/// window ever holds more than `per_second`.
+fn overall(per_second: u32) -> Quota {
+    let fallback = || Quota::per_second(NonZeroU32::MIN);
+    if per_second <= 100 {
+        return Quota::with_period(Duration::from_secs(1) / per_second.max(1)).unwrap_or_else(fallback);
+    }
+    let burst = per_second / 50;
+    let quota = Quota::with_period(Duration::from_secs(1) / (per_second - burst)).unwrap_or_else(fallback);
+    NonZeroU32::new(burst).map_or(quota, |b| quota.allow_burst(b))
+}
+
 /// How a send is paid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tier {
@@ -79,7 +93,7 @@ impl SendGate {
         };
         let chat = Quota::with_period(Duration::from_secs(1)).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
         Self {
-            global: RateLimiter::direct(evenly(per_second)),
+            global: RateLimiter::direct(overall(per_second)),
             free: RateLimiter::direct(evenly(free_rate)),
             paid: AtomicBool::new(false),
             rate_limit: per_second,
