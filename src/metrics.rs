@@ -53,40 +53,69 @@ pub fn get(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     registry.get(name).and_then(|f| f.values.get(&labels_key(labels)).copied())
 }
 
-/// Recent alert latencies (listing stored → Telegram accepted), seconds.
-static LATENCIES: LazyLock<Mutex<std::collections::VecDeque<f64>>> = LazyLock::new(Default::default);
-const LATENCY_WINDOW: usize = 10_000;
+/// Alert latency buckets, seconds (scrape to Telegram's accept).
+const LATENCY_BUCKETS: [f64; 10] = [0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0];
 
-/// Records one alert's latency.
-pub fn observe_latency(seconds: f64) {
-    let mut l = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
-    if l.len() == LATENCY_WINDOW {
-        l.pop_front();
-    }
-    l.push_back(seconds);
+/// One source's latency histogram: counts per bucket (cumulative when
+/// rendered), sum and count.
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    sum: f64,
+    count: u64,
 }
 
-/// The `q` quantile of the recent latencies.
-pub fn latency_quantile(q: f64) -> Option<f64> {
-    let l = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
-    if l.is_empty() {
+/// Per source; bounded by the number of configured sources.
+static LATENCIES: LazyLock<Mutex<BTreeMap<String, Histogram>>> = LazyLock::new(Default::default);
+
+/// Records one alert's latency (the scrape that found the listing to
+/// Telegram's accept) for `source`.
+pub fn observe_latency(source: &str, seconds: f64) {
+    let mut all = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
+    if !all.contains_key(source) && all.len() >= 1_000 {
+        return;
+    }
+    let h = all.entry(source.to_owned()).or_default();
+    if let Some(i) = LATENCY_BUCKETS.iter().position(|b| seconds <= *b) {
+        h.buckets[i] += 1;
+    }
+    h.sum += seconds;
+    h.count += 1;
+}
+
+fn render_latencies(out: &mut String) {
+    let all = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
+    if all.is_empty() {
+        return;
+    }
+    let name = "homehound_alert_latency_seconds";
+    let _ = writeln!(out, "# HELP {name} From the scrape that found a listing to Telegram accepting its alert.");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (source, h) in all.iter() {
+        let source = labels_key(&[("source", source)]);
+        let mut cumulative = 0;
+        for (le, n) in LATENCY_BUCKETS.iter().zip(h.buckets) {
+            cumulative += n;
+            let _ = writeln!(out, "{name}_bucket{{{source},le=\"{le}\"}} {cumulative}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{source},le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "{name}_sum{{{source}}} {:.3}", h.sum);
+        let _ = writeln!(out, "{name}_count{{{source}}} {}", h.count);
+    }
+}
+
+/// The `q` quantile of `values` (sorted in place); `None` when empty.
+pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
         return None;
     }
-    let mut v: Vec<f64> = l.iter().copied().collect();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() - 1) as f64 * q).round() as usize;
-    v.get(i).copied()
+    values.sort_by(|a, b| a.total_cmp(b));
+    values.get(((values.len() - 1) as f64 * q).round() as usize).copied()
 }
 
 /// Appends every family in Prometheus text format.
 pub fn render(out: &mut String) {
-    if let (Some(p50), Some(p95)) = (latency_quantile(0.5), latency_quantile(0.95)) {
-        let _ =
-            writeln!(out, "# HELP homehound_alert_latency_seconds Listing stored to Telegram accepted, recent alerts.");
-        let _ = writeln!(out, "# TYPE homehound_alert_latency_seconds summary");
-        let _ = writeln!(out, "homehound_alert_latency_seconds{{quantile=\"0.5\"}} {p50:.3}");
-        let _ = writeln!(out, "homehound_alert_latency_seconds{{quantile=\"0.95\"}} {p95:.3}");
-    }
+    render_latencies(out);
     let registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     for (name, family) in registry.iter() {
         let _ = writeln!(out, "# HELP {name} {}", family.help);
@@ -104,6 +133,22 @@ pub fn render(out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_is_a_histogram_per_source() {
+        observe_latency("hist-a", 0.7);
+        observe_latency("hist-a", 3.0);
+        observe_latency("hist-a", 4000.0);
+        let mut out = String::new();
+        render(&mut out);
+        assert!(out.contains("# TYPE homehound_alert_latency_seconds histogram"), "{out}");
+        assert!(out.contains(r#"homehound_alert_latency_seconds_bucket{source="hist-a",le="0.5"} 0"#), "{out}");
+        assert!(out.contains(r#"homehound_alert_latency_seconds_bucket{source="hist-a",le="1"} 1"#), "{out}");
+        assert!(out.contains(r#"homehound_alert_latency_seconds_bucket{source="hist-a",le="5"} 2"#), "{out}");
+        assert!(out.contains(r#"homehound_alert_latency_seconds_bucket{source="hist-a",le="+Inf"} 3"#), "{out}");
+        assert!(out.contains(r#"homehound_alert_latency_seconds_count{source="hist-a"} 3"#), "{out}");
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.5), Some(2.0));
+    }
 
     #[test]
     fn counters_render_with_escaped_labels() {

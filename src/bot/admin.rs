@@ -13,6 +13,8 @@ use super::{
 };
 use crate::db;
 
+/// Alerts whose latency `/stats` summarises (the most recent sent).
+const LATENCY_SAMPLE: u64 = 5_000;
 /// The longest grant accepted.
 const MAX_GRANT: Duration = Duration::from_secs(10 * 366 * 86_400);
 /// The longest broadcast (Telegram's message limit, less room for escaping).
@@ -92,10 +94,27 @@ async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
             sends as f64 / 10.0
         );
     }
+    // Alert latency per source, over the last alerts sent (any replica).
+    let mut by_source: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
+    for (source, secs) in db::admin::recent_latencies(&ctx.state.db, LATENCY_SAMPLE).await? {
+        by_source.entry(source).or_default().push(secs);
+    }
+    let mut latency = String::new();
+    for (id, mut secs) in by_source {
+        let name = s.sources.iter().find(|src| src.id == id).map_or("?", |src| src.name.as_str());
+        let (p50, p95) = (
+            crate::metrics::quantile(&mut secs, 0.5).unwrap_or(0.0),
+            crate::metrics::quantile(&mut secs, 0.95).unwrap_or(0.0),
+        );
+        latency.push_str(&format!("\n  {}: p50 {p50:.1} s, p95 {p95:.1} s ({} alerts)", escape(name), secs.len()));
+    }
+    if !latency.is_empty() {
+        latency = format!("\nAlert latency, scrape → Telegram (last {LATENCY_SAMPLE} alerts):{latency}");
+    }
     Ok(format!(
         "<b>Stats</b>\nChats: {} ({} blocked the bot)\nWith active access: {}\nSaved searches: {}\n\
          Listings: {} ({} new in 24 h)\nAlerts sent in 24 h: {}\nPending: {}, failed: {}\n\
-         Sources: {} ({} unhealthy, see /sources){paid}",
+         Sources: {} ({} unhealthy, see /sources){paid}{latency}",
         s.chats,
         s.blocked,
         s.with_access,

@@ -557,6 +557,33 @@ impl Texts {
             Lang::Ru => format!("{access}{paused}\nСохранённых поисков: {searches}."),
         }
     }
+
+    /// When each source the chat's searches use was last checked.
+    pub fn sources_checked(
+        self,
+        sources: &[(String, Option<chrono::DateTime<chrono::Utc>>)],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        if sources.is_empty() {
+            return String::new();
+        }
+        let ago = |at: &Option<chrono::DateTime<chrono::Utc>>| match at {
+            None => self.0.pick("not yet", "ещё нет").to_owned(),
+            Some(at) => {
+                let mins = (now - *at).num_minutes().max(0);
+                match (self.0, mins) {
+                    (Lang::En, 0) => "just now".to_owned(),
+                    (Lang::Ru, 0) => "только что".to_owned(),
+                    (Lang::En, m) if m < 120 => format!("{m} min ago"),
+                    (Lang::Ru, m) if m < 120 => format!("{m} мин назад"),
+                    _ => format!("{} UTC", utc(*at)),
+                }
+            }
+        };
+        let list: Vec<String> = sources.iter().map(|(name, at)| format!("{} {}", escape(name), ago(at))).collect();
+        let head = self.0.pick("Sources last checked", "Источники проверены");
+        format!("\n{head}: {}.", list.join("; "))
+    }
 }
 
 #[cfg(test)]

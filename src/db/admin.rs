@@ -11,7 +11,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{
@@ -70,6 +70,44 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
         failed: outbox_with(outbox_status::FAILED).count(db).await?,
         sources: super::sources::all(db).await?,
     })
+}
+
+/// The latencies (queued at the scrape → sent) of the last `limit` alerts
+/// sent, with their listing's source id, seconds.
+pub async fn recent_latencies(db: &DatabaseConnection, limit: u64) -> Result<Vec<(i64, f64)>, DbErr> {
+    type Row = (Option<i64>, DateTime<Utc>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::ListingId)
+        .column(outbox::Column::CreatedAt)
+        .column(outbox::Column::SentAt)
+        .filter(outbox::Column::Status.eq(outbox_status::SENT))
+        .filter(outbox::Column::Kind.is_in([outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP]))
+        .order_by_desc(outbox::Column::SentAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.0).collect::<std::collections::HashSet<_>>().into_iter().collect();
+    let mut source_of = std::collections::HashMap::new();
+    for chunk in ids.chunks(1_000) {
+        let found: Vec<(i64, i64)> = listing::Entity::find()
+            .select_only()
+            .column(listing::Column::Id)
+            .column(listing::Column::SourceId)
+            .filter(listing::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        source_of.extend(found);
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|(listing, queued, sent)| {
+            let source = *source_of.get(&listing?)?;
+            Some((source, (sent? - queued).num_milliseconds().max(0) as f64 / 1000.0))
+        })
+        .collect())
 }
 
 pub(super) async fn audit(

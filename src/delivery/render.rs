@@ -21,6 +21,8 @@ pub struct Rendered {
     pub button: Option<String>,
     /// A bot button under a notice: (label, callback data), e.g. "Renew".
     pub action: Option<(String, String)>,
+    /// The source of a listing alert (its latency is counted per source).
+    pub source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -121,7 +123,13 @@ pub fn listing_alert(kind: &str, payload: Option<&str>, l: &listing::Model, sour
         html.push('\n');
         html.push_str(&escape(line));
     }
-    Rendered { html, photo: l.photo.clone(), button: Some(l.url.clone()), action: None }
+    Rendered {
+        html,
+        photo: l.photo.clone(),
+        button: Some(l.url.clone()),
+        action: None,
+        source: Some(source.to_owned()),
+    }
 }
 
 /// A notice, reminder or broadcast: its payload's text, escaped.
@@ -131,7 +139,7 @@ pub fn notice(payload: Option<&str>, html: bool) -> Rendered {
     let notice = payload.and_then(|p| serde_json::from_str::<Notice>(p).ok());
     let (text, action) = notice.map(|n| (n.text, n.action)).unwrap_or_default();
     let html = if html { text } else { escape(&cut(&text, TEXT_LIMIT)) };
-    Rendered { html, photo: None, button: None, action }
+    Rendered { html, photo: None, button: None, action, source: None }
 }
 
 /// The text-only form of `r` (when Telegram rejects the photo).

@@ -564,8 +564,10 @@ async fn deliver(ctx: &Delivery<'_>, token: &Arc<str>, marks: &Marks, row: outbo
                         1.0,
                     );
                 }
-                let latency = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
-                metrics::observe_latency(latency);
+                if let Some(source) = &msg.source {
+                    let latency = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+                    metrics::observe_latency(source, latency);
+                }
                 let _ = marks.send(Mark { id: row.id, token: token.clone(), paid });
                 Ok(())
             }

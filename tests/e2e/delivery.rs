@@ -477,6 +477,15 @@ async fn paid_broadcasts_alert_a_thousand_chats_within_seconds_and_fall_back_whe
     let spent: u64 = outbox::Entity::find().filter(outbox::Column::Paid.eq(true)).count(&db).await.unwrap();
     assert_eq!(spent as usize, paid, "each paid send recorded");
     eprintln!("figures: paid broadcast: 1,000 chats alerted {elapsed:?} after the scrape, {paid} paid sends");
+    // The admins see the balance, the Stars spent and the alert latency; a
+    // user sees when the source was last checked.
+    fake.send_text(ADMIN, "Admin", "en", "/stats");
+    let stats = fake.wait_shown(ADMIN, "Alert latency").await.text;
+    assert!(stats.contains("Paid broadcasts: on; Star balance 1000 ⭐"), "{stats}");
+    assert!(stats.contains(&format!("spent today {:.1} ⭐ ({paid} paid sends)", paid as f64 / 10.0)), "{stats}");
+    assert!(stats.contains("s: p50") && stats.contains("(1000 alerts)"), "{stats}");
+    fake.send_text(7, "User", "en", "/status");
+    fake.wait_shown(7, "Sources last checked: s ").await;
     assert_eq!(app.stop().await, AppExit::Clean);
 
     // The balance is below PAID_BROADCAST_MIN_STARS (100): the free rate
