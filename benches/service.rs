@@ -1,6 +1,6 @@
 //! The release binary as an operator runs it, against a fake Telegram Bot
-//! API on 127.0.0.1 and a temp SQLite file: time from start to every
-//! component alive, idle memory, and time from SIGINT to exit.
+//! API on 127.0.0.1, a temp SQLite file and one source: time from start to
+//! every component alive, idle memory, and time from SIGINT to exit.
 //!
 //! `cargo bench --bench service` prints the figures.
 
@@ -39,6 +39,14 @@ fn main() {
     let fake = telegram::FakeTelegram::start_detached();
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    // One source (its site refuses connections: the scraper runs and waits).
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        "[[sources]]\nname = \"agency\"\nkind = \"css\"\nurl = \"http://127.0.0.1:9/list\"\ninterval = \"10m\"\n\
+         [sources.css]\ncard = \"article\"\nid = \"@data-id\"\nurl = \"a@href\"\ntitle = \"a\"\nprice = \".price\"\n",
+    )
+    .expect("sources file");
     let mut starts = Vec::new();
     let mut stops = Vec::new();
     let mut rss = Vec::new();
@@ -51,6 +59,7 @@ fn main() {
             .env("TELEGRAM_BOT_TOKEN", telegram::TOKEN)
             .env("TELEGRAM_API_URL", &fake.url)
             .env("DATABASE_URL", &db)
+            .env("SOURCES_FILE", &sources)
             .env("HEALTH_ADDR", &addr)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -64,6 +73,18 @@ fn main() {
         starts.push(started.elapsed());
         std::thread::sleep(Duration::from_secs(if round == 0 { 10 } else { 2 }));
         rss.push(rss_kib(child.id()));
+        if round == 0 {
+            let rollup = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", child.id())).unwrap_or_default();
+            let field = |name: &str| {
+                rollup.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?")
+            };
+            let threads = std::fs::read_dir(format!("/proc/{}/task", child.id())).map(|d| d.count()).unwrap_or(0);
+            let (rss, anon) = (field("Rss:").parse().unwrap_or(0u64), field("Anonymous:").parse().unwrap_or(0u64));
+            println!(
+                "idle RSS breakdown: {anon} KiB anonymous, {} KiB file-backed (code and libraries); {threads} threads",
+                rss.saturating_sub(anon)
+            );
+        }
         let signalled = Instant::now();
         Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
         let status = child.wait().expect("wait");
