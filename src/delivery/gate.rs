@@ -38,15 +38,16 @@ pub const FREE_BUDGET: u32 = 25;
 
 /// The overall budget: evenly spaced up to 100/s; above, sends are spaced
 /// 1 ms or less apart, finer than the runtime's timer, so a burst of 2 % of
-/// the rate is allowed and the refill lowered by as much: no one-second
-/// window ever holds more than `per_second`.
+/// the rate is allowed and the refill lowered by twice as much: no
+/// one-second window holds more than 98 % of `per_second`, which leaves
+/// room for the jitter between leaving here and reaching Telegram.
 fn overall(per_second: u32) -> Quota {
     let fallback = || Quota::per_second(NonZeroU32::MIN);
     if per_second <= 100 {
         return Quota::with_period(Duration::from_secs(1) / per_second.max(1)).unwrap_or_else(fallback);
     }
     let burst = per_second / 50;
-    let quota = Quota::with_period(Duration::from_secs(1) / (per_second - burst)).unwrap_or_else(fallback);
+    let quota = Quota::with_period(Duration::from_secs(1) / (per_second - 2 * burst)).unwrap_or_else(fallback);
     NonZeroU32::new(burst).map_or(quota, |b| quota.allow_burst(b))
 }
 

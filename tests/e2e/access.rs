@@ -122,7 +122,8 @@ async fn a_renewal_moves_the_reminders_and_the_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_limit() {
     let fake = FakeTelegram::start().await;
-    fake.enforce_limits(400, 1);
+    // 400/s needs paid broadcasts: Telegram allows 30/s free, 1,000/s paid.
+    fake.enforce_paid_limits(30, 400);
     let (test_db, db) = setup(0, Duration::ZERO).await;
     // 10,000 chats whose trials all end at t0 + 1 h, inserted in bulk.
     let now = Utc::now();
@@ -135,8 +136,11 @@ async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_lim
     assert_eq!(pass, Pass { reminders: 0, expired: 10_000, notices: 10_000 });
     assert_eq!(homehound::expiry::pass(&db, &[], now).await.unwrap(), Pass::default(), "a second pass adds nothing");
 
-    let app =
-        TestApp::start(config(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "400")]), Components::default()).await;
+    let app = TestApp::start(
+        config(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "400"), ("TELEGRAM_PAID_BROADCAST", "true")]),
+        Components::default(),
+    )
+    .await;
     let started = std::time::Instant::now();
     crate::support::wait_until(Duration::from_secs(120), "10,000 notices", || fake.sends().len() >= 10_000).await;
     let send_time = started.elapsed();

@@ -208,7 +208,7 @@ async fn one_line_errors_name_the_problem_and_save_nothing() {
     let test_db = TestDb::new().await;
     let db = admin_db(&test_db.url).await;
     let app =
-        TestApp::start(config_with_sources(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "1000")]), bot_only())
+        TestApp::start(config_with_sources(&test_db.url, &fake.url, &[("TELEGRAM_RATE_LIMIT", "30")]), bot_only())
             .await;
     let cases = [
         ("/new colour=red", "colour"),
