@@ -317,6 +317,9 @@ fn duration(
     Ok(d)
 }
 
+/// The longest plan name: "homehound: " and the name fit Telegram's 32-character invoice title.
+pub const MAX_PLAN_NAME: usize = 21;
+
 fn parse_plans(raw: &str) -> Result<Vec<Plan>, ConfigError> {
     const EXAMPLE: &str = "week:7d:50,month:30d:200";
     let mut plans = Vec::new();
@@ -329,6 +332,12 @@ fn parse_plans(raw: &str) -> Result<Vec<Plan>, ConfigError> {
         };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err(bad("the name must be letters, digits, '-' or '_'".to_owned()));
+        }
+        // The invoice title ("homehound: NAME") may be 32 characters at most.
+        if name.len() > MAX_PLAN_NAME {
+            return Err(bad(format!(
+                "the name is longer than {MAX_PLAN_NAME} characters (Telegram's invoice title limit)"
+            )));
         }
         let duration = humantime::parse_duration(duration)
             .ok()
@@ -419,6 +428,7 @@ mod tests {
             ("RUN_RETENTION", "0s"),
             ("TELEGRAM_PAID_BROADCAST", "maybe"),
             ("PAID_BROADCAST_MIN_STARS", "-5"),
+            ("PLANS", "premium_quarterly_bundle_x:90d:500"),
         ];
         for (var, value) in cases {
             let err = config(&[("TELEGRAM_BOT_TOKEN", TOKEN), (var, value)]).unwrap_err();

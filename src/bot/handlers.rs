@@ -195,9 +195,14 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
             Err(e) => Err(e),
         }
     } else if let Some(text) = msg.text() {
-        // In a group only commands are for the bot; the rest is people talking.
-        if !msg.chat.is_private() && !text.trim_start().starts_with('/') {
-            return Ok(());
+        // The bot serves private chats: a group is never registered (no
+        // trial, no broadcasts); a command there gets one line saying so, the
+        // rest is people talking.
+        if !msg.chat.is_private() {
+            if !text.trim_start().starts_with('/') {
+                return Ok(());
+            }
+            return ctx.reply(ctx.t.private_only(), None).await.map(drop);
         }
         handle_text(&ctx, text, user).await
     } else {
@@ -288,7 +293,11 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
     // A deep link "t.me/bot?start=new_<base64url of a one-line search>"
     // opens the wizard on its summary.
     if let Some(encoded) = args.strip_prefix("new_") {
-        let line = decode_base64url(encoded).and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+        let Some(line) =
+            decode_base64url(encoded).and_then(|b| String::from_utf8(b).ok()).filter(|l| !l.trim().is_empty())
+        else {
+            return ctx.reply(ctx.t.broken_link(), None).await.map(drop);
+        };
         match syntax::parse(&line, &ctx.sources()) {
             Ok(filter) => return open_wizard(ctx, Some(filter)).await,
             Err(e) => return ctx.reply(ctx.t.syntax_error(&e.to_string(), e.valid_form()), None).await.map(drop),

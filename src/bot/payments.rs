@@ -210,6 +210,12 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
     let end = db::payments::refunded(&state.money_db, payment, Utc::now()).await?;
     info!(chat = payment.chat_id, amount = payment.amount, charge = %payment.telegram_payment_charge_id,
         "payment refunded");
+    // The user hears what happened (once: keyed by the charge).
+    let lang = db::chats::get(&state.db, payment.chat_id).await?.map(|c| Lang::from_code(Some(&c.language)));
+    let text = Texts(lang.unwrap_or(Lang::En)).refunded(payment.amount, end);
+    let key = format!("refunded:{}", payment.telegram_payment_charge_id);
+    db::admin::notify(&state.db, &[payment.chat_id], &key, &text).await?;
+    state.shared.outbox_ready.notify_one();
     Ok(RefundOutcome::Done(end))
 }
 

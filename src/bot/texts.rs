@@ -397,12 +397,11 @@ impl Texts {
     pub fn reminder(self, left: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
         let left = humantime::format_duration(left);
         match self.0 {
-            Lang::En => format!(
-                "⏰ Your access ends in <b>{left}</b>, on {} (UTC). Renew to keep getting alerts.",
-                utc(ends_at)
-            ),
+            Lang::En => {
+                format!("⏰ Your access ends in <b>{left}</b>, on {}. Renew to keep getting alerts.", utc(ends_at))
+            }
             Lang::Ru => format!(
-                "⏰ Ваш доступ закончится через <b>{left}</b>, {} (UTC). Продлите, чтобы получать уведомления.",
+                "⏰ Ваш доступ закончится через <b>{left}</b>, {}. Продлите, чтобы получать уведомления.",
                 utc(ends_at)
             ),
         }
@@ -437,10 +436,41 @@ impl Texts {
         format!("{name} · {} · {stars} ⭐", humantime::format_duration(duration))
     }
 
+    /// At most 32 characters (Telegram's limit; plan names are at most
+    /// `config::MAX_PLAN_NAME`).
     pub fn invoice_title(self, name: &str) -> String {
-        match self.0 {
-            Lang::En => format!("homehound: {name}"),
-            Lang::Ru => format!("homehound: {name}"),
+        format!("homehound: {name}").chars().take(32).collect()
+    }
+
+    pub fn private_only(self) -> String {
+        self.0
+            .pick(
+                "I work in private chats only: open a chat with me and send /start there.",
+                "Я работаю только в личных чатах: откройте чат со мной и отправьте /start там.",
+            )
+            .to_owned()
+    }
+
+    pub fn broken_link(self) -> String {
+        self.0
+            .pick(
+                "This link is broken (it was cut or changed). Ask for a new one, or send /new to set up a search.",
+                "Эта ссылка повреждена (её обрезали или изменили). Попросите новую или отправьте /new, чтобы настроить поиск.",
+            )
+            .to_owned()
+    }
+
+    /// Told to a user whose payment an admin refunded.
+    pub fn refunded(self, stars: i64, ends_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        match (self.0, ends_at) {
+            (Lang::En, Some(end)) => {
+                format!("↩️ Your payment of {stars} ⭐ was refunded. Your access now ends on {}.", utc(end))
+            }
+            (Lang::En, None) => format!("↩️ Your payment of {stars} ⭐ was refunded. Your access has ended."),
+            (Lang::Ru, Some(end)) => {
+                format!("↩️ Ваш платёж {stars} ⭐ возвращён. Доступ теперь закончится {}.", utc(end))
+            }
+            (Lang::Ru, None) => format!("↩️ Ваш платёж {stars} ⭐ возвращён. Доступ закончился."),
         }
     }
 
@@ -455,8 +485,8 @@ impl Texts {
     pub fn paid(self, duration: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
         let d = humantime::format_duration(duration);
         match self.0 {
-            Lang::En => format!("✅ Thank you! {d} added: access until <b>{}</b> (UTC).", utc(ends_at)),
-            Lang::Ru => format!("✅ Спасибо! Добавлено {d}: доступ до <b>{}</b> (UTC).", utc(ends_at)),
+            Lang::En => format!("✅ Thank you! {d} added: access until <b>{}</b>.", utc(ends_at)),
+            Lang::Ru => format!("✅ Спасибо! Добавлено {d}: доступ до <b>{}</b>.", utc(ends_at)),
         }
     }
 
@@ -528,7 +558,7 @@ impl Texts {
                     k if k == access_kind::PAID => "Paid access",
                     _ => "Access granted by an admin",
                 };
-                format!("{kind}, active until <b>{}</b> (UTC).", utc(*ends_at))
+                format!("{kind}, active until <b>{}</b>.", utc(*ends_at))
             }
             (Lang::Ru, Access::Active { kind, ends_at }) => {
                 let kind = match kind.as_str() {
@@ -536,13 +566,13 @@ impl Texts {
                     k if k == access_kind::PAID => "Оплаченный доступ",
                     _ => "Доступ от администратора",
                 };
-                format!("{kind}, действует до <b>{}</b> (UTC).", utc(*ends_at))
+                format!("{kind}, действует до <b>{}</b>.", utc(*ends_at))
             }
             (Lang::En, Access::Expired { ended_at }) => {
-                format!("Your access ended on {} (UTC); alerts are off.", utc(*ended_at))
+                format!("Your access ended on {}; alerts are off.", utc(*ended_at))
             }
             (Lang::Ru, Access::Expired { ended_at }) => {
-                format!("Ваш доступ закончился {} (UTC); уведомления выключены.", utc(*ended_at))
+                format!("Ваш доступ закончился {}; уведомления выключены.", utc(*ended_at))
             }
             (Lang::En, Access::Never) => "You have no access yet; alerts are off.".to_owned(),
             (Lang::Ru, Access::Never) => "У вас пока нет доступа; уведомления выключены.".to_owned(),

@@ -242,6 +242,9 @@ async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once()
     // The admin refunds it: Telegram is asked, the week is taken back, audited.
     fake.send_text(1, "Admin", "en", "/refund charge-1");
     let reply = fake.wait_shown(1, "Refunded 50").await;
+    // The user is told, with the access left.
+    let told = fake.wait_shown(chat, "Your payment of 50 ⭐ was refunded").await;
+    assert!(told.text.contains(&trial_end.format("%Y-%m-%d").to_string()), "{}", told.text);
     assert!(reply.text.contains(&trial_end.format("%Y-%m-%d").to_string()), "{}", reply.text);
     let refund = fake.calls_to("refundStarPayment");
     assert_eq!(refund[0].body["user_id"], chat);

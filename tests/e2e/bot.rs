@@ -526,3 +526,24 @@ async fn every_user_gets_one_reply_when_telegram_answers_429s() {
     assert_eq!(apologies, 0, "no error text is sent into a flood wait");
     assert_eq!(app.stop().await, AppExit::Clean);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_is_told_the_bot_is_private_and_a_broken_start_link_is_named() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), bot_only()).await;
+    // A command in a group: one line, and the group is never registered.
+    fake.send_group_text(-100_555, 31, "/start@homehound_test_bot");
+    fake.send_group_text(-100_555, 31, "nice flat, right?");
+    fake.wait_shown(-100_555, "private chats only").await;
+    // A deep link that was cut or changed.
+    fake.send_text(32, "Ann", "en", "/start new_!!!");
+    fake.wait_shown(32, "This link is broken").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.shown(-100_555).len(), 1, "only the command is answered");
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let db = homehound::db::connect(&test_db.url, homehound::db::PoolRole::Admin).await.unwrap();
+    assert!(chat::Entity::find_by_id(-100_555).one(&db).await.unwrap().is_none(), "no group chat row");
+    let trials = access_period::Entity::find().filter(access_period::Column::ChatId.eq(-100_555)).all(&db).await;
+    assert!(trials.unwrap().is_empty(), "no trial for a group");
+}
