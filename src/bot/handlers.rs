@@ -15,7 +15,7 @@ use teloxide::{
         CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, User,
     },
 };
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{
     BotError, BotState, admin,
@@ -30,6 +30,9 @@ use crate::{
 /// How often a reply is tried when Telegram answers 429 (each after its
 /// `retry_after`); then the handler fails and the log names the chat.
 const REPLY_ATTEMPTS: u32 = 5;
+/// How long a button press waits for its handler before the spinner is
+/// stopped anyway.
+const CALLBACK_ANSWER: std::time::Duration = std::time::Duration::from_millis(300);
 /// Searches shown per `/searches` message.
 const PAGE: usize = 10;
 /// How far back the wizard looks for districts.
@@ -545,22 +548,43 @@ pub(super) async fn on_callback(bot: Bot, q: CallbackQuery, state: Arc<BotState>
         admin: state.config.is_admin(message.chat().id.0),
     };
     let data = q.data.as_deref().unwrap_or_default();
-    let result = handle_button(&ctx, &q.from, message.id(), data).await;
-    let notice = match &result {
+    let handled = handle_button(&ctx, &q.from, message.id(), data);
+    tokio::pin!(handled);
+    // Always answered, so the user's client stops its spinner: with the
+    // handler's notice when it is done within CALLBACK_ANSWER, else at once
+    // (the spinner never waits on queued sends) and the work goes on.
+    let answer = |notice: Option<String>| {
+        let mut answer = bot.answer_callback_query(q.id.clone());
+        if let Some(text) = notice {
+            answer = answer.text(text);
+        }
+        async move {
+            if let Err(e) = answer.await {
+                warn!(error = %e, "answerCallbackQuery failed");
+            }
+        }
+    };
+    let notice = |result: &Result<Option<String>, BotError>| match result {
         Ok(notice) => notice.clone(),
         Err(e) => {
             warn!(chat = ctx.chat.0, error = %e, "a button handler failed");
             Some(ctx.t.internal_error())
         }
     };
-    // Always answered, so the user's client stops its spinner.
-    let mut answer = bot.answer_callback_query(q.id.clone());
-    if let Some(text) = notice {
-        answer = answer.text(text);
-    }
-    if let Err(e) = answer.await {
-        warn!(chat = ctx.chat.0, error = %e, "answerCallbackQuery failed");
-    }
+    let result = tokio::select! {
+        result = &mut handled => {
+            answer(notice(&result)).await;
+            result
+        }
+        _ = tokio::time::sleep(CALLBACK_ANSWER) => {
+            answer(None).await;
+            let result = handled.await;
+            if let Some(late) = notice(&result) {
+                debug!(chat = ctx.chat.0, notice = %late, "a button's notice came after its answer");
+            }
+            result
+        }
+    };
     result.map(drop)
 }
 

@@ -547,3 +547,30 @@ async fn a_group_is_told_the_bot_is_private_and_a_broken_start_link_is_named() {
     let trials = access_period::Entity::find().filter(access_period::Column::ChatId.eq(-100_555)).all(&db).await;
     assert!(trials.unwrap().is_empty(), "no trial for a group");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_button_spinner_stops_at_once_even_when_the_work_is_slow() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 601;
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &[]), bot_only()).await;
+    fake.send_text(chat, "Ann", "en", "/start");
+    fake.wait_button(chat, "🔎 New search").await;
+    fake.press(chat, "🔎 New search");
+    fake.wait_shown(chat, "Which site?").await;
+    // Telegram (or the queue before it) takes 3 s to apply the edit.
+    fake.set_latency("editMessageText", Duration::from_secs(3));
+    let answered_before = fake.calls_to("answerCallbackQuery").len();
+    let pressed = std::time::Instant::now();
+    fake.press(chat, "wg");
+    let calls = fake
+        .wait_for(Duration::from_secs(10), "the answer", |c| {
+            c.iter().filter(|c| c.method == "answercallbackquery").count() > answered_before
+        })
+        .await;
+    let answered = calls.iter().filter(|c| c.method == "answercallbackquery").nth(answered_before).unwrap().at;
+    assert!(answered - pressed < Duration::from_millis(1500), "spinner for {:?}", answered - pressed);
+    // The work still happens.
+    fake.wait_for(Duration::from_secs(10), "the edit", |c| c.iter().any(|c| c.method == "editmessagetext")).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+}
