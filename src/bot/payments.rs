@@ -254,6 +254,9 @@ const LEDGER_PAGE: u8 = 100;
 /// (applying is idempotent; a transaction inserted late is not missed).
 const LEDGER_OVERLAP: i64 = 100;
 const LEDGER_CURSOR: &str = "star_ledger";
+/// How old a ledger payment must be before the reconciliation applies it
+/// (a payment just made is applied by its own update).
+const LEDGER_SETTLE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Reconciles the payments against Telegram's own ledger at start and every
 /// [`LEDGER_EVERY`] until shutdown.
@@ -306,7 +309,11 @@ async fn reconcile(bot: &Bot, state: &BotState) -> Result<Reconciled, BotError> 
             .await
             .map_err(|_| BotError::Timeout("getStarTransactions"))??
             .transactions;
-        let payments: Vec<(usize, String, i64, u32, String)> = page
+        // A payment younger than LEDGER_SETTLE may still be in the hands of
+        // its own update's handler: it and everything after it (the ledger is
+        // chronological) wait for the next pass.
+        let settled = page.iter().take_while(|t| t.date <= Utc::now() - LEDGER_SETTLE).count();
+        let payments: Vec<(usize, String, i64, u32, String)> = page[..settled]
             .iter()
             .enumerate()
             .filter_map(|(i, t)| {
@@ -333,12 +340,12 @@ async fn reconcile(bot: &Bot, state: &BotState) -> Result<Reconciled, BotError> 
                 done.applied += 1;
             }
         }
-        done.read += page.len();
-        offset += page.len() as i64;
+        done.read += settled;
+        offset += settled as i64;
         if offset > stored {
             db::cursors::set(&state.db, LEDGER_CURSOR, offset, Utc::now()).await?;
         }
-        if page.len() < usize::from(LEDGER_PAGE) {
+        if settled < usize::from(LEDGER_PAGE) {
             break;
         }
     }

@@ -405,8 +405,11 @@ async fn a_charge_only_in_telegrams_ledger_is_applied_at_start_once_and_reported
     let chat = 6161;
     // The user paid while the bot was down (or its update was lost); a
     // second, known charge and someone else's gift are in the ledger too.
-    fake.add_star_payment(chat, 50, &format!("plan:week:{chat}"), "charge-lost");
-    fake.add_star_payment(chat, 50, "plan:year:6161", "charge-unknown-plan");
+    let earlier = Utc::now() - chrono::Duration::minutes(30);
+    fake.add_star_payment_at(chat, 50, &format!("plan:week:{chat}"), "charge-lost", earlier);
+    fake.add_star_payment_at(chat, 50, "plan:year:6161", "charge-unknown-plan", earlier);
+    // One just made is left to its own update (applied by the next pass).
+    fake.add_star_payment(chat, 50, &format!("plan:week:{chat}"), "charge-just-now");
     for round in 0..2 {
         let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
         fake.wait_shown(chat, "7days added").await;

@@ -367,6 +367,18 @@ impl FakeTelegram {
     /// Records an incoming Stars payment in the bot's ledger (once per charge
     /// id), as Telegram does when a user pays.
     pub fn add_star_payment(&self, chat_id: i64, amount: u32, payload: &str, charge_id: &str) {
+        self.add_star_payment_at(chat_id, amount, payload, charge_id, chrono::Utc::now());
+    }
+
+    /// [`FakeTelegram::add_star_payment`] made at `at`.
+    pub fn add_star_payment_at(
+        &self,
+        chat_id: i64,
+        amount: u32,
+        payload: &str,
+        charge_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
         let mut inner = self.inner.lock().unwrap();
         if inner.ledger.iter().any(|t| t["id"] == charge_id && t.get("source").is_some()) {
             return;
@@ -374,7 +386,7 @@ impl FakeTelegram {
         inner.ledger.push(json!({
             "id": charge_id,
             "amount": amount,
-            "date": chrono::Utc::now().timestamp(),
+            "date": at.timestamp(),
             "source": {
                 "type": "user",
                 "transaction_type": "invoice_payment",
