@@ -202,7 +202,11 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
         // trial, no broadcasts); a command there gets one line saying so, the
         // rest is people talking.
         if !msg.chat.is_private() {
-            if !text.trim_start().starts_with('/') {
+            // A command for another bot ("/start@other_bot") is not ours either.
+            let first = text.split_whitespace().next().unwrap_or_default();
+            let for_another_bot =
+                first.split_once('@').is_some_and(|(_, name)| !name.eq_ignore_ascii_case(&state.username));
+            if !first.starts_with('/') || for_another_bot {
                 return Ok(());
             }
             return ctx.reply(ctx.t.private_only(), None).await.map(drop);

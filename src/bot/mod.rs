@@ -67,6 +67,9 @@ pub(crate) struct BotState {
     money_db: sea_orm::DatabaseConnection,
     shared: Arc<Shared>,
     shutdown: crate::shutdown::Shutdown,
+    /// The bot's own username (from `getMe`), to tell its commands in a
+    /// group from another bot's.
+    username: String,
 }
 
 /// Builds this thread's own `Bot` (one per runtime: a `Bot` used from two
@@ -100,6 +103,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         money_db,
         shared: ctx.shared.clone(),
         shutdown: ctx.shutdown.clone(),
+        username: me.username().to_owned(),
     });
     // Payments Telegram has and the database lacks, and refunds left
     // half-done, at start and every hour.

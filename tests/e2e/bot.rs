@@ -535,6 +535,7 @@ async fn a_group_is_told_the_bot_is_private_and_a_broken_start_link_is_named() {
     // A command in a group: one line, and the group is never registered.
     fake.send_group_text(-100_555, 31, "/start@homehound_test_bot");
     fake.send_group_text(-100_555, 31, "nice flat, right?");
+    fake.send_group_text(-100_555, 31, "/start@some_other_bot");
     fake.wait_shown(-100_555, "private chats only").await;
     // A deep link that was cut or changed.
     fake.send_text(32, "Ann", "en", "/start new_!!!");
