@@ -222,6 +222,13 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
     result
 }
 
+/// The texts of a chat that is not the one writing (an admin's answer, a
+/// notice): in the chat's stored language, English when unknown.
+pub(super) async fn texts_of(state: &BotState, chat: i64) -> Result<Texts, BotError> {
+    let lang = db::chats::get(&state.db, chat).await?.map(|c| Lang::from_code(Some(&c.language)));
+    Ok(Texts(lang.unwrap_or(Lang::En)))
+}
+
 /// Whether the message is a command (`/…`).
 fn is_command(msg: &Message) -> bool {
     msg.text().is_some_and(|t| t.trim_start().starts_with('/'))

@@ -20,7 +20,7 @@ use tracing::{error, info, warn};
 
 use super::{
     BotError, BotState,
-    handlers::{Ctx, ensure_chat},
+    handlers::{Ctx, ensure_chat, texts_of},
     texts::{Lang, Texts, escape, utc},
     wizard::Keyboard,
 };
@@ -211,8 +211,7 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
     info!(chat = payment.chat_id, amount = payment.amount, charge = %payment.telegram_payment_charge_id,
         "payment refunded");
     // The user hears what happened (once: keyed by the charge).
-    let lang = db::chats::get(&state.db, payment.chat_id).await?.map(|c| Lang::from_code(Some(&c.language)));
-    let text = Texts(lang.unwrap_or(Lang::En)).refunded(payment.amount, end);
+    let text = texts_of(state, payment.chat_id).await?.refunded(payment.amount, end);
     let key = format!("refunded:{}", payment.telegram_payment_charge_id);
     db::admin::notify(&state.db, &[payment.chat_id], &key, &text).await?;
     state.shared.outbox_ready.notify_one();
@@ -402,9 +401,8 @@ async fn apply_from_ledger(
         utc(until)
     );
     db::admin::notify(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
-    let lang = db::chats::get(&state.db, chat).await?.map(|c| Lang::from_code(Some(&c.language))).unwrap_or(Lang::En);
-    db::admin::notify(&state.db, &[chat], &format!("paid:{charge_id}"), &Texts(lang).paid(plan.duration, until))
-        .await?;
+    let text = texts_of(state, chat).await?.paid(plan.duration, until);
+    db::admin::notify(&state.db, &[chat], &format!("paid:{charge_id}"), &text).await?;
     Ok(true)
 }
 

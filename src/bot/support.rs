@@ -13,8 +13,8 @@ use tracing::{error, info, warn};
 
 use super::{
     BotError,
-    handlers::Ctx,
-    texts::{Lang, Texts, escape},
+    handlers::{Ctx, texts_of},
+    texts::escape,
 };
 use crate::db;
 
@@ -101,8 +101,7 @@ async fn forward(ctx: &Ctx<'_>, msg: &Message) -> Result<(), BotError> {
 /// else (a photo, a document) copied.
 async fn answer(ctx: &Ctx<'_>, msg: &Message, user: i64) -> Result<(), BotError> {
     let to = ChatId(user);
-    let lang = db::chats::get(&ctx.state.db, user).await?.map(|c| Lang::from_code(Some(&c.language)));
-    let t = Texts(lang.unwrap_or(Lang::En));
+    let t = texts_of(ctx.state, user).await?;
     let sent = match msg.text() {
         Some(text) => {
             let request = ctx.bot.send_message(to, t.support_answer(text)).parse_mode(ParseMode::Html);

@@ -83,6 +83,21 @@ impl<'a> ListingView<'a> {
             period: l.period.as_deref(),
         }
     }
+
+    /// The view of a listing as scraped.
+    pub fn of_listing(source: &'a str, l: &'a Listing) -> Self {
+        ListingView {
+            source,
+            title: &l.title,
+            description: l.description.as_deref(),
+            monthly_price: l.monthly_price,
+            rooms: l.rooms,
+            area_m2: l.area_m2,
+            district: l.district.as_deref(),
+            furnished: l.furnished,
+            period: l.period.map(|p| p.as_str()),
+        }
+    }
 }
 
 /// A listing with its text lower-cased once, for matching against many
@@ -246,23 +261,6 @@ pub fn match_new(source: &str, new_listings: &[(i64, &Listing)], searches: &[sea
         pairs.extend(chats.iter().map(|chat| (*listing_id, *chat)));
     }
     pairs
-}
-
-impl<'a> ListingView<'a> {
-    /// The view of a listing as scraped.
-    pub fn of_listing(source: &'a str, l: &'a Listing) -> Self {
-        ListingView {
-            source,
-            title: &l.title,
-            description: l.description.as_deref(),
-            monthly_price: l.monthly_price,
-            rooms: l.rooms,
-            area_m2: l.area_m2,
-            district: l.district.as_deref(),
-            furnished: l.furnished,
-            period: l.period.map(|p| p.as_str()),
-        }
-    }
 }
 
 #[cfg(test)]

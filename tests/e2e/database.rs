@@ -197,19 +197,24 @@ async fn a_lease_has_one_holder_until_it_expires() {
     assert_eq!(winners, 1);
 }
 
+/// Chats 1..=n, each registered with one notice queued.
+async fn chats_with_a_notice(db: &DatabaseConnection, n: i64, now: chrono::DateTime<Utc>) {
+    for id in 1..=n {
+        let profile = ChatProfile { id, username: None, first_name: None, language: "en".into() };
+        db::chats::register(db, &profile, std::time::Duration::from_secs(3600), now).await.unwrap();
+        outbox::Entity::insert(db::outbox::pending_row(id, None, "notice", format!("n{id}"), 2, None, now))
+            .exec(db)
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn only_claims_in_flight_are_renewed_so_a_row_whose_outcome_was_lost_is_retried() {
     let test_db = TestDb::new().await;
     let db = migrated(&test_db).await;
     let now = Utc::now();
-    for id in 1..=3 {
-        let profile = ChatProfile { id, username: None, first_name: None, language: "en".into() };
-        db::chats::register(&db, &profile, std::time::Duration::from_secs(3600), now).await.unwrap();
-        outbox::Entity::insert(db::outbox::pending_row(id, None, "notice", format!("n{id}"), 2, None, now))
-            .exec(&db)
-            .await
-            .unwrap();
-    }
+    chats_with_a_notice(&db, 3, now).await;
     let claimed = db::outbox::claim(&db, "s1", 10, now).await.unwrap();
     assert_eq!(claimed.len(), 3);
     // Only the first is still being sent 20 s later; the other two tasks
@@ -230,14 +235,7 @@ async fn a_deposed_sender_changes_nothing_and_a_sent_row_never_goes_back() {
     let test_db = TestDb::new().await;
     let db = migrated(&test_db).await;
     let now = Utc::now();
-    for id in 1..=2 {
-        let profile = ChatProfile { id, username: None, first_name: None, language: "en".into() };
-        db::chats::register(&db, &profile, std::time::Duration::from_secs(3600), now).await.unwrap();
-        outbox::Entity::insert(db::outbox::pending_row(id, None, "notice", format!("n{id}"), 2, None, now))
-            .exec(&db)
-            .await
-            .unwrap();
-    }
+    chats_with_a_notice(&db, 2, now).await;
     let old = db::outbox::claim(&db, "a#1", 10, now).await.unwrap();
     assert_eq!(old.len(), 2);
     let (first, second) = (old[0].id, old[1].id);

@@ -414,16 +414,7 @@ async fn chats_with_searches(db: &DatabaseConnection, n: i64) -> i64 {
         (now - chrono::Duration::hours(1), now + chrono::Duration::days(1))
     })
     .await;
-    for chunk in ids.chunks(2_000) {
-        let rows = chunk.iter().map(|&chat_id| entity::search::ActiveModel {
-            chat_id: Set(chat_id),
-            paused: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        });
-        entity::search::Entity::insert_many(rows).exec_without_returning(db).await.unwrap();
-    }
+    crate::support::db::insert_catch_all_searches(db, &ids).await;
     let rows = db::sources::sync(db, &[("s".into(), "css".into(), "https://site.example/".into())], now).await.unwrap();
     let seed = RunResult::Listings { listings: vec![], validators: Validators::default() };
     db::listings::record_run(db, rows[0].id, now, &seed, &homehound::scraper::run_policy(3, &[]), now).await.unwrap();

@@ -8,7 +8,7 @@ use std::{
 };
 
 use chrono::Utc;
-use entity::{search, source};
+use entity::source;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::support::{
@@ -39,18 +39,7 @@ async fn seed(url: &str, site_url: &str) {
         (now - chrono::Duration::hours(1), now + ends)
     })
     .await;
-    let searches: Vec<_> = (1..=CHATS)
-        .map(|id| search::ActiveModel {
-            chat_id: Set(id),
-            paused: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in searches.chunks(100) {
-        search::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.unwrap();
-    }
+    crate::support::db::insert_catch_all_searches(&db, &ids[..CHATS as usize]).await;
     let rows =
         homehound::db::sources::sync(&db, &[("agency".into(), "css".into(), site_url.into())], now).await.unwrap();
     let mut seeded: source::ActiveModel = rows[0].clone().into();

@@ -124,16 +124,7 @@ async fn a_run_matches_every_page_of_candidate_searches_and_alerts_a_chat_once()
         (now - chrono::Duration::hours(1), now + chrono::Duration::days(1))
     })
     .await;
-    for chunk in ids.chunks(2_000) {
-        let rows = chunk.iter().map(|&chat_id| entity::search::ActiveModel {
-            chat_id: Set(chat_id),
-            paused: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        });
-        entity::search::Entity::insert_many(rows).exec_without_returning(&db).await.unwrap();
-    }
+    crate::support::db::insert_catch_all_searches(&db, &ids).await;
     user_with_search(&db, 1, None).await;
     run(&db, source_id, &[flat("seed", 500.0)]).await;
     let report = run(&db, source_id, &[flat("seed", 500.0), flat("new", 700.0)]).await;

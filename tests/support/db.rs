@@ -113,3 +113,19 @@ pub async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
         .expect("a row");
     row.try_get_by_index::<i64>(0).expect("an integer")
 }
+
+/// One catch-all search (no filter) for each of `ids`, 2,000 per statement.
+pub async fn insert_catch_all_searches(db: &sea_orm::DatabaseConnection, ids: &[i64]) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let now = chrono::Utc::now();
+    for chunk in ids.chunks(2_000) {
+        let rows = chunk.iter().map(|&chat_id| entity::search::ActiveModel {
+            chat_id: Set(chat_id),
+            paused: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        entity::search::Entity::insert_many(rows).exec_without_returning(db).await.expect("insert searches");
+    }
+}

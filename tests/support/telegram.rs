@@ -276,35 +276,32 @@ impl FakeTelegram {
 
     /// Queues a text message from user `from` in group `group` (a negative id).
     pub fn send_group_text(&self, group: i64, from: i64, text: &str) {
-        let mut inner = self.inner.lock().unwrap();
-        let update_id = inner.next_update_id;
-        inner.next_update_id += 1;
-        let mut message = json!({
-            "message_id": 1000 + update_id,
-            "date": chrono::Utc::now().timestamp(),
-            "chat": {"id": group, "type": "group", "title": "Flat hunters"},
-            "from": {"id": from, "is_bot": false, "first_name": "Member", "language_code": "en"},
-            "text": text,
-        });
-        if let Some(command) = text.split_whitespace().next().filter(|c| c.starts_with('/')) {
-            message["entities"] =
-                json!([{"type": "bot_command", "offset": 0, "length": command.encode_utf16().count()}]);
-        }
-        inner.updates.push(json!({"update_id": update_id, "message": message}));
-        drop(inner);
-        self.new_update.notify_waiters();
+        self.push_text(
+            json!({"id": group, "type": "group", "title": "Flat hunters"}),
+            json!({"id": from, "is_bot": false, "first_name": "Member", "language_code": "en"}),
+            text,
+        );
     }
 
     /// Queues a text message from a private chat, served by `getUpdates`.
     pub fn send_text(&self, chat_id: i64, first_name: &str, language: &str, text: &str) {
+        self.push_text(
+            json!({"id": chat_id, "type": "private", "first_name": first_name}),
+            json!({"id": chat_id, "is_bot": false, "first_name": first_name, "language_code": language}),
+            text,
+        );
+    }
+
+    /// Queues a text message in `chat` from `from`, marking a leading command.
+    fn push_text(&self, chat: Value, from: Value, text: &str) {
         let mut inner = self.inner.lock().unwrap();
         let update_id = inner.next_update_id;
         inner.next_update_id += 1;
         let mut message = json!({
             "message_id": 1000 + update_id,
             "date": chrono::Utc::now().timestamp(),
-            "chat": {"id": chat_id, "type": "private", "first_name": first_name},
-            "from": {"id": chat_id, "is_bot": false, "first_name": first_name, "language_code": language},
+            "chat": chat,
+            "from": from,
             "text": text,
         });
         if let Some(command) = text.split_whitespace().next().filter(|c| c.starts_with('/')) {
