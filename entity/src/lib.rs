@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod dialogue;
 pub mod lease;
 pub mod listing;
+pub mod listing_mark;
 pub mod listing_price;
 pub mod outbox;
 pub mod payment;

@@ -4,6 +4,7 @@ pub use super::chat::Entity as Chat;
 pub use super::dialogue::Entity as Dialogue;
 pub use super::lease::Entity as Lease;
 pub use super::listing::Entity as Listing;
+pub use super::listing_mark::Entity as ListingMark;
 pub use super::listing_price::Entity as ListingPrice;
 pub use super::outbox::Entity as Outbox;
 pub use super::payment::Entity as Payment;

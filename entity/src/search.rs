@@ -21,6 +21,10 @@ pub struct Model {
     pub exclude: Option<String>,
     /// Rental periods accepted (JSON array); null = any.
     pub periods: Option<String>,
+    /// Districts muted from alerts (JSON array); null = none.
+    pub muted_districts: Option<String>,
+    /// Sources muted from alerts (JSON array); null = none.
+    pub muted_sources: Option<String>,
     pub paused: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

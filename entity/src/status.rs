@@ -10,6 +10,14 @@ pub mod outbox_kind {
     pub const NOTICE: &str = "notice";
 }
 
+/// `listing_marks.mark`
+pub mod listing_mark {
+    /// 🙈 Hide: never sent to the chat again.
+    pub const HIDDEN: &str = "hidden";
+    /// ⭐ Save: in `/saved`; its price drops always sent.
+    pub const SAVED: &str = "saved";
+}
+
 /// `outbox.status`
 pub mod outbox_status {
     pub const PENDING: &str = "pending";

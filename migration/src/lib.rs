@@ -12,6 +12,7 @@ pub use sea_orm_migration::MigrationStatus;
 mod m20261123_000001_create_schema;
 mod m20261201_000002_sources_as_data;
 mod m20261206_000003_fencing_and_money;
+mod m20261206_000004_alert_actions;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_schema::Migration),
             Box::new(m20261201_000002_sources_as_data::Migration),
             Box::new(m20261206_000003_fencing_and_money::Migration),
+            Box::new(m20261206_000004_alert_actions::Migration),
         ]
     }
 }

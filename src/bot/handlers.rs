@@ -113,7 +113,7 @@ impl Ctx<'_> {
 
     /// Edits a message in place; when it can no longer be edited, sends
     /// the text as a new message. Returns the id of the message now showing it.
-    async fn edit(
+    pub async fn edit(
         &self,
         message_id: MessageId,
         text: String,
@@ -267,6 +267,7 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
             ctx.reply(ctx.t.all_paused(paused), None).await.map(drop)
         }
         "/status" => status(ctx).await,
+        "/saved" => super::alerts::saved(ctx, 0, None).await,
         "/plans" => super::payments::plans(ctx).await,
         "/paysupport" => super::support::open(ctx).await,
         "/help" => ctx.reply(ctx.t.help(ctx.admin), Some(&main_menu(ctx.t))).await.map(drop),
@@ -289,7 +290,7 @@ async fn typed_text(ctx: &Ctx<'_>, text: &str) -> Result<(), BotError> {
     if let Some(mut wizard) = load_wizard(ctx).await?
         && wizard.awaiting_price
     {
-        match wizard.type_price(text) {
+        match wizard.type_price(ctx.t, text) {
             Ok(()) => return show_wizard(ctx, wizard, false).await,
             Err(problem) => return ctx.reply(ctx.t.wizard_price_invalid(&problem), None).await.map(drop),
         }
@@ -364,6 +365,15 @@ async fn save_wizard(ctx: &Ctx<'_>, wizard: &Wizard) -> Result<(), BotError> {
 }
 
 async fn open_wizard(ctx: &Ctx<'_>, prefilled: Option<SearchFilter>) -> Result<(), BotError> {
+    // An older wizard's buttons go, so its screen is not mistaken for this one.
+    if let Some(old) = load_wizard(ctx).await?
+        && let Some(id) = old.message_id
+    {
+        let request = ctx.bot.edit_message_reply_markup(ctx.chat, MessageId(id));
+        if let Err(e) = ctx.paced(request, false).await {
+            debug!(chat = ctx.chat.0, error = %e, "the old wizard's buttons could not be removed");
+        }
+    }
     let nonce = Utc::now().timestamp_subsec_nanos() ^ (ctx.chat.0 as u32).rotate_left(16);
     let mut wizard = match prefilled {
         Some(filter) => Wizard::prefilled(nonce, ctx.sources(), filter),
@@ -411,7 +421,7 @@ async fn show_wizard(ctx: &Ctx<'_>, mut wizard: Wizard, fresh: bool) -> Result<(
     Ok(())
 }
 
-async fn wizard_press(ctx: &Ctx<'_>, nonce: &str, action: &str) -> Result<Option<&'static str>, BotError> {
+async fn wizard_press(ctx: &Ctx<'_>, nonce: &str, action: &str) -> Result<Option<String>, BotError> {
     let Some(mut wizard) = load_wizard(ctx).await? else { return Ok(Some(ctx.t.stale_button())) };
     if wizard.nonce.to_string() != nonce {
         return Ok(Some(ctx.t.stale_button()));
@@ -419,6 +429,7 @@ async fn wizard_press(ctx: &Ctx<'_>, nonce: &str, action: &str) -> Result<Option
     let before = wizard.step;
     match wizard.press(action) {
         Outcome::Stale => Ok(Some(ctx.t.stale_button())),
+        Outcome::Unchanged => Ok(None),
         Outcome::Redraw | Outcome::AskPrice => {
             if wizard.step != before {
                 load_districts(ctx, &mut wizard).await?;
@@ -613,7 +624,10 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
         ["m", "plans"] => super::payments::plans(ctx).await.map(|()| None),
         ["b", plan] => super::payments::invoice(ctx, plan).await,
         ["m", "help"] => ctx.reply(ctx.t.help(ctx.admin), None).await.map(|_| None),
-        ["w", nonce, action] => Ok(wizard_press(ctx, nonce, action).await?.map(str::to_owned)),
+        ["a", verb, id] => super::alerts::press(ctx, message, verb, id).await,
+        ["v", "d", rest] => super::alerts::unsave(ctx, message, rest).await,
+        ["v", page] => super::alerts::saved(ctx, page.parse().unwrap_or(0), Some(message)).await.map(|()| None),
+        ["w", nonce, action] => wizard_press(ctx, nonce, action).await,
         ["l", page] => {
             let page = page.parse().unwrap_or(0);
             list_searches(ctx, page, Some(message)).await.map(|()| None)
@@ -630,7 +644,7 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
                     (found, ctx.t.search_paused(id, paused))
                 }
                 "d" => (db::searches::delete(&ctx.state.db, ctx.chat.0, id).await?, ctx.t.deleted(id)),
-                _ => return Ok(Some(ctx.t.stale_button().to_owned())),
+                _ => return Ok(Some(ctx.t.stale_button())),
             };
             if !found {
                 return Ok(Some(strip_tags(&ctx.t.not_found(&id.to_string()))));
@@ -638,12 +652,12 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
             list_searches(ctx, page, Some(message)).await?;
             Ok(Some(strip_tags(&notice)))
         }
-        _ => Ok(Some(ctx.t.stale_button().to_owned())),
+        _ => Ok(Some(ctx.t.stale_button())),
     }
 }
 
 /// Callback notices are plain text: drop the HTML tags and entities.
-fn strip_tags(html: &str) -> String {
+pub(super) fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

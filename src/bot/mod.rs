@@ -6,6 +6,7 @@
 //! handlers in flight, so no update is lost or handled twice.
 
 mod admin;
+mod alerts;
 mod balance;
 mod handlers;
 mod payments;
@@ -292,19 +293,8 @@ const COMMANDS_TIMEOUT: Duration = Duration::from_secs(10);
 /// logged: the bot works without menus.
 async fn register_commands(bot: &Bot, config: &Config) {
     let user = |lang: texts::Lang| -> Vec<BotCommand> {
-        let ru = lang == texts::Lang::Ru;
-        let pick = |en: &str, r: &str| if ru { r.to_owned() } else { en.to_owned() };
-        vec![
-            BotCommand::new("new", pick("New saved search", "Новый поиск")),
-            BotCommand::new("searches", pick("My searches", "Мои поиски")),
-            BotCommand::new("delete", pick("Delete a search: /delete ID", "Удалить поиск: /delete ID")),
-            BotCommand::new("pause", pick("Pause all alerts", "Приостановить уведомления")),
-            BotCommand::new("resume", pick("Resume alerts", "Возобновить уведомления")),
-            BotCommand::new("status", pick("My access", "Мой доступ")),
-            BotCommand::new("plans", pick("Plans and renewal", "Тарифы и продление")),
-            BotCommand::new("paysupport", pick("Help with a payment", "Помощь с оплатой")),
-            BotCommand::new("help", pick("Help", "Помощь")),
-        ]
+        let t = texts::Texts(lang);
+        texts::USER_COMMANDS.iter().map(|c| BotCommand::new(*c, t.get(&format!("cmd-{c}")))).collect()
     };
     let mut admin = user(texts::Lang::En);
     admin.extend([

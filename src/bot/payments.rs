@@ -213,7 +213,7 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
     // The user hears what happened (once: keyed by the charge).
     let text = texts_of(state, payment.chat_id).await?.refunded(payment.amount, end);
     let key = format!("refunded:{}", payment.telegram_payment_charge_id);
-    db::admin::notify(&state.db, &[payment.chat_id], &key, &text).await?;
+    db::admin::notify_html(&state.db, &[payment.chat_id], &key, &text).await?;
     state.shared.outbox_ready.notify_one();
     Ok(RefundOutcome::Done(end))
 }
@@ -298,7 +298,7 @@ async fn reconcile(bot: &Bot, state: &BotState) -> Result<Reconciled, BotError> 
             RefundOutcome::Unknown(_) => continue,
         };
         done.refunds += 1;
-        db::admin::notify(&state.db, admins, &format!("refund:{charge}"), &text).await?;
+        db::admin::notify_html(&state.db, admins, &format!("refund:{charge}"), &text).await?;
     }
     let stored = db::cursors::get(&state.db, LEDGER_CURSOR).await?;
     let mut offset = (stored - LEDGER_OVERLAP).max(0);
@@ -374,7 +374,7 @@ async fn apply_from_ledger(
                 escape(payload),
                 escape(charge_id)
             );
-            db::admin::notify(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
+            db::admin::notify_html(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
         }
         return Ok(false);
     };
@@ -395,14 +395,14 @@ async fn apply_from_ledger(
     warn!(chat, charge = %charge_id, plan = %plan.name, "applied a payment found only in Telegram's ledger");
     let text = format!(
         "Applied a payment found only in Telegram's ledger: chat {chat}, {} ({stars} ⭐), charge <code>{}</code>; \
-         access until {} UTC.",
+         access until {}.",
         escape(&plan.name),
         escape(charge_id),
         utc(until)
     );
-    db::admin::notify(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
+    db::admin::notify_html(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
     let text = texts_of(state, chat).await?.paid(plan.duration, until);
-    db::admin::notify(&state.db, &[chat], &format!("paid:{charge_id}"), &text).await?;
+    db::admin::notify_html(&state.db, &[chat], &format!("paid:{charge_id}"), &text).await?;
     Ok(true)
 }
 

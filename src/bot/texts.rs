@@ -1,7 +1,35 @@
 //! Every text the bot sends, in one place. Interpolated values are
 //! HTML-escaped here, never at the call site.
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
+
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
+use tracing::warn;
+
+type Bundle = FluentBundle<FluentResource>;
+
+/// The resource files, compiled into the binary.
+pub const RESOURCES: [(&str, &str); 2] =
+    [("en", include_str!("locales/en.ftl")), ("ru", include_str!("locales/ru.ftl"))];
+
+static BUNDLES: LazyLock<[Bundle; 2]> = LazyLock::new(|| RESOURCES.map(|(lang, text)| bundle(lang, text)));
+
+/// One language's bundle. A syntax error in a resource (caught by the unit
+/// tests) loses only the messages it touches.
+fn bundle(lang: &str, text: &str) -> Bundle {
+    let resource = FluentResource::try_new(text.to_owned()).unwrap_or_else(|(resource, errors)| {
+        warn!(lang, ?errors, "a localisation resource has syntax errors");
+        resource
+    });
+    let id: unic_langid::LanguageIdentifier = lang.parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    // Telegram shows the isolation marks Fluent puts around arguments.
+    bundle.set_use_isolating(false);
+    if let Err(errors) = bundle.add_resource(resource) {
+        warn!(lang, ?errors, "a localisation resource repeats a message");
+    }
+    bundle
+}
 
 /// Escapes `&`, `<`, `>` and `"` for Telegram's HTML parse mode.
 pub fn escape(text: &str) -> String {
@@ -34,13 +62,24 @@ impl Lang {
         }
     }
 
-    fn pick(self, en: &'static str, ru: &'static str) -> &'static str {
+    /// The chat language stored for `chats.language` codes.
+    pub fn of_chat(code: &str) -> Self {
+        Self::from_code(Some(code))
+    }
+
+    fn bundle(self) -> &'static Bundle {
+        let [en, ru] = &*BUNDLES;
         match self {
             Lang::En => en,
             Lang::Ru => ru,
         }
     }
 }
+
+/// The commands in the users' menu, in order; each described by the
+/// resources' `cmd-NAME`.
+pub const USER_COMMANDS: [&str; 10] =
+    ["new", "searches", "saved", "delete", "pause", "resume", "status", "plans", "paysupport", "help"];
 
 /// The texts of one language. Every method returns Telegram HTML with its
 /// interpolated values escaped.
@@ -52,540 +91,365 @@ pub fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// An argument of a message.
+pub enum Arg<'a> {
+    /// Text placed as is (already HTML, or escaped by the caller).
+    Html(&'a str),
+    /// Untrusted text: escaped.
+    Text(&'a str),
+    /// A number (selects plural forms).
+    Num(f64),
+}
+
 impl Texts {
-    pub fn welcome(self, first_name: Option<&str>, new: bool, trial: Duration) -> String {
-        let name = first_name.map(escape);
-        let trial_text = humantime::format_duration(trial).to_string();
-        match self.0 {
-            Lang::En => {
-                let greeting = name.map_or("Hi!".to_owned(), |n| format!("Hi, {n}!"));
-                let trial = if new && !trial.is_zero() {
-                    format!("\n\nYour free trial of <b>{trial_text}</b> has started.")
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{greeting} I watch listing sites and tell you about new flats that match your searches \
-                     within seconds of them appearing.{trial}\n\nTap <b>New search</b> to say what you are \
-                     looking for, or send a search in one line, e.g.\n\
-                     <code>/new price=-1500 rooms=1,2 district=Mitte</code>"
-                )
-            }
-            Lang::Ru => {
-                let greeting = name.map_or("Привет!".to_owned(), |n| format!("Привет, {n}!"));
-                let trial = if new && !trial.is_zero() {
-                    format!("\n\nВаш бесплатный пробный период <b>{trial_text}</b> начался.")
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{greeting} Я слежу за сайтами объявлений и сообщаю о новых квартирах по вашим поискам \
-                     через секунды после публикации.{trial}\n\nНажмите <b>Новый поиск</b>, чтобы описать, что \
-                     вы ищете, или отправьте поиск одной строкой, например:\n\
-                     <code>/new price=-1500 rooms=1,2 district=Mitte</code>"
-                )
+    /// Message `id` with `args`. A message missing from the language falls
+    /// back to English, then to its id (never a panic).
+    pub fn msg(self, id: &str, args: &[(&str, Arg<'_>)]) -> String {
+        let mut fargs = FluentArgs::new();
+        for (name, arg) in args {
+            let value: FluentValue<'_> = match arg {
+                Arg::Html(s) => (*s).into(),
+                Arg::Text(s) => escape(s).into(),
+                Arg::Num(n) => (*n).into(),
+            };
+            fargs.set(*name, value);
+        }
+        for lang in [self.0, Lang::En] {
+            let bundle = lang.bundle();
+            if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
+                let mut errors = Vec::new();
+                let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
+                if !errors.is_empty() {
+                    warn!(id, ?errors, "a localised message did not format cleanly");
+                }
+                return text;
             }
         }
+        warn!(id, "no such localised message");
+        id.to_owned()
+    }
+
+    /// Message `id` without arguments.
+    pub fn get(self, id: &str) -> String {
+        self.msg(id, &[])
+    }
+
+    /// Whether the language has message `id` (plan display names).
+    fn has(self, id: &str) -> bool {
+        self.0.bundle().has_message(id)
+    }
+
+    /// A duration for people: "30 days", "1 day 6 hours", "45 minutes";
+    /// at most two units, the larger ones first, whole days from 2 days up.
+    pub fn duration(self, d: Duration) -> String {
+        let secs = d.as_secs();
+        let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+        let unit = |id: &str, n: u64| self.msg(id, &[("n", Arg::Num(n as f64))]);
+        let parts: Vec<String> = if days >= 2 || (days == 1 && hours == 0) {
+            vec![unit("dur-days", days)]
+        } else if days == 1 {
+            vec![unit("dur-days", 1), unit("dur-hours", hours)]
+        } else if hours > 0 {
+            let mut p = vec![unit("dur-hours", hours)];
+            if minutes > 0 {
+                p.push(unit("dur-minutes", minutes));
+            }
+            p
+        } else if minutes > 0 {
+            vec![unit("dur-minutes", minutes)]
+        } else {
+            vec![unit("dur-seconds", secs)]
+        };
+        parts.join(" ")
+    }
+
+    pub fn welcome(self, first_name: Option<&str>, new: bool, trial: Duration) -> String {
+        let greeting = match first_name {
+            Some(name) => self.msg("hello-name", &[("name", Arg::Text(name))]),
+            None => self.get("hello"),
+        };
+        let trial = if new && !trial.is_zero() {
+            format!("\n\n{}", self.msg("welcome-trial", &[("trial", Arg::Html(&self.duration(trial)))]))
+        } else {
+            String::new()
+        };
+        self.msg("welcome", &[("greeting", Arg::Html(&greeting)), ("trial", Arg::Html(&trial))])
     }
 
     pub fn help(self, admin: bool) -> String {
-        let mut text = self
-            .0
-            .pick(
-                "<b>homehound</b> alerts you to new listings that match your saved searches.\n\n\
-                 /new — a new search, step by step\n\
-                 /new <code>key=value …</code> — a new search in one line:\n\
-                 <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
-                 furnished=yes|no|any period=month,year exclude=WORD,WORD</code>\n\
-                 /searches — your searches: pause, resume, delete\n\
-                 /delete <code>ID</code> — delete a search\n\
-                 /pause, /resume — stop or restart all alerts\n\
-                 /status — your access and when it ends\n\
-                 /plans — plans and renewal (Telegram Stars)\n\
-                 /paysupport — help with a payment\n\
-                 /help — this message",
-                "<b>homehound</b> присылает новые объявления по вашим сохранённым поискам.\n\n\
-                 /new — новый поиск по шагам\n\
-                 /new <code>ключ=значение …</code> — новый поиск одной строкой:\n\
-                 <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
-                 furnished=yes|no|any period=month,year exclude=WORD,WORD</code>\n\
-                 /searches — ваши поиски: пауза, продолжить, удалить\n\
-                 /delete <code>ID</code> — удалить поиск\n\
-                 /pause, /resume — остановить или возобновить все уведомления\n\
-                 /status — ваш доступ и когда он заканчивается\n\
-                 /plans — тарифы и продление (звёзды Telegram)\n\
-                 /paysupport — помощь с оплатой\n\
-                 /help — это сообщение",
-            )
-            .to_owned();
+        let mut text = self.get("help");
         if admin {
-            text.push_str(
-                "\n\n<b>Admin</b>\n/stats — figures\n/sources — each source's health\n\
-                 /grant <code>CHAT_ID DURATION</code> — extend a chat's access (e.g. 30d)\n\
-                 /broadcast <code>TEXT</code> — a message to every chat with access\n\
-                 /refund <code>CHARGE_ID</code> — refund a Stars payment and take back its access",
-            );
+            text.push_str("\n\n");
+            text.push_str(&self.get("help-admin"));
         }
         text
     }
 
     pub fn unknown(self) -> String {
-        self.0
-            .pick(
-                "I did not understand that. Send /help to see what I can do.",
-                "Я не понял. Отправьте /help, чтобы увидеть, что я умею.",
-            )
-            .to_owned()
+        self.get("unknown")
     }
-
     pub fn internal_error(self) -> String {
-        self.0
-            .pick(
-                "Something went wrong on my side. Please try again in a minute.",
-                "Что-то пошло не так. Попробуйте ещё раз через минуту.",
-            )
-            .to_owned()
+        self.get("internal-error")
     }
 
     // ------------------------------------------------------------ buttons
 
-    pub fn btn_new(self) -> &'static str {
-        self.0.pick("🔎 New search", "🔎 Новый поиск")
+    pub fn btn_new(self) -> String {
+        self.get("btn-new")
     }
-    pub fn btn_searches(self) -> &'static str {
-        self.0.pick("📋 My searches", "📋 Мои поиски")
+    pub fn btn_searches(self) -> String {
+        self.get("btn-searches")
     }
-    pub fn btn_subscription(self) -> &'static str {
-        self.0.pick("⭐ Subscription", "⭐ Подписка")
+    pub fn btn_subscription(self) -> String {
+        self.get("btn-subscription")
     }
-    pub fn btn_help(self) -> &'static str {
-        self.0.pick("❓ Help", "❓ Помощь")
+    pub fn btn_help(self) -> String {
+        self.get("btn-help")
     }
-    pub fn btn_next(self) -> &'static str {
-        self.0.pick("Next ›", "Далее ›")
+    pub fn btn_next(self) -> String {
+        self.get("btn-next")
     }
-    pub fn btn_back(self) -> &'static str {
-        self.0.pick("‹ Back", "‹ Назад")
+    pub fn btn_back(self) -> String {
+        self.get("btn-back")
     }
-    pub fn btn_cancel(self) -> &'static str {
-        self.0.pick("✖ Cancel", "✖ Отмена")
+    pub fn btn_cancel(self) -> String {
+        self.get("btn-cancel")
     }
-    pub fn btn_save(self) -> &'static str {
-        self.0.pick("💾 Save", "💾 Сохранить")
+    pub fn btn_save(self) -> String {
+        self.get("btn-save")
     }
-    pub fn btn_any(self) -> &'static str {
-        self.0.pick("Any", "Любой")
+    pub fn btn_any(self) -> String {
+        self.get("btn-any")
     }
-    pub fn btn_type_number(self) -> &'static str {
-        self.0.pick("✏️ Type a number", "✏️ Ввести число")
+    pub fn btn_type_number(self) -> String {
+        self.get("btn-type-number")
     }
-    pub fn btn_yes(self) -> &'static str {
-        self.0.pick("Furnished", "С мебелью")
+    pub fn btn_yes(self) -> String {
+        self.get("btn-furnished")
     }
-    pub fn btn_no(self) -> &'static str {
-        self.0.pick("Unfurnished", "Без мебели")
+    pub fn btn_no(self) -> String {
+        self.get("btn-unfurnished")
     }
     pub fn btn_pause(self, id: i64) -> String {
-        format!("{} #{id}", self.0.pick("⏸ Pause", "⏸ Пауза"))
+        self.msg("btn-pause", &[("id", Arg::Html(&id.to_string()))])
     }
     pub fn btn_resume(self, id: i64) -> String {
-        format!("{} #{id}", self.0.pick("▶️ Resume", "▶️ Продолжить"))
+        self.msg("btn-resume", &[("id", Arg::Html(&id.to_string()))])
     }
     pub fn btn_delete(self, id: i64) -> String {
-        format!("{} #{id}", self.0.pick("🗑 Delete", "🗑 Удалить"))
+        self.msg("btn-delete", &[("id", Arg::Html(&id.to_string()))])
     }
-    pub fn btn_prev_page(self) -> &'static str {
-        self.0.pick("‹ Previous", "‹ Назад")
+    pub fn btn_prev_page(self) -> String {
+        self.get("btn-prev-page")
     }
-    pub fn btn_next_page(self) -> &'static str {
-        self.0.pick("More ›", "Ещё ›")
+    pub fn btn_next_page(self) -> String {
+        self.get("btn-next-page")
     }
-    pub fn studio(self) -> &'static str {
-        self.0.pick("Studio", "Студия")
+    pub fn studio(self) -> String {
+        self.get("studio")
     }
 
     // ------------------------------------------------------------- wizard
 
-    pub fn wizard_source(self) -> String {
-        self.0.pick("<b>New search · 1/7</b>\nWhich site?", "<b>Новый поиск · 1/7</b>\nКакой сайт?").to_owned()
-    }
-    pub fn wizard_districts(self, known: bool) -> String {
-        match (self.0, known) {
-            (Lang::En, true) => "<b>New search · 2/7</b>\nWhich districts? Tap to select several, then Next.",
-            (Lang::En, false) => "<b>New search · 2/7</b>\nNo districts seen yet for this choice: any district.",
-            (Lang::Ru, true) => "<b>Новый поиск · 2/7</b>\nКакие районы? Можно выбрать несколько, затем Далее.",
-            (Lang::Ru, false) => "<b>Новый поиск · 2/7</b>\nРайонов пока не видно: любой район.",
-        }
-        .to_owned()
-    }
-    pub fn wizard_price(self) -> String {
-        self.0
-            .pick(
-                "<b>New search · 3/7</b>\nHighest monthly price (in the listing's currency)?",
-                "<b>Новый поиск · 3/7</b>\nМаксимальная цена в месяц (в валюте объявления)?",
-            )
-            .to_owned()
+    /// A wizard screen: "New search · step/steps" over `id`'s text.
+    pub fn wizard_step(self, step: usize, steps: usize, id: &str) -> String {
+        let head = self
+            .msg("wizard-step", &[("step", Arg::Html(&step.to_string())), ("steps", Arg::Html(&steps.to_string()))]);
+        format!("{head}\n{}", self.get(id))
     }
     pub fn wizard_price_prompt(self) -> String {
-        self.0
-            .pick(
-                "Send the highest monthly price as a number (e.g. <code>1500</code>) or a range (<code>800-1500</code>).",
-                "Отправьте максимальную цену числом (например, <code>1500</code>) или диапазоном (<code>800-1500</code>).",
-            )
-            .to_owned()
+        self.get("wizard-price-prompt")
     }
     pub fn wizard_price_invalid(self, problem: &str) -> String {
-        format!(
-            "{} {}",
-            escape(problem),
-            self.0.pick(
-                "Send a number like <code>1500</code> or a range like <code>800-1500</code>.",
-                "Отправьте число, например <code>1500</code>, или диапазон <code>800-1500</code>.",
-            )
-        )
+        self.msg("wizard-price-invalid", &[("problem", Arg::Text(problem))])
     }
-    pub fn wizard_rooms(self) -> String {
-        self.0
-            .pick(
-                "<b>New search · 4/7</b>\nHow many rooms? Tap to select several.",
-                "<b>Новый поиск · 4/7</b>\nСколько комнат? Можно выбрать несколько.",
-            )
-            .to_owned()
-    }
-    pub fn wizard_area(self) -> String {
-        self.0
-            .pick("<b>New search · 5/7</b>\nSmallest area?", "<b>Новый поиск · 5/7</b>\nМинимальная площадь?")
-            .to_owned()
-    }
-    pub fn wizard_furnished(self) -> String {
-        self.0.pick("<b>New search · 6/7</b>\nFurnished?", "<b>Новый поиск · 6/7</b>\nМебель?").to_owned()
-    }
-    pub fn wizard_period(self) -> String {
-        self.0
-            .pick(
-                "<b>New search · 7/7</b>\nWhich rental periods? Tap to select several (daily and weekly are mostly holiday lets).",
-                "<b>Новый поиск · 7/7</b>\nСрок аренды? Можно выбрать несколько (посуточно и понедельно — в основном отпускное жильё).",
-            )
-            .to_owned()
+    pub fn wizard_price_too_low(self, min: i64) -> String {
+        self.msg("wizard-price-too-low", &[("min", Arg::Html(&min.to_string()))])
     }
     /// A rental period's button label (`month`, `year`, `week`, `day`).
-    pub fn period_label(self, period: &str) -> &'static str {
+    pub fn period_label(self, period: &str) -> String {
         match period {
-            "month" => self.0.pick("Monthly", "Помесячно"),
-            "year" => self.0.pick("Yearly", "На год"),
-            "week" => self.0.pick("Weekly", "Понедельно"),
-            _ => self.0.pick("Daily", "Посуточно"),
+            "month" | "year" | "week" => self.get(&format!("period-{period}")),
+            _ => self.get("period-day"),
         }
+    }
+    fn line_or_any(self, line: &str) -> String {
+        if line.is_empty() { self.get("any-listing") } else { escape(line) }
     }
     pub fn wizard_summary(self, line: &str, matches: u64) -> String {
-        let line = if line.is_empty() {
-            self.0.pick("(any listing)", "(любое объявление)").to_owned()
-        } else {
-            escape(line)
-        };
-        match self.0 {
-            Lang::En => format!(
-                "<b>Your search</b>\n<code>{line}</code>\n\nIt would have matched <b>{matches}</b> listings \
-                 of the last 7 days. Save it?"
-            ),
-            Lang::Ru => format!(
-                "<b>Ваш поиск</b>\n<code>{line}</code>\n\nЗа последние 7 дней ему подошло бы <b>{matches}</b> \
-                 объявлений. Сохранить?"
-            ),
-        }
+        self.msg(
+            "wizard-summary",
+            &[("line", Arg::Html(&self.line_or_any(line))), ("matches", Arg::Num(matches as f64))],
+        )
     }
     pub fn wizard_cancelled(self) -> String {
-        self.0.pick("Cancelled. Send /new to start again.", "Отменено. Отправьте /new, чтобы начать заново.").to_owned()
+        self.get("wizard-cancelled")
     }
-    pub fn stale_button(self) -> &'static str {
-        self.0.pick(
-            "This button is out of date. Send /new or /searches.",
-            "Эта кнопка устарела. Отправьте /new или /searches.",
-        )
+    pub fn stale_button(self) -> String {
+        self.get("stale-button")
     }
 
     // ----------------------------------------------------------- searches
 
     pub fn saved(self, id: i64, line: &str) -> String {
-        let line = if line.is_empty() { "(any listing)".to_owned() } else { escape(line) };
-        match self.0 {
-            Lang::En => {
-                format!("✅ Saved search #{id}:\n<code>{line}</code>\nI will alert you to new matching listings.")
-            }
-            Lang::Ru => format!("✅ Поиск #{id} сохранён:\n<code>{line}</code>\nЯ пришлю новые подходящие объявления."),
-        }
+        self.msg("search-saved", &[("id", Arg::Html(&id.to_string())), ("line", Arg::Html(&self.line_or_any(line)))])
     }
     pub fn too_many(self) -> String {
-        match self.0 {
-            Lang::En => format!(
-                "You have {} searches, the most one chat can have. Delete one first (/searches).",
-                crate::db::searches::MAX_PER_CHAT
-            ),
-            Lang::Ru => format!(
-                "У вас уже {} поисков — это максимум. Сначала удалите один (/searches).",
-                crate::db::searches::MAX_PER_CHAT
-            ),
-        }
+        self.msg("too-many", &[("max", Arg::Html(&crate::db::searches::MAX_PER_CHAT.to_string()))])
     }
     pub fn syntax_error(self, problem: &str, valid_form: &str) -> String {
-        match self.0 {
-            Lang::En => format!("Not saved: {}.\nValid form: <code>{}</code>", escape(problem), escape(valid_form)),
-            Lang::Ru => format!("Не сохранено: {}.\nПравильно: <code>{}</code>", escape(problem), escape(valid_form)),
-        }
+        self.msg("syntax-error", &[("problem", Arg::Text(problem)), ("form", Arg::Text(valid_form))])
     }
     pub fn searches_header(self, total: usize, page: usize, pages: usize) -> String {
-        match self.0 {
-            Lang::En => format!(
-                "<b>Your searches</b> ({total}){}",
-                if pages > 1 { format!(" · page {}/{pages}", page + 1) } else { String::new() }
-            ),
-            Lang::Ru => format!(
-                "<b>Ваши поиски</b> ({total}){}",
-                if pages > 1 { format!(" · стр. {}/{pages}", page + 1) } else { String::new() }
-            ),
+        let mut text = self.msg("searches-header", &[("total", Arg::Html(&total.to_string()))]);
+        if pages > 1 {
+            text.push(' ');
+            text.push_str(&self.msg(
+                "searches-page",
+                &[("page", Arg::Html(&(page + 1).to_string())), ("pages", Arg::Html(&pages.to_string()))],
+            ));
         }
+        text
     }
     pub fn search_line(self, id: i64, line: &str, paused: bool) -> String {
-        let line = if line.is_empty() { "(any listing)".to_owned() } else { escape(line) };
-        let state = if paused { self.0.pick(" ⏸ paused", " ⏸ на паузе") } else { "" };
-        format!("<b>#{id}</b>{state}\n<code>/new {line}</code>")
+        let state = if paused { format!(" {}", self.get("search-paused-mark")) } else { String::new() };
+        format!("<b>#{id}</b>{state}\n<code>/new {}</code>", self.line_or_any(line))
     }
     pub fn no_searches(self) -> String {
-        self.0
-            .pick(
-                "You have no saved searches yet. Send /new to create one.",
-                "У вас пока нет сохранённых поисков. Отправьте /new, чтобы создать.",
-            )
-            .to_owned()
+        self.get("no-searches")
     }
     pub fn not_found(self, id: &str) -> String {
-        match self.0 {
-            Lang::En => format!("You have no search #{}.", escape(id)),
-            Lang::Ru => format!("У вас нет поиска #{}.", escape(id)),
-        }
+        self.msg("not-found", &[("id", Arg::Text(id))])
     }
     pub fn deleted(self, id: i64) -> String {
-        match self.0 {
-            Lang::En => format!("🗑 Deleted search #{id}."),
-            Lang::Ru => format!("🗑 Поиск #{id} удалён."),
-        }
+        self.msg("deleted", &[("id", Arg::Html(&id.to_string()))])
     }
     pub fn search_paused(self, id: i64, paused: bool) -> String {
-        match (self.0, paused) {
-            (Lang::En, true) => format!("⏸ Search #{id} paused."),
-            (Lang::En, false) => format!("▶️ Search #{id} resumed."),
-            (Lang::Ru, true) => format!("⏸ Поиск #{id} на паузе."),
-            (Lang::Ru, false) => format!("▶️ Поиск #{id} снова работает."),
-        }
+        let id_arg = [("id", Arg::Html(&id.to_string()))];
+        self.msg(if paused { "search-paused" } else { "search-resumed" }, &id_arg)
     }
     pub fn delete_usage(self) -> String {
-        self.0
-            .pick(
-                "Write the search's number: <code>/delete 3</code> (see /searches).",
-                "Укажите номер поиска: <code>/delete 3</code> (см. /searches).",
-            )
-            .to_owned()
+        self.get("delete-usage")
     }
 
     // ------------------------------------------------- access and payments
 
-    pub fn btn_renew(self) -> &'static str {
-        self.0.pick("⭐ Renew", "⭐ Продлить")
+    pub fn btn_renew(self) -> String {
+        self.get("btn-renew")
     }
 
     /// A reminder before the end (`left` is the configured offset).
     pub fn reminder(self, left: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
-        let left = humantime::format_duration(left);
-        match self.0 {
-            Lang::En => {
-                format!("⏰ Your access ends in <b>{left}</b>, on {}. Renew to keep getting alerts.", utc(ends_at))
-            }
-            Lang::Ru => format!(
-                "⏰ Ваш доступ закончится через <b>{left}</b>, {}. Продлите, чтобы получать уведомления.",
-                utc(ends_at)
-            ),
-        }
+        self.msg("reminder", &[("left", Arg::Html(&self.duration(left))), ("ends", Arg::Html(&utc(ends_at)))])
     }
 
     pub fn expired(self) -> String {
-        self.0
-            .pick(
-                "Your access has ended, so alerts are off. Renew to get them again.",
-                "Ваш доступ закончился, уведомления выключены. Продлите, чтобы снова их получать.",
-            )
-            .to_owned()
+        self.get("expired")
     }
 
     pub fn plans(self, has_plans: bool) -> String {
-        match (self.0, has_plans) {
-            (Lang::En, true) => {
-                "<b>Plans</b>\nPaid with Telegram Stars. Access is extended from its current end, so \
-                                 no day is lost. Choose one:"
-            }
-            (Lang::Ru, true) => {
-                "<b>Тарифы</b>\nОплата звёздами Telegram. Доступ продлевается от текущей даты окончания, \
-                                 ни один день не теряется. Выберите:"
-            }
-            (Lang::En, false) => "No plans are on sale right now.",
-            (Lang::Ru, false) => "Сейчас тарифов в продаже нет.",
-        }
-        .to_owned()
+        self.get(if has_plans { "plans" } else { "no-plans" })
+    }
+
+    /// A plan's name for people: `plan-NAME` of the resources where there
+    /// is one ("month" → "Month"/"Месяц"), else the configured name.
+    pub fn plan_name(self, name: &str) -> String {
+        let id = format!("plan-{name}");
+        if self.has(&id) { self.get(&id) } else { escape(&name.replace('_', " ")) }
     }
 
     pub fn plan_button(self, name: &str, duration: Duration, stars: u32) -> String {
-        format!("{name} · {} · {stars} ⭐", humantime::format_duration(duration))
+        self.msg(
+            "plan-button",
+            &[
+                ("name", Arg::Html(&self.plan_name(name))),
+                ("duration", Arg::Html(&self.duration(duration))),
+                ("stars", Arg::Html(&stars.to_string())),
+            ],
+        )
     }
 
     /// At most 32 characters (Telegram's limit; plan names are at most
-    /// `config::MAX_PLAN_NAME`).
+    /// `config::MAX_PLAN_NAME`). Plain text: invoices are not HTML.
     pub fn invoice_title(self, name: &str) -> String {
-        format!("homehound: {name}").chars().take(32).collect()
+        let shown = if self.has(&format!("plan-{name}")) { self.plan_name(name) } else { name.replace('_', " ") };
+        self.msg("invoice-title", &[("name", Arg::Html(&shown))]).chars().take(32).collect()
     }
 
     pub fn private_only(self) -> String {
-        self.0
-            .pick(
-                "I work in private chats only: open a chat with me and send /start there.",
-                "Я работаю только в личных чатах: откройте чат со мной и отправьте /start там.",
-            )
-            .to_owned()
+        self.get("private-only")
     }
 
     pub fn broken_link(self) -> String {
-        self.0
-            .pick(
-                "This link is broken (it was cut or changed). Ask for a new one, or send /new to set up a search.",
-                "Эта ссылка повреждена (её обрезали или изменили). Попросите новую или отправьте /new, чтобы настроить поиск.",
-            )
-            .to_owned()
+        self.get("broken-link")
     }
 
     /// Told to a user whose payment an admin refunded.
     pub fn refunded(self, stars: i64, ends_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-        match (self.0, ends_at) {
-            (Lang::En, Some(end)) => {
-                format!("↩️ Your payment of {stars} ⭐ was refunded. Your access now ends on {}.", utc(end))
-            }
-            (Lang::En, None) => format!("↩️ Your payment of {stars} ⭐ was refunded. Your access has ended."),
-            (Lang::Ru, Some(end)) => {
-                format!("↩️ Ваш платёж {stars} ⭐ возвращён. Доступ теперь закончится {}.", utc(end))
-            }
-            (Lang::Ru, None) => format!("↩️ Ваш платёж {stars} ⭐ возвращён. Доступ закончился."),
+        let stars = stars.to_string();
+        match ends_at {
+            Some(end) => self.msg("refunded", &[("stars", Arg::Html(&stars)), ("ends", Arg::Html(&utc(end)))]),
+            None => self.msg("refunded-ended", &[("stars", Arg::Html(&stars))]),
         }
     }
 
+    /// Plain text (an invoice's description is not HTML).
     pub fn invoice_description(self, duration: Duration) -> String {
-        let d = humantime::format_duration(duration);
-        match self.0 {
-            Lang::En => format!("{d} of listing alerts, added to your current access."),
-            Lang::Ru => format!("{d} уведомлений о новых объявлениях, добавляются к текущему доступу."),
-        }
+        self.msg("invoice-description", &[("duration", Arg::Html(&self.duration(duration)))])
     }
 
     pub fn paid(self, duration: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
-        let d = humantime::format_duration(duration);
-        match self.0 {
-            Lang::En => format!("✅ Thank you! {d} added: access until <b>{}</b>.", utc(ends_at)),
-            Lang::Ru => format!("✅ Спасибо! Добавлено {d}: доступ до <b>{}</b>.", utc(ends_at)),
-        }
+        self.msg("paid", &[("duration", Arg::Html(&self.duration(duration))), ("ends", Arg::Html(&utc(ends_at)))])
     }
 
     pub fn pay_support(self) -> String {
-        self.0
-            .pick(
-                "For help with a payment, send your next message here: what went wrong and the date of the \
-                 payment. It goes to an admin, whose answer comes back in this chat (usually within a day). \
-                 Refunds of Telegram Stars are made by the admin through Telegram.",
-                "Если с оплатой что-то не так, отправьте следующим сообщением, что случилось, и дату платежа. \
-                 Оно уйдёт администратору, ответ придёт в этот чат (обычно в течение суток). Возврат звёзд \
-                 делает администратор через Telegram.",
-            )
-            .to_owned()
+        self.get("pay-support")
     }
-
     pub fn support_sent(self) -> String {
-        self.0
-            .pick(
-                "📨 Sent to the admins. Their answer will come here.",
-                "📨 Отправлено администраторам. Ответ придёт сюда.",
-            )
-            .to_owned()
+        self.get("support-sent")
     }
-
     pub fn support_unavailable(self) -> String {
-        self.0
-            .pick(
-                "Sorry, no admin can be reached right now. Please try /paysupport again later.",
-                "Сейчас не удаётся связаться с администратором. Попробуйте /paysupport позже.",
-            )
-            .to_owned()
+        self.get("support-unavailable")
     }
 
     /// An admin's answer to a support request; `text` is the admin's own words.
     pub fn support_answer(self, text: &str) -> String {
-        let head = self.0.pick("💬 <b>Support:</b>", "💬 <b>Поддержка:</b>");
-        format!("{head}\n{}", escape(text))
+        format!("{}\n{}", self.get("support-answer"), escape(text))
     }
 
     pub fn checkout_error(self) -> String {
-        self.0
-            .pick(
-                "This invoice is out of date. Send /plans and choose again.",
-                "Этот счёт устарел. Отправьте /plans и выберите заново.",
-            )
-            .to_owned()
+        self.get("checkout-error")
     }
 
     // ------------------------------------------------------ pause, status
 
     pub fn all_paused(self, paused: bool) -> String {
-        match (self.0, paused) {
-            (Lang::En, true) => "⏸ All alerts paused. Send /resume to get them again.",
-            (Lang::En, false) => "▶️ Alerts resumed.",
-            (Lang::Ru, true) => "⏸ Все уведомления на паузе. Отправьте /resume, чтобы возобновить.",
-            (Lang::Ru, false) => "▶️ Уведомления возобновлены.",
-        }
-        .to_owned()
+        self.get(if paused { "all-paused" } else { "all-resumed" })
     }
 
     pub fn status(self, access: &crate::db::chats::Access, paused: bool, searches: usize) -> String {
         use crate::db::chats::Access;
         use entity::status::access_kind;
-        let access = match (self.0, access) {
-            (Lang::En, Access::Active { kind, ends_at }) => {
-                let kind = match kind.as_str() {
-                    k if k == access_kind::TRIAL => "Free trial",
-                    k if k == access_kind::PAID => "Paid access",
-                    _ => "Access granted by an admin",
+        let mut text = match access {
+            Access::Active { kind, ends_at } => {
+                let id = match kind.as_str() {
+                    k if k == access_kind::TRIAL => "status-trial",
+                    k if k == access_kind::PAID => "status-paid",
+                    _ => "status-granted",
                 };
-                format!("{kind}, active until <b>{}</b>.", utc(*ends_at))
+                let left = (*ends_at - chrono::Utc::now()).to_std().unwrap_or_default();
+                self.msg(id, &[("ends", Arg::Html(&utc(*ends_at))), ("left", Arg::Html(&self.duration(left)))])
             }
-            (Lang::Ru, Access::Active { kind, ends_at }) => {
-                let kind = match kind.as_str() {
-                    k if k == access_kind::TRIAL => "Пробный период",
-                    k if k == access_kind::PAID => "Оплаченный доступ",
-                    _ => "Доступ от администратора",
-                };
-                format!("{kind}, действует до <b>{}</b>.", utc(*ends_at))
-            }
-            (Lang::En, Access::Expired { ended_at }) => {
-                format!("Your access ended on {}; alerts are off.", utc(*ended_at))
-            }
-            (Lang::Ru, Access::Expired { ended_at }) => {
-                format!("Ваш доступ закончился {}; уведомления выключены.", utc(*ended_at))
-            }
-            (Lang::En, Access::Never) => "You have no access yet; alerts are off.".to_owned(),
-            (Lang::Ru, Access::Never) => "У вас пока нет доступа; уведомления выключены.".to_owned(),
+            Access::Expired { ended_at } => self.msg("status-expired", &[("ended", Arg::Html(&utc(*ended_at)))]),
+            Access::Never => self.get("status-never"),
         };
-        let paused = if paused {
-            self.0.pick("\n⏸ Alerts are paused (/resume).", "\n⏸ Уведомления на паузе (/resume).")
-        } else {
-            ""
-        };
-        match self.0 {
-            Lang::En => format!("{access}{paused}\nSaved searches: {searches}."),
-            Lang::Ru => format!("{access}{paused}\nСохранённых поисков: {searches}."),
+        if paused {
+            text.push('\n');
+            text.push_str(&self.get("status-paused"));
         }
+        text.push('\n');
+        text.push_str(&self.msg("status-searches", &[("n", Arg::Html(&searches.to_string()))]));
+        text
     }
 
     /// When each source the chat's searches use was last checked.
@@ -598,21 +462,15 @@ impl Texts {
             return String::new();
         }
         let ago = |at: &Option<chrono::DateTime<chrono::Utc>>| match at {
-            None => self.0.pick("not yet", "ещё нет").to_owned(),
-            Some(at) => {
-                let mins = (now - *at).num_minutes().max(0);
-                match (self.0, mins) {
-                    (Lang::En, 0) => "just now".to_owned(),
-                    (Lang::Ru, 0) => "только что".to_owned(),
-                    (Lang::En, m) if m < 120 => format!("{m} min ago"),
-                    (Lang::Ru, m) if m < 120 => format!("{m} мин назад"),
-                    _ => format!("{} UTC", utc(*at)),
-                }
-            }
+            None => self.get("checked-never"),
+            Some(at) => match (now - *at).num_minutes().max(0) {
+                0 => self.get("checked-now"),
+                m if m < 120 => self.msg("checked-minutes", &[("n", Arg::Html(&m.to_string()))]),
+                _ => utc(*at),
+            },
         };
         let list: Vec<String> = sources.iter().map(|(name, at)| format!("{} {}", escape(name), ago(at))).collect();
-        let head = self.0.pick("Sources last checked", "Источники проверены");
-        format!("\n{head}: {}.", list.join("; "))
+        format!("\n{}", self.msg("sources-checked", &[("list", Arg::Html(&list.join("; ")))]))
     }
 }
 
@@ -620,16 +478,119 @@ impl Texts {
 mod tests {
     use super::*;
 
+    const EN: Texts = Texts(Lang::En);
+    const RU: Texts = Texts(Lang::Ru);
+    const DAY: u64 = 86_400;
+
+    fn ids(text: &str) -> Vec<String> {
+        let resource = FluentResource::try_new(text.to_owned()).unwrap_or_else(|(_, e)| panic!("syntax: {e:?}"));
+        resource
+            .entries()
+            .filter_map(|e| match e {
+                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
-    fn escape_neutralises_html() {
-        assert_eq!(escape("<b>Tom & \"Jerry\"</b>"), "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;");
+    fn both_languages_parse_and_have_the_same_messages() {
+        let mut en = ids(RESOURCES[0].1);
+        let mut ru = ids(RESOURCES[1].1);
+        assert!(en.len() > 100, "{}", en.len());
+        en.sort();
+        ru.sort();
+        assert_eq!(en, ru);
+        for id in &en {
+            for t in [EN, RU] {
+                let text = t.get(id);
+                assert!(!text.is_empty() && !text.contains('\u{2068}'), "{id}: {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let d = |s: u64| Duration::from_secs(s);
+        assert_eq!(EN.duration(d(30 * DAY)), "30 days");
+        assert_eq!(EN.duration(d(90 * DAY)), "90 days");
+        assert_eq!(EN.duration(d(DAY)), "1 day");
+        assert_eq!(EN.duration(d(DAY + 6 * 3600)), "1 day 6 hours");
+        assert_eq!(EN.duration(d(30 * DAY - 120)), "29 days");
+        assert_eq!(EN.duration(d(3600)), "1 hour");
+        assert_eq!(EN.duration(d(5400)), "1 hour 30 minutes");
+        assert_eq!(EN.duration(d(45)), "45 seconds");
+        assert_eq!(RU.duration(d(30 * DAY)), "30 дней");
+        assert_eq!(RU.duration(d(DAY)), "1 день");
+        assert_eq!(RU.duration(d(2 * DAY)), "2 дня");
+        assert_eq!(RU.duration(d(5 * DAY)), "5 дней");
+        assert_eq!(RU.duration(d(21 * DAY)), "21 день");
+        assert_eq!(RU.duration(d(3 * 3600)), "3 часа");
+        assert_eq!(RU.duration(d(11 * 60)), "11 минут");
+    }
+
+    #[test]
+    fn plurals_for_1_2_5_and_21() {
+        let summary = |t: Texts, n| t.wizard_summary("price=-1500", n);
+        assert!(summary(EN, 1).contains("<b>1</b> listing of"), "{}", summary(EN, 1));
+        assert!(summary(EN, 2).contains("<b>2</b> listings of"));
+        assert!(summary(EN, 21).contains("<b>21</b> listings of"));
+        assert!(summary(RU, 1).contains("подошло бы <b>1</b> объявление."), "{}", summary(RU, 1));
+        assert!(summary(RU, 2).contains("подошли бы <b>2</b> объявления."), "{}", summary(RU, 2));
+        assert!(summary(RU, 5).contains("подошло бы <b>5</b> объявлений."), "{}", summary(RU, 5));
+        assert!(summary(RU, 21).contains("подошло бы <b>21</b> объявление."), "{}", summary(RU, 21));
+        assert!(RU.wizard_summary("", 3).contains("(любое объявление)"));
+        let rooms = |t: Texts, n: f64| t.msg("alert-rooms", &[("n", Arg::Num(n))]);
+        assert_eq!(rooms(EN, 1.0), "1 room");
+        assert_eq!(rooms(EN, 2.0), "2 rooms");
+        assert_eq!(rooms(RU, 1.0), "1 комната");
+        assert_eq!(rooms(RU, 2.0), "2 комнаты");
+        assert_eq!(rooms(RU, 5.0), "5 комнат");
+        assert_eq!(rooms(RU, 21.0), "21 комната");
+        assert_eq!(rooms(RU, 1.5), "1.5 комнаты");
+    }
+
+    #[test]
+    fn the_zone_is_written_once() {
+        let end = chrono::Utc::now() + chrono::Duration::days(30);
+        let access = crate::db::chats::Access::Active { kind: "paid".into(), ends_at: end };
+        for t in [EN, RU] {
+            for text in [
+                t.status(&access, false, 1),
+                t.reminder(Duration::from_secs(3 * DAY), end),
+                t.paid(Duration::from_secs(30 * DAY), end),
+            ] {
+                assert_eq!(text.matches("UTC").count(), 1, "{text}");
+            }
+        }
+        assert!(EN.status(&access, false, 1).contains("(ends in 29 days)"), "{}", EN.status(&access, false, 1));
+        assert!(RU.status(&access, false, 1).contains("(осталось 29 дней)"));
+        let old = chrono::Utc::now() - chrono::Duration::hours(5);
+        let checked = EN.sources_checked(&[("a".into(), Some(old))], chrono::Utc::now());
+        assert_eq!(checked.matches("UTC").count(), 1, "{checked}");
+    }
+
+    #[test]
+    fn plans_have_display_names_and_invoices_fit() {
+        let week = Duration::from_secs(7 * DAY);
+        assert_eq!(EN.plan_button("week", week, 50), "Week · 7 days · 50 ⭐");
+        assert_eq!(RU.plan_button("week", week, 50), "Неделя · 7 дней · 50 ⭐");
+        assert_eq!(EN.plan_button("summer_deal", week, 50), "summer deal · 7 days · 50 ⭐");
+        assert_eq!(RU.invoice_title("month"), "homehound: Месяц");
+        let long = EN.invoice_title("premium_quarterly_bundle_x");
+        assert!(long.chars().count() <= 32, "{long}");
+        assert_eq!(
+            RU.invoice_description(Duration::from_secs(90 * DAY)),
+            "90 дней уведомлений о новых объявлениях, добавляются к текущему доступу."
+        );
     }
 
     #[test]
     fn welcome_escapes_the_name() {
-        let text = Texts(Lang::En).welcome(Some("<script>"), true, Duration::from_secs(3 * 86_400));
-        assert!(text.contains("&lt;script&gt;"), "{text}");
-        assert!(text.contains("3days"), "{text}");
+        let text = EN.welcome(Some("<script>"), true, Duration::from_secs(3 * DAY));
+        assert!(text.contains("Hi, &lt;script&gt;!"), "{text}");
+        assert!(text.contains("<b>3 days</b> has started.\n\nTap"), "{text}");
+        assert!(RU.welcome(None, true, Duration::from_secs(3 * DAY)).contains("<b>3 дня</b>"));
     }
 
     #[test]
@@ -639,14 +600,14 @@ mod tests {
         assert_eq!(Lang::from_code(Some("de")), Lang::En);
         assert_eq!(Lang::from_code(Some("")), Lang::En);
         assert_eq!(Lang::from_code(None), Lang::En);
-        assert!(Texts(Lang::Ru).unknown().contains("не понял"));
+        assert!(RU.unknown().contains("не понял"));
     }
 
     #[test]
     fn interpolated_values_are_escaped() {
-        let t = Texts(Lang::En);
-        assert!(t.saved(1, "district=<b>").contains("&lt;b&gt;"));
-        assert!(t.syntax_error("\"<x>\" is odd", "a=<b>").contains("&lt;x&gt;"));
-        assert!(t.not_found("<1>").contains("&lt;1&gt;"));
+        assert!(EN.saved(1, "district=<b>").contains("&lt;b&gt;"));
+        assert!(EN.syntax_error("\"<x>\" is odd", "a=<b>").contains("&lt;x&gt;"));
+        assert!(EN.not_found("<1>").contains("&lt;1&gt;"));
+        assert_eq!(EN.get("no-such-message"), "no-such-message");
     }
 }

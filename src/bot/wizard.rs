@@ -16,6 +16,8 @@ use crate::search::{PERIODS, Rooms, SearchFilter, syntax};
 pub const MAX_DISTRICTS: usize = 24;
 /// Price presets (highest monthly price).
 const PRICES: &[i64] = &[500, 750, 1000, 1250, 1500, 2000, 2500, 3000];
+/// The lowest price a user may type (below it is a slip, such as `-5`).
+pub const MIN_TYPED_PRICE: i64 = 10;
 /// Area presets (smallest m²).
 const AREAS: &[u32] = &[20, 30, 40, 50, 60, 80, 100];
 
@@ -73,6 +75,9 @@ pub enum Outcome {
     Cancel,
     /// The button does not belong to this wizard's current screen.
     Stale,
+    /// The press changed nothing (a choice already made): no edit, which
+    /// Telegram would refuse as "message is not modified".
+    Unchanged,
 }
 
 /// A keyboard: rows of (label, callback data).
@@ -81,10 +86,27 @@ pub type Keyboard = Vec<Vec<(String, String)>>;
 impl Wizard {
     /// A new wizard on its first step (the source step is skipped when
     /// there is at most one source: nothing to choose).
+    /// With one source, the search names none (it is that source, and
+    /// stays right if sources are added later).
     pub fn new(nonce: u32, sources: Vec<String>) -> Self {
         let step = if sources.len() > 1 { Step::Source } else { Step::Districts };
-        let filter = SearchFilter { source: (sources.len() == 1).then(|| sources[0].clone()), ..Default::default() };
+        let filter = SearchFilter::default();
         Self { nonce, message_id: None, step, filter, sources, districts: Vec::new(), awaiting_price: false }
+    }
+
+    /// The step's number and the number of steps the user goes through.
+    pub fn counter(&self) -> (usize, usize) {
+        let skipped = usize::from(self.sources.len() <= 1);
+        let index = match self.step {
+            Step::Source => 1,
+            Step::Districts => 2,
+            Step::Price => 3,
+            Step::Rooms => 4,
+            Step::Area => 5,
+            Step::Furnished => 6,
+            Step::Period | Step::Summary => 7,
+        };
+        (index - skipped, 7 - skipped)
     }
 
     /// A wizard opened on its summary with `filter` (deep links).
@@ -99,6 +121,14 @@ impl Wizard {
 
     /// Applies a button's action (the part after `w:<nonce>:`).
     pub fn press(&mut self, action: &str) -> Outcome {
+        let before = self.clone();
+        match self.apply(action) {
+            Outcome::Redraw | Outcome::AskPrice if *self == before => Outcome::Unchanged,
+            outcome => outcome,
+        }
+    }
+
+    fn apply(&mut self, action: &str) -> Outcome {
         self.awaiting_price = false;
         let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
         match (self.step, verb) {
@@ -219,10 +249,16 @@ impl Wizard {
 
     /// A typed price while [`Self::awaiting_price`]: "1500" (the highest) or
     /// "800-1500". `Err` is the problem, for the user.
-    pub fn type_price(&mut self, text: &str) -> Result<(), String> {
+    pub fn type_price(&mut self, t: Texts, text: &str) -> Result<(), String> {
         let text = text.trim();
+        if text.starts_with('-') {
+            return Err(t.wizard_price_too_low(MIN_TYPED_PRICE));
+        }
         let line = if text.contains('-') { format!("price={text}") } else { format!("price=-{text}") };
         let parsed = syntax::parse(&line, &[]).map_err(|e| e.to_string())?;
+        if parsed.price_min.into_iter().chain(parsed.price_max).any(|p| p < MIN_TYPED_PRICE) {
+            return Err(t.wizard_price_too_low(MIN_TYPED_PRICE));
+        }
         (self.filter.price_min, self.filter.price_max) = (parsed.price_min, parsed.price_max);
         self.awaiting_price = false;
         self.step = Step::Rooms;
@@ -232,6 +268,8 @@ impl Wizard {
     /// The text and buttons of the current step. `matches` is the 7-day
     /// match count shown on the summary.
     pub fn view(&self, t: Texts, matches: u64) -> (String, Keyboard) {
+        let (step, steps) = self.counter();
+        let screen = |id: &str| t.wizard_step(step, steps, id);
         let button = |label: String, action: &str| (label, self.data(action));
         let mut rows: Keyboard = Vec::new();
         let text = match self.step {
@@ -240,7 +278,7 @@ impl Wizard {
                     rows.push(vec![button(name.clone(), &format!("src:{i}"))]);
                 }
                 rows.push(vec![button(format!("🌐 {}", t.btn_any()), "src:any")]);
-                t.wizard_source()
+                screen("wizard-source")
             }
             Step::Districts => {
                 let mut row = Vec::new();
@@ -259,7 +297,7 @@ impl Wizard {
                     button(format!("{}{}", if any_on { "✅ " } else { "" }, t.btn_any()), "d:any"),
                     button(t.btn_next().to_owned(), "next"),
                 ]);
-                t.wizard_districts(!self.districts.is_empty())
+                screen(if self.districts.is_empty() { "wizard-no-districts" } else { "wizard-districts" })
             }
             Step::Price => {
                 for chunk in PRICES.chunks(4) {
@@ -270,9 +308,9 @@ impl Wizard {
                     button(t.btn_type_number().to_owned(), "p:type"),
                 ]);
                 if self.awaiting_price {
-                    format!("{}\n\n{}", t.wizard_price(), t.wizard_price_prompt())
+                    format!("{}\n\n{}", screen("wizard-price"), t.wizard_price_prompt())
                 } else {
-                    t.wizard_price()
+                    screen("wizard-price")
                 }
             }
             Step::Rooms => {
@@ -293,7 +331,7 @@ impl Wizard {
                     button(mark(self.filter.rooms.is_none(), t.btn_any().to_owned()), "r:any"),
                     button(t.btn_next().to_owned(), "next"),
                 ]);
-                t.wizard_rooms()
+                screen("wizard-rooms")
             }
             Step::Area => {
                 let mut row: Vec<(String, String)> =
@@ -302,7 +340,7 @@ impl Wizard {
                 rows.push(row);
                 rows.push(second);
                 rows.push(vec![button(t.btn_any().to_owned(), "a:any")]);
-                t.wizard_area()
+                screen("wizard-area")
             }
             Step::Furnished => {
                 rows.push(vec![
@@ -310,7 +348,7 @@ impl Wizard {
                     button(t.btn_yes().to_owned(), "f:yes"),
                     button(t.btn_no().to_owned(), "f:no"),
                 ]);
-                t.wizard_furnished()
+                screen("wizard-furnished")
             }
             Step::Period => {
                 let mark = |on: bool, label: &str| format!("{}{label}", if on { "✅ " } else { "" });
@@ -319,15 +357,15 @@ impl Wizard {
                         .iter()
                         .map(|p| {
                             let on = self.filter.periods.iter().any(|x| x == p);
-                            button(mark(on, t.period_label(p)), &format!("t:{p}"))
+                            button(mark(on, &t.period_label(p)), &format!("t:{p}"))
                         })
                         .collect(),
                 );
                 rows.push(vec![
-                    button(mark(self.filter.periods.is_empty(), t.btn_any()), "t:any"),
+                    button(mark(self.filter.periods.is_empty(), &t.btn_any()), "t:any"),
                     button(t.btn_next().to_owned(), "next"),
                 ]);
-                t.wizard_period()
+                screen("wizard-period")
             }
             Step::Summary => {
                 rows.push(vec![button(t.btn_save().to_owned(), "save")]);
@@ -373,9 +411,9 @@ mod tests {
         press_label(&mut w, "Kreuzberg");
         press_label(&mut w, "Next ›");
         assert_eq!(press_label(&mut w, "✏️ Type a number"), Outcome::AskPrice);
-        assert!(w.type_price("abc").is_err());
+        assert!(w.type_price(Texts(Lang::En), "abc").is_err());
         w.awaiting_price = true;
-        w.type_price("800-1500").unwrap();
+        w.type_price(Texts(Lang::En), "800-1500").unwrap();
         press_label(&mut w, "1");
         press_label(&mut w, "2");
         press_label(&mut w, "4+");
@@ -411,6 +449,52 @@ mod tests {
         assert_eq!(w.press("d:99"), Outcome::Stale);
         assert_eq!(w.press("p:1234"), Outcome::Stale);
         assert_eq!(press_label(&mut w, "✖ Cancel"), Outcome::Cancel);
+    }
+
+    #[test]
+    fn the_counter_and_the_summary_follow_what_the_user_chooses() {
+        let t = Texts(Lang::En);
+        let mut one = Wizard::new(1, vec!["only".into()]);
+        assert!(one.view(t, 0).0.starts_with("<b>New search · 1/6</b>"), "{}", one.view(t, 0).0);
+        let mut two = Wizard::new(2, vec!["a".into(), "b".into()]);
+        assert!(two.view(t, 0).0.starts_with("<b>New search · 1/7</b>"));
+        two.press("src:0");
+        assert!(two.view(t, 0).0.starts_with("<b>New search · 2/7</b>"));
+        // One source: the search names none (the user never chose it).
+        for action in ["next", "p:any", "next", "a:any", "f:any", "next"] {
+            assert_eq!(one.press(action), Outcome::Redraw, "{action}");
+        }
+        assert_eq!(one.step, Step::Summary);
+        assert!(one.view(t, 0).0.contains("<code>(any listing)</code>"), "{}", one.view(t, 0).0);
+        assert_eq!(one.filter.source, None);
+    }
+
+    #[test]
+    fn a_typed_price_below_the_minimum_is_asked_again() {
+        let t = Texts(Lang::En);
+        let mut w = Wizard::new(1, vec![]);
+        w.press("next");
+        for typed in ["-5", "5", "3-8", " -1500"] {
+            w.awaiting_price = true;
+            let problem = w.type_price(t, typed).expect_err(typed);
+            assert!(problem.contains("below 10"), "{typed}: {problem}");
+            assert_eq!(w.step, Step::Price, "{typed}");
+        }
+        w.type_price(t, "1500").unwrap();
+        assert_eq!((w.filter.price_min, w.filter.price_max, w.step), (None, Some(1500), Step::Rooms));
+    }
+
+    #[test]
+    fn a_press_that_changes_nothing_is_not_redrawn() {
+        let mut w = Wizard::new(1, vec![]);
+        w.districts = vec!["Mitte".into()];
+        assert_eq!(w.press("d:any"), Outcome::Unchanged, "already any");
+        assert_eq!(w.press("d:0"), Outcome::Redraw);
+        assert_eq!(w.press("back"), Outcome::Unchanged, "no step before the first");
+        w.press("next");
+        w.press("p:any");
+        assert_eq!(w.press("r:any"), Outcome::Unchanged);
+        assert_eq!(w.press("r:1"), Outcome::Redraw);
     }
 
     #[test]

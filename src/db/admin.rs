@@ -24,10 +24,20 @@ use super::{
 /// Queues `text` to every admin now, once per `key` and minute (a notice
 /// about a component, from outside any other transaction).
 pub async fn notify(db: &DatabaseConnection, admins: &[i64], key: &str, text: &str) -> Result<(), DbErr> {
+    notify_as(db, admins, key, text, false).await
+}
+
+/// [`notify`] with a text that is already Telegram HTML (its interpolated
+/// values escaped by the caller).
+pub async fn notify_html(db: &DatabaseConnection, chats: &[i64], key: &str, html: &str) -> Result<(), DbErr> {
+    notify_as(db, chats, key, html, true).await
+}
+
+async fn notify_as(db: &DatabaseConnection, chats: &[i64], key: &str, text: &str, html: bool) -> Result<(), DbErr> {
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let key = format!("{key}:{}", now.timestamp() / 60);
-    super::listings::notify_admins(&txn, admins, &key, text, now).await?;
+    super::listings::notify_chats(&txn, chats, &key, text, html, now).await?;
     txn.commit().await
 }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::{access_period, chat, status::access_kind, status::access_status};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 
 use super::{
@@ -130,6 +131,24 @@ pub async fn access(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -
 }
 
 /// The chat, if it talked to the bot.
+/// The language code of each of `chat_ids` (those stored).
+pub async fn languages_of(db: &DatabaseConnection, chat_ids: &[i64]) -> Result<Vec<(i64, String)>, DbErr> {
+    let mut rows = Vec::new();
+    for chunk in chat_ids.chunks(1_000) {
+        rows.extend(
+            chat::Entity::find()
+                .select_only()
+                .column(chat::Column::Id)
+                .column(chat::Column::Language)
+                .filter(chat::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple::<(i64, String)>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
 pub async fn get(db: &DatabaseConnection, chat_id: i64) -> Result<Option<chat::Model>, DbErr> {
     chat::Entity::find_by_id(chat_id).one(db).await
 }

@@ -420,7 +420,8 @@ async fn store_listings(
     }
     let mut rows = Vec::new();
     for (listing_id, _, old, new) in &drops {
-        // Only chats already told of this listing hear that its price fell.
+        // Only chats already told of this listing (with a search that can
+        // still match its source) hear that its price fell.
         let told: Vec<i64> = outbox::Entity::find()
             .select_only()
             .column(outbox::Column::ChatId)
@@ -430,8 +431,14 @@ async fn store_listings(
             .into_tuple()
             .all(txn)
             .await?;
+        // Chats that saved it hear always; chats that hid it never.
+        let saved = super::marks::saved_by_reachable(txn, *listing_id, now).await?;
+        let hidden = super::marks::hidden_by(txn, *listing_id).await?;
+        let mut chats: Vec<i64> = told.into_iter().filter(|c| active.contains(c)).chain(saved).collect();
+        chats.sort_unstable();
+        chats.dedup();
         let payload = serde_json::json!({ "old": old, "new": new }).to_string();
-        for chat_id in told.into_iter().filter(|c| active.contains(c)) {
+        for chat_id in chats.into_iter().filter(|c| !hidden.contains(c)) {
             rows.push(pending_row(
                 chat_id,
                 Some(*listing_id),
@@ -469,6 +476,13 @@ async fn insert_price(
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// A stored listing with its source's name.
+pub async fn with_source(db: &DatabaseConnection, id: i64) -> Result<Option<(listing::Model, String)>, DbErr> {
+    let Some(l) = listing::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let name = source::Entity::find_by_id(l.source_id).one(db).await?.map(|s| s.name).unwrap_or_default();
+    Ok(Some((l, name)))
 }
 
 /// Searches that may match a listing of `source`: not paused, of chats that
@@ -521,6 +535,19 @@ pub(super) async fn notify_admins(
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    notify_chats(txn, admins, key, text, false, now).await
+}
+
+/// Queues a notice (plain text, or Telegram HTML when `html`) to `admins`,
+/// creating their chat rows if they never wrote to the bot.
+pub(super) async fn notify_chats(
+    txn: &DatabaseTransaction,
+    admins: &[i64],
+    key: &str,
+    text: &str,
+    html: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     if admins.is_empty() {
         return Ok(());
     }
@@ -537,7 +564,11 @@ pub(super) async fn notify_admins(
         })
         .collect();
     chat::Entity::insert_many(chats).on_conflict_do_nothing_on([chat::Column::Id]).exec_without_returning(txn).await?;
-    let payload = serde_json::json!({ "text": text }).to_string();
+    let payload = if html {
+        serde_json::json!({ "text": text, "html": true }).to_string()
+    } else {
+        serde_json::json!({ "text": text }).to_string()
+    };
     let rows = admins
         .iter()
         .map(|chat_id| {

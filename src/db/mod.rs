@@ -25,6 +25,7 @@ pub mod chats;
 pub mod cursors;
 pub mod leases;
 pub mod listings;
+pub mod marks;
 pub mod outbox;
 pub mod payments;
 pub mod retention;

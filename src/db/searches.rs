@@ -51,6 +51,8 @@ pub async fn create(
         furnished: Set(filter.furnished),
         exclude: Set(json(&filter.exclude)),
         periods: Set(json(&filter.periods)),
+        muted_districts: Set(json(&filter.muted_districts)),
+        muted_sources: Set(json(&filter.muted_sources)),
         paused: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -107,6 +109,27 @@ pub async fn set_paused(
 ) -> Result<bool, DbErr> {
     let result = search::Entity::update_many()
         .col_expr(search::Column::Paused, Expr::value(paused))
+        .col_expr(search::Column::UpdatedAt, Expr::value(now))
+        .filter(search::Column::Id.eq(id))
+        .filter(search::Column::ChatId.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Writes the muted districts and sources of one of the chat's searches
+/// (🔕 on an alert); `false` when the chat has no search `id`.
+pub async fn set_mutes(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    id: i64,
+    filter: &SearchFilter,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let json = |items: &Vec<String>| (!items.is_empty()).then(|| serde_json::to_string(items).unwrap_or_default());
+    let result = search::Entity::update_many()
+        .col_expr(search::Column::MutedDistricts, Expr::value(json(&filter.muted_districts)))
+        .col_expr(search::Column::MutedSources, Expr::value(json(&filter.muted_sources)))
         .col_expr(search::Column::UpdatedAt, Expr::value(now))
         .filter(search::Column::Id.eq(id))
         .filter(search::Column::ChatId.eq(chat_id))

@@ -5,7 +5,7 @@
 use entity::{listing, status::outbox_kind};
 use serde::Deserialize;
 
-use crate::bot::texts::escape;
+use crate::bot::texts::{Arg, Texts, escape};
 
 pub const CAPTION_LIMIT: usize = 1024;
 pub const TEXT_LIMIT: usize = 4096;
@@ -17,12 +17,56 @@ pub struct Rendered {
     pub html: String,
     /// The first photo, when the listing has one.
     pub photo: Option<String>,
-    /// "Open listing" button target.
-    pub button: Option<String>,
-    /// A bot button under a notice: (label, callback data), e.g. "Renew".
-    pub action: Option<(String, String)>,
+    /// The buttons under the message, by rows.
+    pub keyboard: Vec<Vec<Button>>,
     /// The source of a listing alert (its latency is counted per source).
     pub source: Option<String>,
+}
+
+/// A button under a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Button {
+    /// Opens a web page.
+    Url { label: String, url: String },
+    /// Comes back to the bot as a callback query with `data` (≤ 64 bytes).
+    Callback { label: String, data: String },
+}
+
+impl Button {
+    fn callback(label: String, data: String) -> Self {
+        Button::Callback { label, data }
+    }
+}
+
+/// An alert's buttons: "Open listing", then 🙈 Hide, 🔕 Mute and ⭐ Save
+/// (callback data `a:h:ID`, `a:m:ID`, `a:s:ID` with the listing's id: they
+/// stay valid across restarts, the state being in the database).
+pub fn alert_keyboard(t: Texts, listing_id: i64, url: &str) -> Vec<Vec<Button>> {
+    vec![
+        vec![Button::Url { label: t.get("btn-open"), url: url.to_owned() }],
+        vec![
+            Button::callback(t.get("btn-hide"), format!("a:h:{listing_id}")),
+            Button::callback(t.get("btn-mute"), format!("a:m:{listing_id}")),
+            Button::callback(t.get("btn-keep"), format!("a:s:{listing_id}")),
+        ],
+    ]
+}
+
+/// The second tap of 🔕 Mute: this district (when the listing has one), or
+/// this source, for the searches that matched; or back.
+pub fn mute_keyboard(t: Texts, l: &listing::Model, source: &str) -> Vec<Vec<Button>> {
+    let mut choices = Vec::new();
+    if let Some(d) = l.district.as_deref().filter(|d| !d.trim().is_empty()) {
+        let label = t.msg("btn-mute-district", &[("district", Arg::Html(&cut(d, 40)))]);
+        choices.push(Button::callback(label, format!("a:md:{}", l.id)));
+    }
+    let label = t.msg("btn-mute-source", &[("source", Arg::Html(&cut(source, 40)))]);
+    choices.push(Button::callback(label, format!("a:ms:{}", l.id)));
+    vec![
+        vec![Button::Url { label: t.get("btn-open"), url: l.url.clone() }],
+        choices,
+        vec![Button::callback(t.get("btn-back"), format!("a:mb:{}", l.id))],
+    ]
 }
 
 #[derive(Deserialize)]
@@ -38,6 +82,10 @@ pub struct Notice {
     /// A button under the text: (label, callback data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<(String, String)>,
+    /// The text is Telegram HTML already (written by the bot, its values
+    /// escaped); otherwise it is escaped here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub html: bool,
 }
 
 fn money(amount: i64, currency: Option<&str>) -> String {
@@ -68,16 +116,18 @@ fn cut(text: &str, max: usize) -> String {
 
 /// The caption lines of a listing (plain text, not yet escaped), title last
 /// so it is the part cut when the caption is too long.
-fn facts(l: &listing::Model, source: &str) -> Vec<String> {
+fn facts(t: Texts, l: &listing::Model, source: &str) -> Vec<String> {
     let mut lines = Vec::new();
     match (l.monthly_price, l.price) {
-        (Some(m), _) => lines.push(format!("💶 {}/month", money(m, l.currency.as_deref()))),
-        (None, Some(p)) => lines.push(format!("💶 {}", money(p, l.currency.as_deref()))),
+        (Some(m), _) => {
+            lines.push(t.msg("alert-price-month", &[("price", Arg::Html(&money(m, l.currency.as_deref())))]))
+        }
+        (None, Some(p)) => lines.push(t.msg("alert-price", &[("price", Arg::Html(&money(p, l.currency.as_deref())))])),
         (None, None) => (),
     }
     let mut size = Vec::new();
     if let Some(r) = l.rooms {
-        size.push(if r == 0.0 { "studio".to_owned() } else { format!("{} rooms", trim_float(r)) });
+        size.push(if r == 0.0 { t.get("alert-studio") } else { t.msg("alert-rooms", &[("n", Arg::Num(r))]) });
     }
     if let Some(a) = l.area_m2 {
         size.push(format!("{} m²", trim_float(a)));
@@ -99,17 +149,21 @@ fn trim_float(v: f64) -> String {
     if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
 }
 
-/// A listing alert (new, or its price fell).
-pub fn listing_alert(kind: &str, payload: Option<&str>, l: &listing::Model, source: &str) -> Rendered {
+/// A listing alert (new, or its price fell), in the chat's language. The
+/// texts of the resources are plain here (no markup): each line is escaped
+/// whole, scraped values included.
+pub fn listing_alert(t: Texts, kind: &str, payload: Option<&str>, l: &listing::Model, source: &str) -> Rendered {
     let head = match (kind, payload.and_then(|p| serde_json::from_str::<PriceDrop>(p).ok())) {
-        (k, Some(drop)) if k == outbox_kind::PRICE_DROP => Some(format!(
-            "📉 Price dropped {} → {}",
-            money(drop.old, l.currency.as_deref()),
-            money(drop.new, l.currency.as_deref())
+        (k, Some(drop)) if k == outbox_kind::PRICE_DROP => Some(t.msg(
+            "alert-price-drop",
+            &[
+                ("old", Arg::Html(&money(drop.old, l.currency.as_deref()))),
+                ("new", Arg::Html(&money(drop.new, l.currency.as_deref()))),
+            ],
         )),
         _ => None,
     };
-    let facts = facts(l, source);
+    let facts = facts(t, l, source);
     let limit = if l.photo.is_some() { CAPTION_LIMIT } else { TEXT_LIMIT };
     // Visible characters: the lines, their newlines, and the title.
     let fixed: usize = head.iter().chain(facts.iter()).map(|s| s.chars().count() + 1).sum();
@@ -126,10 +180,18 @@ pub fn listing_alert(kind: &str, payload: Option<&str>, l: &listing::Model, sour
     Rendered {
         html,
         photo: l.photo.clone(),
-        button: Some(l.url.clone()),
-        action: None,
+        keyboard: alert_keyboard(t, l.id, &l.url),
         source: Some(source.to_owned()),
     }
+}
+
+/// One entry of `/saved`: its number, the title linked to the listing, and
+/// its current price, size and source.
+pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
+    let facts = facts(t, l, source);
+    let title = cut(&l.title, 120);
+    let details: Vec<String> = facts.iter().filter(|f| !f.starts_with("📞")).map(|f| escape(f)).collect();
+    format!("{n}. <a href=\"{}\">{}</a>\n{}", escape(&l.url), escape(&title), details.join(" · "))
 }
 
 /// A notice, reminder or broadcast: its payload's text, escaped.
@@ -137,9 +199,10 @@ pub fn listing_alert(kind: &str, payload: Option<&str>, l: &listing::Model, sour
 /// (`html: true`); broadcasts and source notices are plain text.
 pub fn notice(payload: Option<&str>, html: bool) -> Rendered {
     let notice = payload.and_then(|p| serde_json::from_str::<Notice>(p).ok());
-    let (text, action) = notice.map(|n| (n.text, n.action)).unwrap_or_default();
-    let html = if html { text } else { escape(&cut(&text, TEXT_LIMIT)) };
-    Rendered { html, photo: None, button: None, action, source: None }
+    let (text, action, marked_html) = notice.map(|n| (n.text, n.action, n.html)).unwrap_or_default();
+    let html = if html || marked_html { text } else { escape(&cut(&text, TEXT_LIMIT)) };
+    let keyboard = action.map(|(label, data)| vec![Button::callback(label, data)]).into_iter().collect();
+    Rendered { html, photo: None, keyboard, source: None }
 }
 
 /// The text-only form of `r` (when Telegram rejects the photo).
@@ -152,6 +215,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+    use crate::bot::texts::Lang;
 
     fn listing(title: &str, photo: Option<&str>) -> listing::Model {
         let now = Utc::now();
@@ -180,15 +244,16 @@ mod tests {
 
     #[test]
     fn the_advertisers_phone_is_shown_where_the_source_gives_one() {
-        let r = listing_alert("new", None, &listing("Marina View", None), "dubai");
+        let r = listing_alert(Texts(Lang::En), "new", None, &listing("Marina View", None), "dubai");
         assert!(r.html.contains("📞 +971500000001"), "{}", r.html);
         let without = listing::Model { phone: None, ..listing("Marina View", None) };
-        assert!(!listing_alert("new", None, &without, "dubai").html.contains("📞"));
+        assert!(!listing_alert(Texts(Lang::En), "new", None, &without, "dubai").html.contains("📞"));
     }
 
     #[test]
     fn a_new_listing_caption_escapes_everything_scraped() {
         let r = listing_alert(
+            Texts(Lang::En),
             "new",
             None,
             &listing("<script>alert(1)</script> & co", Some("https://img/x.jpg")),
@@ -200,12 +265,26 @@ mod tests {
         assert!(r.html.contains("📍 Kreuzberg &lt;b&gt;"), "{}", r.html);
         assert!(r.html.contains("🔎 wg &amp; co"), "{}", r.html);
         assert_eq!(r.photo.as_deref(), Some("https://img/x.jpg"));
-        assert_eq!(r.button.as_deref(), Some("https://site.example/x"));
+        assert_eq!(r.keyboard[0], [Button::Url { label: "Open listing".into(), url: "https://site.example/x".into() }]);
+        let data: Vec<&str> = r.keyboard[1]
+            .iter()
+            .map(|b| match b {
+                Button::Callback { data, .. } => data.as_str(),
+                Button::Url { .. } => "url",
+            })
+            .collect();
+        assert_eq!(data, ["a:h:1", "a:m:1", "a:s:1"]);
     }
 
     #[test]
     fn a_long_title_keeps_the_caption_under_the_limit() {
-        let r = listing_alert("new", None, &listing(&"Wohnung ".repeat(400), Some("https://img/x.jpg")), "s");
+        let r = listing_alert(
+            Texts(Lang::En),
+            "new",
+            None,
+            &listing(&"Wohnung ".repeat(400), Some("https://img/x.jpg")),
+            "s",
+        );
         let visible: usize = r.html.replace("<b>", "").replace("</b>", "").chars().count();
         assert!(visible <= CAPTION_LIMIT, "{visible}");
         assert!(r.html.contains('…'));
@@ -215,7 +294,7 @@ mod tests {
     fn hostile_5000_character_titles_render_as_valid_html_under_both_limits() {
         let title = format!("<b>bold</b> & <script>alert(1)</script> {}", "x".repeat(5_000));
         for photo in [Some("https://img/x.jpg"), None] {
-            let r = listing_alert("new", None, &listing(&title, photo), "src");
+            let r = listing_alert(Texts(Lang::En), "new", None, &listing(&title, photo), "src");
             // Only our own <b> tags remain as markup.
             let stripped = r.html.replace("<b>", "").replace("</b>", "");
             assert!(!stripped.contains('<') && !stripped.contains('>'), "{}", r.html);
@@ -229,9 +308,40 @@ mod tests {
 
     #[test]
     fn a_price_drop_says_old_and_new() {
-        let r = listing_alert("price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s");
+        let r = listing_alert(
+            Texts(Lang::En),
+            "price_drop",
+            Some(r#"{"old":1400,"new":1250}"#),
+            &listing("Flat", None),
+            "s",
+        );
         assert!(r.html.starts_with("<b>📉 Price dropped 1\u{202f}400 EUR → 1\u{202f}250 EUR</b>"), "{}", r.html);
         assert_eq!(r.photo, None);
+    }
+
+    #[test]
+    fn an_alert_reads_in_the_chats_language() {
+        let t = Texts(Lang::Ru);
+        let r = listing_alert(t, "new", None, &listing("Квартира", None), "s");
+        assert!(r.html.contains("💶 1\u{202f}250 EUR/мес."), "{}", r.html);
+        assert!(r.html.contains("🛏 2 комнаты · 54.5 m²"), "{}", r.html);
+        assert!(matches!(&r.keyboard[0][0], Button::Url { label, .. } if label == "Открыть объявление"));
+        let drop = listing_alert(t, "price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s");
+        assert!(drop.html.starts_with("<b>📉 Цена снижена: 1\u{202f}400 EUR → 1\u{202f}250 EUR</b>"), "{}", drop.html);
+        let one = listing::Model { rooms: Some(1.0), ..listing("Flat", None) };
+        assert!(listing_alert(Texts(Lang::En), "new", None, &one, "s").html.contains("🛏 1 room · "));
+    }
+
+    #[test]
+    fn the_mute_choice_names_the_district_and_the_source() {
+        let rows = mute_keyboard(Texts(Lang::En), &listing("Flat", None), "wg");
+        let labels: Vec<&str> = rows[1]
+            .iter()
+            .map(|b| match b {
+                Button::Callback { label, .. } | Button::Url { label, .. } => label.as_str(),
+            })
+            .collect();
+        assert_eq!(labels, ["🔕 Kreuzberg <b>", "🔕 All of wg"]);
     }
 
     #[test]

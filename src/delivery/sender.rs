@@ -21,7 +21,10 @@ use std::{
 };
 
 use chrono::Utc;
-use entity::{listing, outbox, source, status::outbox_kind, status::outbox_status};
+use entity::{
+    listing, outbox, source,
+    status::{listing_mark, outbox_kind, outbox_status},
+};
 use reqwest::Url;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use teloxide::{
@@ -38,6 +41,7 @@ use super::{
     render::{self, Rendered},
 };
 use crate::{
+    bot::texts::{Lang, Texts},
     db, metrics,
     search::{ListingView, SearchFilter},
     shutdown::{AbortOnDrop, Shutdown},
@@ -372,20 +376,33 @@ fn classify(e: &RequestError) -> Sent {
     }
 }
 
+/// Telegram's form of a keyboard; a link Telegram would refuse (not a URL)
+/// loses its button, not the message.
+pub fn markup(rows: &[Vec<render::Button>]) -> Option<InlineKeyboardMarkup> {
+    let rows: Vec<Vec<InlineKeyboardButton>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .filter_map(|b| match b {
+                    render::Button::Url { label, url } => {
+                        Url::parse(url).ok().map(|url| InlineKeyboardButton::url(label.clone(), url))
+                    }
+                    render::Button::Callback { label, data } => {
+                        Some(InlineKeyboardButton::callback(label.clone(), data.clone()))
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|row| !row.is_empty())
+        .collect();
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
+}
+
 /// A sent row's mark, on its way to [`record_marks`].
 type Marks = tokio::sync::mpsc::UnboundedSender<Mark>;
 
 async fn send(bot: &Bot, chat_id: i64, msg: &Rendered, paid: bool) -> Sent {
-    let markup = msg
-        .button
-        .as_deref()
-        .and_then(|u| Url::parse(u).ok())
-        .map(|url| InlineKeyboardMarkup::new([[InlineKeyboardButton::url("Open listing", url)]]))
-        .or_else(|| {
-            msg.action
-                .as_ref()
-                .map(|(label, data)| InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(label, data)]]))
-        });
+    let markup = markup(&msg.keyboard);
     let chat = ChatId(chat_id);
     let result = match msg.photo.as_deref().and_then(|p| Url::parse(p).ok()) {
         Some(photo) => {
@@ -423,8 +440,10 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered, paid: bool) -> Sent {
 }
 
 /// The message of each row, or why it is no longer to be sent: a batch
-/// rendered with three queries (its listings, the sources, the active
-/// searches of its alert chats), whatever its size.
+/// rendered with five queries (its listings, the sources, the active
+/// searches and the languages of its alert chats, their marks on the
+/// listings), whatever its size. Alerts are written in the chat's language;
+/// a hidden listing is dropped; a saved one is sent whatever the searches say.
 async fn render_batch(
     db: &DatabaseConnection,
     rows: &[outbox::Model],
@@ -433,6 +452,8 @@ async fn render_batch(
     let mut listings: HashMap<i64, listing::Model> = HashMap::new();
     let mut searches: HashMap<i64, Vec<SearchFilter>> = HashMap::new();
     let mut sources: HashMap<i64, String> = HashMap::new();
+    let mut languages: HashMap<i64, Lang> = HashMap::new();
+    let mut marks = std::collections::HashSet::new();
     if !listing_ids.is_empty() {
         for chunk in listing_ids.chunks(1_000) {
             let found =
@@ -444,7 +465,14 @@ async fn render_batch(
         for s in db::searches::active_of(db, &chats).await? {
             searches.entry(s.chat_id).or_default().push(SearchFilter::from_model(&s));
         }
+        languages = db::chats::languages_of(db, &chats)
+            .await?
+            .into_iter()
+            .map(|(chat, code)| (chat, Lang::of_chat(&code)))
+            .collect();
+        marks = db::marks::of(db, &chats, &listing_ids).await?;
     }
+    let marked = |chat: i64, listing: i64, which: &str| marks.contains(&(chat, listing, which.to_owned()));
     Ok(rows
         .iter()
         .map(|row| match row.kind.as_str() {
@@ -453,12 +481,19 @@ async fn render_batch(
                     return Err("listing no longer stored");
                 };
                 let source = sources.get(&l.source_id).map(String::as_str).unwrap_or_default();
-                // The chat may have deleted or paused the search that matched.
+                if marked(row.chat_id, l.id, listing_mark::HIDDEN) {
+                    return Err("the chat hid this listing");
+                }
+                // The chat may have deleted or paused the search that matched
+                // (a saved listing is followed whatever the searches say).
                 let view = ListingView::of_stored(l, source);
-                if !searches.get(&row.chat_id).is_some_and(|s| s.iter().any(|f| f.matches(&view))) {
+                if !marked(row.chat_id, l.id, listing_mark::SAVED)
+                    && !searches.get(&row.chat_id).is_some_and(|s| s.iter().any(|f| f.matches(&view)))
+                {
                     return Err("no search of the chat matches it any more");
                 }
-                Ok(render::listing_alert(&row.kind, row.payload.as_deref(), l, source))
+                let t = Texts(languages.get(&row.chat_id).copied().unwrap_or(Lang::En));
+                Ok(render::listing_alert(t, &row.kind, row.payload.as_deref(), l, source))
             }
             k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
                 Ok(render::notice(row.payload.as_deref(), true))

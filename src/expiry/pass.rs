@@ -31,7 +31,7 @@ pub struct Pass {
 
 /// A notice with the "Renew" button.
 fn payload(text: String, t: Texts) -> String {
-    let notice = Notice { text, action: Some((t.btn_renew().to_owned(), "m:plans".to_owned())) };
+    let notice = Notice { text, action: Some((t.btn_renew(), "m:plans".to_owned())), html: true };
     serde_json::to_string(&notice).unwrap_or_default()
 }
 

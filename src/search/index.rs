@@ -28,7 +28,7 @@ struct Bounds {
     has_price: bool,
     has_area: bool,
     has_rooms: bool,
-    /// Source or furnishing set, or a room set the mask cannot express: use
+    /// Source, furnishing, periods or mutes set, or a room set the mask cannot express: use
     /// the full filter after the numeric checks.
     full_check: bool,
 }
@@ -47,7 +47,11 @@ impl Bounds {
             has_price: f.price_min.is_some() || f.price_max.is_some(),
             has_area: f.area_min.is_some() || f.area_max.is_some(),
             has_rooms: f.rooms.is_some(),
-            full_check: f.source.is_some() || f.furnished.is_some() || !f.periods.is_empty(),
+            full_check: f.source.is_some()
+                || f.furnished.is_some()
+                || !f.periods.is_empty()
+                || !f.muted_districts.is_empty()
+                || !f.muted_sources.is_empty(),
         };
         match &f.rooms {
             None => (),

@@ -48,6 +48,12 @@ pub struct SearchFilter {
     /// Daily and weekly holiday lets are what a long-term tenant skips.
     #[serde(default)]
     pub periods: Vec<String>,
+    /// Districts muted from an alert (🔕): a listing in one is not sent.
+    #[serde(default)]
+    pub muted_districts: Vec<String>,
+    /// Sources muted from an alert (🔕).
+    #[serde(default)]
+    pub muted_sources: Vec<String>,
 }
 
 /// The rental periods a search can choose, in the order shown.
@@ -189,6 +195,23 @@ impl SearchFilter {
         if !self.periods.is_empty() && !l.period.is_some_and(|p| self.periods.iter().any(|want| want == p)) {
             return false;
         }
+        self.passes_mutes(l)
+    }
+
+    /// Whether the listing is outside every muted district and source
+    /// (exact names, case-insensitive).
+    pub fn passes_mutes(&self, l: &ListingView<'_>) -> bool {
+        if self.muted_sources.iter().any(|s| s.eq_ignore_ascii_case(l.source)) {
+            return false;
+        }
+        if !self.muted_districts.is_empty()
+            && let Some(district) = l.district
+        {
+            let district = district.trim().to_lowercase();
+            if self.muted_districts.iter().any(|d| d.to_lowercase() == district) {
+                return false;
+            }
+        }
         true
     }
 
@@ -242,6 +265,8 @@ impl SearchFilter {
             furnished: m.furnished,
             exclude: json_list(&m.exclude),
             periods: json_list(&m.periods),
+            muted_districts: json_list(&m.muted_districts),
+            muted_sources: json_list(&m.muted_sources),
         }
     }
 }

@@ -58,6 +58,8 @@ impl SyntaxError {
             Some("furnished") => "furnished=yes, furnished=no or furnished=any",
             Some("period") => "period=month,year (month, year, week, day or any)",
             Some("exclude") => "exclude=WORD,WORD",
+            Some("not_district") => "not_district=\"Dubai Marina\",JLT (districts muted with 🔕)",
+            Some("not_source") => "not_source=NAME,NAME (sources muted with 🔕)",
             _ => {
                 "source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
                  furnished=yes|no|any period=month,year exclude=WORD,WORD"
@@ -66,7 +68,8 @@ impl SyntaxError {
     }
 }
 
-const KEYS: &[&str] = &["source", "price", "rooms", "area", "district", "furnished", "period", "exclude"];
+const KEYS: &[&str] =
+    &["source", "price", "rooms", "area", "district", "furnished", "period", "exclude", "not_district", "not_source"];
 
 fn is_open_quote(c: char) -> bool {
     matches!(c, '"' | '“' | '„' | '«')
@@ -173,6 +176,8 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
             "rooms" => filter.rooms = Some(rooms(value).map_err(bad)?),
             "district" => filter.districts = list(value).map_err(bad)?,
             "exclude" => filter.exclude = list(value).map_err(bad)?,
+            "not_district" => filter.muted_districts = list(value).map_err(bad)?,
+            "not_source" => filter.muted_sources = list(value).map_err(bad)?,
             "period" => filter.periods = periods(value).map_err(bad)?,
             "furnished" => {
                 filter.furnished = match value.to_lowercase().as_str() {
@@ -381,6 +386,12 @@ pub fn format(filter: &SearchFilter) -> String {
     }
     if !filter.exclude.is_empty() {
         parts.push(format!("exclude={}", quoted_list(&filter.exclude)));
+    }
+    if !filter.muted_districts.is_empty() {
+        parts.push(format!("not_district={}", quoted_list(&filter.muted_districts)));
+    }
+    if !filter.muted_sources.is_empty() {
+        parts.push(format!("not_source={}", quoted_list(&filter.muted_sources)));
     }
     parts.join(" ")
 }

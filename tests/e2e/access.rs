@@ -76,8 +76,8 @@ async fn a_trial_gets_each_reminder_once_at_its_time_and_one_expiry_notice() {
     let sent = notices(&db, 1).await;
     let kinds: Vec<&str> = sent.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, [outbox_kind::REMINDER, outbox_kind::REMINDER, outbox_kind::EXPIRY]);
-    assert!(sent[0].1.contains("1day") && sent[0].1.contains("2026-03-04 12:00 UTC"), "{}", sent[0].1);
-    assert!(sent[1].1.contains("1h"), "{}", sent[1].1);
+    assert!(sent[0].1.contains("<b>1 day</b>") && sent[0].1.contains("2026-03-04 12:00 UTC"), "{}", sent[0].1);
+    assert!(sent[1].1.contains("<b>1 hour</b>"), "{}", sent[1].1);
     assert!(sent.iter().all(|(_, p)| p.contains("m:plans")), "each with the renew button");
     let period = access_period::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(period.status, "expired");
@@ -93,7 +93,7 @@ async fn a_worker_down_for_two_days_sends_only_the_nearest_reminder() {
     assert_eq!(homehound::expiry::pass(&db, &offsets(), at(late)).await.unwrap().reminders, 1);
     let sent = notices(&db, 1).await;
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].1.contains("1day"), "the nearest missed one: {}", sent[0].1);
+    assert!(sent[0].1.contains("<b>1 day</b>"), "the nearest missed one: {}", sent[0].1);
     assert_eq!(reminder_sent::Entity::find().count(&db).await.unwrap(), 2, "3d recorded as passed");
     assert_eq!(homehound::expiry::pass(&db, &offsets(), at(late + 60)).await.unwrap(), Pass::default());
     assert_eq!(homehound::expiry::pass(&db, &offsets(), at(7 * DAY - 3600)).await.unwrap().reminders, 1, "1h on time");
@@ -189,8 +189,8 @@ async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once()
     let trial_end = Utc::now() + chrono::Duration::days(2);
 
     fake.send_text(chat, "Payer", "en", "/plans");
-    fake.wait_button(chat, "week · 7days · 50 ⭐").await;
-    fake.press(chat, "week · 7days · 50 ⭐");
+    fake.wait_button(chat, "Week · 7 days · 50 ⭐").await;
+    fake.press(chat, "Week · 7 days · 50 ⭐");
     let calls = fake
         .wait_for(Duration::from_secs(10), "the invoice", |calls| calls.iter().any(|c| c.method == "sendinvoice"))
         .await;
@@ -219,9 +219,9 @@ async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once()
     // The payment's update arrives twice (Telegram redelivers).
     fake.send_successful_payment(chat, "XTR", 50, &payload, "charge-1");
     fake.send_successful_payment(chat, "XTR", 50, &payload, "charge-1");
-    fake.wait_shown(chat, "7days added").await;
+    fake.wait_shown(chat, "7 days added").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7days added")).count(), 1);
+    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7 days added")).count(), 1);
     fake.send_text(chat, "Payer", "en", "/status");
     fake.wait_shown(chat, "Free trial, active until").await;
 
@@ -387,7 +387,7 @@ async fn a_payment_that_meets_a_database_error_is_applied_after_recovery_once() 
     assert!(fake.shown(chat).iter().all(|m| !m.text.contains("went wrong")), "no apology while retrying");
 
     allow_payments(&test_db, &db).await;
-    fake.wait_shown(chat, "7days added").await;
+    fake.wait_shown(chat, "7 days added").await;
     assert_eq!(app.stop().await, AppExit::Clean);
     // A restart reconciles with the ledger, which has this charge: nothing more.
     let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
@@ -395,7 +395,7 @@ async fn a_payment_that_meets_a_database_error_is_applied_after_recovery_once() 
     assert_eq!(app.stop().await, AppExit::Clean);
     assert_eq!(payment::Entity::find().count(&db).await.unwrap(), 1);
     assert_eq!(paid_periods(&db, chat).await.len(), 1, "applied once");
-    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7days added")).count(), 1);
+    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7 days added")).count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -412,7 +412,7 @@ async fn a_charge_only_in_telegrams_ledger_is_applied_at_start_once_and_reported
     fake.add_star_payment(chat, 50, &format!("plan:week:{chat}"), "charge-just-now");
     for round in 0..2 {
         let app = TestApp::start(payments_config(&test_db, &fake), bot_only()).await;
-        fake.wait_shown(chat, "7days added").await;
+        fake.wait_shown(chat, "7 days added").await;
         fake.wait_shown(1, "found only in Telegram").await;
         fake.wait_shown(1, "unknown plan").await;
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -427,7 +427,7 @@ async fn a_charge_only_in_telegrams_ledger_is_applied_at_start_once_and_reported
     let admin = fake.shown(1);
     assert_eq!(admin.iter().filter(|m| m.text.contains("found only in Telegram")).count(), 1, "reported once");
     assert_eq!(admin.iter().filter(|m| m.text.contains("unknown plan")).count(), 1, "reported once");
-    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7days added")).count(), 1, "user told once");
+    assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7 days added")).count(), 1, "user told once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,7 +440,7 @@ async fn a_refund_telegram_did_not_confirm_is_completed_later_once() {
     fake.send_text(chat, "Payer", "en", "/start");
     fake.wait_shown(chat, "free trial").await;
     fake.send_successful_payment(chat, "XTR", 50, &format!("plan:week:{chat}"), "charge-r");
-    fake.wait_shown(chat, "7days added").await;
+    fake.wait_shown(chat, "7 days added").await;
 
     // Telegram fails the first ask (a 5xx): the intent stays recorded.
     fake.inject("refundStarPayment", [Fault::ServerError]);
@@ -487,7 +487,7 @@ async fn paysupport_forwards_the_next_message_to_the_admins_and_their_reply_come
     fake.send_text(chat, "Payer", "en", "/start");
     fake.wait_shown(chat, "free trial").await;
     fake.send_successful_payment(chat, "XTR", 50, &format!("plan:week:{chat}"), "charge-s");
-    fake.wait_shown(chat, "7days added").await;
+    fake.wait_shown(chat, "7 days added").await;
 
     fake.send_text(chat, "Payer", "en", "/paysupport");
     fake.wait_shown(chat, "send your next message here").await;

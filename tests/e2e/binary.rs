@@ -336,7 +336,7 @@ fn reminders_and_expiry_arrive_on_time_and_nothing_is_sent_after_expiry() {
     let when = |needle: &str| -> Vec<f64> {
         sent.iter().filter(|(t, _)| t.contains(needle)).map(|(_, at)| (*at - welcome).as_secs_f64()).collect()
     };
-    let (r8, r4, end) = (when("ends in <b>8s</b>"), when("ends in <b>4s</b>"), when("has ended"));
+    let (r8, r4, end) = (when("ends in <b>8 seconds</b>"), when("ends in <b>4 seconds</b>"), when("has ended"));
     eprintln!("figures: reminders at {r8:?} and {r4:?} s, expiry notice at {end:?} s after the welcome");
     assert_eq!(r8.len(), 1, "{sent:?}");
     assert_eq!(r4.len(), 1, "{sent:?}");

@@ -1,0 +1,179 @@
+//! Acting on an alert (🙈 Hide, 🔕 Mute, ⭐ Save) and `/saved`.
+//!
+//! An alert's buttons carry the listing's id only (`a:h:ID`, `a:m:ID`,
+//! `a:s:ID`; the second tap of Mute `a:md:ID`, `a:ms:ID`, back `a:mb:ID`):
+//! what they change is in the database, so they work after a restart and on
+//! any replica.
+
+use chrono::Utc;
+use entity::status::listing_mark;
+use teloxide::{prelude::*, types::MessageId};
+use tracing::info;
+
+use super::{
+    BotError,
+    handlers::{Ctx, strip_tags},
+    texts::Arg,
+    wizard::Keyboard,
+};
+use crate::{
+    db,
+    delivery::{render, sender},
+    search::{ListingView, SearchFilter},
+};
+
+/// Saved listings per page of `/saved`.
+pub const SAVED_PAGE: u64 = 10;
+
+/// An alert's button; the text is the notice shown to the user.
+pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &str) -> Result<Option<String>, BotError> {
+    let Ok(listing_id) = id.parse::<i64>() else { return Ok(Some(ctx.t.stale_button())) };
+    let db = &ctx.state.db;
+    let now = Utc::now();
+    let chat = ctx.chat.0;
+    let gone = || Ok(Some(strip_tags(&ctx.t.get("listing-gone"))));
+    match verb {
+        "h" => {
+            if !db::marks::set(db, chat, listing_id, listing_mark::HIDDEN, now).await? {
+                return gone();
+            }
+            info!(chat, listing = listing_id, "listing hidden");
+            Ok(Some(strip_tags(&ctx.t.get("hidden"))))
+        }
+        "s" => {
+            if !db::marks::set(db, chat, listing_id, listing_mark::SAVED, now).await? {
+                return gone();
+            }
+            info!(chat, listing = listing_id, "listing saved");
+            Ok(Some(strip_tags(&ctx.t.get("kept"))))
+        }
+        "m" | "mb" => {
+            let Some((l, source)) = db::listings::with_source(db, listing_id).await? else { return gone() };
+            let keyboard = if verb == "m" {
+                render::mute_keyboard(ctx.t, &l, &source)
+            } else {
+                render::alert_keyboard(ctx.t, l.id, &l.url)
+            };
+            set_keyboard(ctx, message, &keyboard).await?;
+            Ok(None)
+        }
+        "md" | "ms" => {
+            let Some((l, source)) = db::listings::with_source(db, listing_id).await? else { return gone() };
+            let district = l.district.as_deref().map(str::trim).filter(|d| !d.is_empty());
+            if verb == "md" && district.is_none() {
+                return Ok(Some(ctx.t.stale_button()));
+            }
+            // The searches that matched: the chat's active searches that
+            // match the listing now.
+            let view = ListingView::of_stored(&l, &source);
+            let mut muted = Vec::new();
+            for s in db::searches::list(db, chat).await?.into_iter().filter(|s| !s.paused) {
+                let mut filter = SearchFilter::from_model(&s);
+                if !filter.matches(&view) {
+                    continue;
+                }
+                match (verb, district) {
+                    ("md", Some(d)) => filter.muted_districts.push(d.to_owned()),
+                    _ => filter.muted_sources.push(source.clone()),
+                }
+                if db::searches::set_mutes(db, chat, s.id, &filter, now).await? {
+                    muted.push(format!("#{}", s.id));
+                }
+            }
+            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, l.id, &l.url)).await?;
+            if muted.is_empty() {
+                return Ok(Some(strip_tags(&ctx.t.get("mute-nothing"))));
+            }
+            info!(chat, listing = listing_id, searches = %muted.join(","), verb, "muted from an alert");
+            let count = Arg::Num(muted.len() as f64);
+            let ids = muted.join(", ");
+            let text = match (verb, district) {
+                ("md", Some(d)) => ctx.t.msg(
+                    "muted-district",
+                    &[("district", Arg::Text(d)), ("searches", count), ("ids", Arg::Html(&ids))],
+                ),
+                _ => ctx.t.msg(
+                    "muted-source",
+                    &[("source", Arg::Text(&source)), ("searches", count), ("ids", Arg::Html(&ids))],
+                ),
+            };
+            Ok(Some(strip_tags(&text)))
+        }
+        _ => Ok(Some(ctx.t.stale_button())),
+    }
+}
+
+/// Replaces the buttons under an alert.
+async fn set_keyboard(ctx: &Ctx<'_>, message: MessageId, rows: &[Vec<render::Button>]) -> Result<(), BotError> {
+    let mut request = ctx.bot.edit_message_reply_markup(ctx.chat, message);
+    if let Some(markup) = sender::markup(rows) {
+        request = request.reply_markup(markup);
+    }
+    match ctx.paced(request, false).await {
+        // Pressed twice: the keyboard is already the one asked for.
+        Err(BotError::Telegram(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified))) => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// `/saved`: one page of the chat's saved listings, newest first, each with
+/// its link, current price and a button to remove it.
+pub(super) async fn saved(ctx: &Ctx<'_>, page: u64, message: Option<MessageId>) -> Result<(), BotError> {
+    let (total, rows) = db::marks::saved_page(&ctx.state.db, ctx.chat.0, page, SAVED_PAGE).await?;
+    let pages = total.div_ceil(SAVED_PAGE).max(1);
+    if rows.is_empty() && page > 0 {
+        // The last item of the last page was removed: show the page before.
+        return Box::pin(saved(ctx, page.min(pages) - 1, message)).await;
+    }
+    let (text, keyboard) = if total == 0 {
+        (ctx.t.get("saved-empty"), Vec::new())
+    } else {
+        let mut text = ctx.t.msg("saved-header", &[("total", Arg::Html(&total.to_string()))]);
+        if pages > 1 {
+            text.push(' ');
+            text.push_str(&ctx.t.msg(
+                "searches-page",
+                &[("page", Arg::Html(&(page + 1).to_string())), ("pages", Arg::Html(&pages.to_string()))],
+            ));
+        }
+        let mut buttons: Keyboard = Vec::new();
+        let mut row = Vec::new();
+        for (i, (l, source)) in rows.iter().enumerate() {
+            let n = page * SAVED_PAGE + i as u64 + 1;
+            text.push_str("\n\n");
+            text.push_str(&render::saved_entry(ctx.t, n, l, source));
+            let label = ctx.t.msg("btn-unsave", &[("n", Arg::Html(&n.to_string()))]);
+            row.push((label, format!("v:d:{}:{page}", l.id)));
+            if row.len() == 5 {
+                buttons.push(std::mem::take(&mut row));
+            }
+        }
+        if !row.is_empty() {
+            buttons.push(row);
+        }
+        let mut nav = Vec::new();
+        if page > 0 {
+            nav.push((ctx.t.btn_prev_page(), format!("v:{}", page - 1)));
+        }
+        if page + 1 < pages {
+            nav.push((ctx.t.btn_next_page(), format!("v:{}", page + 1)));
+        }
+        if !nav.is_empty() {
+            buttons.push(nav);
+        }
+        (text, buttons)
+    };
+    match message {
+        Some(id) => ctx.edit(id, text, Some(&keyboard)).await.map(drop),
+        None => ctx.reply(text, Some(&keyboard)).await.map(drop),
+    }
+}
+
+/// A saved listing's ✖: removes it and redraws the page.
+pub(super) async fn unsave(ctx: &Ctx<'_>, message: MessageId, rest: &str) -> Result<Option<String>, BotError> {
+    let (id, page) = rest.split_once(':').unwrap_or((rest, "0"));
+    let Ok(listing_id) = id.parse::<i64>() else { return Ok(Some(ctx.t.stale_button())) };
+    db::marks::remove(&ctx.state.db, ctx.chat.0, listing_id, listing_mark::SAVED).await?;
+    saved(ctx, page.parse().unwrap_or(0), Some(message)).await?;
+    Ok(Some(strip_tags(&ctx.t.get("unsaved"))))
+}

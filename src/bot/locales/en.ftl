@@ -1,0 +1,222 @@
+# homehound — English texts (Fluent, https://projectfluent.org).
+# Values are Telegram HTML; the code escapes every argument before it is
+# placed. Plurals follow CLDR's rules for the language.
+
+## Durations
+
+dur-days = { $n ->
+    [one] { $n } day
+   *[other] { $n } days
+}
+dur-hours = { $n ->
+    [one] { $n } hour
+   *[other] { $n } hours
+}
+dur-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}
+dur-seconds = { $n ->
+    [one] { $n } second
+   *[other] { $n } seconds
+}
+
+## Start, help, errors
+
+hello = Hi!
+hello-name = Hi, { $name }!
+welcome =
+    { $greeting } I watch listing sites and tell you about new flats that match your searches within seconds of them appearing.{ $trial }
+
+    Tap <b>New search</b> to say what you are looking for, or send a search in one line, e.g.
+    <code>/new price=-1500 rooms=1,2 district=Mitte</code>
+welcome-trial = Your free trial of <b>{ $trial }</b> has started.
+help =
+    <b>homehound</b> alerts you to new listings that match your saved searches.
+
+    /new — a new search, step by step
+    /new <code>key=value …</code> — a new search in one line:
+    <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD</code>
+    /searches — your searches: pause, resume, delete
+    /delete <code>ID</code> — delete a search
+    /saved — listings you saved with ⭐ Save
+    /pause, /resume — stop or restart all alerts
+    /status — your access and when it ends
+    /plans — plans and renewal (Telegram Stars)
+    /paysupport — help with a payment
+    /help — this message
+
+    Under every alert: 🙈 Hide never shows that listing again, 🔕 Mute stops a district or a source for the search that matched, ⭐ Save keeps it in /saved.
+help-admin =
+    <b>Admin</b>
+    /stats — figures
+    /sources — each source's health
+    /grant <code>CHAT_ID DURATION</code> — extend a chat's access (e.g. 30d)
+    /broadcast <code>TEXT</code> — a message to every chat with access
+    /refund <code>CHARGE_ID</code> — refund a Stars payment and take back its access
+unknown = I did not understand that. Send /help to see what I can do.
+internal-error = Something went wrong on my side. Please try again in a minute.
+private-only = I work in private chats only: open a chat with me and send /start there.
+broken-link = This link is broken (it was cut or changed). Ask for a new one, or send /new to set up a search.
+
+## Buttons
+
+btn-new = 🔎 New search
+btn-searches = 📋 My searches
+btn-subscription = ⭐ Subscription
+btn-help = ❓ Help
+btn-next = Next ›
+btn-back = ‹ Back
+btn-cancel = ✖ Cancel
+btn-save = 💾 Save
+btn-any = Any
+btn-type-number = ✏️ Type a number
+btn-furnished = Furnished
+btn-unfurnished = Unfurnished
+btn-pause = ⏸ Pause #{ $id }
+btn-resume = ▶️ Resume #{ $id }
+btn-delete = 🗑 Delete #{ $id }
+btn-prev-page = ‹ Previous
+btn-next-page = More ›
+btn-renew = ⭐ Renew
+studio = Studio
+
+## Wizard
+
+wizard-step = <b>New search · { $step }/{ $steps }</b>
+wizard-source = Which site?
+wizard-districts = Which districts? Tap to select several, then Next.
+wizard-no-districts = No districts seen yet for this choice: any district.
+wizard-price = Highest monthly price (in the listing's currency)?
+wizard-price-prompt = Send the highest monthly price as a number (e.g. <code>1500</code>) or a range (<code>800-1500</code>).
+wizard-price-invalid = { $problem } Send a number like <code>1500</code> or a range like <code>800-1500</code>.
+wizard-price-too-low = A monthly price below { $min } is not a price.
+wizard-rooms = How many rooms? Tap to select several.
+wizard-area = Smallest area?
+wizard-furnished = Furnished?
+wizard-period = Which rental periods? Tap to select several (daily and weekly are mostly holiday lets).
+period-month = Monthly
+period-year = Yearly
+period-week = Weekly
+period-day = Daily
+wizard-summary =
+    <b>Your search</b>
+    <code>{ $line }</code>
+
+    It would have matched <b>{ $matches }</b> { $matches ->
+        [one] listing
+       *[other] listings
+    } of the last 7 days. Save it?
+wizard-cancelled = Cancelled. Send /new to start again.
+stale-button = This button is out of date. Send /new or /searches.
+
+## Searches
+
+any-listing = (any listing)
+search-saved =
+    ✅ Saved search #{ $id }:
+    <code>{ $line }</code>
+    I will alert you to new matching listings.
+too-many = You have { $max } searches, the most one chat can have. Delete one first (/searches).
+syntax-error =
+    Not saved: { $problem }.
+    Valid form: <code>{ $form }</code>
+searches-header = <b>Your searches</b> ({ $total })
+searches-page = · page { $page }/{ $pages }
+search-paused-mark = ⏸ paused
+no-searches = You have no saved searches yet. Send /new to create one.
+not-found = You have no search #{ $id }.
+deleted = 🗑 Deleted search #{ $id }.
+search-paused = ⏸ Search #{ $id } paused.
+search-resumed = ▶️ Search #{ $id } resumed.
+delete-usage = Write the search's number: <code>/delete 3</code> (see /searches).
+
+## Access and payments
+
+reminder = ⏰ Your access ends in <b>{ $left }</b>, on { $ends }. Renew to keep getting alerts.
+expired = Your access has ended, so alerts are off. Renew to get them again.
+plans = <b>Plans</b>
+    Paid with Telegram Stars. Access is extended from its current end, so no day is lost. Choose one:
+no-plans = No plans are on sale right now.
+plan-button = { $name } · { $duration } · { $stars } ⭐
+# Display names of plans by their configured name; a plan without one is
+# shown by its name.
+plan-week = Week
+plan-month = Month
+plan-quarter = Quarter
+plan-year = Year
+invoice-title = homehound: { $name }
+invoice-description = { $duration } of listing alerts, added to your current access.
+paid = ✅ Thank you! { $duration } added: access until <b>{ $ends }</b>.
+refunded = ↩️ Your payment of { $stars } ⭐ was refunded. Your access now ends on { $ends }.
+refunded-ended = ↩️ Your payment of { $stars } ⭐ was refunded. Your access has ended.
+pay-support = For help with a payment, send your next message here: what went wrong and the date of the payment. It goes to an admin, whose answer comes back in this chat (usually within a day). Refunds of Telegram Stars are made by the admin through Telegram.
+support-sent = 📨 Sent to the admins. Their answer will come here.
+support-unavailable = Sorry, no admin can be reached right now. Please try /paysupport again later.
+support-answer = 💬 <b>Support:</b>
+checkout-error = This invoice is out of date. Send /plans and choose again.
+
+## Pause and status
+
+all-paused = ⏸ All alerts paused. Send /resume to get them again.
+all-resumed = ▶️ Alerts resumed.
+status-trial = Free trial, active until <b>{ $ends }</b> (ends in { $left }).
+status-paid = Paid access, active until <b>{ $ends }</b> (ends in { $left }).
+status-granted = Access granted by an admin, active until <b>{ $ends }</b> (ends in { $left }).
+status-expired = Your access ended on { $ended }; alerts are off.
+status-never = You have no access yet; alerts are off.
+status-paused = ⏸ Alerts are paused (/resume).
+status-searches = Saved searches: { $n }.
+sources-checked = Sources last checked: { $list }.
+checked-never = not yet
+checked-now = just now
+checked-minutes = { $n } min ago
+
+## Alerts
+
+alert-price-month = 💶 { $price }/month
+alert-price = 💶 { $price }
+alert-rooms = { $n ->
+    [one] { $n } room
+   *[other] { $n } rooms
+}
+alert-studio = studio
+alert-price-drop = 📉 Price dropped { $old } → { $new }
+btn-open = Open listing
+btn-hide = 🙈 Hide
+btn-mute = 🔕 Mute
+btn-keep = ⭐ Save
+btn-mute-district = 🔕 { $district }
+btn-mute-source = 🔕 All of { $source }
+hidden = 🙈 Hidden: you will not see this listing again.
+muted-district = 🔕 District { $district } muted in { $searches ->
+    [one] search
+   *[other] searches
+} { $ids }.
+muted-source = 🔕 { $source } muted in { $searches ->
+    [one] search
+   *[other] searches
+} { $ids }.
+mute-nothing = No search of yours matches this listing any more.
+kept = ⭐ Saved. See /saved.
+listing-gone = This listing is no longer stored.
+
+## Saved listings
+
+saved-header = <b>Saved listings</b> ({ $total })
+saved-empty = You have not saved any listing yet. Tap ⭐ Save under an alert.
+btn-unsave = ✖ #{ $n }
+unsaved = Removed from your saved listings.
+
+## Command menu
+
+cmd-new = New saved search
+cmd-searches = My searches
+cmd-saved = Saved listings
+cmd-delete = Delete a search: /delete ID
+cmd-pause = Pause all alerts
+cmd-resume = Resume alerts
+cmd-status = My access
+cmd-plans = Plans and renewal
+cmd-paysupport = Help with a payment
+cmd-help = Help

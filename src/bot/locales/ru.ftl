@@ -1,0 +1,230 @@
+# homehound — русские тексты (Fluent). Формы множественного числа — по
+# правилам CLDR: one (1, 21), few (2–4, 22), many (5–20, 11–14), other (дроби).
+
+## Длительности
+
+dur-days = { $n ->
+    [one] { $n } день
+    [few] { $n } дня
+    [many] { $n } дней
+   *[other] { $n } дня
+}
+dur-hours = { $n ->
+    [one] { $n } час
+    [few] { $n } часа
+    [many] { $n } часов
+   *[other] { $n } часа
+}
+dur-minutes = { $n ->
+    [one] { $n } минута
+    [few] { $n } минуты
+    [many] { $n } минут
+   *[other] { $n } минуты
+}
+dur-seconds = { $n ->
+    [one] { $n } секунда
+    [few] { $n } секунды
+    [many] { $n } секунд
+   *[other] { $n } секунды
+}
+
+## Старт, помощь, ошибки
+
+hello = Привет!
+hello-name = Привет, { $name }!
+welcome =
+    { $greeting } Я слежу за сайтами объявлений и сообщаю о новых квартирах по вашим поискам через секунды после публикации.{ $trial }
+
+    Нажмите <b>Новый поиск</b>, чтобы описать, что вы ищете, или отправьте поиск одной строкой, например:
+    <code>/new price=-1500 rooms=1,2 district=Mitte</code>
+welcome-trial = Ваш бесплатный пробный период — <b>{ $trial }</b> — начался.
+help =
+    <b>homehound</b> присылает новые объявления по вашим сохранённым поискам.
+
+    /new — новый поиск по шагам
+    /new <code>ключ=значение …</code> — новый поиск одной строкой:
+    <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD</code>
+    /searches — ваши поиски: пауза, продолжить, удалить
+    /delete <code>ID</code> — удалить поиск
+    /saved — объявления, сохранённые кнопкой ⭐
+    /pause, /resume — остановить или возобновить все уведомления
+    /status — ваш доступ и когда он заканчивается
+    /plans — тарифы и продление (звёзды Telegram)
+    /paysupport — помощь с оплатой
+    /help — это сообщение
+
+    Под каждым объявлением: 🙈 Скрыть — больше его не показывать, 🔕 Заглушить — район или источник для совпавшего поиска, ⭐ Сохранить — в /saved.
+help-admin =
+    <b>Администратор</b>
+    /stats — цифры
+    /sources — состояние источников
+    /grant <code>CHAT_ID DURATION</code> — продлить доступ чата (например, 30d)
+    /broadcast <code>TEXT</code> — сообщение всем чатам с доступом
+    /refund <code>CHARGE_ID</code> — вернуть платёж звёздами и забрать его доступ
+unknown = Я не понял. Отправьте /help, чтобы увидеть, что я умею.
+internal-error = Что-то пошло не так. Попробуйте ещё раз через минуту.
+private-only = Я работаю только в личных чатах: откройте чат со мной и отправьте /start там.
+broken-link = Эта ссылка повреждена (её обрезали или изменили). Попросите новую или отправьте /new, чтобы настроить поиск.
+
+## Кнопки
+
+btn-new = 🔎 Новый поиск
+btn-searches = 📋 Мои поиски
+btn-subscription = ⭐ Подписка
+btn-help = ❓ Помощь
+btn-next = Далее ›
+btn-back = ‹ Назад
+btn-cancel = ✖ Отмена
+btn-save = 💾 Сохранить
+btn-any = Любой
+btn-type-number = ✏️ Ввести число
+btn-furnished = С мебелью
+btn-unfurnished = Без мебели
+btn-pause = ⏸ Пауза #{ $id }
+btn-resume = ▶️ Продолжить #{ $id }
+btn-delete = 🗑 Удалить #{ $id }
+btn-prev-page = ‹ Назад
+btn-next-page = Ещё ›
+btn-renew = ⭐ Продлить
+studio = Студия
+
+## Мастер поиска
+
+wizard-step = <b>Новый поиск · { $step }/{ $steps }</b>
+wizard-source = Какой сайт?
+wizard-districts = Какие районы? Можно выбрать несколько, затем Далее.
+wizard-no-districts = Районов пока не видно: любой район.
+wizard-price = Максимальная цена в месяц (в валюте объявления)?
+wizard-price-prompt = Отправьте максимальную цену числом (например, <code>1500</code>) или диапазоном (<code>800-1500</code>).
+wizard-price-invalid = { $problem } Отправьте число, например <code>1500</code>, или диапазон <code>800-1500</code>.
+wizard-price-too-low = Цена в месяц меньше { $min } — это не цена.
+wizard-rooms = Сколько комнат? Можно выбрать несколько.
+wizard-area = Минимальная площадь?
+wizard-furnished = Мебель?
+wizard-period = Срок аренды? Можно выбрать несколько (посуточно и понедельно — в основном отпускное жильё).
+period-month = Помесячно
+period-year = На год
+period-week = Понедельно
+period-day = Посуточно
+wizard-summary =
+    <b>Ваш поиск</b>
+    <code>{ $line }</code>
+
+    За последние 7 дней ему { $matches ->
+        [one] подошло бы <b>{ $matches }</b> объявление
+        [few] подошли бы <b>{ $matches }</b> объявления
+       *[many] подошло бы <b>{ $matches }</b> объявлений
+    }. Сохранить?
+wizard-cancelled = Отменено. Отправьте /new, чтобы начать заново.
+stale-button = Эта кнопка устарела. Отправьте /new или /searches.
+
+## Поиски
+
+any-listing = (любое объявление)
+search-saved =
+    ✅ Поиск #{ $id } сохранён:
+    <code>{ $line }</code>
+    Я пришлю новые подходящие объявления.
+too-many = У вас уже { $max } поисков — это максимум. Сначала удалите один (/searches).
+syntax-error =
+    Не сохранено: { $problem }.
+    Правильно: <code>{ $form }</code>
+searches-header = <b>Ваши поиски</b> ({ $total })
+searches-page = · стр. { $page }/{ $pages }
+search-paused-mark = ⏸ на паузе
+no-searches = У вас пока нет сохранённых поисков. Отправьте /new, чтобы создать.
+not-found = У вас нет поиска #{ $id }.
+deleted = 🗑 Поиск #{ $id } удалён.
+search-paused = ⏸ Поиск #{ $id } на паузе.
+search-resumed = ▶️ Поиск #{ $id } снова работает.
+delete-usage = Укажите номер поиска: <code>/delete 3</code> (см. /searches).
+
+## Доступ и оплата
+
+reminder = ⏰ Ваш доступ закончится через <b>{ $left }</b>, { $ends }. Продлите, чтобы получать уведомления.
+expired = Ваш доступ закончился, уведомления выключены. Продлите, чтобы снова их получать.
+plans = <b>Тарифы</b>
+    Оплата звёздами Telegram. Доступ продлевается от текущей даты окончания, ни один день не теряется. Выберите:
+no-plans = Сейчас тарифов в продаже нет.
+plan-button = { $name } · { $duration } · { $stars } ⭐
+plan-week = Неделя
+plan-month = Месяц
+plan-quarter = Квартал
+plan-year = Год
+invoice-title = homehound: { $name }
+invoice-description = { $duration } уведомлений о новых объявлениях, добавляются к текущему доступу.
+paid = ✅ Спасибо! Добавлено { $duration }: доступ до <b>{ $ends }</b>.
+refunded = ↩️ Ваш платёж { $stars } ⭐ возвращён. Доступ теперь закончится { $ends }.
+refunded-ended = ↩️ Ваш платёж { $stars } ⭐ возвращён. Доступ закончился.
+pay-support = Если с оплатой что-то не так, отправьте следующим сообщением, что случилось, и дату платежа. Оно уйдёт администратору, ответ придёт в этот чат (обычно в течение суток). Возврат звёзд делает администратор через Telegram.
+support-sent = 📨 Отправлено администраторам. Ответ придёт сюда.
+support-unavailable = Сейчас не удаётся связаться с администратором. Попробуйте /paysupport позже.
+support-answer = 💬 <b>Поддержка:</b>
+checkout-error = Этот счёт устарел. Отправьте /plans и выберите заново.
+
+## Пауза и статус
+
+all-paused = ⏸ Все уведомления на паузе. Отправьте /resume, чтобы возобновить.
+all-resumed = ▶️ Уведомления возобновлены.
+status-trial = Пробный период, действует до <b>{ $ends }</b> (осталось { $left }).
+status-paid = Оплаченный доступ, действует до <b>{ $ends }</b> (осталось { $left }).
+status-granted = Доступ от администратора, действует до <b>{ $ends }</b> (осталось { $left }).
+status-expired = Ваш доступ закончился { $ended }; уведомления выключены.
+status-never = У вас пока нет доступа; уведомления выключены.
+status-paused = ⏸ Уведомления на паузе (/resume).
+status-searches = Сохранённых поисков: { $n }.
+sources-checked = Источники проверены: { $list }.
+checked-never = ещё нет
+checked-now = только что
+checked-minutes = { $n } мин назад
+
+## Объявления
+
+alert-price-month = 💶 { $price }/мес.
+alert-price = 💶 { $price }
+alert-rooms = { $n ->
+    [one] { $n } комната
+    [few] { $n } комнаты
+    [many] { $n } комнат
+   *[other] { $n } комнаты
+}
+alert-studio = студия
+alert-price-drop = 📉 Цена снижена: { $old } → { $new }
+btn-open = Открыть объявление
+btn-hide = 🙈 Скрыть
+btn-mute = 🔕 Заглушить
+btn-keep = ⭐ Сохранить
+btn-mute-district = 🔕 { $district }
+btn-mute-source = 🔕 Весь { $source }
+hidden = 🙈 Скрыто: это объявление больше не придёт.
+muted-district = 🔕 Район { $district } заглушён в { $searches ->
+    [one] поиске
+   *[other] поисках
+} { $ids }.
+muted-source = 🔕 { $source } заглушён в { $searches ->
+    [one] поиске
+   *[other] поисках
+} { $ids }.
+mute-nothing = Ни один ваш поиск больше не подходит к этому объявлению.
+kept = ⭐ Сохранено. Смотрите /saved.
+listing-gone = Этого объявления больше нет.
+
+## Сохранённые объявления
+
+saved-header = <b>Сохранённые объявления</b> ({ $total })
+saved-empty = Вы ещё ничего не сохранили. Нажмите ⭐ Сохранить под объявлением.
+btn-unsave = ✖ #{ $n }
+unsaved = Удалено из сохранённых.
+
+## Меню команд
+
+cmd-new = Новый поиск
+cmd-searches = Мои поиски
+cmd-saved = Сохранённые объявления
+cmd-delete = Удалить поиск: /delete ID
+cmd-pause = Приостановить уведомления
+cmd-resume = Возобновить уведомления
+cmd-status = Мой доступ
+cmd-plans = Тарифы и продление
+cmd-paysupport = Помощь с оплатой
+cmd-help = Помощь
