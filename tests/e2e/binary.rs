@@ -70,8 +70,10 @@ fn the_binary_reaches_running_and_exits_0_on_sigterm() {
 
 #[test]
 fn an_invalid_variable_exits_2_naming_it() {
-    let cases: [(&str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str); 5] = [
         ("TELEGRAM_RATE_LIMIT", "fast", "TELEGRAM_RATE_LIMIT"),
+        // 40 characters: "homehound: " and the name would pass Telegram's 32.
+        ("PLANS", "a_forty_character_plan_name_for_invoices:30d:200", "PLANS"),
         ("TRIAL_DURATION", "three days", "TRIAL_DURATION"),
         ("DATABASE_URL", "mysql://localhost/x", "DATABASE_URL"),
         ("HEALTH_ADDR", "localhost", "HEALTH_ADDR"),

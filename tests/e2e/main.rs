@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod actions;
 mod binary;
 mod bot;
 mod database;

@@ -441,6 +441,29 @@ impl FakeTelegram {
         self.send_callback(chat_id, message_id, "en", &data);
     }
 
+    /// Presses the button labelled `label` on the newest message of the chat
+    /// whose text contains `text`, as a client in `language`.
+    pub fn press_on(&self, chat_id: i64, text: &str, label: &str, language: &str) {
+        let shown = self.shown(chat_id);
+        let (message_id, data) = shown
+            .iter()
+            .rev()
+            .filter(|m| m.text.contains(text))
+            .find_map(|m| m.buttons.iter().find(|(l, _)| l == label).map(|(_, d)| (m.message_id, d.clone())))
+            .unwrap_or_else(|| panic!("no message with {text:?} and a button {label:?}; the chat shows {shown:#?}"));
+        self.send_callback(chat_id, message_id, language, &data);
+    }
+
+    /// The buttons of the newest message of the chat whose text contains `text`.
+    pub fn buttons_on(&self, chat_id: i64, text: &str) -> Vec<String> {
+        self.shown(chat_id)
+            .into_iter()
+            .rev()
+            .find(|m| m.text.contains(text))
+            .map(|m| m.buttons.into_iter().map(|(label, _)| label).collect())
+            .unwrap_or_default()
+    }
+
     /// Waits until the chat shows a message whose text contains `text`.
     pub async fn wait_shown(&self, chat_id: i64, text: &str) -> Shown {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -586,6 +609,26 @@ async fn handle(
                 "chat": {"id": chat, "type": "private", "first_name": "admin"},
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
                 "text": text,
+            }))
+        }
+        "editmessagereplymarkup" => {
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            let id = body["message_id"].as_i64().unwrap_or(0);
+            let mut inner = state.inner.lock().unwrap();
+            let Some(m) = inner.shown.iter_mut().find(|m| m.chat == chat && m.message_id == id) else {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: message to edit not found", None);
+            };
+            let buttons = buttons_of(&body);
+            if m.buttons == buttons {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: message is not modified", None);
+            }
+            m.buttons = buttons;
+            ok(json!({
+                "message_id": id,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": {"id": chat, "type": "private", "first_name": "user"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
+                "text": m.text,
             }))
         }
         "sendmessage" | "sendphoto" | "editmessagetext" | "editmessagecaption" | "sendinvoice" => {

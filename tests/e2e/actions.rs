@@ -1,0 +1,164 @@
+//! Acting on an alert (🙈 Hide, 🔕 Mute, ⭐ Save, `/saved`) and alerts in the
+//! chat's language: the real bot thread (with its sender) against the fake
+//! Telegram, listings recorded as a scraper run records them.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::{listing_mark, search};
+use homehound::{
+    db::{self, PoolRole},
+    listing::{Listing, Period, Validators},
+    db::listings::RunResult,
+};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::support::{TestApp, bot_only, config, db::TestDb, telegram::FakeTelegram};
+
+const EN: i64 = 501;
+const RU: i64 = 502;
+
+fn flat(id: &str, price: i64, district: &str) -> Listing {
+    Listing {
+        source: "s".into(),
+        id: id.into(),
+        url: format!("https://site.example/{id}"),
+        title: format!("Flat {id}"),
+        price: Some(price as f64),
+        currency: Some("EUR".into()),
+        period: Some(Period::Month),
+        monthly_price: Some(price),
+        rooms: Some(2.0),
+        area_m2: Some(50.0),
+        district: Some(district.into()),
+        photo: None,
+        description: None,
+        furnished: None,
+        phone: None,
+    }
+}
+
+const POLICY: db::listings::RunPolicy<'static> = homehound::scraper::run_policy(3, &[]);
+
+async fn run(db: &DatabaseConnection, source_id: i64, listings: &[Listing]) {
+    let result = RunResult::Listings { listings: listings.to_vec(), validators: Validators::default() };
+    db::listings::record_run(db, source_id, Utc::now(), &result, &POLICY, Utc::now()).await.unwrap();
+}
+
+async fn start(test_db: &TestDb, fake: &FakeTelegram) -> TestApp {
+    TestApp::start(config(&test_db.url, &fake.url, &[("TRIAL_DURATION", "3d")]), bot_only()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let app = start(&test_db, &fake).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let source_id =
+        db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now()).await.unwrap()
+            [0]
+        .id;
+    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
+        fake.send_text(chat, "U", lang, "/start");
+        fake.send_text(chat, "U", lang, "/new price=-2000");
+    }
+    fake.wait_shown(EN, "Saved search #").await;
+    fake.wait_shown(RU, "сохранён").await;
+
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("b", 1200, "Kreuzberg")]).await;
+    fake.wait_shown(EN, "Flat a").await;
+    fake.wait_shown(EN, "Flat b").await;
+    // The Russian chat reads its alerts in Russian.
+    let ru_alert = fake.wait_shown(RU, "Flat a").await;
+    assert!(ru_alert.text.contains("1\u{202f}000 EUR/мес.") && ru_alert.text.contains("2 комнаты"), "{}", ru_alert.text);
+    assert_eq!(
+        fake.buttons_on(RU, "Flat a"),
+        ["Открыть объявление", "🙈 Скрыть", "🔕 Заглушить", "⭐ Сохранить"]
+    );
+    assert_eq!(fake.buttons_on(EN, "Flat a"), ["Open listing", "🙈 Hide", "🔕 Mute", "⭐ Save"]);
+
+    // A restart: the buttons of alerts sent before it still work.
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+    let app = start(&test_db, &fake).await;
+
+    fake.press_on(EN, "Flat a", "🙈 Hide", "en");
+    fake.press_on(EN, "Flat b", "⭐ Save", "en");
+    fake.press_on(EN, "Flat b", "🔕 Mute", "en");
+    // The second tap chooses: the district or the source.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !fake.buttons_on(EN, "Flat b").contains(&"🔕 Kreuzberg".to_owned()) {
+        assert!(std::time::Instant::now() < deadline, "no mute choice: {:?}", fake.buttons_on(EN, "Flat b"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(fake.buttons_on(EN, "Flat b").contains(&"🔕 All of s".to_owned()));
+    fake.press_on(EN, "Flat b", "🔕 Kreuzberg", "en");
+    crate::support::wait_until(Duration::from_secs(10), "the mute stored", || {
+        fake.buttons_on(EN, "Flat b").contains(&"🔕 Mute".to_owned())
+    })
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let marks = listing_mark::Entity::find().all(&db).await.unwrap();
+        let searches = search::Entity::find().all(&db).await.unwrap();
+        let muted = searches.iter().find(|s| s.chat_id == EN).and_then(|s| s.muted_districts.clone());
+        if marks.len() == 2 && muted.is_some() {
+            let mut kinds: Vec<(i64, &str)> = marks.iter().map(|m| (m.chat_id, m.mark.as_str())).collect();
+            kinds.sort();
+            assert_eq!(kinds, [(EN, "hidden"), (EN, "saved")]);
+            assert_eq!(muted.as_deref(), Some(r#"["Kreuzberg"]"#));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "marks {marks:?}, searches {searches:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // /searches shows the muted district.
+    fake.send_text(EN, "U", "en", "/searches");
+    fake.wait_shown(EN, "not_district=Kreuzberg").await;
+
+    // Both prices fall and a new Kreuzberg flat appears.
+    run(
+        &db,
+        source_id,
+        &[
+            flat("seed", 900, "Mitte"),
+            flat("a", 950, "Mitte"),
+            flat("b", 1100, "Kreuzberg"),
+            flat("c", 1000, "Kreuzberg"),
+        ],
+    )
+    .await;
+    // The Russian chat hears of all three: nothing of another chat's marks.
+    fake.wait_shown(RU, "Flat c").await;
+    let ru_drops = |needle: &str| {
+        fake.shown(RU).iter().filter(|m| m.text.contains("Цена снижена") && m.text.contains(needle)).count()
+    };
+    crate::support::wait_until(Duration::from_secs(10), "both drops in Russian", || {
+        ru_drops("Flat a") == 1 && ru_drops("Flat b") == 1
+    })
+    .await;
+    // The saved listing's drop arrives although its district is now muted.
+    let drop = fake.wait_shown(EN, "Price dropped 1\u{202f}200 EUR → 1\u{202f}100 EUR").await;
+    assert!(drop.text.contains("Flat b"), "{}", drop.text);
+    // Give the sender time to send anything it (wrongly) queued.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let en = fake.shown(EN);
+    assert!(!en.iter().any(|m| m.text.contains("Price dropped") && m.text.contains("Flat a")), "hidden: {en:#?}");
+    assert!(!en.iter().any(|m| m.text.contains("Flat c")), "a muted district is not sent: {en:#?}");
+
+    // /saved lists it at its current price; ✖ removes it.
+    fake.send_text(EN, "U", "en", "/saved");
+    let saved = fake.wait_shown(EN, "Saved listings").await;
+    assert!(saved.text.contains("<b>Saved listings</b> (1)"), "{}", saved.text);
+    assert!(saved.text.contains(r#"1. <a href="https://site.example/b">Flat b</a>"#), "{}", saved.text);
+    assert!(saved.text.contains("💶 1\u{202f}100 EUR/month"), "{}", saved.text);
+    fake.press_on(EN, "Saved listings", "✖ #1", "en");
+    fake.wait_shown(EN, "You have not saved any listing yet").await;
+    assert_eq!(listing_mark::Entity::find().all(&db).await.unwrap().len(), 1, "only the hide is left");
+    drop_app(app).await;
+}
+
+async fn drop_app(app: TestApp) {
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+}
