@@ -4,7 +4,9 @@
 //!   included) or saved it (⭐, listed by `/saved`, its price drops always
 //!   sent); one row per chat, listing and mark;
 //! - `searches.muted_districts`, `searches.muted_sources`: districts and
-//!   sources muted (🔕) for a search, JSON arrays like `districts`.
+//!   sources muted (🔕) for a search, JSON arrays like `districts`;
+//! - an index for an alert's market context (listings of the same source,
+//!   district and rooms seen lately).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -51,10 +53,25 @@ impl MigrationTrait for Migration {
                 Index::create().name("idx_listing_marks_listing").table("listing_marks").col("listing_id").to_owned(),
             )
             .await?;
+        // The market context of an alert: listings like it (same source,
+        // district and rooms) seen lately.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_listings_comparables")
+                    .table("listings")
+                    .col("source_id")
+                    .col("district")
+                    .col("rooms")
+                    .col("last_seen_at")
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(Index::drop().name("idx_listings_comparables").table("listings").to_owned()).await?;
         manager.drop_table(Table::drop().table("listing_marks").to_owned()).await?;
         for column in ["muted_districts", "muted_sources"] {
             manager.alter_table(Table::alter().table("searches").drop_column(column).to_owned()).await?;

@@ -437,7 +437,8 @@ async fn store_listings(
         let mut chats: Vec<i64> = told.into_iter().filter(|c| active.contains(c)).chain(saved).collect();
         chats.sort_unstable();
         chats.dedup();
-        let payload = serde_json::json!({ "old": old, "new": new }).to_string();
+        let cut = price_cuts(txn, *listing_id).await?;
+        let payload = serde_json::json!({ "old": old, "new": new, "cut": cut }).to_string();
         for chat_id in chats.into_iter().filter(|c| !hidden.contains(c)) {
             rows.push(pending_row(
                 chat_id,
@@ -476,6 +477,49 @@ async fn insert_price(
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// The monthly prices of listings like `l` (same source, district and
+/// rooms, seen since `since`, `l` itself left out), at most `limit`: the
+/// market context of an alert.
+pub async fn comparable_prices(
+    db: &DatabaseConnection,
+    l: &listing::Model,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<i64>, DbErr> {
+    let (Some(district), Some(rooms)) = (&l.district, l.rooms) else { return Ok(Vec::new()) };
+    listing::Entity::find()
+        .select_only()
+        .column(listing::Column::MonthlyPrice)
+        .filter(listing::Column::SourceId.eq(l.source_id))
+        .filter(listing::Column::District.eq(district.as_str()))
+        .filter(listing::Column::Rooms.eq(rooms))
+        .filter(listing::Column::LastSeenAt.gte(since))
+        .filter(listing::Column::MonthlyPrice.is_not_null())
+        .filter(listing::Column::Id.ne(l.id))
+        .order_by_desc(listing::Column::LastSeenAt)
+        .limit(limit)
+        .into_tuple::<Option<i64>>()
+        .all(db)
+        .await
+        .map(|prices| prices.into_iter().flatten().collect())
+}
+
+/// How many times the price of `listing_id` has fallen (its price history,
+/// in the order seen).
+async fn price_cuts(txn: &DatabaseTransaction, listing_id: i64) -> Result<u32, DbErr> {
+    let prices: Vec<(i64, Option<i64>)> = listing_price::Entity::find()
+        .select_only()
+        .column(listing_price::Column::Price)
+        .column(listing_price::Column::MonthlyPrice)
+        .filter(listing_price::Column::ListingId.eq(listing_id))
+        .order_by_asc(listing_price::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let comparable: Vec<i64> = prices.into_iter().filter_map(|(p, m)| comparable(Some(p), m)).collect();
+    Ok(comparable.windows(2).filter(|w| w[1] < w[0]).count() as u32)
 }
 
 /// A stored listing with its source's name.

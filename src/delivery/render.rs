@@ -73,6 +73,39 @@ pub fn mute_keyboard(t: Texts, l: &listing::Model, source: &str) -> Vec<Vec<Butt
 struct PriceDrop {
     old: i64,
     new: i64,
+    /// How many times the price has fallen, this time included.
+    #[serde(default)]
+    cut: u32,
+}
+
+/// Comparable listings needed before an alert shows market context.
+pub const MIN_COMPARABLES: usize = 10;
+
+/// What homehound's own history says of a listing's price: the median
+/// monthly price of comparable listings (same source, district and rooms,
+/// seen in the last 30 days).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Market {
+    pub median: i64,
+    pub comparables: usize,
+}
+
+impl Market {
+    /// The median of `prices`, when there are at least [`MIN_COMPARABLES`].
+    pub fn of(mut prices: Vec<i64>) -> Option<Self> {
+        if prices.len() < MIN_COMPARABLES {
+            return None;
+        }
+        prices.sort_unstable();
+        let n = prices.len();
+        let median = if n % 2 == 1 { prices[n / 2] } else { (prices[n / 2 - 1] + prices[n / 2]) / 2 };
+        (median > 0).then_some(Market { median, comparables: n })
+    }
+
+    /// `price` against the median, in whole percent (negative: below).
+    pub fn percent(&self, price: i64) -> i64 {
+        ((price - self.median) as f64 * 100.0 / self.median as f64).round() as i64
+    }
 }
 
 /// The payload of a notice, reminder, expiry notice or broadcast.
@@ -116,7 +149,7 @@ fn cut(text: &str, max: usize) -> String {
 
 /// The caption lines of a listing (plain text, not yet escaped), title last
 /// so it is the part cut when the caption is too long.
-fn facts(t: Texts, l: &listing::Model, source: &str) -> Vec<String> {
+fn facts(t: Texts, l: &listing::Model, source: &str, market: Option<Market>) -> Vec<String> {
     let mut lines = Vec::new();
     match (l.monthly_price, l.price) {
         (Some(m), _) => {
@@ -124,6 +157,21 @@ fn facts(t: Texts, l: &listing::Model, source: &str) -> Vec<String> {
         }
         (None, Some(p)) => lines.push(t.msg("alert-price", &[("price", Arg::Html(&money(p, l.currency.as_deref())))])),
         (None, None) => (),
+    }
+    if let (Some(market), Some(price)) = (market, l.monthly_price) {
+        let mut parts = Vec::new();
+        if let Some(area) = l.area_m2.filter(|a| *a >= 1.0) {
+            let per_m2 = money((price as f64 / area).round() as i64, l.currency.as_deref());
+            parts.push(t.msg("market-per-m2", &[("price", Arg::Html(&per_m2))]));
+        }
+        let pct = market.percent(price);
+        let n = Arg::Num(market.comparables as f64);
+        parts.push(match pct {
+            0 => t.msg("market-at-median", &[("n", n)]),
+            p if p < 0 => t.msg("market-below", &[("pct", Arg::Html(&(-p).to_string())), ("n", n)]),
+            p => t.msg("market-above", &[("pct", Arg::Html(&p.to_string())), ("n", n)]),
+        });
+        lines.push(format!("📊 {}", parts.join(" · ")));
     }
     let mut size = Vec::new();
     if let Some(r) = l.rooms {
@@ -152,18 +200,31 @@ fn trim_float(v: f64) -> String {
 /// A listing alert (new, or its price fell), in the chat's language. The
 /// texts of the resources are plain here (no markup): each line is escaped
 /// whole, scraped values included.
-pub fn listing_alert(t: Texts, kind: &str, payload: Option<&str>, l: &listing::Model, source: &str) -> Rendered {
+pub fn listing_alert(
+    t: Texts,
+    kind: &str,
+    payload: Option<&str>,
+    l: &listing::Model,
+    source: &str,
+    market: Option<Market>,
+) -> Rendered {
     let head = match (kind, payload.and_then(|p| serde_json::from_str::<PriceDrop>(p).ok())) {
-        (k, Some(drop)) if k == outbox_kind::PRICE_DROP => Some(t.msg(
-            "alert-price-drop",
-            &[
-                ("old", Arg::Html(&money(drop.old, l.currency.as_deref()))),
-                ("new", Arg::Html(&money(drop.new, l.currency.as_deref()))),
-            ],
-        )),
+        (k, Some(drop)) if k == outbox_kind::PRICE_DROP => {
+            let mut head = t.msg(
+                "alert-price-drop",
+                &[
+                    ("old", Arg::Html(&money(drop.old, l.currency.as_deref()))),
+                    ("new", Arg::Html(&money(drop.new, l.currency.as_deref()))),
+                ],
+            );
+            if drop.cut >= 2 {
+                head.push_str(&format!(" ({})", t.msg("alert-price-cut", &[("n", Arg::Html(&drop.cut.to_string()))])));
+            }
+            Some(head)
+        }
         _ => None,
     };
-    let facts = facts(t, l, source);
+    let facts = facts(t, l, source, market);
     let limit = if l.photo.is_some() { CAPTION_LIMIT } else { TEXT_LIMIT };
     // Visible characters: the lines, their newlines, and the title.
     let fixed: usize = head.iter().chain(facts.iter()).map(|s| s.chars().count() + 1).sum();
@@ -188,7 +249,7 @@ pub fn listing_alert(t: Texts, kind: &str, payload: Option<&str>, l: &listing::M
 /// One entry of `/saved`: its number, the title linked to the listing, and
 /// its current price, size and source.
 pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
-    let facts = facts(t, l, source);
+    let facts = facts(t, l, source, None);
     let title = cut(&l.title, 120);
     let details: Vec<String> = facts.iter().filter(|f| !f.starts_with("📞")).map(|f| escape(f)).collect();
     format!("{n}. <a href=\"{}\">{}</a>\n{}", escape(&l.url), escape(&title), details.join(" · "))
@@ -244,10 +305,10 @@ mod tests {
 
     #[test]
     fn the_advertisers_phone_is_shown_where_the_source_gives_one() {
-        let r = listing_alert(Texts(Lang::En), "new", None, &listing("Marina View", None), "dubai");
+        let r = listing_alert(Texts(Lang::En), "new", None, &listing("Marina View", None), "dubai", None);
         assert!(r.html.contains("📞 +971500000001"), "{}", r.html);
         let without = listing::Model { phone: None, ..listing("Marina View", None) };
-        assert!(!listing_alert(Texts(Lang::En), "new", None, &without, "dubai").html.contains("📞"));
+        assert!(!listing_alert(Texts(Lang::En), "new", None, &without, "dubai", None).html.contains("📞"));
     }
 
     #[test]
@@ -258,6 +319,7 @@ mod tests {
             None,
             &listing("<script>alert(1)</script> & co", Some("https://img/x.jpg")),
             "wg & co",
+            None,
         );
         assert!(r.html.starts_with("<b>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</b>"), "{}", r.html);
         assert!(r.html.contains("1\u{202f}250 EUR/month"), "{}", r.html);
@@ -284,6 +346,7 @@ mod tests {
             None,
             &listing(&"Wohnung ".repeat(400), Some("https://img/x.jpg")),
             "s",
+            None,
         );
         let visible: usize = r.html.replace("<b>", "").replace("</b>", "").chars().count();
         assert!(visible <= CAPTION_LIMIT, "{visible}");
@@ -294,7 +357,7 @@ mod tests {
     fn hostile_5000_character_titles_render_as_valid_html_under_both_limits() {
         let title = format!("<b>bold</b> & <script>alert(1)</script> {}", "x".repeat(5_000));
         for photo in [Some("https://img/x.jpg"), None] {
-            let r = listing_alert(Texts(Lang::En), "new", None, &listing(&title, photo), "src");
+            let r = listing_alert(Texts(Lang::En), "new", None, &listing(&title, photo), "src", None);
             // Only our own <b> tags remain as markup.
             let stripped = r.html.replace("<b>", "").replace("</b>", "");
             assert!(!stripped.contains('<') && !stripped.contains('>'), "{}", r.html);
@@ -314,6 +377,7 @@ mod tests {
             Some(r#"{"old":1400,"new":1250}"#),
             &listing("Flat", None),
             "s",
+            None,
         );
         assert!(r.html.starts_with("<b>📉 Price dropped 1\u{202f}400 EUR → 1\u{202f}250 EUR</b>"), "{}", r.html);
         assert_eq!(r.photo, None);
@@ -322,14 +386,15 @@ mod tests {
     #[test]
     fn an_alert_reads_in_the_chats_language() {
         let t = Texts(Lang::Ru);
-        let r = listing_alert(t, "new", None, &listing("Квартира", None), "s");
+        let r = listing_alert(t, "new", None, &listing("Квартира", None), "s", None);
         assert!(r.html.contains("💶 1\u{202f}250 EUR/мес."), "{}", r.html);
         assert!(r.html.contains("🛏 2 комнаты · 54.5 m²"), "{}", r.html);
         assert!(matches!(&r.keyboard[0][0], Button::Url { label, .. } if label == "Открыть объявление"));
-        let drop = listing_alert(t, "price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s");
+        let drop =
+            listing_alert(t, "price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s", None);
         assert!(drop.html.starts_with("<b>📉 Цена снижена: 1\u{202f}400 EUR → 1\u{202f}250 EUR</b>"), "{}", drop.html);
         let one = listing::Model { rooms: Some(1.0), ..listing("Flat", None) };
-        assert!(listing_alert(Texts(Lang::En), "new", None, &one, "s").html.contains("🛏 1 room · "));
+        assert!(listing_alert(Texts(Lang::En), "new", None, &one, "s", None).html.contains("🛏 1 room · "));
     }
 
     #[test]
@@ -342,6 +407,46 @@ mod tests {
             })
             .collect();
         assert_eq!(labels, ["🔕 Kreuzberg <b>", "🔕 All of wg"]);
+    }
+
+    #[test]
+    fn market_context_needs_ten_comparables_and_gives_the_right_percentage() {
+        assert_eq!(Market::of(vec![1000; 9]), None, "nine are not enough");
+        let prices: Vec<i64> = (0..11).map(|i| 1000 + i * 100).collect(); // 1000..2000, median 1500
+        let market = Market::of(prices).unwrap();
+        assert_eq!(market, Market { median: 1500, comparables: 11 });
+        assert_eq!(
+            Market::of((1..=10).map(|i| i * 100).collect()).unwrap().median,
+            550,
+            "even: mean of the middle two"
+        );
+        // 1250 against 1500: 17 % below; 54.5 m² → 23 EUR/m².
+        let r = listing_alert(Texts(Lang::En), "new", None, &listing("Flat", None), "s", Some(market));
+        assert!(r.html.contains("📊 23 EUR/m² · 17 % below the median of 11 similar listings"), "{}", r.html);
+        let high = listing::Model { monthly_price: Some(1800), ..listing("Flat", None) };
+        let r = listing_alert(Texts(Lang::Ru), "new", None, &high, "s", Some(market));
+        assert!(r.html.contains("📊 33 EUR/м² · на 20 % выше медианы 11 похожих объявлений"), "{}", r.html);
+        let at = listing::Model { monthly_price: Some(1500), ..listing("Flat", None) };
+        let r = listing_alert(Texts(Lang::En), "new", None, &at, "s", Some(market));
+        assert!(r.html.contains("at the median of 11 similar listings"), "{}", r.html);
+        assert!(!listing_alert(Texts(Lang::En), "new", None, &at, "s", None).html.contains("📊"));
+    }
+
+    #[test]
+    fn a_second_cut_is_counted() {
+        let payload = Some(r#"{"old":1400,"new":1250,"cut":2}"#);
+        let r = listing_alert(Texts(Lang::En), "price_drop", payload, &listing("Flat", None), "s", None);
+        assert!(
+            r.html.starts_with("<b>📉 Price dropped 1\u{202f}400 EUR → 1\u{202f}250 EUR (price cut #2)</b>"),
+            "{}",
+            r.html
+        );
+        let first = Some(r#"{"old":1400,"new":1250,"cut":1}"#);
+        assert!(
+            !listing_alert(Texts(Lang::En), "price_drop", first, &listing("Flat", None), "s", None)
+                .html
+                .contains("cut #")
+        );
     }
 
     #[test]

@@ -439,10 +439,15 @@ async fn send(bot: &Bot, chat_id: i64, msg: &Rendered, paid: bool) -> Sent {
     }
 }
 
+/// How far back comparable listings are looked for (market context).
+const MARKET_DAYS: i64 = 30;
+/// Most comparable prices read for one listing's median.
+const MARKET_SAMPLE: u64 = 1_000;
+
 /// The message of each row, or why it is no longer to be sent: a batch
 /// rendered with five queries (its listings, the sources, the active
 /// searches and the languages of its alert chats, their marks on the
-/// listings), whatever its size. Alerts are written in the chat's language;
+/// listings) and one per distinct listing (its market context). Alerts are written in the chat's language;
 /// a hidden listing is dropped; a saved one is sent whatever the searches say.
 async fn render_batch(
     db: &DatabaseConnection,
@@ -473,6 +478,13 @@ async fn render_batch(
         marks = db::marks::of(db, &chats, &listing_ids).await?;
     }
     let marked = |chat: i64, listing: i64, which: &str| marks.contains(&(chat, listing, which.to_owned()));
+    // Market context: one query per listing of the batch.
+    let mut markets: HashMap<i64, Option<render::Market>> = HashMap::new();
+    let since = Utc::now() - chrono::Duration::days(MARKET_DAYS);
+    for l in listings.values() {
+        let prices = db::listings::comparable_prices(db, l, since, MARKET_SAMPLE).await?;
+        markets.insert(l.id, render::Market::of(prices));
+    }
     Ok(rows
         .iter()
         .map(|row| match row.kind.as_str() {
@@ -493,7 +505,8 @@ async fn render_batch(
                     return Err("no search of the chat matches it any more");
                 }
                 let t = Texts(languages.get(&row.chat_id).copied().unwrap_or(Lang::En));
-                Ok(render::listing_alert(t, &row.kind, row.payload.as_deref(), l, source))
+                let market = markets.get(&l.id).copied().flatten();
+                Ok(render::listing_alert(t, &row.kind, row.payload.as_deref(), l, source, market))
             }
             k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
                 Ok(render::notice(row.payload.as_deref(), true))

@@ -7,9 +7,9 @@ use std::time::Duration;
 use chrono::Utc;
 use entity::{listing_mark, search};
 use homehound::{
+    db::listings::RunResult,
     db::{self, PoolRole},
     listing::{Listing, Period, Validators},
-    db::listings::RunResult,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -55,9 +55,9 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
     let test_db = TestDb::new().await;
     let app = start(&test_db, &fake).await;
     let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
-    let source_id =
-        db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now()).await.unwrap()
-            [0]
+    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
+        .await
+        .unwrap()[0]
         .id;
     for (chat, lang) in [(EN, "en"), (RU, "ru")] {
         fake.send_text(chat, "U", lang, "/start");
@@ -72,11 +72,12 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
     fake.wait_shown(EN, "Flat b").await;
     // The Russian chat reads its alerts in Russian.
     let ru_alert = fake.wait_shown(RU, "Flat a").await;
-    assert!(ru_alert.text.contains("1\u{202f}000 EUR/мес.") && ru_alert.text.contains("2 комнаты"), "{}", ru_alert.text);
-    assert_eq!(
-        fake.buttons_on(RU, "Flat a"),
-        ["Открыть объявление", "🙈 Скрыть", "🔕 Заглушить", "⭐ Сохранить"]
+    assert!(
+        ru_alert.text.contains("1\u{202f}000 EUR/мес.") && ru_alert.text.contains("2 комнаты"),
+        "{}",
+        ru_alert.text
     );
+    assert_eq!(fake.buttons_on(RU, "Flat a"), ["Открыть объявление", "🙈 Скрыть", "🔕 Заглушить", "⭐ Сохранить"]);
     assert_eq!(fake.buttons_on(EN, "Flat a"), ["Open listing", "🙈 Hide", "🔕 Mute", "⭐ Save"]);
 
     // A restart: the buttons of alerts sent before it still work.
@@ -160,5 +161,38 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
 }
 
 async fn drop_app(app: TestApp) {
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_median_badge_needs_ten_comparables_and_says_the_right_percentage() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let app = start(&test_db, &fake).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
+        .await
+        .unwrap()[0]
+        .id;
+    fake.send_text(EN, "U", "en", "/start");
+    fake.send_text(EN, "U", "en", "/new district=Mitte");
+    fake.wait_shown(EN, "Saved search #").await;
+    // Nine comparables (Mitte, 2 rooms): 1000, 1100, …, 1800; and one in
+    // another district, which does not count.
+    let mut seen: Vec<Listing> = (0..9).map(|i| flat(&format!("c{i}"), 1000 + i * 100, "Mitte")).collect();
+    seen.push(flat("elsewhere", 5000, "Pankow"));
+    run(&db, source_id, &seen).await;
+
+    seen.push(flat("x", 1200, "Mitte"));
+    run(&db, source_id, &seen).await;
+    let x = fake.wait_shown(EN, "Flat x").await;
+    assert!(!x.text.contains("📊"), "nine comparables are not enough: {}", x.text);
+
+    // Ten now (the nine and x): median (1300 + 1400) / 2 = 1350; 1100 is
+    // 18.5 % below it, 22 EUR/m² on 50 m².
+    seen.push(flat("y", 1100, "Mitte"));
+    run(&db, source_id, &seen).await;
+    let y = fake.wait_shown(EN, "Flat y").await;
+    assert!(y.text.contains("📊 22 EUR/m² · 19 % below the median of 10 similar listings"), "{}", y.text);
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }

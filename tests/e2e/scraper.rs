@@ -156,8 +156,8 @@ async fn a_price_fall_is_detected_once_per_fall_and_told_only_to_chats_already_a
     assert_eq!(drops.len(), 2, "{drops:?}");
     assert!(drops.iter().all(|d| d.chat_id == 1));
     let payloads: Vec<&str> = drops.iter().filter_map(|d| d.payload.as_deref()).collect();
-    assert!(payloads.contains(&r#"{"new":900,"old":1000}"#), "{payloads:?}");
-    assert!(payloads.contains(&r#"{"new":800,"old":950}"#), "{payloads:?}");
+    assert!(payloads.contains(&r#"{"cut":1,"new":900,"old":1000}"#), "{payloads:?}");
+    assert!(payloads.contains(&r#"{"cut":2,"new":800,"old":950}"#), "second cut: {payloads:?}");
     let x = listing::Entity::find().filter(listing::Column::ExternalId.eq("x")).one(&db).await.unwrap().unwrap();
     assert_eq!(x.price, Some(800));
     let history =

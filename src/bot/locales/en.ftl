@@ -220,3 +220,20 @@ cmd-status = My access
 cmd-plans = Plans and renewal
 cmd-paysupport = Help with a payment
 cmd-help = Help
+
+## Market context
+
+market-per-m2 = { $price }/m²
+market-below = { $pct } % below the median of { $n } similar { $n ->
+    [one] listing
+   *[other] listings
+}
+market-above = { $pct } % above the median of { $n } similar { $n ->
+    [one] listing
+   *[other] listings
+}
+market-at-median = at the median of { $n } similar { $n ->
+    [one] listing
+   *[other] listings
+}
+alert-price-cut = price cut #{ $n }
