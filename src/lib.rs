@@ -34,6 +34,7 @@ pub mod health;
 pub mod http;
 pub mod listing;
 pub mod metrics;
+pub mod quiet;
 pub mod scraper;
 pub mod search;
 pub mod secret;

@@ -17,6 +17,12 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When the chat sent `/paysupport`: its next message goes to the admins.
     pub support_requested_at: Option<DateTimeUtc>,
+    /// Quiet hours (minutes after local midnight): alerts in them are held
+    /// and come as one digest when they end. Both set or both null.
+    pub quiet_from: Option<i32>,
+    pub quiet_to: Option<i32>,
+    /// IANA time zone (`Europe/Berlin`); null: from the language.
+    pub timezone: Option<String>,
     #[sea_orm(has_many)]
     pub searches: HasMany<super::search::Entity>,
     #[sea_orm(has_many)]

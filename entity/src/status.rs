@@ -8,6 +8,8 @@ pub mod outbox_kind {
     pub const EXPIRY: &str = "expiry";
     pub const BROADCAST: &str = "broadcast";
     pub const NOTICE: &str = "notice";
+    /// Alerts held in quiet hours, sent as one message when they end.
+    pub const DIGEST: &str = "digest";
 }
 
 /// `listing_marks.mark`
@@ -25,6 +27,8 @@ pub mod outbox_status {
     pub const SENT: &str = "sent";
     pub const FAILED: &str = "failed";
     pub const DROPPED: &str = "dropped";
+    /// An alert that came in the chat's quiet hours, waiting for its digest.
+    pub const HELD: &str = "held";
 }
 
 /// `access_periods.kind`

@@ -5,6 +5,9 @@
 //!   sent); one row per chat, listing and mark;
 //! - `searches.muted_districts`, `searches.muted_sources`: districts and
 //!   sources muted (🔕) for a search, JSON arrays like `districts`;
+//! - `chats.quiet_from`, `chats.quiet_to`, `chats.timezone`: quiet hours
+//!   (minutes after local midnight) in the chat's time zone; alerts in them
+//!   are held (`outbox.status = 'held'`) and sent as one digest;
 //! - an index for an alert's market context (listings of the same source,
 //!   district and rooms seen lately).
 
@@ -19,6 +22,12 @@ impl MigrationTrait for Migration {
         for column in ["muted_districts", "muted_sources"] {
             manager.alter_table(Table::alter().table("searches").add_column(text_null(column)).to_owned()).await?;
         }
+        for column in ["quiet_from", "quiet_to"] {
+            manager.alter_table(Table::alter().table("chats").add_column(integer_null(column)).to_owned()).await?;
+        }
+        manager
+            .alter_table(Table::alter().table("chats").add_column(string_len_null("timezone", 64)).to_owned())
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -75,6 +84,9 @@ impl MigrationTrait for Migration {
         manager.drop_table(Table::drop().table("listing_marks").to_owned()).await?;
         for column in ["muted_districts", "muted_sources"] {
             manager.alter_table(Table::alter().table("searches").drop_column(column).to_owned()).await?;
+        }
+        for column in ["quiet_from", "quiet_to", "timezone"] {
+            manager.alter_table(Table::alter().table("chats").drop_column(column).to_owned()).await?;
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use super::{
 use crate::{
     db,
     delivery::{render, sender},
+    quiet::{QuietHours, zone},
     search::{ListingView, SearchFilter},
 };
 
@@ -176,4 +177,71 @@ pub(super) async fn unsave(ctx: &Ctx<'_>, message: MessageId, rest: &str) -> Res
     db::marks::remove(&ctx.state.db, ctx.chat.0, listing_id, listing_mark::SAVED).await?;
     saved(ctx, page.parse().unwrap_or(0), Some(message)).await?;
     Ok(Some(strip_tags(&ctx.t.get("unsaved"))))
+}
+
+/// The chat's time zone (as stored, or from its language).
+async fn chat_zone(ctx: &Ctx<'_>) -> Result<chrono_tz::Tz, BotError> {
+    let chat = db::chats::get(&ctx.state.db, ctx.chat.0).await?;
+    Ok(chat.map_or(chrono_tz::UTC, |c| zone(c.timezone.as_deref(), &c.language)))
+}
+
+/// `/quiet HH:MM-HH:MM` or `/quiet off`.
+pub(super) async fn quiet(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let tz = chat_zone(ctx).await?;
+    let zone_arg = tz.name().to_owned();
+    let text = if args.eq_ignore_ascii_case("off") {
+        db::chats::set_quiet(&ctx.state.db, ctx.chat.0, None, Utc::now()).await?;
+        // Alerts held so far come now, as one digest.
+        ctx.state.shared.outbox_ready.notify_one();
+        ctx.t.get("quiet-off")
+    } else if let Some(q) = QuietHours::parse(args) {
+        let window = (i32::from(q.from), i32::from(q.to));
+        db::chats::set_quiet(&ctx.state.db, ctx.chat.0, Some(window), Utc::now()).await?;
+        info!(chat = ctx.chat.0, window = %q.display(), zone = %zone_arg, "quiet hours set");
+        ctx.t.msg("quiet-set", &[("window", Arg::Html(&q.display())), ("zone", Arg::Text(&zone_arg))])
+    } else {
+        ctx.t.msg("quiet-usage", &[("zone", Arg::Text(&zone_arg))])
+    };
+    ctx.reply(text, None).await.map(drop)
+}
+
+/// `/timezone ZONE` (IANA: `Europe/Berlin`, `UTC`).
+pub(super) async fn timezone(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let Ok(tz) = args.trim().parse::<chrono_tz::Tz>() else {
+        return ctx.reply(ctx.t.get("timezone-usage"), None).await.map(drop);
+    };
+    db::chats::set_timezone(&ctx.state.db, ctx.chat.0, tz.name(), Utc::now()).await?;
+    let time = Utc::now().with_timezone(&tz).format("%H:%M").to_string();
+    let text = ctx.t.msg("timezone-set", &[("zone", Arg::Text(tz.name())), ("time", Arg::Html(&time))]);
+    ctx.reply(text, None).await.map(drop)
+}
+
+/// A digest's "More ›" / "‹ Previous": page `page` of digest `id`.
+pub(super) async fn digest_page(ctx: &Ctx<'_>, message: MessageId, id: &str, page: &str) -> Result<(), BotError> {
+    let (Ok(id), Ok(page)) = (id.parse::<i64>(), page.parse::<usize>()) else { return Ok(()) };
+    let Some(items) = db::outbox::digest_of(&ctx.state.db, ctx.chat.0, id).await? else { return Ok(()) };
+    let mut loaded = Vec::new();
+    for item in &items {
+        if let Some((l, source)) = db::listings::with_source(&ctx.state.db, item.listing).await? {
+            loaded.push((l, source, item.drop.clone()));
+        }
+    }
+    let entries: Vec<render::DigestEntry<'_>> = loaded
+        .iter()
+        .map(|(l, source, drop)| render::DigestEntry { listing: l, source, drop: drop.as_deref() })
+        .collect();
+    let shown = render::digest(ctx.t, id, &entries, page);
+    let keyboard: Keyboard = shown
+        .keyboard
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .filter_map(|b| match b {
+                    render::Button::Callback { label, data } => Some((label, data)),
+                    render::Button::Url { .. } => None,
+                })
+                .collect()
+        })
+        .collect();
+    ctx.edit(message, shown.html, Some(&keyboard)).await.map(drop)
 }

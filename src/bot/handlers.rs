@@ -268,6 +268,8 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
         }
         "/status" => status(ctx).await,
         "/saved" => super::alerts::saved(ctx, 0, None).await,
+        "/quiet" => super::alerts::quiet(ctx, args).await,
+        "/timezone" => super::alerts::timezone(ctx, args).await,
         "/plans" => super::payments::plans(ctx).await,
         "/paysupport" => super::support::open(ctx).await,
         "/help" => ctx.reply(ctx.t.help(ctx.admin), Some(&main_menu(ctx.t))).await.map(drop),
@@ -625,6 +627,7 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
         ["b", plan] => super::payments::invoice(ctx, plan).await,
         ["m", "help"] => ctx.reply(ctx.t.help(ctx.admin), None).await.map(|_| None),
         ["a", verb, id] => super::alerts::press(ctx, message, verb, id).await,
+        ["g", id, page] => super::alerts::digest_page(ctx, message, id, page).await.map(|()| None),
         ["v", "d", rest] => super::alerts::unsave(ctx, message, rest).await,
         ["v", page] => super::alerts::saved(ctx, page.parse().unwrap_or(0), Some(message)).await.map(|()| None),
         ["w", nonce, action] => wizard_press(ctx, nonce, action).await,

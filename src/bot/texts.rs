@@ -78,8 +78,20 @@ impl Lang {
 
 /// The commands in the users' menu, in order; each described by the
 /// resources' `cmd-NAME`.
-pub const USER_COMMANDS: [&str; 10] =
-    ["new", "searches", "saved", "delete", "pause", "resume", "status", "plans", "paysupport", "help"];
+pub const USER_COMMANDS: [&str; 12] = [
+    "new",
+    "searches",
+    "saved",
+    "delete",
+    "pause",
+    "resume",
+    "quiet",
+    "timezone",
+    "status",
+    "plans",
+    "paysupport",
+    "help",
+];
 
 /// The texts of one language. Every method returns Telegram HTML with its
 /// interpolated values escaped.

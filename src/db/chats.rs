@@ -68,6 +68,9 @@ pub async fn register(
                 created_at: Set(now),
                 updated_at: Set(now),
                 support_requested_at: Set(None),
+                quiet_from: Set(None),
+                quiet_to: Set(None),
+                timezone: Set(None),
             })
             .exec_without_returning(&txn)
             .await?;
@@ -131,8 +134,18 @@ pub async fn access(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -
 }
 
 /// The chat, if it talked to the bot.
-/// The language code of each of `chat_ids` (those stored).
-pub async fn languages_of(db: &DatabaseConnection, chat_ids: &[i64]) -> Result<Vec<(i64, String)>, DbErr> {
+/// What the sender needs of a chat: its language and quiet hours.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct Delivery {
+    pub id: i64,
+    pub language: String,
+    pub quiet_from: Option<i32>,
+    pub quiet_to: Option<i32>,
+    pub timezone: Option<String>,
+}
+
+/// [`Delivery`] settings of each of `chat_ids` (those stored).
+pub async fn delivery_of(db: &DatabaseConnection, chat_ids: &[i64]) -> Result<Vec<Delivery>, DbErr> {
     let mut rows = Vec::new();
     for chunk in chat_ids.chunks(1_000) {
         rows.extend(
@@ -140,13 +153,45 @@ pub async fn languages_of(db: &DatabaseConnection, chat_ids: &[i64]) -> Result<V
                 .select_only()
                 .column(chat::Column::Id)
                 .column(chat::Column::Language)
+                .column(chat::Column::QuietFrom)
+                .column(chat::Column::QuietTo)
+                .column(chat::Column::Timezone)
                 .filter(chat::Column::Id.is_in(chunk.iter().copied()))
-                .into_tuple::<(i64, String)>()
+                .into_model::<Delivery>()
                 .all(db)
                 .await?,
         );
     }
     Ok(rows)
+}
+
+/// Sets (or with `None` clears) the chat's quiet hours, minutes after local
+/// midnight.
+pub async fn set_quiet(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    window: Option<(i32, i32)>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    chat::Entity::update_many()
+        .col_expr(chat::Column::QuietFrom, Expr::value(window.map(|w| w.0)))
+        .col_expr(chat::Column::QuietTo, Expr::value(window.map(|w| w.1)))
+        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
+        .filter(chat::Column::Id.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the chat's IANA time zone.
+pub async fn set_timezone(db: &DatabaseConnection, chat_id: i64, zone: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+    chat::Entity::update_many()
+        .col_expr(chat::Column::Timezone, Expr::value(zone))
+        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
+        .filter(chat::Column::Id.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn get(db: &DatabaseConnection, chat_id: i64) -> Result<Option<chat::Model>, DbErr> {

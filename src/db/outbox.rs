@@ -261,6 +261,105 @@ pub async fn drop_many(db: &DatabaseConnection, token: &str, ids: &[i64], why: &
     Ok(())
 }
 
+/// Holds claimed alerts (quiet hours) until [`fold_digest`] gathers them.
+pub async fn hold_many(db: &DatabaseConnection, token: &str, ids: &[i64]) -> Result<(), DbErr> {
+    for chunk in ids.chunks(1_000) {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::HELD))
+            .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
+            .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
+            .filter(outbox::Column::Status.eq(outbox_status::SENDING))
+            .filter(outbox::Column::ClaimedBy.eq(token))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Chats with held alerts (at most `limit`).
+pub async fn held_chats(db: &DatabaseConnection, limit: u64) -> Result<Vec<i64>, DbErr> {
+    outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::ChatId)
+        .filter(outbox::Column::Status.eq(outbox_status::HELD))
+        .distinct()
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// One held alert as it goes into a digest: its listing and, for a price
+/// drop, the drop's payload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DigestItem {
+    pub listing: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<String>,
+}
+
+/// Replaces the chat's held alerts with one digest row (kind `digest`, its
+/// payload `{"items": [...]}`, oldest first, one item per listing with the
+/// latest drop), in one transaction; the number of alerts gathered.
+pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let txn = begin_write(db).await?;
+    let held = outbox::Entity::find()
+        .filter(outbox::Column::ChatId.eq(chat_id))
+        .filter(outbox::Column::Status.eq(outbox_status::HELD))
+        .order_by_asc(outbox::Column::Id)
+        .all(&txn)
+        .await?;
+    let Some(first) = held.first() else { return Ok(0) };
+    let mut items: Vec<DigestItem> = Vec::new();
+    for row in &held {
+        let Some(listing) = row.listing_id else { continue };
+        let drop = (row.kind == outbox_kind::PRICE_DROP).then(|| row.payload.clone()).flatten();
+        match items.iter_mut().find(|i| i.listing == listing) {
+            Some(item) => item.drop = drop.or(item.drop.take()),
+            None => items.push(DigestItem { listing, drop }),
+        }
+    }
+    let payload = serde_json::json!({ "items": items }).to_string();
+    let key = format!("digest:{}", first.id);
+    let row = pending_row(chat_id, None, outbox_kind::DIGEST, key, super::listings::PRIORITY_ALERT, Some(payload), now);
+    outbox::Entity::insert(row)
+        .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
+        .exec_without_returning(&txn)
+        .await?;
+    let ids: Vec<i64> = held.iter().map(|r| r.id).collect();
+    for chunk in ids.chunks(1_000) {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+            .col_expr(outbox::Column::LastError, Expr::value("sent in a digest"))
+            .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
+            .filter(outbox::Column::Status.eq(outbox_status::HELD))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(held.len())
+}
+
+/// A digest row of the chat (for its "More" button).
+pub async fn digest_of(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<Option<Vec<DigestItem>>, DbErr> {
+    let row = outbox::Entity::find_by_id(id)
+        .filter(outbox::Column::ChatId.eq(chat_id))
+        .filter(outbox::Column::Kind.eq(outbox_kind::DIGEST))
+        .one(db)
+        .await?;
+    Ok(row.and_then(|r| r.payload).and_then(|p| digest_items(&p)))
+}
+
+/// The items of a digest's payload.
+pub fn digest_items(payload: &str) -> Option<Vec<DigestItem>> {
+    #[derive(serde::Deserialize)]
+    struct Digest {
+        items: Vec<DigestItem>,
+    }
+    serde_json::from_str::<Digest>(payload).ok().map(|d| d.items)
+}
+
 /// Messages sent as paid broadcasts since `since` (Stars spent: a tenth each).
 pub async fn paid_since(db: &DatabaseConnection, since: DateTime<Utc>) -> Result<u64, DbErr> {
     outbox::Entity::find()

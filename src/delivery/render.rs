@@ -246,13 +246,56 @@ pub fn listing_alert(
     }
 }
 
-/// One entry of `/saved`: its number, the title linked to the listing, and
-/// its current price, size and source.
+/// One entry of `/saved` or a digest: its number, the title linked to the
+/// listing, and its current price, size, district and source.
 pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
     let facts = facts(t, l, source, None);
     let title = cut(&l.title, 120);
     let details: Vec<String> = facts.iter().filter(|f| !f.starts_with("📞")).map(|f| escape(f)).collect();
     format!("{n}. <a href=\"{}\">{}</a>\n{}", escape(&l.url), escape(&title), details.join(" · "))
+}
+
+/// Listings per page of a digest.
+pub const DIGEST_PAGE: usize = 10;
+
+/// One listing of a digest: the listing, its source, and the payload of a
+/// price drop when its price fell during the quiet hours.
+pub struct DigestEntry<'a> {
+    pub listing: &'a listing::Model,
+    pub source: &'a str,
+    pub drop: Option<&'a str>,
+}
+
+/// Page `page` of the digest `id` (an outbox row) holding `entries`: up to
+/// [`DIGEST_PAGE`] listings, then "and N more" with a button that pages on.
+pub fn digest(t: Texts, id: i64, entries: &[DigestEntry<'_>], page: usize) -> Rendered {
+    let pages = entries.len().div_ceil(DIGEST_PAGE).max(1);
+    let page = page.min(pages - 1);
+    let mut html = t.msg("digest-header", &[("n", Arg::Num(entries.len() as f64))]);
+    for (i, e) in entries.iter().enumerate().skip(page * DIGEST_PAGE).take(DIGEST_PAGE) {
+        html.push_str("\n\n");
+        if let Some(drop) = e.drop.and_then(|p| serde_json::from_str::<PriceDrop>(p).ok()) {
+            let cur = e.listing.currency.as_deref();
+            let line = t.msg(
+                "alert-price-drop",
+                &[("old", Arg::Html(&money(drop.old, cur))), ("new", Arg::Html(&money(drop.new, cur)))],
+            );
+            html.push_str(&format!("<b>{}</b>\n", escape(&line)));
+        }
+        html.push_str(&saved_entry(t, i as u64 + 1, e.listing, e.source));
+    }
+    let rest = entries.len().saturating_sub((page + 1) * DIGEST_PAGE);
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push(Button::callback(t.btn_prev_page(), format!("g:{id}:{}", page - 1)));
+    }
+    if rest > 0 {
+        html.push_str("\n\n");
+        html.push_str(&t.msg("digest-more", &[("n", Arg::Num(rest as f64))]));
+        nav.push(Button::callback(t.btn_next_page(), format!("g:{id}:{}", page + 1)));
+    }
+    let keyboard = if nav.is_empty() { Vec::new() } else { vec![nav] };
+    Rendered { html, photo: None, keyboard, source: None }
 }
 
 /// A notice, reminder or broadcast: its payload's text, escaped.

@@ -61,6 +61,8 @@ const MARK_EVERY: Duration = Duration::from_millis(20);
 /// How long the sender sleeps when the outbox is empty (it is also woken
 /// when rows are queued in this process).
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often held alerts of chats whose quiet hours ended are gathered.
+const DIGEST_EVERY: Duration = Duration::from_secs(5);
 /// A claim not renewed for this long belongs to a sender that died. A live
 /// sender renews its claims every [`RENEW_EVERY`].
 const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
@@ -101,6 +103,7 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
     let mut tasks = JoinSet::new();
     let mut batches = 0u64;
     let mut renewed = std::time::Instant::now();
+    let mut digested = std::time::Instant::now();
     let mut sending_as: Option<String> = None;
     while !shutdown.is_triggered() {
         while tasks.try_join_next().is_some() {}
@@ -139,6 +142,14 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
                 Ok(0) => (),
                 Ok(n) => info!(released = n, "released expired outbox claims of a sender that stopped"),
                 Err(e) => warn!(error = %e, "cannot release expired outbox claims"),
+            }
+        }
+        if digested.elapsed() >= DIGEST_EVERY {
+            digested = std::time::Instant::now();
+            match fold_digests(&db).await {
+                Ok(0) => (),
+                Ok(_) => shared.outbox_ready.notify_one(),
+                Err(e) => warn!(error = %e, "cannot gather held alerts into digests"),
             }
         }
         let limit = BATCH.min(slots.available_permits().max(1));
@@ -180,12 +191,17 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
             }
         };
         let mut dropped: Vec<(i64, &'static str)> = Vec::new();
+        let mut held: Vec<i64> = Vec::new();
         for (row, message) in claimed.into_iter().zip(rendered) {
             let msg = match message {
-                Ok(msg) => msg,
-                Err(why) => {
+                Prepared::Send(msg) => msg,
+                Prepared::Drop(why) => {
                     debug!(id = row.id, chat = row.chat_id, why, "alert dropped at send time");
                     dropped.push((row.id, why));
+                    continue;
+                }
+                Prepared::Hold => {
+                    held.push(row.id);
                     continue;
                 }
             };
@@ -200,12 +216,17 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
                 drop(permit);
             });
         }
-        for why in ["listing no longer stored", "no search of the chat matches it any more"] {
+        let reasons: HashSet<&'static str> = dropped.iter().map(|(_, why)| *why).collect();
+        for why in reasons {
             let ids: Vec<i64> = dropped.iter().filter(|(_, w)| *w == why).map(|(id, _)| *id).collect();
-            if !ids.is_empty()
-                && let Err(e) = db::outbox::drop_many(&db, &token, &ids, why).await
-            {
+            if let Err(e) = db::outbox::drop_many(&db, &token, &ids, why).await {
                 warn!(error = %e, "cannot record dropped alerts");
+            }
+        }
+        if !held.is_empty() {
+            debug!(alerts = held.len(), "alerts held for quiet hours");
+            if let Err(e) = db::outbox::hold_many(&db, &token, &held).await {
+                warn!(error = %e, "cannot hold alerts for quiet hours");
             }
         }
     }
@@ -444,21 +465,39 @@ const MARKET_DAYS: i64 = 30;
 /// Most comparable prices read for one listing's median.
 const MARKET_SAMPLE: u64 = 1_000;
 
-/// The message of each row, or why it is no longer to be sent: a batch
-/// rendered with five queries (its listings, the sources, the active
-/// searches and the languages of its alert chats, their marks on the
-/// listings) and one per distinct listing (its market context). Alerts are written in the chat's language;
-/// a hidden listing is dropped; a saved one is sent whatever the searches say.
-async fn render_batch(
-    db: &DatabaseConnection,
-    rows: &[outbox::Model],
-) -> Result<Vec<Result<Rendered, &'static str>>, sea_orm::DbErr> {
-    let listing_ids: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
+/// What becomes of a claimed row.
+enum Prepared {
+    Send(Rendered),
+    /// No longer to be sent, and why.
+    Drop(&'static str),
+    /// An alert in the chat's quiet hours: held for its digest.
+    Hold,
+}
+
+/// The message of each row, or why it is no longer to be sent, or that it
+/// waits for the chat's quiet hours to end: a batch rendered with six
+/// queries (its listings, the sources, the active searches, the languages
+/// and quiet hours of its chats, their marks on the listings) and one per
+/// distinct alerted listing (its market context). Alerts are written in the
+/// chat's language; a hidden listing is dropped; a saved one is sent
+/// whatever the searches say.
+async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result<Vec<Prepared>, sea_orm::DbErr> {
+    let now = Utc::now();
+    let digests: HashMap<i64, Vec<db::outbox::DigestItem>> = rows
+        .iter()
+        .filter(|r| r.kind == outbox_kind::DIGEST)
+        .filter_map(|r| Some((r.id, db::outbox::digest_items(r.payload.as_deref()?)?)))
+        .collect();
+    let alerted: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
+    let mut listing_ids = alerted.clone();
+    listing_ids.extend(digests.values().flatten().map(|i| i.listing));
     let mut listings: HashMap<i64, listing::Model> = HashMap::new();
     let mut searches: HashMap<i64, Vec<SearchFilter>> = HashMap::new();
     let mut sources: HashMap<i64, String> = HashMap::new();
-    let mut languages: HashMap<i64, Lang> = HashMap::new();
-    let mut marks = std::collections::HashSet::new();
+    let mut marks = HashSet::new();
+    let chats: Vec<i64> = rows.iter().map(|r| r.chat_id).collect();
+    let settings: HashMap<i64, db::chats::Delivery> =
+        db::chats::delivery_of(db, &chats).await?.into_iter().map(|d| (d.id, d)).collect();
     if !listing_ids.is_empty() {
         for chunk in listing_ids.chunks(1_000) {
             let found =
@@ -466,35 +505,43 @@ async fn render_batch(
             listings.extend(found.into_iter().map(|l| (l.id, l)));
         }
         sources = source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
-        let chats: Vec<i64> = rows.iter().filter(|r| r.listing_id.is_some()).map(|r| r.chat_id).collect();
-        for s in db::searches::active_of(db, &chats).await? {
+    }
+    if !alerted.is_empty() {
+        let alert_chats: Vec<i64> = rows.iter().filter(|r| r.listing_id.is_some()).map(|r| r.chat_id).collect();
+        for s in db::searches::active_of(db, &alert_chats).await? {
             searches.entry(s.chat_id).or_default().push(SearchFilter::from_model(&s));
         }
-        languages = db::chats::languages_of(db, &chats)
-            .await?
-            .into_iter()
-            .map(|(chat, code)| (chat, Lang::of_chat(&code)))
-            .collect();
-        marks = db::marks::of(db, &chats, &listing_ids).await?;
+        marks = db::marks::of(db, &alert_chats, &alerted).await?;
     }
     let marked = |chat: i64, listing: i64, which: &str| marks.contains(&(chat, listing, which.to_owned()));
-    // Market context: one query per listing of the batch.
+    let texts = |chat: i64| Texts(settings.get(&chat).map_or(Lang::En, |d| Lang::of_chat(&d.language)));
+    let quiet = |chat: i64| {
+        settings
+            .get(&chat)
+            .is_some_and(|d| crate::quiet::is_quiet(d.quiet_from, d.quiet_to, d.timezone.as_deref(), &d.language, now))
+    };
+    // Market context: one query per alerted listing of the batch.
     let mut markets: HashMap<i64, Option<render::Market>> = HashMap::new();
-    let since = Utc::now() - chrono::Duration::days(MARKET_DAYS);
-    for l in listings.values() {
-        let prices = db::listings::comparable_prices(db, l, since, MARKET_SAMPLE).await?;
-        markets.insert(l.id, render::Market::of(prices));
+    let since = now - chrono::Duration::days(MARKET_DAYS);
+    for id in &alerted {
+        if let Some(l) = listings.get(id)
+            && !markets.contains_key(id)
+        {
+            let prices = db::listings::comparable_prices(db, l, since, MARKET_SAMPLE).await?;
+            markets.insert(l.id, render::Market::of(prices));
+        }
     }
+    let source_of = |l: &listing::Model| sources.get(&l.source_id).map(String::as_str).unwrap_or_default();
     Ok(rows
         .iter()
         .map(|row| match row.kind.as_str() {
             k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
                 let Some(l) = row.listing_id.and_then(|id| listings.get(&id)) else {
-                    return Err("listing no longer stored");
+                    return Prepared::Drop("listing no longer stored");
                 };
-                let source = sources.get(&l.source_id).map(String::as_str).unwrap_or_default();
+                let source = source_of(l);
                 if marked(row.chat_id, l.id, listing_mark::HIDDEN) {
-                    return Err("the chat hid this listing");
+                    return Prepared::Drop("the chat hid this listing");
                 }
                 // The chat may have deleted or paused the search that matched
                 // (a saved listing is followed whatever the searches say).
@@ -502,18 +549,65 @@ async fn render_batch(
                 if !marked(row.chat_id, l.id, listing_mark::SAVED)
                     && !searches.get(&row.chat_id).is_some_and(|s| s.iter().any(|f| f.matches(&view)))
                 {
-                    return Err("no search of the chat matches it any more");
+                    return Prepared::Drop("no search of the chat matches it any more");
                 }
-                let t = Texts(languages.get(&row.chat_id).copied().unwrap_or(Lang::En));
+                if quiet(row.chat_id) {
+                    return Prepared::Hold;
+                }
                 let market = markets.get(&l.id).copied().flatten();
-                Ok(render::listing_alert(t, &row.kind, row.payload.as_deref(), l, source, market))
+                Prepared::Send(render::listing_alert(
+                    texts(row.chat_id),
+                    &row.kind,
+                    row.payload.as_deref(),
+                    l,
+                    source,
+                    market,
+                ))
+            }
+            k if k == outbox_kind::DIGEST => {
+                let items = digests.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                let entries: Vec<render::DigestEntry<'_>> = items
+                    .iter()
+                    .filter_map(|i| {
+                        let l = listings.get(&i.listing)?;
+                        Some(render::DigestEntry { listing: l, source: source_of(l), drop: i.drop.as_deref() })
+                    })
+                    .collect();
+                if entries.is_empty() {
+                    return Prepared::Drop("listing no longer stored");
+                }
+                Prepared::Send(render::digest(texts(row.chat_id), row.id, &entries, 0))
             }
             k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
-                Ok(render::notice(row.payload.as_deref(), true))
+                Prepared::Send(render::notice(row.payload.as_deref(), true))
             }
-            _ => Ok(render::notice(row.payload.as_deref(), false)),
+            _ => Prepared::Send(render::notice(row.payload.as_deref(), false)),
         })
         .collect())
+}
+
+/// Gathers the held alerts of every chat whose quiet hours are over (or
+/// were switched off) into one digest each.
+async fn fold_digests(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
+    let now = Utc::now();
+    let chats = db::outbox::held_chats(db, 1_000).await?;
+    if chats.is_empty() {
+        return Ok(0);
+    }
+    let settings: HashMap<i64, db::chats::Delivery> =
+        db::chats::delivery_of(db, &chats).await?.into_iter().map(|d| (d.id, d)).collect();
+    let mut folded = 0;
+    for chat in chats {
+        let quiet = settings
+            .get(&chat)
+            .is_some_and(|d| crate::quiet::is_quiet(d.quiet_from, d.quiet_to, d.timezone.as_deref(), &d.language, now));
+        if !quiet {
+            let n = db::outbox::fold_digest(db, chat, now).await?;
+            info!(chat, alerts = n, "quiet hours over: held alerts gathered into a digest");
+            folded += 1;
+        }
+    }
+    Ok(folded)
 }
 
 /// A message Telegram accepted, to be marked sent (by [`record_marks`]).

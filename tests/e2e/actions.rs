@@ -196,3 +196,108 @@ async fn the_median_badge_needs_ten_comparables_and_says_the_right_percentage() 
     assert!(y.text.contains("📊 22 EUR/m² · 19 % below the median of 10 similar listings"), "{}", y.text);
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_hold_alerts_and_one_digest_brings_them_when_they_end() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let app = start(&test_db, &fake).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
+        .await
+        .unwrap()[0]
+        .id;
+    fake.send_text(EN, "U", "en", "/start");
+    fake.send_text(EN, "U", "en", "/new price=-2000");
+    fake.wait_shown(EN, "Saved search #").await;
+    fake.send_text(EN, "U", "en", "/timezone Europe/Berlin");
+    fake.wait_shown(EN, "Time zone: Europe/Berlin").await;
+    // Quiet hours covering now, in Berlin time.
+    let berlin = Utc::now().with_timezone(&chrono_tz::Europe::Berlin);
+    let window = format!(
+        "{}-{}",
+        (berlin - chrono::Duration::hours(1)).format("%H:%M"),
+        (berlin + chrono::Duration::hours(1)).format("%H:%M")
+    );
+    fake.send_text(EN, "U", "en", &format!("/quiet {window}"));
+    fake.wait_shown(EN, "Quiet hours:").await;
+
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    let three =
+        [flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("b", 1100, "Pankow"), flat("c", 1200, "Wedding")];
+    run(&db, source_id, &three).await;
+    let held = || async {
+        entity::outbox::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.status == entity::status::outbox_status::HELD)
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while held().await < 3 {
+        assert!(std::time::Instant::now() < deadline, "three alerts held");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!fake.shown(EN).iter().any(|m| m.text.contains("Flat ")), "nothing sent in quiet hours");
+
+    // The quiet hours end: one digest with all three.
+    fake.send_text(EN, "U", "en", "/quiet off");
+    let digest = fake.wait_shown(EN, "While your alerts were quiet").await;
+    assert!(digest.text.contains("3 listings"), "{}", digest.text);
+    for (i, flat) in ["a", "b", "c"].iter().enumerate() {
+        let entry = format!(r#"{}. <a href="https://site.example/{flat}">Flat {flat}</a>"#, i + 1);
+        assert!(digest.text.contains(&entry), "{entry} in {}", digest.text);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let shown = fake.shown(EN);
+    assert_eq!(shown.iter().filter(|m| m.text.contains("Flat ")).count(), 1, "one message: {shown:#?}");
+    assert_eq!(held().await, 0);
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_digest_pages_through_the_rest() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let app = start(&test_db, &fake).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
+        .await
+        .unwrap()[0]
+        .id;
+    fake.send_text(RU, "U", "ru", "/start");
+    fake.send_text(RU, "U", "ru", "/new price=-5000");
+    fake.wait_shown(RU, "сохранён").await;
+    // Quiet from half an hour ago to two hours from now, Moscow time (the
+    // zone of a Russian chat that set none).
+    let moscow = Utc::now().with_timezone(&chrono_tz::Europe::Moscow);
+    let window = format!(
+        "{}-{}",
+        (moscow - chrono::Duration::minutes(30)).format("%H:%M"),
+        (moscow + chrono::Duration::hours(2)).format("%H:%M")
+    );
+    fake.send_text(RU, "U", "ru", &format!("/quiet {window}"));
+    fake.wait_shown(RU, "Europe/Moscow").await;
+    let mut seen = vec![flat("seed", 900, "Mitte")];
+    run(&db, source_id, &seen).await;
+    seen.extend((0..12).map(|i| flat(&format!("n{i:02}"), 1000 + i, "Mitte")));
+    run(&db, source_id, &seen).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while entity::outbox::Entity::find().all(&db).await.unwrap().iter().filter(|r| r.status == "held").count() < 12 {
+        assert!(std::time::Instant::now() < deadline, "twelve alerts held");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    fake.send_text(RU, "U", "ru", "/quiet off");
+    let digest = fake.wait_shown(RU, "Пока уведомления молчали").await;
+    assert!(digest.text.contains("12 объявлений"), "{}", digest.text);
+    assert!(digest.text.contains("10. <a") && !digest.text.contains("11. <a"), "{}", digest.text);
+    assert!(digest.text.contains("…и ещё 2."), "{}", digest.text);
+    fake.press_on(RU, "Пока уведомления молчали", "Ещё ›", "ru");
+    let page = fake.wait_shown(RU, "11. <a").await;
+    assert!(page.text.contains("12. <a") && !page.text.contains("10. <a"), "{}", page.text);
+    assert_eq!(fake.buttons_on(RU, "11. <a"), ["‹ Назад"]);
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+}

@@ -41,6 +41,8 @@ help =
     /delete <code>ID</code> — delete a search
     /saved — listings you saved with ⭐ Save
     /pause, /resume — stop or restart all alerts
+    /quiet <code>23:00-08:00</code> — hold alerts at night and get them as one message in the morning; /quiet off
+    /timezone <code>Europe/Berlin</code> — your time zone
     /status — your access and when it ends
     /plans — plans and renewal (Telegram Stars)
     /paysupport — help with a payment
@@ -237,3 +239,18 @@ market-at-median = at the median of { $n } similar { $n ->
    *[other] listings
 }
 alert-price-cut = price cut #{ $n }
+
+## Quiet hours and digests
+
+digest-header = 🌅 <b>While your alerts were quiet: { $n ->
+    [one] { $n } listing
+   *[other] { $n } listings
+}</b>
+digest-more = …and { $n } more.
+quiet-set = 🌙 Quiet hours: { $window } ({ $zone }). Alerts in them come as one message when they end.
+quiet-off = 🔔 Quiet hours off: alerts come as they are found.
+quiet-usage = Write the hours as <code>/quiet 23:00-08:00</code> (your time zone: { $zone }; change it with <code>/timezone Europe/Berlin</code>), or <code>/quiet off</code>.
+timezone-set = 🕑 Time zone: { $zone } (now { $time } there).
+timezone-usage = Write an IANA time zone, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone UTC</code>.
+cmd-quiet = Quiet hours: /quiet 23:00-08:00 or off
+cmd-timezone = Your time zone: /timezone Europe/Berlin

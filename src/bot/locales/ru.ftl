@@ -48,6 +48,8 @@ help =
     /delete <code>ID</code> — удалить поиск
     /saved — объявления, сохранённые кнопкой ⭐
     /pause, /resume — остановить или возобновить все уведомления
+    /quiet <code>23:00-08:00</code> — тихие часы: ночные объявления придут утром одним сообщением; /quiet off
+    /timezone <code>Europe/Moscow</code> — ваш часовой пояс
     /status — ваш доступ и когда он заканчивается
     /plans — тарифы и продление (звёзды Telegram)
     /paysupport — помощь с оплатой
@@ -245,3 +247,19 @@ market-at-median = на уровне медианы { $n } { $n ->
    *[other] похожих объявлений
 }
 alert-price-cut = снижение №{ $n }
+
+## Тихие часы и сводки
+
+digest-header = 🌅 <b>Пока уведомления молчали: { $n ->
+    [one] { $n } объявление
+    [few] { $n } объявления
+   *[many] { $n } объявлений
+}</b>
+digest-more = …и ещё { $n }.
+quiet-set = 🌙 Тихие часы: { $window } ({ $zone }). Объявления за это время придут одним сообщением, когда они закончатся.
+quiet-off = 🔔 Тихие часы выключены: объявления приходят сразу.
+quiet-usage = Укажите часы так: <code>/quiet 23:00-08:00</code> (ваш часовой пояс: { $zone }; сменить — <code>/timezone Europe/Berlin</code>), или <code>/quiet off</code>.
+timezone-set = 🕑 Часовой пояс: { $zone } (там сейчас { $time }).
+timezone-usage = Укажите часовой пояс IANA, например <code>/timezone Europe/Moscow</code> или <code>/timezone UTC</code>.
+cmd-quiet = Тихие часы: /quiet 23:00-08:00 или off
+cmd-timezone = Часовой пояс: /timezone Europe/Moscow
