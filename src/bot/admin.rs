@@ -38,7 +38,7 @@ pub(super) async fn command(ctx: &Ctx<'_>, command: &str, args: &str, raw_args: 
                             info!(admin, target, duration = %humantime::format_duration(duration), "access granted");
                             format!(
                                 "Granted {} to chat {target}: access until {}.",
-                                humantime::format_duration(duration),
+                                ctx.t.duration(duration),
                                 utc(until)
                             )
                         }

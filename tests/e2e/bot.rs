@@ -355,7 +355,7 @@ async fn admin_commands_reach_nobody_from_a_non_admin() {
 
     // The admin's own commands work and are audited.
     fake.send_text(admin, "Boss", "en", &format!("/grant {user} 30d"));
-    fake.wait_shown(admin, &format!("Granted 30days to chat {user}")).await;
+    fake.wait_shown(admin, &format!("Granted 30 days to chat {user}")).await;
     fake.send_text(admin, "Boss", "en", "/broadcast Maintenance <tonight>");
     // The user and the admin (who got a trial on first contact) have access.
     fake.wait_shown(admin, "Queued to 2 chats").await;
