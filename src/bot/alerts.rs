@@ -220,15 +220,13 @@ pub(super) async fn timezone(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> 
 pub(super) async fn digest_page(ctx: &Ctx<'_>, message: MessageId, id: &str, page: &str) -> Result<(), BotError> {
     let (Ok(id), Ok(page)) = (id.parse::<i64>(), page.parse::<usize>()) else { return Ok(()) };
     let Some(items) = db::outbox::digest_of(&ctx.state.db, ctx.chat.0, id).await? else { return Ok(()) };
-    let mut loaded = Vec::new();
-    for item in &items {
-        if let Some((l, source)) = db::listings::with_source(&ctx.state.db, item.listing).await? {
-            loaded.push((l, source, item.drop.clone()));
-        }
-    }
+    let ids: Vec<i64> = items.iter().map(|i| i.listing).collect();
+    let loaded = db::listings::with_sources(&ctx.state.db, &ids).await?;
+    let drops: std::collections::HashMap<i64, Option<&str>> =
+        items.iter().map(|i| (i.listing, i.drop.as_deref())).collect();
     let entries: Vec<render::DigestEntry<'_>> = loaded
         .iter()
-        .map(|(l, source, drop)| render::DigestEntry { listing: l, source, drop: drop.as_deref() })
+        .map(|(l, source)| render::DigestEntry { listing: l, source, drop: drops.get(&l.id).copied().flatten() })
         .collect();
     let shown = render::digest(ctx.t, id, &entries, page);
     let keyboard: Keyboard = shown

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use entity::{chat, listing, listing_mark, source, status::listing_mark as mark};
+use entity::{chat, listing, listing_mark, status::listing_mark as mark};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -130,17 +130,5 @@ pub async fn saved_page(
         .into_tuple()
         .all(db)
         .await?;
-    let listings = listing::Entity::find().filter(listing::Column::Id.is_in(ids.iter().copied())).all(db).await?;
-    let sources: std::collections::HashMap<i64, String> =
-        source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
-    let mut by_id: std::collections::HashMap<i64, listing::Model> = listings.into_iter().map(|l| (l.id, l)).collect();
-    let rows = ids
-        .iter()
-        .filter_map(|id| by_id.remove(id))
-        .map(|l| {
-            let name = sources.get(&l.source_id).cloned().unwrap_or_default();
-            (l, name)
-        })
-        .collect();
-    Ok((total, rows))
+    Ok((total, super::listings::with_sources(db, &ids).await?))
 }

@@ -248,26 +248,32 @@ pub async fn mark_sent_many(
 
 /// Drops claimed rows (alerts no longer owed) with `why`, under `token`.
 pub async fn drop_many(db: &DatabaseConnection, token: &str, ids: &[i64], why: &str) -> Result<(), DbErr> {
-    for chunk in ids.chunks(1_000) {
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
-            .col_expr(outbox::Column::LastError, Expr::value(why))
-            .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
-            .filter(outbox::Column::Status.eq(outbox_status::SENDING))
-            .filter(outbox::Column::ClaimedBy.eq(token))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
+    let update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+        .col_expr(outbox::Column::LastError, Expr::value(why));
+    update_claimed(db, token, ids, update).await
 }
 
 /// Holds claimed alerts (quiet hours) until [`fold_digest`] gathers them.
 pub async fn hold_many(db: &DatabaseConnection, token: &str, ids: &[i64]) -> Result<(), DbErr> {
+    let update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::HELD))
+        .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None));
+    update_claimed(db, token, ids, update).await
+}
+
+/// Applies `update` to the rows of `ids` still claimed under `token`,
+/// 1,000 ids per statement.
+async fn update_claimed(
+    db: &DatabaseConnection,
+    token: &str,
+    ids: &[i64],
+    update: sea_orm::UpdateMany<outbox::Entity>,
+) -> Result<(), DbErr> {
     for chunk in ids.chunks(1_000) {
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::value(outbox_status::HELD))
-            .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        update
+            .clone()
             .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
             .filter(outbox::Column::Status.eq(outbox_status::SENDING))
             .filter(outbox::Column::ClaimedBy.eq(token))

@@ -515,11 +515,7 @@ async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result
     }
     let marked = |chat: i64, listing: i64, which: &str| marks.contains(&(chat, listing, which.to_owned()));
     let texts = |chat: i64| Texts(settings.get(&chat).map_or(Lang::En, |d| Lang::of_chat(&d.language)));
-    let quiet = |chat: i64| {
-        settings
-            .get(&chat)
-            .is_some_and(|d| crate::quiet::is_quiet(d.quiet_from, d.quiet_to, d.timezone.as_deref(), &d.language, now))
-    };
+    let quiet = |chat: i64| settings.get(&chat).is_some_and(|d| quiet_now(d, now));
     // Market context: one query per alerted listing of the batch.
     let mut markets: HashMap<i64, Option<render::Market>> = HashMap::new();
     let since = now - chrono::Duration::days(MARKET_DAYS);
@@ -586,6 +582,11 @@ async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result
         .collect())
 }
 
+/// Whether the chat is in its quiet hours at `now`.
+fn quiet_now(d: &db::chats::Delivery, now: chrono::DateTime<Utc>) -> bool {
+    crate::quiet::is_quiet(d.quiet_from, d.quiet_to, d.timezone.as_deref(), &d.language, now)
+}
+
 /// Gathers the held alerts of every chat whose quiet hours are over (or
 /// were switched off) into one digest each.
 async fn fold_digests(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
@@ -598,10 +599,7 @@ async fn fold_digests(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> 
         db::chats::delivery_of(db, &chats).await?.into_iter().map(|d| (d.id, d)).collect();
     let mut folded = 0;
     for chat in chats {
-        let quiet = settings
-            .get(&chat)
-            .is_some_and(|d| crate::quiet::is_quiet(d.quiet_from, d.quiet_to, d.timezone.as_deref(), &d.language, now));
-        if !quiet {
+        if !settings.get(&chat).is_some_and(|d| quiet_now(d, now)) {
             let n = db::outbox::fold_digest(db, chat, now).await?;
             info!(chat, alerts = n, "quiet hours over: held alerts gathered into a digest");
             folded += 1;

@@ -49,8 +49,9 @@ async fn start(test_db: &TestDb, fake: &FakeTelegram) -> TestApp {
     TestApp::start(config(&test_db.url, &fake.url, &[("TRIAL_DURATION", "3d")]), bot_only()).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
+/// The fake Telegram, a database with source "s", the bot thread (with its
+/// sender) running on it, and a connection of the test's own.
+async fn setup() -> (FakeTelegram, TestDb, TestApp, DatabaseConnection, i64) {
     let fake = FakeTelegram::start().await;
     let test_db = TestDb::new().await;
     let app = start(&test_db, &fake).await;
@@ -59,6 +60,32 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
         .await
         .unwrap()[0]
         .id;
+    (fake, test_db, app, db, source_id)
+}
+
+/// Alerts held for quiet hours.
+async fn held(db: &DatabaseConnection) -> usize {
+    entity::outbox::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == entity::status::outbox_status::HELD)
+        .count()
+}
+
+/// Waits until `n` alerts are held.
+async fn wait_held(db: &DatabaseConnection, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while held(db).await < n {
+        assert!(std::time::Instant::now() < deadline, "{n} alerts held");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
+    let (fake, test_db, app, db, source_id) = setup().await;
     for (chat, lang) in [(EN, "en"), (RU, "ru")] {
         fake.send_text(chat, "U", lang, "/start");
         fake.send_text(chat, "U", lang, "/new price=-2000");
@@ -166,14 +193,7 @@ async fn drop_app(app: TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_median_badge_needs_ten_comparables_and_says_the_right_percentage() {
-    let fake = FakeTelegram::start().await;
-    let test_db = TestDb::new().await;
-    let app = start(&test_db, &fake).await;
-    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
-    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
-        .await
-        .unwrap()[0]
-        .id;
+    let (fake, _test_db, app, db, source_id) = setup().await;
     fake.send_text(EN, "U", "en", "/start");
     fake.send_text(EN, "U", "en", "/new district=Mitte");
     fake.wait_shown(EN, "Saved search #").await;
@@ -199,14 +219,7 @@ async fn the_median_badge_needs_ten_comparables_and_says_the_right_percentage() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quiet_hours_hold_alerts_and_one_digest_brings_them_when_they_end() {
-    let fake = FakeTelegram::start().await;
-    let test_db = TestDb::new().await;
-    let app = start(&test_db, &fake).await;
-    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
-    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
-        .await
-        .unwrap()[0]
-        .id;
+    let (fake, _test_db, app, db, source_id) = setup().await;
     fake.send_text(EN, "U", "en", "/start");
     fake.send_text(EN, "U", "en", "/new price=-2000");
     fake.wait_shown(EN, "Saved search #").await;
@@ -226,20 +239,7 @@ async fn quiet_hours_hold_alerts_and_one_digest_brings_them_when_they_end() {
     let three =
         [flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("b", 1100, "Pankow"), flat("c", 1200, "Wedding")];
     run(&db, source_id, &three).await;
-    let held = || async {
-        entity::outbox::Entity::find()
-            .all(&db)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.status == entity::status::outbox_status::HELD)
-            .count()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while held().await < 3 {
-        assert!(std::time::Instant::now() < deadline, "three alerts held");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_held(&db, 3).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(!fake.shown(EN).iter().any(|m| m.text.contains("Flat ")), "nothing sent in quiet hours");
 
@@ -254,20 +254,13 @@ async fn quiet_hours_hold_alerts_and_one_digest_brings_them_when_they_end() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let shown = fake.shown(EN);
     assert_eq!(shown.iter().filter(|m| m.text.contains("Flat ")).count(), 1, "one message: {shown:#?}");
-    assert_eq!(held().await, 0);
+    assert_eq!(held(&db).await, 0);
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_digest_pages_through_the_rest() {
-    let fake = FakeTelegram::start().await;
-    let test_db = TestDb::new().await;
-    let app = start(&test_db, &fake).await;
-    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
-    let source_id = db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], Utc::now())
-        .await
-        .unwrap()[0]
-        .id;
+    let (fake, _test_db, app, db, source_id) = setup().await;
     fake.send_text(RU, "U", "ru", "/start");
     fake.send_text(RU, "U", "ru", "/new price=-5000");
     fake.wait_shown(RU, "сохранён").await;
@@ -285,11 +278,7 @@ async fn a_long_digest_pages_through_the_rest() {
     run(&db, source_id, &seen).await;
     seen.extend((0..12).map(|i| flat(&format!("n{i:02}"), 1000 + i, "Mitte")));
     run(&db, source_id, &seen).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while entity::outbox::Entity::find().all(&db).await.unwrap().iter().filter(|r| r.status == "held").count() < 12 {
-        assert!(std::time::Instant::now() < deadline, "twelve alerts held");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_held(&db, 12).await;
     fake.send_text(RU, "U", "ru", "/quiet off");
     let digest = fake.wait_shown(RU, "Пока уведомления молчали").await;
     assert!(digest.text.contains("12 объявлений"), "{}", digest.text);
