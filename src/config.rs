@@ -82,6 +82,8 @@ pub struct Config {
     pub sources_file_explicit: bool,
     /// The validated sources file; loaded by [`Config::load_sources`].
     pub sources: Arc<Vec<SourceConfig>>,
+    /// The `[[channels]]` of the sources file; loaded with the sources.
+    pub channels: Arc<Vec<crate::channels::ChannelConfig>>,
     /// How the scraper fetches pages (not an environment variable: tests
     /// shorten the politeness delays).
     pub fetch: FetchOptions,
@@ -269,6 +271,7 @@ impl Config {
             health_addr,
             sources_file_explicit,
             sources: Arc::new(Vec::new()),
+            channels: Arc::new(Vec::new()),
             fetch: FetchOptions::default(),
             unhealthy_after: 3,
         })
@@ -277,6 +280,8 @@ impl Config {
     /// Reads and validates `SOURCES_FILE` into [`Config::sources`].
     pub fn load_sources(&mut self) -> Result<(), crate::scraper::sources::SourcesError> {
         self.sources = Arc::new(crate::scraper::sources::load(&self.sources_file, self.sources_file_explicit)?);
+        let names: Vec<String> = self.sources.iter().map(|s| s.name.clone()).collect();
+        self.channels = Arc::new(crate::channels::load(&self.sources_file, self.sources_file_explicit, &names)?);
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 
 pub mod access_period;
 pub mod admin_audit;
+pub mod channel;
 pub mod chat;
 pub mod cursor;
 pub mod dialogue;

@@ -23,6 +23,9 @@ pub struct Model {
     pub district: Option<String>,
     pub furnished: Option<bool>,
     pub photo: Option<String>,
+    /// Every photo URL the source gives (JSON array, `photo` first); null:
+    /// none beyond `photo`.
+    pub photos: Option<String>,
     /// The advertiser's phone, where the source gives one.
     pub phone: Option<String>,
     pub first_seen_at: DateTimeUtc,

@@ -1,5 +1,6 @@
 pub use super::access_period::Entity as AccessPeriod;
 pub use super::admin_audit::Entity as AdminAudit;
+pub use super::channel::Entity as Channel;
 pub use super::chat::Entity as Chat;
 pub use super::dialogue::Entity as Dialogue;
 pub use super::lease::Entity as Lease;

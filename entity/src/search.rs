@@ -26,6 +26,9 @@ pub struct Model {
     /// Sources muted from alerts (JSON array); null = none.
     pub muted_sources: Option<String>,
     pub paused: bool,
+    /// The searches of several chats that are one search (`/share`): the
+    /// share link's token; a change by one applies to all. Null: not shared.
+    pub share_group: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "chat_id", to = "id")]

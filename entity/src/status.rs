@@ -10,6 +10,8 @@ pub mod outbox_kind {
     pub const NOTICE: &str = "notice";
     /// Alerts held in quiet hours, sent as one message when they end.
     pub const DIGEST: &str = "digest";
+    /// A new listing posted to a channel of the sources file.
+    pub const CHANNEL_POST: &str = "channel_post";
 }
 
 /// `listing_marks.mark`

@@ -13,6 +13,7 @@ mod m20261123_000001_create_schema;
 mod m20261201_000002_sources_as_data;
 mod m20261206_000003_fencing_and_money;
 mod m20261206_000004_alert_actions;
+mod m20261206_000005_channels_shares_photos;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_sources_as_data::Migration),
             Box::new(m20261206_000003_fencing_and_money::Migration),
             Box::new(m20261206_000004_alert_actions::Migration),
+            Box::new(m20261206_000005_channels_shares_photos::Migration),
         ]
     }
 }

@@ -307,6 +307,19 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
     info!(chat = ctx.chat.0, new = registration.new, unblocked = registration.unblocked, "chat registered");
     let welcome = ctx.t.welcome(user.map(|u| u.first_name.as_str()), registration.new, ctx.state.config.trial_duration);
     ctx.reply(welcome, Some(&main_menu(ctx.t))).await?;
+    // "🔔 Alerts like this" under a channel post: the wizard filled from
+    // that listing.
+    if let Some(id) = args.strip_prefix("like_") {
+        let found = match id.parse::<i64>() {
+            Ok(id) => db::listings::with_source(&ctx.state.db, id).await?,
+            Err(_) => None,
+        };
+        let Some((listing, source)) = found else {
+            return ctx.reply(ctx.t.broken_link(), None).await.map(drop);
+        };
+        let configured = ctx.sources().contains(&source).then_some(source.as_str());
+        return open_wizard(ctx, Some(crate::search::like(&listing, configured))).await;
+    }
     // A deep link "t.me/bot?start=new_<base64url of a one-line search>"
     // opens the wizard on its summary.
     if let Some(encoded) = args.strip_prefix("new_") {

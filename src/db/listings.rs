@@ -65,6 +65,8 @@ pub struct RunReport {
     /// Listings left out because a value does not fit its column.
     pub invalid: usize,
     pub alerts_queued: u64,
+    /// Posts queued to channels.
+    pub posts_queued: u64,
     /// This run was the source's silent first run.
     pub seeded: bool,
     /// `Some(true)`: the source just became unhealthy (admins told);
@@ -75,7 +77,7 @@ pub struct RunReport {
 /// What the scraper decides for a run that storage records: who is alerted,
 /// when admins are told, and what they read. Storage itself matches nothing
 /// and words nothing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct RunPolicy<'a> {
     /// Bad runs in a row before admins are told.
     pub unhealthy_after: u32,
@@ -88,7 +90,16 @@ pub struct RunPolicy<'a> {
     pub down_text: fn(&str, i32, &str) -> String,
     /// The admins' notice that the source works again (name, listings found).
     pub up_text: fn(&str, usize) -> String,
+    /// The (listing id, channel `@name`) posts to make of a run's new
+    /// listings (source name, new listings with their stored ids).
+    pub channel_posts: Option<&'a ChannelPosts<'a>>,
 }
+
+/// See [`RunPolicy::channel_posts`].
+pub type ChannelPosts<'a> = dyn Fn(&str, &[(i64, &Listing)]) -> Vec<(i64, String)> + Sync + 'a;
+
+/// Channel posts wait behind chats' alerts and notices.
+pub const PRIORITY_CHANNEL: i16 = 2;
 
 /// See [`RunPolicy::matcher`]: (source name, new listings, candidate searches).
 pub type Matcher = fn(&str, &[(i64, &Listing)], &[search::Model]) -> Vec<(i64, i64)>;
@@ -129,7 +140,7 @@ pub async fn record_run(
                     "listings left out: a value does not fit its column"
                 );
             }
-            store_listings(&txn, &src, &valid, policy.matcher, now, &mut report).await?;
+            store_listings(&txn, &src, &valid, policy, now, &mut report).await?;
             let lost_prices =
                 report.found > 0 && report.missing_price * 2 > report.found && had_prices(&txn, source_id).await?;
             if lost_prices {
@@ -287,7 +298,7 @@ async fn store_listings(
     txn: &DatabaseTransaction,
     src: &source::Model,
     listings: &[Listing],
-    matcher: Matcher,
+    policy: &RunPolicy<'_>,
     now: DateTime<Utc>,
     report: &mut RunReport,
 ) -> Result<(), DbErr> {
@@ -405,7 +416,7 @@ async fn store_listings(
         after = last.id;
         active.extend(page.iter().map(|s| s.chat_id));
         if !new_listings.is_empty() {
-            let rows = matcher(&src.name, &new_listings, &page)
+            let rows = (policy.matcher)(&src.name, &new_listings, &page)
                 .into_iter()
                 .map(|(listing_id, chat_id)| {
                     let key = listing_id.to_string();
@@ -417,6 +428,30 @@ async fn store_listings(
         if (page.len() as u64) < CANDIDATE_PAGE {
             break;
         }
+    }
+    if let Some(posts) = policy.channel_posts.filter(|_| !new_listings.is_empty()) {
+        let wanted = posts(&src.name, &new_listings);
+        let mut names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let open = super::channels::open_for_posts(txn, &names, now).await?;
+        let rows = wanted
+            .into_iter()
+            .filter_map(|(listing_id, name)| {
+                let chat_id = *open.get(&name.to_ascii_lowercase())?;
+                let key = listing_id.to_string();
+                Some(pending_row(
+                    chat_id,
+                    Some(listing_id),
+                    outbox_kind::CHANNEL_POST,
+                    key,
+                    PRIORITY_CHANNEL,
+                    None,
+                    now,
+                ))
+            })
+            .collect();
+        report.posts_queued = enqueue(txn, rows).await?;
     }
     let mut rows = Vec::new();
     for (listing_id, _, old, new) in &drops {

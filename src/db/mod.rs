@@ -21,6 +21,7 @@ use crate::config::{Backend, backend_of};
 
 pub mod access;
 pub mod admin;
+pub mod channels;
 pub mod chats;
 pub mod cursors;
 pub mod leases;

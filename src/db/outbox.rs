@@ -27,7 +27,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
     sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr},
 };
@@ -121,11 +121,18 @@ pub async fn claim(
         .from(outbox::Entity)
         .and_where(outbox::Column::Status.eq(outbox_status::SENDING))
         .to_owned();
+    // A channel takes about 20 posts a minute: one per 3 s.
     let just_sent = Query::select()
         .column(outbox::Column::ChatId)
         .from(outbox::Entity)
         .and_where(outbox::Column::Status.eq(outbox_status::SENT))
-        .and_where(outbox::Column::SentAt.gt(now - chrono::Duration::seconds(1)))
+        .cond_where(
+            Condition::any().add(outbox::Column::SentAt.gt(now - chrono::Duration::seconds(1))).add(
+                Condition::all()
+                    .add(outbox::Column::Kind.eq(outbox_kind::CHANNEL_POST))
+                    .add(outbox::Column::SentAt.gt(now - chrono::Duration::seconds(3))),
+            ),
+        )
         .to_owned();
     // Queue order, skipping the chats that could not be sent to now anyway:
     // their backlog never fills the window the other chats are picked from.

@@ -246,6 +246,31 @@ pub fn listing_alert(
     }
 }
 
+/// `https://t.me/<bot>?start=<parameter>`: opens the bot with `/start
+/// <parameter>` (Telegram allows 64 characters of `A-Za-z0-9_-`).
+pub fn deep_link(bot_username: &str, parameter: &str) -> String {
+    format!("https://t.me/{bot_username}?start={parameter}")
+}
+
+/// A new listing posted to a channel: the alert's text, "Open listing", and
+/// "🔔 Alerts like this", a deep link (`like_<listing id>`) that opens the
+/// bot's wizard filled from this listing.
+pub fn channel_post(
+    t: Texts,
+    l: &listing::Model,
+    source: &str,
+    market: Option<Market>,
+    bot_username: &str,
+) -> Rendered {
+    let alert = listing_alert(t, outbox_kind::NEW_LISTING, None, l, source, market);
+    let keyboard = vec![
+        vec![Button::Url { label: t.get("btn-open"), url: l.url.clone() }],
+        vec![Button::Url { label: t.get("btn-alerts-like"), url: deep_link(bot_username, &format!("like_{}", l.id)) }],
+    ];
+    // Latency is measured for chats' alerts only.
+    Rendered { keyboard, source: None, ..alert }
+}
+
 /// One entry of `/saved` or a digest: its number, the title linked to the
 /// listing, and its current price, size, district and source.
 pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
@@ -339,6 +364,7 @@ mod tests {
             district: Some("Kreuzberg <b>".into()),
             furnished: None,
             photo: photo.map(str::to_owned),
+            photos: None,
             phone: Some("+971500000001".into()),
             first_seen_at: now,
             last_seen_at: now,

@@ -30,7 +30,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use teloxide::{
     ApiError, RequestError,
     prelude::*,
-    types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ParseMode},
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ParseMode, Recipient},
 };
 use tokio::{sync::Semaphore, task::JoinSet};
 use tracing::{debug, info, warn};
@@ -72,8 +72,21 @@ const RENEW_EVERY: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_millis(1700);
 const MARK_GRACE: Duration = Duration::from_millis(400);
 
+/// Who the sender is: what it needs besides the outbox.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// This sender's claims and lease owner (unique per process and start).
+    pub owner: String,
+    /// The bot's `@username` without the `@` (deep links in channel posts).
+    pub bot_username: String,
+    /// Told when a channel refuses the bot's posts.
+    pub admins: Vec<i64>,
+}
+
 /// Runs until shutdown.
-pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, owner: String) {
+pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown: Shutdown, me: Identity) {
+    let owner = me.owner.clone();
+    let me = Arc::new(me);
     // Claims left by a process that died are ours to resend. SQLite serves
     // one process, so every claim older than this process is from a dead
     // run; on PostgreSQL another replica may be sending right now, so only
@@ -177,7 +190,7 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
             }
             continue;
         }
-        let rendered = match render_batch(&db, &claimed).await {
+        let rendered = match render_batch(&db, &claimed, &me.bot_username).await {
             Ok(r) => r,
             Err(e) => {
                 warn!(error = %e, "cannot render outbox rows; retrying them shortly");
@@ -193,8 +206,9 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
         let mut dropped: Vec<(i64, &'static str)> = Vec::new();
         let mut held: Vec<i64> = Vec::new();
         for (row, message) in claimed.into_iter().zip(rendered) {
-            let msg = match message {
-                Prepared::Send(msg) => msg,
+            let (to, msg) = match message {
+                Prepared::Send(msg) => (None, msg),
+                Prepared::Post(channel, msg) => (Some(channel), msg),
                 Prepared::Drop(why) => {
                     debug!(id = row.id, chat = row.chat_id, why, "alert dropped at send time");
                     dropped.push((row.id, why));
@@ -208,10 +222,18 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
             let Ok(permit) = slots.clone().acquire_owned().await else { break };
             let (bot, db, shared, shutdown) = (bot.clone(), db.clone(), shared.clone(), shutdown.clone());
             let (lease, token, marks) = (lease.clone(), Arc::<str>::from(token.as_str()), marks.clone());
+            let me = me.clone();
             let guard = InFlight::new(&in_flight, row.id);
             tasks.spawn(async move {
-                let ctx = Delivery { bot: &bot, db: &db, shared: &shared, shutdown: &shutdown, lease: &lease };
-                deliver(&ctx, &token, &marks, row, msg).await;
+                let ctx = Delivery {
+                    bot: &bot,
+                    db: &db,
+                    shared: &shared,
+                    shutdown: &shutdown,
+                    lease: &lease,
+                    admins: &me.admins,
+                };
+                deliver(&ctx, &token, &marks, row, to, msg).await;
                 drop(guard);
                 drop(permit);
             });
@@ -388,13 +410,26 @@ fn classify(e: &RequestError) -> Sent {
             | ApiError::BotKicked
             | ApiError::BotKickedFromSupergroup
             | ApiError::CantInitiateConversation
-            | ApiError::CantTalkWithBots,
+            | ApiError::CantTalkWithBots
+            | ApiError::BotKickedFromChannel
+            | ApiError::NotEnoughRightsToPostMessages,
         ) => Sent::Blocked(e.to_string()),
+        // "Forbidden: bot is not a member of the channel chat" and the like.
+        RequestError::Api(ApiError::Unknown(text)) if text.starts_with("Forbidden") => Sent::Blocked(e.to_string()),
         RequestError::Api(api) => Sent::Rejected(api.to_string()),
         RequestError::MigrateToChatId(_) => Sent::Rejected(e.to_string()),
         // Network errors, timeouts, 5xx (InvalidJson after teloxide's wait).
         _ => Sent::Transient(e.to_string()),
     }
+}
+
+/// Whether Telegram's answer to a channel post means the channel does not
+/// take the bot's posts (rather than this one message being wrong).
+fn refuses(why: &str) -> bool {
+    let why = why.to_ascii_lowercase();
+    ["forbidden", "chat not found", "administrator rights", "not enough rights", "kicked", "not a member"]
+        .iter()
+        .any(|w| why.contains(w))
 }
 
 /// Telegram's form of a keyboard; a link Telegram would refuse (not a URL)
@@ -422,13 +457,14 @@ pub fn markup(rows: &[Vec<render::Button>]) -> Option<InlineKeyboardMarkup> {
 /// A sent row's mark, on its way to [`record_marks`].
 type Marks = tokio::sync::mpsc::UnboundedSender<Mark>;
 
-async fn send(bot: &Bot, chat_id: i64, msg: &Rendered, paid: bool) -> Sent {
+async fn send(bot: &Bot, chat: Recipient, msg: &Rendered, paid: bool) -> Sent {
     let markup = markup(&msg.keyboard);
-    let chat = ChatId(chat_id);
     let result = match msg.photo.as_deref().and_then(|p| Url::parse(p).ok()) {
         Some(photo) => {
-            let mut req =
-                bot.send_photo(chat, InputFile::url(photo)).caption(msg.html.clone()).parse_mode(ParseMode::Html);
+            let mut req = bot
+                .send_photo(chat.clone(), InputFile::url(photo))
+                .caption(msg.html.clone())
+                .parse_mode(ParseMode::Html);
             if paid {
                 req = req.allow_paid_broadcast(true);
             }
@@ -468,6 +504,8 @@ const MARKET_SAMPLE: u64 = 1_000;
 /// What becomes of a claimed row.
 enum Prepared {
     Send(Rendered),
+    /// A post to the channel `@name`.
+    Post(String, Rendered),
     /// No longer to be sent, and why.
     Drop(&'static str),
     /// An alert in the chat's quiet hours: held for its digest.
@@ -481,7 +519,11 @@ enum Prepared {
 /// distinct alerted listing (its market context). Alerts are written in the
 /// chat's language; a hidden listing is dropped; a saved one is sent
 /// whatever the searches say.
-async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result<Vec<Prepared>, sea_orm::DbErr> {
+async fn render_batch(
+    db: &DatabaseConnection,
+    rows: &[outbox::Model],
+    bot_username: &str,
+) -> Result<Vec<Prepared>, sea_orm::DbErr> {
     let now = Utc::now();
     let digests: HashMap<i64, Vec<db::outbox::DigestItem>> = rows
         .iter()
@@ -489,6 +531,8 @@ async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result
         .filter_map(|r| Some((r.id, db::outbox::digest_items(r.payload.as_deref()?)?)))
         .collect();
     let alerted: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
+    let posts: Vec<i64> = rows.iter().filter(|r| r.kind == outbox_kind::CHANNEL_POST).map(|r| r.chat_id).collect();
+    let channels = db::channels::names_of(db, &posts).await?;
     let mut listing_ids = alerted.clone();
     listing_ids.extend(digests.values().flatten().map(|i| i.listing));
     let mut listings: HashMap<i64, listing::Model> = HashMap::new();
@@ -507,7 +551,11 @@ async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result
         sources = source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
     }
     if !alerted.is_empty() {
-        let alert_chats: Vec<i64> = rows.iter().filter(|r| r.listing_id.is_some()).map(|r| r.chat_id).collect();
+        let alert_chats: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.listing_id.is_some() && !db::channels::is_channel(r.chat_id))
+            .map(|r| r.chat_id)
+            .collect();
         for s in db::searches::active_of(db, &alert_chats).await? {
             searches.entry(s.chat_id).or_default().push(SearchFilter::from_model(&s));
         }
@@ -559,6 +607,17 @@ async fn render_batch(db: &DatabaseConnection, rows: &[outbox::Model]) -> Result
                     source,
                     market,
                 ))
+            }
+            k if k == outbox_kind::CHANNEL_POST => {
+                let Some(l) = row.listing_id.and_then(|id| listings.get(&id)) else {
+                    return Prepared::Drop("listing no longer stored");
+                };
+                let Some(name) = channels.get(&row.chat_id) else {
+                    return Prepared::Drop("the channel is no longer configured");
+                };
+                let market = markets.get(&l.id).copied().flatten();
+                let post = render::channel_post(texts(row.chat_id), l, source_of(l), market, bot_username);
+                Prepared::Post(name.clone(), post)
             }
             k if k == outbox_kind::DIGEST => {
                 let items = digests.get(&row.id).map(Vec::as_slice).unwrap_or_default();
@@ -670,11 +729,23 @@ struct Delivery<'a> {
     shared: &'a Shared,
     shutdown: &'a Shutdown,
     lease: &'a Lease,
+    admins: &'a [i64],
 }
 
 /// Sends one claimed, rendered row and records what happened, under `token`.
-async fn deliver(ctx: &Delivery<'_>, token: &Arc<str>, marks: &Marks, row: outbox::Model, rendered: Rendered) {
-    let Delivery { bot, db, shared, shutdown, lease } = *ctx;
+async fn deliver(
+    ctx: &Delivery<'_>,
+    token: &Arc<str>,
+    marks: &Marks,
+    row: outbox::Model,
+    channel: Option<String>,
+    rendered: Rendered,
+) {
+    let Delivery { bot, db, shared, shutdown, lease, admins } = *ctx;
+    let recipient = match &channel {
+        Some(name) => Recipient::ChannelUsername(name.clone()),
+        None => Recipient::Id(ChatId(row.chat_id)),
+    };
     let kind_label = [("kind", row.kind.as_str())];
     let fence = db::outbox::Fence { id: row.id, token };
     let mut msg = rendered;
@@ -691,7 +762,7 @@ async fn deliver(ctx: &Delivery<'_>, token: &Arc<str>, marks: &Marks, row: outbo
             return;
         }
         let paid = tier == Tier::Paid;
-        let outcome = send(bot, row.chat_id, &msg, paid).await;
+        let outcome = send(bot, recipient.clone(), &msg, paid).await;
         let now = lease.now();
         let result = match outcome {
             Sent::Ok => {
@@ -709,7 +780,10 @@ async fn deliver(ctx: &Delivery<'_>, token: &Arc<str>, marks: &Marks, row: outbo
                     metrics::observe_latency(source, latency);
                 }
                 let _ = marks.send(Mark { id: row.id, token: token.clone(), paid });
-                Ok(())
+                match &channel {
+                    Some(_) => db::channels::accepted(db, row.chat_id, now).await,
+                    None => Ok(()),
+                }
             }
             Sent::RetryAfter(wait) => {
                 metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
@@ -717,6 +791,17 @@ async fn deliver(ctx: &Delivery<'_>, token: &Arc<str>, marks: &Marks, row: outbo
                 shared.gate.freeze(wait);
                 db::outbox::retry(db, fence, now + chrono::Duration::from_std(wait).unwrap_or_default(), false, "429")
                     .await
+            }
+            Sent::Blocked(why) | Sent::Rejected(why) if channel.is_some() && refuses(&why) => {
+                let name = channel.as_deref().unwrap_or_default();
+                warn!(channel = name, %why, "the channel refuses the bot's posts; dropping them");
+                let text = format!(
+                    "📢 The channel {name} refuses the bot's posts ({why}). Its posts are dropped. Add the bot to \
+                     the channel as an admin allowed to post; posting is tried again in {} hours, or at the next \
+                     start.",
+                    db::channels::REFUSAL_PAUSE.num_hours()
+                );
+                db::channels::refused(db, row.chat_id, admins, &text, now).await.map(drop)
             }
             Sent::Blocked(why) => {
                 info!(chat = row.chat_id, %why, "chat unreachable; marking it blocked");

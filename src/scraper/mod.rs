@@ -46,7 +46,14 @@ const STOP_GRACE: Duration = Duration::from_millis(1500);
 /// searches' rules ([`crate::search::match_new`]), admins told after
 /// `unhealthy_after` bad runs in a row, in these words.
 pub const fn run_policy(unhealthy_after: u32, admins: &[i64]) -> RunPolicy<'_> {
-    RunPolicy { unhealthy_after, admins, matcher: crate::search::match_new, down_text: source_down, up_text: source_up }
+    RunPolicy {
+        unhealthy_after,
+        admins,
+        matcher: crate::search::match_new,
+        down_text: source_down,
+        up_text: source_up,
+        channel_posts: None,
+    }
 }
 
 fn source_down(name: &str, failures: i32, why: &str) -> String {
@@ -63,6 +70,11 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let rows = db::sources::sync(&ctx.db, &configured, Utc::now())
         .await
         .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot record the configured sources: {e}")))?;
+    let channels: Vec<(String, String)> =
+        ctx.config.channels.iter().map(|c| (c.chat.clone(), c.language.clone())).collect();
+    db::channels::sync(&ctx.db, &channels, Utc::now())
+        .await
+        .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot record the configured channels: {e}")))?;
     let fetcher = Fetcher::new(ctx.config.fetch.clone(), ctx.shutdown.clone())
         .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot build the HTTP client: {e}")))?;
     let fetcher = Arc::new(fetcher);
@@ -114,10 +126,14 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
             }
         }
         let Some(result) = scrape(&fetcher, &source, &validators, last_success).await else { return };
-        let policy = run_policy(ctx.config.unhealthy_after, &ctx.config.admin_chat_ids);
+        let posts = |source: &str, new: &[(i64, &Listing)]| crate::channels::posts(&ctx.config.channels, source, new);
+        let policy = RunPolicy {
+            channel_posts: Some(&posts),
+            ..run_policy(ctx.config.unhealthy_after, &ctx.config.admin_chat_ids)
+        };
         match db::listings::record_run(&ctx.db, row.id, started, &result, &policy, Utc::now()).await {
             Ok(report) => {
-                if report.alerts_queued > 0 || report.health_changed.is_some() {
+                if report.alerts_queued + report.posts_queued > 0 || report.health_changed.is_some() {
                     ctx.shared.outbox_ready.notify_one();
                 }
                 if let RunResult::Listings { validators: v, .. } = &result {

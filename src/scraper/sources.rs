@@ -77,6 +77,8 @@ pub enum SourcesError {
     Toml { path: String, reason: String },
     #[error("SOURCES_FILE: source {source_name:?}, field `{field}`: {problem}")]
     Invalid { source_name: String, field: String, problem: String },
+    #[error("SOURCES_FILE: channel {chat:?}, field `{field}`: {problem}")]
+    Channel { chat: String, field: String, problem: String },
 }
 
 fn known_kinds() -> String {
@@ -296,10 +298,14 @@ mod tests {
             .filter(|l| l.starts_with('[') || l.contains(" = "))
             .collect::<Vec<_>>()
             .join("\n");
-        let examples = parse_with(&format!("{text}\n{examples}"), EnvMode::Placeholder).unwrap();
+        let whole = format!("{text}\n{examples}");
+        let examples = parse_with(&whole, EnvMode::Placeholder).unwrap();
         for kind in ["css", "json", "jsonld", "bayut", "wg-gesucht"] {
             assert!(examples.iter().any(|s| s.kind == kind), "an example of {kind}");
         }
+        let names: Vec<String> = examples.iter().map(|s| s.name.clone()).collect();
+        let channels = crate::channels::parse(&whole, &names).unwrap();
+        assert_eq!(channels.len(), 1, "the channel example");
     }
 
     #[test]

@@ -271,6 +271,34 @@ impl SearchFilter {
     }
 }
 
+/// A search for listings like `l` (of `source`, when that source is
+/// configured): its district, its rooms, and a band of ±15 % around its
+/// monthly price, rounded outwards to two significant figures. What
+/// "🔔 Alerts like this" under a channel post opens.
+pub fn like(l: &entity::listing::Model, source: Option<&str>) -> SearchFilter {
+    let (price_min, price_max) = match l.monthly_price.filter(|p| *p > 0) {
+        Some(p) => {
+            let step = 10f64.powi((p as f64).log10().floor() as i32 - 1).max(1.0);
+            let low = ((p as f64 * 0.85) / step).floor() * step;
+            let high = ((p as f64 * 1.15) / step).ceil() * step;
+            (Some(low as i64), Some(high as i64))
+        }
+        None => (None, None),
+    };
+    let rooms = l.rooms.map(|r| match r {
+        r if r >= 4.0 => Rooms::Set { counts: Vec::new(), four_plus: true },
+        r => Rooms::Set { counts: vec![r], four_plus: false },
+    });
+    SearchFilter {
+        source: source.map(str::to_owned),
+        price_min,
+        price_max,
+        rooms,
+        districts: l.district.iter().filter(|d| !d.trim().is_empty()).cloned().collect(),
+        ..SearchFilter::default()
+    }
+}
+
 /// Every (listing, chat) pair where one of `searches` matches one of a
 /// run's new listings (stored ids), once per pair (see [`SearchIndex`]):
 /// the scraper's [`Matcher`](crate::db::listings::Matcher).
@@ -382,5 +410,43 @@ mod tests {
         assert!(!SearchFilter { exclude: vec!["wbs".into()], ..Default::default() }.matches(&flat()));
         assert!(!SearchFilter { exclude: vec!["HELLE".into()], ..Default::default() }.matches(&flat()));
         assert!(SearchFilter { exclude: vec!["tausch".into()], ..Default::default() }.matches(&flat()));
+    }
+
+    #[test]
+    fn alerts_like_a_listing_ask_for_its_source_district_rooms_and_a_price_band() {
+        let now = chrono::Utc::now();
+        let l = entity::listing::Model {
+            id: 7,
+            source_id: 1,
+            external_id: "x".into(),
+            url: "https://www.bayut.com/x".into(),
+            title: "Flat".into(),
+            description: None,
+            price: Some(108_000),
+            currency: Some("AED".into()),
+            period: Some("year".into()),
+            monthly_price: Some(9_000),
+            rooms: Some(2.0),
+            area_m2: None,
+            district: Some("Dubai Marina".into()),
+            furnished: None,
+            photo: None,
+            photos: None,
+            phone: None,
+            first_seen_at: now,
+            last_seen_at: now,
+            updated_at: now,
+        };
+        let f = like(&l, Some("bayut"));
+        assert_eq!((f.source.as_deref(), f.price_min, f.price_max), (Some("bayut"), Some(7_600), Some(10_400)));
+        assert_eq!(f.districts, ["Dubai Marina"]);
+        assert_eq!(f.rooms, Some(Rooms::Set { counts: vec![2.0], four_plus: false }));
+        assert_eq!(syntax::format(&f), r#"source=bayut price=7600-10400 rooms=2 district="Dubai Marina""#);
+        let big = entity::listing::Model { rooms: Some(5.0), monthly_price: Some(45), district: None, ..l.clone() };
+        let f = like(&big, None);
+        assert_eq!((f.source, f.price_min, f.price_max), (None, Some(38), Some(52)));
+        assert_eq!(f.rooms, Some(Rooms::Set { counts: vec![], four_plus: true }));
+        assert!(f.districts.is_empty());
+        assert_eq!(like(&entity::listing::Model { monthly_price: None, ..l }, None).price_min, None);
     }
 }

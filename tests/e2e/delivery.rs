@@ -247,7 +247,12 @@ fn two_senders_sharing_one_outbox_never_send_an_alert_twice() {
                 rt.block_on(async move {
                     let db = db::connect(&url, PoolRole::Bot).await.unwrap();
                     let bot = Bot::new(TOKEN).set_api_url(reqwest::Url::parse(&api).unwrap());
-                    sender::run(bot, db, Shared::new(25, false), shutdown, format!("sender-{n}")).await;
+                    let me = sender::Identity {
+                        owner: format!("sender-{n}"),
+                        bot_username: "homehound_test_bot".into(),
+                        admins: Vec::new(),
+                    };
+                    sender::run(bot, db, Shared::new(25, false), shutdown, me).await;
                 });
             })
         })

@@ -10,6 +10,7 @@ mod access;
 mod actions;
 mod binary;
 mod bot;
+mod channels;
 mod database;
 mod delivery;
 mod fixtures;

@@ -80,6 +80,23 @@ struct Inner {
     ledger: Vec<Value>,
     /// Charge ids refunded.
     refunded: std::collections::HashSet<String>,
+    /// Public channels sent to by `@name` (lower case), and the id each shows as.
+    channels: HashMap<String, i64>,
+    /// Channels where the bot is not an admin.
+    refusing: std::collections::HashSet<String>,
+}
+
+impl Inner {
+    /// The chat a `chat_id` names: a number, or a channel's `@name`.
+    fn chat_of(&mut self, chat_id: &Value) -> i64 {
+        match chat_id.as_str().filter(|s| s.starts_with('@')) {
+            Some(name) => {
+                let next = -1_001_000_000_000 - self.channels.len() as i64;
+                *self.channels.entry(name.to_ascii_lowercase()).or_insert(next)
+            }
+            None => chat_id.as_i64().or_else(|| chat_id.as_str().and_then(|s| s.parse().ok())).unwrap_or(0),
+        }
+    }
 }
 
 /// A message as the user's client shows it now.
@@ -88,7 +105,7 @@ pub struct Shown {
     pub chat: i64,
     pub message_id: i64,
     pub text: String,
-    /// Inline buttons: (label, callback data), row by row.
+    /// Inline buttons: (label, callback data or URL), row by row.
     pub buttons: Vec<(String, String)>,
 }
 
@@ -103,7 +120,7 @@ fn buttons_of(body: &Value) -> Vec<(String, String)> {
                 .map(|b| {
                     (
                         b["text"].as_str().unwrap_or_default().to_owned(),
-                        b["callback_data"].as_str().unwrap_or_default().to_owned(),
+                        b["callback_data"].as_str().or(b["url"].as_str()).unwrap_or_default().to_owned(),
                     )
                 })
                 .collect()
@@ -422,6 +439,17 @@ impl FakeTelegram {
         );
     }
 
+    /// The id the channel `@name` shows as (its posts are `shown` under it).
+    pub fn channel(&self, name: &str) -> i64 {
+        self.inner.lock().unwrap().chat_of(&json!(name))
+    }
+
+    /// From now on the bot is not an admin of the channel `@name`: posts to
+    /// it get 400 "need administrator rights".
+    pub fn refuse_channel(&self, name: &str) {
+        self.inner.lock().unwrap().refusing.insert(name.to_ascii_lowercase());
+    }
+
     /// The chat's messages as its client shows them now, oldest first.
     pub fn shown(&self, chat_id: i64) -> Vec<Shown> {
         self.inner.lock().unwrap().shown.iter().filter(|m| m.chat == chat_id).cloned().collect()
@@ -633,9 +661,17 @@ async fn handle(
         }
         "sendmessage" | "sendphoto" | "editmessagetext" | "editmessagecaption" | "sendinvoice" => {
             let chat_id = body.get("chat_id").cloned().unwrap_or(json!(0));
-            let chat = chat_id.as_i64().unwrap_or(0);
-            let message_id = {
+            let channel = chat_id.as_str().map(|s| s.to_ascii_lowercase());
+            let (message_id, chat) = {
                 let mut inner = state.inner.lock().unwrap();
+                let chat = inner.chat_of(&chat_id);
+                if channel.as_ref().is_some_and(|c| inner.refusing.contains(c)) {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request: need administrator rights in the channel chat",
+                        None,
+                    );
+                }
                 if inner.blocked.contains(&chat) {
                     return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None);
                 }
@@ -679,7 +715,7 @@ async fn handle(
                     inner.paid.push(paid);
                 }
                 let text = body.get("text").or(body.get("caption")).and_then(Value::as_str).unwrap_or_default();
-                if method == "editmessagetext" {
+                let id = if method == "editmessagetext" {
                     let id = body.get("message_id").and_then(Value::as_i64).unwrap_or(0);
                     match inner.shown.iter_mut().find(|m| m.chat == chat && m.message_id == id) {
                         Some(m) => {
@@ -694,12 +730,19 @@ async fn handle(
                     let id = inner.next_message_id;
                     inner.shown.push(Shown { chat, message_id: id, text: text.to_owned(), buttons: buttons_of(&body) });
                     id
+                };
+                (id, chat)
+            };
+            let chat_json = match &channel {
+                Some(name) => {
+                    json!({"id": chat, "type": "channel", "title": name, "username": name.trim_start_matches('@')})
                 }
+                None => json!({"id": chat, "type": "private", "first_name": "user"}),
             };
             let mut message = json!({
                 "message_id": message_id,
                 "date": chrono::Utc::now().timestamp(),
-                "chat": {"id": chat_id, "type": "private", "first_name": "user"},
+                "chat": chat_json,
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "homehound", "username": "homehound_test_bot"},
             });
             if let Some(text) = body.get("text") {

@@ -187,6 +187,7 @@ alert-price-drop = 📉 Price dropped { $old } → { $new }
 btn-open = Open listing
 btn-hide = 🙈 Hide
 btn-mute = 🔕 Mute
+btn-alerts-like = 🔔 Alerts like this
 btn-keep = ⭐ Save
 btn-mute-district = 🔕 { $district }
 btn-mute-source = 🔕 All of { $source }

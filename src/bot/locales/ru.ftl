@@ -195,6 +195,7 @@ alert-price-drop = 📉 Цена снижена: { $old } → { $new }
 btn-open = Открыть объявление
 btn-hide = 🙈 Скрыть
 btn-mute = 🔕 Заглушить
+btn-alerts-like = 🔔 Присылать похожие
 btn-keep = ⭐ Сохранить
 btn-mute-district = 🔕 { $district }
 btn-mute-source = 🔕 Весь { $source }

@@ -1,0 +1,182 @@
+//! Channels of the sources file and shared searches: the real bot thread
+//! (with its sender) against the fake Telegram, listings recorded as the
+//! scraper records a run, with the scraper's channel policy.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use homehound::{
+    config::Config,
+    db::listings::{RunPolicy, RunResult},
+    db::{self, PoolRole},
+    listing::{Listing, Period, Validators},
+};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::support::{TestApp, bot_only, config, db::TestDb, telegram::FakeTelegram};
+
+const USER: i64 = 601;
+const FRIEND: i64 = 602;
+const ADMIN: i64 = 900;
+const CHANNEL: &str = "@flats_test";
+
+fn flat(id: &str, price: i64, rooms: f64) -> Listing {
+    Listing {
+        source: "s".into(),
+        id: id.into(),
+        url: format!("https://site.example/{id}"),
+        title: format!("Flat {id}"),
+        price: Some(price as f64),
+        currency: Some("EUR".into()),
+        period: Some(Period::Month),
+        monthly_price: Some(price),
+        rooms: Some(rooms),
+        area_m2: Some(50.0),
+        district: Some("Mitte".into()),
+        photo: None,
+        description: None,
+        furnished: None,
+        phone: None,
+    }
+}
+
+/// A sources file with source "s" and, when `channel`, the channel
+/// `@flats_test` taking its flats up to 1,500 a month with 1 to 3 rooms.
+fn app_config(test_db: &TestDb, fake: &FakeTelegram, dir: &tempfile::TempDir, channel: bool) -> Config {
+    let file = dir.path().join("sources.toml");
+    let mut text = "[[sources]]\nname = \"s\"\nkind = \"wg-gesucht\"\nurl = \"https://site.example/\"\n".to_owned();
+    if channel {
+        text.push_str(&format!(
+            "[[channels]]\nchat = \"{CHANNEL}\"\nsources = [\"s\"]\nfilter = \"price=-1500 rooms=1-3\"\n"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let mut config = config(
+        &test_db.url,
+        &fake.url,
+        &[("SOURCES_FILE", file.as_str()), ("ADMIN_CHAT_IDS", "900"), ("TRIAL_DURATION", "3d")],
+    );
+    config.load_sources().expect("the sources file is valid");
+    config
+}
+
+/// Records a run of source "s" as the scraper does, channels included.
+async fn run(
+    db: &DatabaseConnection,
+    config: &Config,
+    source_id: i64,
+    listings: &[Listing],
+) -> db::listings::RunReport {
+    let posts = |source: &str, new: &[(i64, &Listing)]| homehound::channels::posts(&config.channels, source, new);
+    let policy = RunPolicy { channel_posts: Some(&posts), ..homehound::scraper::run_policy(3, &[]) };
+    let result = RunResult::Listings { listings: listings.to_vec(), validators: Validators::default() };
+    db::listings::record_run(db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap()
+}
+
+/// The bot thread on a fresh database, the source and channels recorded as
+/// the scraper records them at start.
+async fn setup(channel: bool) -> (FakeTelegram, TestDb, tempfile::TempDir, Config, TestApp, DatabaseConnection, i64) {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = app_config(&test_db, &fake, &dir, channel);
+    let app = TestApp::start(app_config(&test_db, &fake, &dir, channel), bot_only()).await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    let source_id =
+        db::sources::sync(&db, &[("s".into(), "wg-gesucht".into(), "https://site.example/".into())], Utc::now())
+            .await
+            .unwrap()[0]
+            .id;
+    let channels: Vec<(String, String)> =
+        config.channels.iter().map(|c| (c.chat.clone(), c.language.clone())).collect();
+    db::channels::sync(&db, &channels, Utc::now()).await.unwrap();
+    (fake, test_db, dir, config, app, db, source_id)
+}
+
+async fn listing_id(db: &DatabaseConnection, external: &str) -> i64 {
+    entity::listing::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.external_id == external)
+        .map(|l| l.id)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_gets_each_new_matching_listing_once_with_a_link_that_opens_the_wizard_filled() {
+    let (fake, _t, _dir, config, _app, db, source_id) = setup(true).await;
+    let channel = fake.channel(CHANNEL);
+
+    let seed = run(&db, &config, source_id, &[flat("seed", 1000, 2.0)]).await;
+    assert_eq!(seed.posts_queued, 0, "the first run is silent for channels too");
+    // c matches; d costs too much; e has too many rooms.
+    let page = [flat("seed", 1000, 2.0), flat("c", 1250, 2.0), flat("d", 2000, 2.0), flat("e", 1000, 5.0)];
+    assert_eq!(run(&db, &config, source_id, &page).await.posts_queued, 1);
+    let post = fake.wait_shown(channel, "Flat c").await;
+    assert!(post.text.contains("1\u{202f}250 EUR/month"), "{}", post.text);
+    let c = listing_id(&db, "c").await;
+    let link = format!("https://t.me/homehound_test_bot?start=like_{c}");
+    assert_eq!(
+        post.buttons,
+        [
+            ("Open listing".to_owned(), "https://site.example/c".to_owned()),
+            ("🔔 Alerts like this".to_owned(), link.clone()),
+        ]
+    );
+    // The same listings again, and one that falls in price: no second post.
+    let again = [flat("seed", 1000, 2.0), flat("c", 1100, 2.0), flat("d", 2000, 2.0), flat("e", 1000, 5.0)];
+    assert_eq!(run(&db, &config, source_id, &again).await.posts_queued, 0);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let posts = fake.shown(channel);
+    assert_eq!(posts.len(), 1, "one post in all: {posts:#?}");
+
+    // A reader opens the link: the wizard, filled from the listing (a band
+    // of ±15 % around its price now, 1,100, rounded outwards).
+    let start = link.rsplit_once("start=").unwrap().1;
+    fake.send_text(USER, "Reader", "en", &format!("/start {start}"));
+    let summary = fake.wait_shown(USER, "Your search").await;
+    assert!(
+        summary.text.contains("source=s")
+            && summary.text.contains("price=900-1300")
+            && summary.text.contains("rooms=2")
+            && summary.text.contains("Mitte"),
+        "{}",
+        summary.text
+    );
+    fake.press_on(USER, "Your search", "💾 Save", "en");
+    fake.wait_shown(USER, "Saved search #").await;
+    // A link to a listing no longer stored says it is broken.
+    fake.send_text(FRIEND, "F", "en", "/start like_999999");
+    fake.wait_shown(FRIEND, "link").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_that_refuses_the_bot_is_reported_once_and_its_posts_dropped() {
+    let (fake, _t, _dir, config, _app, db, source_id) = setup(true).await;
+    fake.refuse_channel(CHANNEL);
+    run(&db, &config, source_id, &[flat("seed", 1000, 2.0)]).await;
+    assert_eq!(run(&db, &config, source_id, &[flat("seed", 1000, 2.0), flat("a", 1000, 2.0)]).await.posts_queued, 1);
+    let notice = fake.wait_shown(ADMIN, "refuses").await;
+    assert!(notice.text.contains(CHANNEL) && notice.text.contains("admin"), "{}", notice.text);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = entity::outbox::Entity::find().all(&db).await.unwrap();
+        let post = rows.iter().find(|r| r.kind == "channel_post").unwrap();
+        if post.status == "dropped" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{post:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Later listings are not queued for it (until it is tried again hours
+    // later, or at the next start), and the admins were told once.
+    let later = [flat("seed", 1000, 2.0), flat("a", 1000, 2.0), flat("b", 1000, 2.0)];
+    assert_eq!(run(&db, &config, source_id, &later).await.posts_queued, 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let told = fake.shown(ADMIN).into_iter().filter(|m| m.text.contains("refuses")).count();
+    assert_eq!(told, 1);
+    assert!(fake.shown(fake.channel(CHANNEL)).is_empty());
+}
