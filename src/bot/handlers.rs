@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 
 use super::{
     BotError, BotState, admin,
-    texts::{Lang, Texts},
+    texts::{Arg, Lang, Texts},
     wizard::{Keyboard, Outcome, Step, Wizard},
 };
 use crate::{
@@ -261,6 +261,7 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
         "/new" => new_line(ctx, args).await,
         "/searches" | "/list" => list_searches(ctx, 0, None).await,
         "/delete" => delete(ctx, args).await,
+        "/share" => share(ctx, args).await,
         "/pause" | "/resume" => {
             let paused = command == "/pause";
             db::chats::set_paused(&ctx.state.db, ctx.chat.0, paused, Utc::now()).await?;
@@ -307,6 +308,10 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
     info!(chat = ctx.chat.0, new = registration.new, unblocked = registration.unblocked, "chat registered");
     let welcome = ctx.t.welcome(user.map(|u| u.first_name.as_str()), registration.new, ctx.state.config.trial_duration);
     ctx.reply(welcome, Some(&main_menu(ctx.t))).await?;
+    // A shared search's link (`/share`).
+    if let Some(token) = args.strip_prefix("share_") {
+        return join_shared(ctx, token).await;
+    }
     // "🔔 Alerts like this" under a channel post: the wizard filled from
     // that listing.
     if let Some(id) = args.strip_prefix("like_") {
@@ -510,7 +515,11 @@ async fn list_searches(ctx: &Ctx<'_>, page: usize, message: Option<MessageId>) -
     for s in searches.iter().skip(page * PAGE).take(PAGE) {
         let line = syntax::format(&SearchFilter::from_model(s));
         let shown: String = line.chars().take(300).collect();
-        lines.push(ctx.t.search_line(s.id, &shown, s.paused));
+        let mut line = ctx.t.search_line(s.id, &shown, s.paused);
+        if s.share_group.is_some() {
+            line = line.replacen('\n', &format!(" {}\n", ctx.t.get("search-shared-mark")), 1);
+        }
+        lines.push(line);
         let toggle = if s.paused {
             (ctx.t.btn_resume(s.id), format!("s:{}:r:{page}", s.id))
         } else {
@@ -541,12 +550,90 @@ async fn delete(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
         return ctx.reply(ctx.t.delete_usage(), None).await.map(drop);
     }
     let deleted = match arg.parse::<i64>() {
-        Ok(id) => db::searches::delete(&ctx.state.db, ctx.chat.0, id).await?.then_some(id),
+        Ok(id) => delete_search(ctx, id).await?.then_some(id),
         Err(_) => None,
     };
     let text = match deleted {
         Some(id) => ctx.t.deleted(id),
         None => ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg)),
+    };
+    ctx.reply(text, None).await.map(drop)
+}
+
+/// Deletes the chat's search `id`; the other chats of its share group, if
+/// any, are told it goes on for them. `false`: no such search.
+pub(super) async fn delete_search(ctx: &Ctx<'_>, id: i64) -> Result<bool, BotError> {
+    let group = db::searches::get(&ctx.state.db, ctx.chat.0, id).await?.and_then(|s| s.share_group);
+    if !db::searches::delete(&ctx.state.db, ctx.chat.0, id).await? {
+        return Ok(false);
+    }
+    if let Some(group) = group {
+        for (chat, their_id) in db::searches::members(&ctx.state.db, &group).await? {
+            let text =
+                texts_of(ctx.state, chat).await?.msg("share-member-left", &[("id", Arg::Html(&their_id.to_string()))]);
+            db::admin::notify_html(&ctx.state.db, &[chat], &format!("share:left:{id}"), &text).await?;
+        }
+        ctx.state.shared.outbox_ready.notify_one();
+    }
+    Ok(true)
+}
+
+/// `/share ID`: a deep link that gives another chat the same search.
+async fn share(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let arg = args.trim().trim_start_matches('#');
+    let Ok(id) = arg.parse::<i64>() else {
+        return ctx.reply(ctx.t.get("share-usage"), None).await.map(drop);
+    };
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| BotError::Internal(format!("no randomness for a share link: {e}")))?;
+    let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let Some(token) = db::searches::share(&ctx.state.db, ctx.chat.0, id, &fresh, Utc::now()).await? else {
+        return ctx.reply(ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg)), None).await.map(drop);
+    };
+    let link = crate::delivery::render::deep_link(&ctx.state.username, &format!("share_{token}"));
+    info!(chat = ctx.chat.0, search = id, "search shared");
+    let text = ctx.t.msg("share-link", &[("link", Arg::Text(&link)), ("id", Arg::Html(&id.to_string()))]);
+    ctx.reply(text, None).await.map(drop)
+}
+
+/// `/start share_<token>`: the chat follows the shared search, if it has
+/// access of its own.
+async fn join_shared(ctx: &Ctx<'_>, token: &str) -> Result<(), BotError> {
+    let valid = token.len() == 24 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid {
+        return ctx.reply(ctx.t.broken_link(), None).await.map(drop);
+    }
+    let now = Utc::now();
+    if !matches!(db::chats::access(&ctx.state.db, ctx.chat.0, now).await?, db::chats::Access::Active { .. }) {
+        return ctx.reply(ctx.t.get("share-needs-access"), None).await.map(drop);
+    }
+    let text = match db::searches::join(&ctx.state.db, ctx.chat.0, token, now).await? {
+        db::searches::Joined::Joined { id, members } => {
+            info!(chat = ctx.chat.0, search = id, others = members.len(), "joined a shared search");
+            let theirs = db::searches::members(&ctx.state.db, token).await?;
+            for member in &members {
+                let text = texts_of(ctx.state, *member).await?;
+                let their_id = theirs.iter().find(|(c, _)| c == member).map_or(id, |(_, s)| *s);
+                let html = text.msg("share-member-joined", &[("id", Arg::Html(&their_id.to_string()))]);
+                db::admin::notify_html(&ctx.state.db, &[*member], &format!("share:joined:{id}"), &html).await?;
+            }
+            ctx.state.shared.outbox_ready.notify_one();
+            let line = match db::searches::get(&ctx.state.db, ctx.chat.0, id).await? {
+                Some(s) => syntax::format(&SearchFilter::from_model(&s)),
+                None => String::new(),
+            };
+            ctx.t.msg(
+                "share-joined",
+                &[
+                    ("id", Arg::Html(&id.to_string())),
+                    ("n", Arg::Num(members.len() as f64)),
+                    ("line", Arg::Text(&line)),
+                ],
+            )
+        }
+        db::searches::Joined::Already(id) => ctx.t.msg("share-already", &[("id", Arg::Html(&id.to_string()))]),
+        db::searches::Joined::NotFound => ctx.t.get("share-gone"),
+        db::searches::Joined::TooMany => ctx.t.too_many(),
     };
     ctx.reply(text, None).await.map(drop)
 }
@@ -659,7 +746,7 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
                     let found = db::searches::set_paused(&ctx.state.db, ctx.chat.0, id, paused, now).await?;
                     (found, ctx.t.search_paused(id, paused))
                 }
-                "d" => (db::searches::delete(&ctx.state.db, ctx.chat.0, id).await?, ctx.t.deleted(id)),
+                "d" => (delete_search(ctx, id).await?, ctx.t.deleted(id)),
                 _ => return Ok(Some(ctx.t.stale_button())),
             };
             if !found {

@@ -58,6 +58,8 @@ pub enum BotError {
     Db(#[from] sea_orm::DbErr),
     #[error("{0} timed out")]
     Timeout(&'static str),
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// State shared by the handlers of this thread.

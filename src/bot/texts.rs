@@ -78,11 +78,12 @@ impl Lang {
 
 /// The commands in the users' menu, in order; each described by the
 /// resources' `cmd-NAME`.
-pub const USER_COMMANDS: [&str; 12] = [
+pub const USER_COMMANDS: [&str; 13] = [
     "new",
     "searches",
     "saved",
     "delete",
+    "share",
     "pause",
     "resume",
     "quiet",

@@ -98,8 +98,8 @@ pub async fn get(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<Optio
     search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(db).await
 }
 
-/// Pauses or resumes one of the chat's own searches; `false` when the chat
-/// has no search `id`.
+/// Pauses or resumes one of the chat's own searches (with the searches
+/// shared with it); `false` when the chat has no search `id`.
 pub async fn set_paused(
     db: &DatabaseConnection,
     chat_id: i64,
@@ -107,18 +107,114 @@ pub async fn set_paused(
     paused: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = search::Entity::update_many()
+    let Some(scope) = scope(db, chat_id, id).await? else { return Ok(false) };
+    search::Entity::update_many()
         .col_expr(search::Column::Paused, Expr::value(paused))
         .col_expr(search::Column::UpdatedAt, Expr::value(now))
-        .filter(search::Column::Id.eq(id))
-        .filter(search::Column::ChatId.eq(chat_id))
+        .filter(scope)
         .exec(db)
         .await?;
-    Ok(result.rows_affected > 0)
+    Ok(true)
+}
+
+/// The rows a change to the chat's search `id` applies to: that search, or
+/// every search of its share group (kept in step); `None` when the chat has
+/// no search `id`.
+async fn scope<C: ConnectionTrait>(db: &C, chat_id: i64, id: i64) -> Result<Option<Condition>, DbErr> {
+    let Some(row) = search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(Some(match row.share_group {
+        Some(group) => Condition::all().add(search::Column::ShareGroup.eq(group)),
+        None => Condition::all().add(search::Column::Id.eq(id)),
+    }))
+}
+
+/// Gives the chat's search `id` a share group (`token`, unless it has one
+/// already) and returns the group's token; `None` when the chat has no
+/// search `id`.
+pub async fn share(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    id: i64,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    let txn = begin_write(db).await?;
+    let Some(row) = search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(&txn).await? else {
+        return Ok(None);
+    };
+    if let Some(group) = row.share_group {
+        return Ok(Some(group));
+    }
+    search::Entity::update_many()
+        .col_expr(search::Column::ShareGroup, Expr::value(token))
+        .col_expr(search::Column::UpdatedAt, Expr::value(now))
+        .filter(search::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(token.to_owned()))
+}
+
+/// What [`join`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Joined {
+    /// The chat now has search `id` in the group; `members` are the chats
+    /// that were in it before.
+    Joined { id: i64, members: Vec<i64> },
+    /// The chat is in the group already, with search `id`.
+    Already(i64),
+    /// No search has this token (never shared, or every member left).
+    NotFound,
+    /// The chat already has [`MAX_PER_CHAT`] searches.
+    TooMany,
+}
+
+/// Gives `chat_id` the search shared as `token`: a copy of the group's
+/// filter, in the group, so later changes by any member apply to all.
+pub async fn join(db: &DatabaseConnection, chat_id: i64, token: &str, now: DateTime<Utc>) -> Result<Joined, DbErr> {
+    let txn = begin_write(db).await?;
+    let rows = search::Entity::find()
+        .filter(search::Column::ShareGroup.eq(token))
+        .order_by_asc(search::Column::Id)
+        .all(&txn)
+        .await?;
+    let Some(first) = rows.first() else { return Ok(Joined::NotFound) };
+    if let Some(mine) = rows.iter().find(|r| r.chat_id == chat_id) {
+        return Ok(Joined::Already(mine.id));
+    }
+    if search::Entity::find().filter(search::Column::ChatId.eq(chat_id)).count(&txn).await? >= MAX_PER_CHAT {
+        return Ok(Joined::TooMany);
+    }
+    let mut copy: search::ActiveModel = first.clone().into();
+    copy.id = sea_orm::ActiveValue::NotSet;
+    copy.chat_id = Set(chat_id);
+    copy.created_at = Set(now);
+    copy.updated_at = Set(now);
+    let id = search::Entity::insert(copy).exec(&txn).await?.last_insert_id;
+    txn.commit().await?;
+    let mut members: Vec<i64> = rows.iter().map(|r| r.chat_id).collect();
+    members.sort_unstable();
+    members.dedup();
+    Ok(Joined::Joined { id, members })
+}
+
+/// The chats (and their search ids) in the share group `token`.
+pub async fn members(db: &DatabaseConnection, token: &str) -> Result<Vec<(i64, i64)>, DbErr> {
+    Ok(search::Entity::find()
+        .filter(search::Column::ShareGroup.eq(token))
+        .order_by_asc(search::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.chat_id, r.id))
+        .collect())
 }
 
 /// Writes the muted districts and sources of one of the chat's searches
-/// (🔕 on an alert); `false` when the chat has no search `id`.
+/// (🔕 on an alert), and of the searches shared with it; `false` when the
+/// chat has no search `id`.
 pub async fn set_mutes(
     db: &DatabaseConnection,
     chat_id: i64,
@@ -127,19 +223,19 @@ pub async fn set_mutes(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let json = |items: &Vec<String>| (!items.is_empty()).then(|| serde_json::to_string(items).unwrap_or_default());
-    let result = search::Entity::update_many()
+    let Some(scope) = scope(db, chat_id, id).await? else { return Ok(false) };
+    search::Entity::update_many()
         .col_expr(search::Column::MutedDistricts, Expr::value(json(&filter.muted_districts)))
         .col_expr(search::Column::MutedSources, Expr::value(json(&filter.muted_sources)))
         .col_expr(search::Column::UpdatedAt, Expr::value(now))
-        .filter(search::Column::Id.eq(id))
-        .filter(search::Column::ChatId.eq(chat_id))
+        .filter(scope)
         .exec(db)
         .await?;
-    Ok(result.rows_affected > 0)
+    Ok(true)
 }
 
-/// Deletes one of the chat's own searches; `false` when the chat has no
-/// search `id`.
+/// Deletes one of the chat's own searches (leaving its share group, whose
+/// other members keep theirs); `false` when the chat has no search `id`.
 pub async fn delete(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<bool, DbErr> {
     let result = search::Entity::delete_many()
         .filter(search::Column::Id.eq(id))

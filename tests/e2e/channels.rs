@@ -180,3 +180,77 @@ async fn a_channel_that_refuses_the_bot_is_reported_once_and_its_posts_dropped()
     assert_eq!(told, 1);
     assert!(fake.shown(fake.channel(CHANNEL)).is_empty());
 }
+
+fn flat_in(id: &str, district: &str) -> Listing {
+    Listing { district: Some(district.into()), ..flat(id, 1000, 2.0) }
+}
+
+async fn search_of(db: &DatabaseConnection, chat: i64) -> Option<entity::search::Model> {
+    entity::search::Entity::find().all(db).await.unwrap().into_iter().find(|s| s.chat_id == chat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_search_alerts_both_chats_keeps_them_in_step_and_each_can_leave() {
+    let (fake, _t, _dir, config, _app, db, source_id) = setup(false).await;
+    fake.send_text(USER, "Anna", "en", "/start");
+    fake.send_text(USER, "Anna", "en", "/new price=-2000");
+    fake.wait_shown(USER, "Saved search #").await;
+    let mine = search_of(&db, USER).await.unwrap().id;
+    fake.send_text(USER, "Anna", "en", &format!("/share {mine}"));
+    let shown = fake.wait_shown(USER, "Send this link").await;
+    let link = shown.text.split_whitespace().find(|w| w.starts_with("https://t.me/")).unwrap().to_owned();
+    assert!(link.starts_with("https://t.me/homehound_test_bot?start=share_"), "{link}");
+    // Sharing again gives the same link.
+    fake.send_text(USER, "Anna", "en", &format!("/share {mine}"));
+    crate::support::wait_until(Duration::from_secs(10), "the second link", || {
+        fake.shown(USER).iter().filter(|m| m.text.contains(&link)).count() == 2
+    })
+    .await;
+
+    // A friend opens it and follows the same search (in Russian).
+    let start = link.rsplit_once("start=").unwrap().1.to_owned();
+    fake.send_text(FRIEND, "Boris", "ru", &format!("/start {start}"));
+    let joined = fake.wait_shown(FRIEND, "вместе с").await;
+    assert!(joined.text.contains("price=-2000"), "{}", joined.text);
+    fake.wait_shown(USER, "Another chat now follows your search").await;
+    let theirs = search_of(&db, FRIEND).await.unwrap();
+    assert_eq!(theirs.price_max, Some(2000));
+    // Opening it twice changes nothing.
+    fake.send_text(FRIEND, "Boris", "ru", &format!("/start {start}"));
+    fake.wait_shown(FRIEND, "Вы уже ведёте этот поиск").await;
+    fake.send_text(USER, "Anna", "en", "/searches");
+    fake.wait_shown(USER, "👥 shared").await;
+
+    // Both hear of a new listing.
+    run(&db, &config, source_id, &[flat_in("seed", "Mitte")]).await;
+    run(&db, &config, source_id, &[flat_in("seed", "Mitte"), flat_in("a", "Mitte")]).await;
+    fake.wait_shown(USER, "Flat a").await;
+    fake.wait_shown(FRIEND, "Flat a").await;
+
+    // The friend mutes Mitte: it is muted for both.
+    fake.press_on(FRIEND, "Flat a", "🔕 Заглушить", "ru");
+    crate::support::wait_until(Duration::from_secs(10), "the mute choice", || {
+        fake.buttons_on(FRIEND, "Flat a").contains(&"🔕 Mitte".to_owned())
+    })
+    .await;
+    fake.press_on(FRIEND, "Flat a", "🔕 Mitte", "ru");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while search_of(&db, USER).await.unwrap().muted_districts.as_deref() != Some(r#"["Mitte"]"#) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", search_of(&db, USER).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    run(&db, &config, source_id, &[flat_in("b", "Mitte"), flat_in("c", "Pankow")]).await;
+    fake.wait_shown(USER, "Flat c").await;
+    fake.wait_shown(FRIEND, "Flat c").await;
+
+    // The friend leaves: the search goes on for the other chat only.
+    fake.send_text(FRIEND, "Boris", "ru", &format!("/delete {}", theirs.id));
+    fake.wait_shown(USER, "A chat left your shared search").await;
+    run(&db, &config, source_id, &[flat_in("d", "Pankow")]).await;
+    fake.wait_shown(USER, "Flat d").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for chat in [USER, FRIEND] {
+        assert!(fake.shown(chat).iter().all(|m| !m.text.contains("Flat b")), "Mitte is muted for both");
+    }
+    assert!(fake.shown(FRIEND).iter().all(|m| !m.text.contains("Flat d")), "the friend left");
+}

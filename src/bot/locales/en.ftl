@@ -39,6 +39,7 @@ help =
     <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD</code>
     /searches — your searches: pause, resume, delete
     /delete <code>ID</code> — delete a search
+    /share <code>ID</code> — a link that gives another chat the same search, kept in step
     /saved — listings you saved with ⭐ Save
     /pause, /resume — stop or restart all alerts
     /quiet <code>23:00-08:00</code> — hold alerts at night and get them as one message in the morning; /quiet off
@@ -255,3 +256,26 @@ timezone-set = 🕑 Time zone: { $zone } (now { $time } there).
 timezone-usage = Write an IANA time zone, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone UTC</code>.
 cmd-quiet = Quiet hours: /quiet 23:00-08:00 or off
 cmd-timezone = Your time zone: /timezone Europe/Berlin
+
+## Shared searches (/share)
+
+cmd-share = Share a search with another chat: /share ID
+share-usage = Write the search's number: <code>/share 3</code> (see /searches).
+share-link =
+    👥 Send this link to whoever hunts with you:
+    { $link }
+
+    Whoever opens it (with access of their own) follows search #{ $id } with you: a pause or mute by either of you applies to both, and /delete leaves it.
+share-joined =
+    👥 You now follow search #{ $id } together with { $n ->
+        [one] one other chat
+       *[other] { $n } other chats
+    }:
+    <code>/new { $line }</code>
+    A pause or mute by any of you applies to all; /delete { $id } leaves it.
+share-already = You already follow this search: #{ $id }.
+share-gone = This shared search no longer exists (everyone left it). Send /new to set up your own.
+share-needs-access = A shared search needs access of your own: see /plans.
+share-member-joined = 👥 Another chat now follows your search #{ $id } with you.
+share-member-left = 👥 A chat left your shared search #{ $id }; it goes on for you.
+search-shared-mark = 👥 shared

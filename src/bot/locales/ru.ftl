@@ -46,6 +46,7 @@ help =
     <code>source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD</code>
     /searches — ваши поиски: пауза, продолжить, удалить
     /delete <code>ID</code> — удалить поиск
+    /share <code>ID</code> — ссылка, по которой другой чат получит тот же поиск
     /saved — объявления, сохранённые кнопкой ⭐
     /pause, /resume — остановить или возобновить все уведомления
     /quiet <code>23:00-08:00</code> — тихие часы: ночные объявления придут утром одним сообщением; /quiet off
@@ -264,3 +265,26 @@ timezone-set = 🕑 Часовой пояс: { $zone } (там сейчас { $t
 timezone-usage = Укажите часовой пояс IANA, например <code>/timezone Europe/Moscow</code> или <code>/timezone UTC</code>.
 cmd-quiet = Тихие часы: /quiet 23:00-08:00 или off
 cmd-timezone = Часовой пояс: /timezone Europe/Moscow
+
+## Shared searches (/share)
+
+cmd-share = Поделиться поиском: /share ID
+share-usage = Напишите номер поиска: <code>/share 3</code> (см. /searches).
+share-link =
+    👥 Отправьте эту ссылку тому, с кем ищете жильё:
+    { $link }
+
+    Открывший её (со своим доступом) будет вести поиск #{ $id } вместе с вами: пауза или заглушение у одного действует для обоих, а /delete выводит из поиска.
+share-joined =
+    👥 Теперь вы ведёте поиск #{ $id } вместе с { $n ->
+        [one] ещё одним чатом
+       *[other] ещё { $n } чатами
+    }:
+    <code>/new { $line }</code>
+    Пауза или заглушение у любого из вас действует для всех; /delete { $id } выводит из поиска.
+share-already = Вы уже ведёте этот поиск: #{ $id }.
+share-gone = Этого общего поиска больше нет (из него все вышли). Отправьте /new, чтобы настроить свой.
+share-needs-access = Для общего поиска нужен свой доступ: см. /plans.
+share-member-joined = 👥 К вашему поиску #{ $id } присоединился ещё один чат.
+share-member-left = 👥 Один чат вышел из общего поиска #{ $id }; для вас он продолжается.
+search-shared-mark = 👥 общий
