@@ -65,6 +65,8 @@ pub struct RunReport {
     /// Listings left out because a value does not fit its column.
     pub invalid: usize,
     pub alerts_queued: u64,
+    /// Listings back on the market (gone for over a day, listed again).
+    pub returned: usize,
     /// Posts queued to channels.
     pub posts_queued: u64,
     /// This run was the source's silent first run.
@@ -318,6 +320,10 @@ async fn store_listings(
 
     let mut new_listings: Vec<(i64, &Listing)> = Vec::new();
     let mut drops: Vec<(i64, &Listing, i64, i64)> = Vec::new();
+    // Listings back on the market: gone for over a day (a successful run
+    // since they were last seen did not list them), and listed again; with
+    // the whole days they were away.
+    let mut returned: Vec<(i64, &Listing, i64)> = Vec::new();
     for l in listings {
         let price = l.price.map(|p| p.round() as i64);
         match existing.get(&l.id) {
@@ -352,6 +358,10 @@ async fn store_listings(
                 new_listings.push((id, l));
             }
             Some(old) => {
+                let away = now - old.last_seen_at;
+                if away > BACK_AFTER && src.last_success_at.is_some_and(|t| t > old.last_seen_at) {
+                    returned.push((old.id, l, away.num_days()));
+                }
                 let old_cmp = comparable(old.price, old.monthly_price);
                 let new_cmp = comparable(price, l.monthly_price);
                 let price_changed = price.is_some() && price != old.price;
@@ -400,9 +410,16 @@ async fn store_listings(
     }
     report.new = new_listings.len();
     report.price_drops = drops.len();
-    if seeding || (new_listings.is_empty() && drops.is_empty()) {
+    report.returned = returned.len();
+    if seeding || (new_listings.is_empty() && drops.is_empty() && returned.is_empty()) {
         return Ok(());
     }
+    // A listing back on the market is news to the chats that never heard
+    // of it (those that did are not told twice: the outbox is unique per
+    // chat and listing); the alert says how long it was away.
+    let back: HashMap<i64, i64> = returned.iter().map(|(id, _, days)| (*id, *days)).collect();
+    let mut fresh = new_listings.clone();
+    fresh.extend(returned.iter().map(|(id, l, _)| (*id, *l)));
 
     // The candidate searches a page at a time, each page matched and its
     // alerts queued before the next is read: memory stays bounded however
@@ -415,12 +432,13 @@ async fn store_listings(
         let Some(last) = page.last() else { break };
         after = last.id;
         active.extend(page.iter().map(|s| s.chat_id));
-        if !new_listings.is_empty() {
-            let rows = (policy.matcher)(&src.name, &new_listings, &page)
+        if !fresh.is_empty() {
+            let rows = (policy.matcher)(&src.name, &fresh, &page)
                 .into_iter()
                 .map(|(listing_id, chat_id)| {
                     let key = listing_id.to_string();
-                    pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, None, now)
+                    let payload = back.get(&listing_id).map(|days| serde_json::json!({ "back": days }).to_string());
+                    pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, payload, now)
                 })
                 .collect();
             report.alerts_queued += enqueue(txn, rows).await?;
@@ -473,7 +491,11 @@ async fn store_listings(
         chats.sort_unstable();
         chats.dedup();
         let cut = price_cuts(txn, *listing_id).await?;
-        let payload = serde_json::json!({ "old": old, "new": new, "cut": cut }).to_string();
+        let mut payload = serde_json::json!({ "old": old, "new": new, "cut": cut });
+        if let Some(days) = back.get(listing_id) {
+            payload["back"] = serde_json::json!(days);
+        }
+        let payload = payload.to_string();
         for chat_id in chats.into_iter().filter(|c| !hidden.contains(c)) {
             rows.push(pending_row(
                 chat_id,
@@ -489,6 +511,9 @@ async fn store_listings(
     report.alerts_queued += enqueue(txn, rows).await?;
     Ok(())
 }
+
+/// Away for longer than this, a listing seen again is back on the market.
+pub const BACK_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// Candidate searches read per query when a run is matched: bounds the
 /// memory a run needs (about 10 MB) whatever the number of saved searches.

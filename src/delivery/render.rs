@@ -78,6 +78,14 @@ struct PriceDrop {
     cut: u32,
 }
 
+/// An alert's payload field for a listing back on the market: the whole
+/// days it was away.
+#[derive(Deserialize)]
+struct Back {
+    #[serde(default)]
+    back: Option<i64>,
+}
+
 /// Comparable listings needed before an alert shows market context.
 pub const MIN_COMPARABLES: usize = 10;
 
@@ -223,6 +231,18 @@ pub fn listing_alert(
             Some(head)
         }
         _ => None,
+    };
+    // Back on the market after some days away.
+    let back =
+        payload.and_then(|p| serde_json::from_str::<Back>(p).ok()).and_then(|b| b.back).filter(|days| *days >= 1).map(
+            |days| {
+                let away = std::time::Duration::from_secs(days.unsigned_abs() * 86_400);
+                t.msg("alert-back", &[("away", Arg::Html(&t.duration(away)))])
+            },
+        );
+    let head = match (head, back) {
+        (Some(h), Some(b)) => Some(format!("{h}\n{b}")),
+        (h, b) => h.or(b),
     };
     let facts = facts(t, l, source, market);
     let limit = if l.photo.is_some() { CAPTION_LIMIT } else { TEXT_LIMIT };
@@ -436,6 +456,27 @@ mod tests {
             assert!(visible.chars().count() <= limit, "{} > {limit}", visible.chars().count());
             assert!(r.html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;"), "{}", &r.html[..120]);
         }
+    }
+
+    #[test]
+    fn a_listing_back_on_the_market_says_how_long_it_was_away() {
+        let flat = listing("Flat", None);
+        let back = Some(r#"{"back":4}"#);
+        let r = listing_alert(Texts(Lang::En), "new", back, &flat, "s", None);
+        assert!(r.html.starts_with("<b>🔁 Back on the market after 4 days</b>\n<b>Flat</b>"), "{}", r.html);
+        let r = listing_alert(Texts(Lang::Ru), "new", Some(r#"{"back":21}"#), &flat, "s", None);
+        assert!(r.html.starts_with("<b>🔁 Снова на рынке спустя 21 день</b>"), "{}", r.html);
+        let both = Some(r#"{"old":1400,"new":1250,"cut":1,"back":2}"#);
+        let r = listing_alert(Texts(Lang::En), "price_drop", both, &flat, "s", None);
+        assert!(
+            r.html.starts_with(
+                "<b>📉 Price dropped 1\u{202f}400 EUR → 1\u{202f}250 EUR\n🔁 Back on the market after 2 days</b>"
+            ),
+            "{}",
+            r.html
+        );
+        let r = listing_alert(Texts(Lang::En), "new", None, &flat, "s", None);
+        assert!(r.html.starts_with("<b>Flat</b>"), "{}", r.html);
     }
 
     #[test]

@@ -290,3 +290,37 @@ async fn a_long_digest_pages_through_the_rest() {
     assert_eq!(fake.buttons_on(RU, "11. <a"), ["‹ Назад"]);
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_back_on_the_market_says_how_long_it_was_away() {
+    let (fake, _t, _app, db, source_id) = setup().await;
+    let run_at = |listings: Vec<Listing>, days_ago: i64| {
+        let db = db.clone();
+        async move {
+            let at = Utc::now() - chrono::Duration::days(days_ago);
+            let result = RunResult::Listings { listings, validators: Validators::default() };
+            db::listings::record_run(&db, source_id, at, &result, &POLICY, at).await.unwrap()
+        }
+    };
+    // a and b six days ago; five days ago a run listed b only: a was gone.
+    run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte")], 6).await;
+    assert_eq!(run_at(vec![flat("b", 1000, "Mitte")], 5).await.returned, 0);
+    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
+        fake.send_text(chat, "U", lang, "/start");
+        fake.send_text(chat, "U", lang, "/new price=-2000");
+    }
+    fake.wait_shown(EN, "Saved search #").await;
+    fake.wait_shown(RU, "сохранён").await;
+    // Today a is listed again (b was never away), and c is new.
+    let today = run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte"), flat("c", 1000, "Mitte")], 0).await;
+    assert_eq!((today.new, today.returned), (1, 1));
+    let a = fake.wait_shown(EN, "Flat a").await;
+    assert!(a.text.starts_with("<b>🔁 Back on the market after 6 days</b>\n<b>Flat a</b>"), "{}", a.text);
+    let c = fake.wait_shown(EN, "Flat c").await;
+    assert!(!c.text.contains("Back on the market"), "{}", c.text);
+    let ru = fake.wait_shown(RU, "Flat a").await;
+    assert!(ru.text.starts_with("<b>🔁 Снова на рынке спустя 6 дней</b>"), "{}", ru.text);
+    fake.wait_shown(RU, "Flat c").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(fake.shown(EN).iter().all(|m| !m.text.contains("Flat b")), "b was never away");
+}

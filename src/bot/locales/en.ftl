@@ -240,6 +240,7 @@ market-at-median = at the median of { $n } similar { $n ->
     [one] listing
    *[other] listings
 }
+alert-back = 🔁 Back on the market after { $away }
 alert-price-cut = price cut #{ $n }
 
 ## Quiet hours and digests
