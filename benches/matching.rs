@@ -105,6 +105,7 @@ fn main() {
                 area_m2: Some(25.0 + rng.next(80) as f64),
                 district: Some(DISTRICTS[rng.next(DISTRICTS.len() as u64) as usize].to_owned()),
                 photo: None,
+                photos: Vec::new(),
                 description: None,
                 furnished: None,
                 phone: None,

@@ -224,6 +224,7 @@ async fn bench() {
             area_m2: Some(25.0 + rng.next(80) as f64),
             district: Some(DISTRICTS[rng.next(DISTRICTS.len() as u64) as usize].to_owned()),
             photo: None,
+            photos: Vec::new(),
             description: None,
             furnished: Some(rng.next(2) == 0),
             phone: None,

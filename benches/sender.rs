@@ -118,6 +118,7 @@ fn main() {
         area_m2: Some(50.0),
         district: Some("Mitte".into()),
         photo: None,
+        photos: Vec::new(),
         description: None,
         furnished: None,
         phone: None,

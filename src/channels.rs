@@ -145,6 +145,7 @@ mod tests {
             area_m2: None,
             district: Some("Dubai Marina".into()),
             photo: None,
+            photos: Vec::new(),
             description: None,
             furnished: None,
             phone: None,

@@ -39,6 +39,15 @@ impl Period {
     }
 }
 
+/// The photo list stored for a listing, `photo` first (empty when it has
+/// one or none).
+pub fn photos_of(l: &entity::listing::Model) -> Vec<String> {
+    l.photos.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default()
+}
+
+/// Most photos kept per listing (an album holds 10).
+pub const MAX_PHOTOS: usize = 10;
+
 /// A normalised listing; also the JSON line `check-source` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Listing {
@@ -56,6 +65,10 @@ pub struct Listing {
     pub area_m2: Option<f64>,
     pub district: Option<String>,
     pub photo: Option<String>,
+    /// Every photo the source gives, `photo` first, at most
+    /// [`MAX_PHOTOS`]; empty when it gives one or none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub furnished: Option<bool>,

@@ -12,6 +12,8 @@ pub mod outbox_kind {
     pub const DIGEST: &str = "digest";
     /// A new listing posted to a channel of the sources file.
     pub const CHANNEL_POST: &str = "channel_post";
+    /// "📷 Photos" pressed under an alert: the listing's other photos.
+    pub const PHOTOS: &str = "photos";
 }
 
 /// `listing_marks.mark`

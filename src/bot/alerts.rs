@@ -48,13 +48,22 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
             info!(chat, listing = listing_id, "listing saved");
             Ok(Some(strip_tags(&ctx.t.get("kept"))))
         }
+        "p" => {
+            // Queued once per chat and listing: a second press sends nothing.
+            if db::listings::with_source(db, listing_id).await?.is_none() {
+                return gone();
+            }
+            if !db::outbox::queue_photos(db, chat, listing_id, now).await? {
+                return Ok(Some(strip_tags(&ctx.t.get("photos-sent"))));
+            }
+            ctx.state.shared.outbox_ready.notify_one();
+            info!(chat, listing = listing_id, "photos asked for");
+            Ok(Some(strip_tags(&ctx.t.get("photos-sending"))))
+        }
         "m" | "mb" => {
             let Some((l, source)) = db::listings::with_source(db, listing_id).await? else { return gone() };
-            let keyboard = if verb == "m" {
-                render::mute_keyboard(ctx.t, &l, &source)
-            } else {
-                render::alert_keyboard(ctx.t, l.id, &l.url)
-            };
+            let keyboard =
+                if verb == "m" { render::mute_keyboard(ctx.t, &l, &source) } else { render::alert_keyboard(ctx.t, &l) };
             set_keyboard(ctx, message, &keyboard).await?;
             Ok(None)
         }
@@ -81,7 +90,7 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
                     muted.push(format!("#{}", s.id));
                 }
             }
-            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, l.id, &l.url)).await?;
+            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
             if muted.is_empty() {
                 return Ok(Some(strip_tags(&ctx.t.get("mute-nothing"))));
             }

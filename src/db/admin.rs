@@ -63,7 +63,8 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
     let day_ago = now - chrono::Duration::hours(24);
     let outbox_with = |status: &str| outbox::Entity::find().filter(outbox::Column::Status.eq(status));
     Ok(Stats {
-        chats: chat::Entity::find().count(db).await?,
+        // Channels of the sources file have chat rows too; they are not users.
+        chats: chat::Entity::find().filter(chat::Column::Id.gt(super::channels::CHAT_ID_BASE)).count(db).await?,
         blocked: chat::Entity::find().filter(chat::Column::Blocked.eq(true)).count(db).await?,
         with_access: chat::Entity::find()
             .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))

@@ -258,7 +258,8 @@ pub fn column_problem(l: &Listing) -> Option<&'static str> {
     if l.id.is_empty() || l.id.len() > MAX_ID {
         return Some("external id empty or too long");
     }
-    if l.url.is_empty() || l.url.len() > MAX_URL || l.photo.as_ref().is_some_and(|p| p.len() > MAX_URL) {
+    let long_photo = l.photo.iter().chain(&l.photos).any(|p| p.len() > MAX_URL);
+    if l.url.is_empty() || l.url.len() > MAX_URL || long_photo || l.photos.len() > crate::listing::MAX_PHOTOS {
         return Some("url empty or too long");
     }
     if l.title.len() > MAX_TEXT || l.description.as_ref().is_some_and(|d| d.len() > MAX_TEXT) {
@@ -289,6 +290,12 @@ async fn had_prices(txn: &DatabaseTransaction, source_id: i64) -> Result<bool, D
         .count(txn)
         .await?
         > 0)
+}
+
+/// The `photos` column of `l`: its photo list as a JSON array, when it has
+/// more than one photo.
+fn photos_json(l: &Listing) -> Option<String> {
+    (l.photos.len() > 1).then(|| serde_json::to_string(&l.photos).unwrap_or_default())
 }
 
 /// The price a fall is measured on: the monthly figure, else the price.
@@ -343,6 +350,7 @@ async fn store_listings(
                     district: Set(l.district.clone()),
                     furnished: Set(l.furnished),
                     photo: Set(l.photo.clone()),
+                    photos: Set(photos_json(l)),
                     phone: Set(l.phone.clone()),
                     first_seen_at: Set(now),
                     last_seen_at: Set(now),
@@ -374,6 +382,9 @@ async fn store_listings(
                 }
                 if l.photo.is_some() {
                     am.photo = Set(l.photo.clone());
+                }
+                if !l.photos.is_empty() {
+                    am.photos = Set(photos_json(l));
                 }
                 if l.rooms.is_some() {
                     am.rooms = Set(l.rooms);

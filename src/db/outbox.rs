@@ -61,6 +61,29 @@ pub fn pending_row(
     }
 }
 
+/// Queues the other photos of `listing_id` to `chat_id` ("📷 Photos"),
+/// once: `false` when they were queued before.
+pub async fn queue_photos(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    listing_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = begin_write(db).await?;
+    let row = pending_row(
+        chat_id,
+        Some(listing_id),
+        outbox_kind::PHOTOS,
+        listing_id.to_string(),
+        super::listings::PRIORITY_ALERT,
+        None,
+        now,
+    );
+    let queued = super::listings::enqueue(&txn, vec![row]).await?;
+    txn.commit().await?;
+    Ok(queued > 0)
+}
+
 /// Returns every `sending` row (claimed before `before`) to `pending`.
 pub async fn release_claims(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
     release_where(db, outbox::Column::ClaimedAt.lt(before)).await

@@ -17,6 +17,8 @@ pub struct Rendered {
     pub html: String,
     /// The first photo, when the listing has one.
     pub photo: Option<String>,
+    /// Photos sent as one album (2 to 10), `html` the first one's caption.
+    pub album: Vec<String>,
     /// The buttons under the message, by rows.
     pub keyboard: Vec<Vec<Button>>,
     /// The source of a listing alert (its latency is counted per source).
@@ -38,18 +40,44 @@ impl Button {
     }
 }
 
-/// An alert's buttons: "Open listing", then 🙈 Hide, 🔕 Mute and ⭐ Save
-/// (callback data `a:h:ID`, `a:m:ID`, `a:s:ID` with the listing's id: they
-/// stay valid across restarts, the state being in the database).
-pub fn alert_keyboard(t: Texts, listing_id: i64, url: &str) -> Vec<Vec<Button>> {
+/// An alert's buttons: "Open listing" (and "📷 Photos" when the source gave
+/// more than one), then 🙈 Hide, 🔕 Mute and ⭐ Save (callback data
+/// `a:p:ID`, `a:h:ID`, `a:m:ID`, `a:s:ID` with the listing's id: they stay
+/// valid across restarts, the state being in the database).
+pub fn alert_keyboard(t: Texts, l: &listing::Model) -> Vec<Vec<Button>> {
+    let mut first = vec![Button::Url { label: t.get("btn-open"), url: l.url.clone() }];
+    let photos = crate::listing::photos_of(l).len();
+    if photos > 1 {
+        let label = t.msg("btn-photos", &[("n", Arg::Num((photos - 1) as f64))]);
+        first.push(Button::callback(label, format!("a:p:{}", l.id)));
+    }
     vec![
-        vec![Button::Url { label: t.get("btn-open"), url: url.to_owned() }],
+        first,
         vec![
-            Button::callback(t.get("btn-hide"), format!("a:h:{listing_id}")),
-            Button::callback(t.get("btn-mute"), format!("a:m:{listing_id}")),
-            Button::callback(t.get("btn-keep"), format!("a:s:{listing_id}")),
+            Button::callback(t.get("btn-hide"), format!("a:h:{}", l.id)),
+            Button::callback(t.get("btn-mute"), format!("a:m:{}", l.id)),
+            Button::callback(t.get("btn-keep"), format!("a:s:{}", l.id)),
         ],
     ]
+}
+
+/// "📷 Photos": the listing's photos after the first (which the alert
+/// showed), up to 9, as an album (or one photo); the caption, and the text
+/// sent instead when Telegram refuses them, links each photo.
+pub fn photos(t: Texts, l: &listing::Model) -> Option<Rendered> {
+    let others: Vec<String> = crate::listing::photos_of(l).into_iter().skip(1).take(9).collect();
+    if others.is_empty() {
+        return None;
+    }
+    let links: Vec<String> =
+        others.iter().enumerate().map(|(i, url)| format!("<a href=\"{}\">{}</a>", escape(url), i + 2)).collect();
+    let head = t.msg("photos-of", &[("title", Arg::Text(&cut(&l.title, 200)))]);
+    let html = format!("{head}\n{}", links.join(" · "));
+    let (photo, album) = match others.len() {
+        1 => (others.into_iter().next(), Vec::new()),
+        _ => (None, others),
+    };
+    Some(Rendered { html, photo, album, keyboard: Vec::new(), source: None })
 }
 
 /// The second tap of 🔕 Mute: this district (when the listing has one), or
@@ -261,7 +289,8 @@ pub fn listing_alert(
     Rendered {
         html,
         photo: l.photo.clone(),
-        keyboard: alert_keyboard(t, l.id, &l.url),
+        album: Vec::new(),
+        keyboard: alert_keyboard(t, l),
         source: Some(source.to_owned()),
     }
 }
@@ -340,7 +369,7 @@ pub fn digest(t: Texts, id: i64, entries: &[DigestEntry<'_>], page: usize) -> Re
         nav.push(Button::callback(t.btn_next_page(), format!("g:{id}:{}", page + 1)));
     }
     let keyboard = if nav.is_empty() { Vec::new() } else { vec![nav] };
-    Rendered { html, photo: None, keyboard, source: None }
+    Rendered { html, photo: None, album: Vec::new(), keyboard, source: None }
 }
 
 /// A notice, reminder or broadcast: its payload's text, escaped.
@@ -351,12 +380,12 @@ pub fn notice(payload: Option<&str>, html: bool) -> Rendered {
     let (text, action, marked_html) = notice.map(|n| (n.text, n.action, n.html)).unwrap_or_default();
     let html = if html || marked_html { text } else { escape(&cut(&text, TEXT_LIMIT)) };
     let keyboard = action.map(|(label, data)| vec![Button::callback(label, data)]).into_iter().collect();
-    Rendered { html, photo: None, keyboard, source: None }
+    Rendered { html, photo: None, album: Vec::new(), keyboard, source: None }
 }
 
 /// The text-only form of `r` (when Telegram rejects the photo).
 pub fn without_photo(r: &Rendered) -> Rendered {
-    Rendered { photo: None, ..r.clone() }
+    Rendered { photo: None, album: Vec::new(), ..r.clone() }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use teloxide::{
     ApiError, RequestError,
     prelude::*,
-    types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ParseMode, Recipient},
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMedia, InputMediaPhoto, ParseMode, Recipient},
 };
 use tokio::{sync::Semaphore, task::JoinSet};
 use tracing::{debug, info, warn};
@@ -458,6 +458,23 @@ pub fn markup(rows: &[Vec<render::Button>]) -> Option<InlineKeyboardMarkup> {
 type Marks = tokio::sync::mpsc::UnboundedSender<Mark>;
 
 async fn send(bot: &Bot, chat: Recipient, msg: &Rendered, paid: bool) -> Sent {
+    if msg.album.len() >= 2 {
+        let media = msg.album.iter().filter_map(|u| Url::parse(u).ok()).enumerate().map(|(i, url)| {
+            let photo = InputMediaPhoto::new(InputFile::url(url));
+            InputMedia::Photo(if i == 0 { photo.caption(msg.html.clone()).parse_mode(ParseMode::Html) } else { photo })
+        });
+        let mut req = bot.send_media_group(chat, media);
+        if paid {
+            req = req.allow_paid_broadcast(true);
+        }
+        return match req.await {
+            Ok(_) => Sent::Ok,
+            Err(e) => match classify(&e) {
+                Sent::Rejected(why) => Sent::PhotoRejected(why),
+                other => other,
+            },
+        };
+    }
     let markup = markup(&msg.keyboard);
     let result = match msg.photo.as_deref().and_then(|p| Url::parse(p).ok()) {
         Some(photo) => {
@@ -530,10 +547,12 @@ async fn render_batch(
         .filter(|r| r.kind == outbox_kind::DIGEST)
         .filter_map(|r| Some((r.id, db::outbox::digest_items(r.payload.as_deref()?)?)))
         .collect();
-    let alerted: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
+    // Listings whose alert or post shows its market context.
+    let alerted: Vec<i64> =
+        rows.iter().filter(|r| r.kind != outbox_kind::PHOTOS).filter_map(|r| r.listing_id).collect();
     let posts: Vec<i64> = rows.iter().filter(|r| r.kind == outbox_kind::CHANNEL_POST).map(|r| r.chat_id).collect();
     let channels = db::channels::names_of(db, &posts).await?;
-    let mut listing_ids = alerted.clone();
+    let mut listing_ids: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
     listing_ids.extend(digests.values().flatten().map(|i| i.listing));
     let mut listings: HashMap<i64, listing::Model> = HashMap::new();
     let mut searches: HashMap<i64, Vec<SearchFilter>> = HashMap::new();
@@ -618,6 +637,16 @@ async fn render_batch(
                 let market = markets.get(&l.id).copied().flatten();
                 let post = render::channel_post(texts(row.chat_id), l, source_of(l), market, bot_username);
                 Prepared::Post(name.clone(), post)
+            }
+            k if k == outbox_kind::PHOTOS => {
+                match row
+                    .listing_id
+                    .and_then(|id| listings.get(&id))
+                    .and_then(|l| render::photos(texts(row.chat_id), l))
+                {
+                    Some(photos) => Prepared::Send(photos),
+                    None => Prepared::Drop("no photos to send"),
+                }
             }
             k if k == outbox_kind::DIGEST => {
                 let items = digests.get(&row.id).map(Vec::as_slice).unwrap_or_default();
@@ -807,7 +836,7 @@ async fn deliver(
                 info!(chat = row.chat_id, %why, "chat unreachable; marking it blocked");
                 db::outbox::block_chat(db, row.chat_id, now).await.map(|_| ())
             }
-            Sent::PhotoRejected(why) if msg.photo.is_some() => {
+            Sent::PhotoRejected(why) if msg.photo.is_some() || !msg.album.is_empty() => {
                 debug!(%why, "photo rejected; sending as text");
                 msg = render::without_photo(&msg);
                 continue;

@@ -25,6 +25,8 @@ pub struct RawListing {
     pub area: Option<String>,
     pub district: Option<String>,
     pub photo: Option<String>,
+    /// More photos, where the source lists several.
+    pub photos: Vec<String>,
     pub description: Option<String>,
     pub furnished: Option<bool>,
     /// The advertiser's phone, where the source gives one.
@@ -88,6 +90,17 @@ impl RawListing {
         };
         let district = self.district.map(|d| clean_text(&d, MAX_SHORT)).filter(|d| !d.is_empty());
         let photo = self.photo.as_deref().and_then(|p| photo_url(base, p));
+        // The photo first, then the others, each once; one photo is no list.
+        let mut photos: Vec<String> = Vec::new();
+        for url in photo.iter().cloned().chain(self.photos.iter().filter_map(|p| photo_url(base, p))) {
+            if photos.len() < crate::listing::MAX_PHOTOS && !photos.contains(&url) {
+                photos.push(url);
+            }
+        }
+        let photo = photo.or_else(|| photos.first().cloned());
+        if photos.len() < 2 {
+            photos.clear();
+        }
         let description = self.description.map(|d| clean_text(&d, MAX_DESCRIPTION)).filter(|d| !d.is_empty());
         Some(Listing {
             source: source.to_owned(),
@@ -102,6 +115,7 @@ impl RawListing {
             area_m2,
             district,
             photo,
+            photos,
             description,
             furnished: self.furnished,
             phone: self.phone.map(|p| clean_text(&p, 40)).filter(|p| !p.is_empty()),
@@ -128,4 +142,40 @@ fn photo_url(base: &Url, src: &str) -> Option<String> {
         return None;
     }
     absolute_url(base, src)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_absolute_once_each_photo_first_and_ten_at_most() {
+        let base = Url::parse("https://site.example/search").unwrap();
+        let defaults = Defaults { currency: None, period: Period::Month };
+        let raw = |photo: Option<&str>, photos: Vec<String>| RawListing {
+            id: Some("1".into()),
+            url: Some("/1".into()),
+            title: Some("Flat".into()),
+            photo: photo.map(str::to_owned),
+            photos,
+            ..RawListing::default()
+        };
+        let many: Vec<String> = ["/b.jpg", "/a.jpg", "./page_files/x.jpg", "/b.jpg"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain((0..20).map(|i| format!("/p{i}.jpg")))
+            .collect();
+        let l = raw(Some("/a.jpg"), many).finish("s", &base, defaults).unwrap();
+        assert_eq!(l.photo.as_deref(), Some("https://site.example/a.jpg"));
+        assert_eq!(l.photos.len(), 10);
+        assert_eq!(
+            &l.photos[..3],
+            ["https://site.example/a.jpg", "https://site.example/b.jpg", "https://site.example/p0.jpg"]
+        );
+        // Without a photo field the list gives it; one photo is no list.
+        let l = raw(None, vec!["/c.jpg".into(), "/d.jpg".into()]).finish("s", &base, defaults).unwrap();
+        assert_eq!((l.photo.as_deref(), l.photos.len()), (Some("https://site.example/c.jpg"), 2));
+        let l = raw(Some("/a.jpg"), vec!["/a.jpg".into()]).finish("s", &base, defaults).unwrap();
+        assert!(l.photos.is_empty());
+    }
 }

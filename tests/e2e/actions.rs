@@ -32,6 +32,7 @@ fn flat(id: &str, price: i64, district: &str) -> Listing {
         area_m2: Some(50.0),
         district: Some(district.into()),
         photo: None,
+        photos: Vec::new(),
         description: None,
         furnished: None,
         phone: None,
@@ -323,4 +324,55 @@ async fn a_listing_back_on_the_market_says_how_long_it_was_away() {
     fake.wait_shown(RU, "Flat c").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(fake.shown(EN).iter().all(|m| !m.text.contains("Flat b")), "b was never away");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_on_demand_come_once_as_an_album_or_as_links_when_refused() {
+    let (fake, _t, _app, db, source_id) = setup().await;
+    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
+        fake.send_text(chat, "U", lang, "/start");
+        fake.send_text(chat, "U", lang, "/new price=-2000");
+    }
+    fake.wait_shown(EN, "Saved search #").await;
+    fake.wait_shown(RU, "сохранён").await;
+    let pics: Vec<String> = (1..=4).map(|i| format!("https://img.example/a{i}.jpg")).collect();
+    let with_photos = Listing { photo: Some(pics[0].clone()), photos: pics.clone(), ..flat("a", 1000, "Mitte") };
+    let one_photo = Listing { photo: Some("https://img.example/b1.jpg".into()), ..flat("b", 1000, "Mitte") };
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), with_photos, one_photo]).await;
+    fake.wait_shown(EN, "Flat a").await;
+    fake.wait_shown(EN, "Flat b").await;
+    fake.wait_shown(RU, "Flat a").await;
+    assert_eq!(fake.buttons_on(EN, "Flat a"), ["Open listing", "📷 Photos (3)", "🙈 Hide", "🔕 Mute", "⭐ Save"]);
+    assert_eq!(fake.buttons_on(EN, "Flat b"), ["Open listing", "🙈 Hide", "🔕 Mute", "⭐ Save"], "one photo");
+
+    // The other three photos, as one album captioned with the title.
+    fake.press_on(EN, "Flat a", "📷 Photos (3)", "en");
+    fake.wait_shown(EN, "[photo https://img.example/a4.jpg]").await;
+    let album: Vec<String> =
+        fake.shown(EN).into_iter().filter(|m| m.text.starts_with("[photo ")).map(|m| m.text).collect();
+    assert_eq!(album.len(), 3, "{album:#?}");
+    assert!(album[0].starts_with("[photo https://img.example/a2.jpg] 📷 More photos: Flat a"), "{}", album[0]);
+    assert!(album[1].starts_with("[photo https://img.example/a3.jpg]"));
+    // A second press sends nothing more and says so.
+    fake.press_on(EN, "Flat a", "📷 Photos (3)", "en");
+    fake.wait_for(Duration::from_secs(10), "the second answer", |calls| {
+        calls.iter().any(|c| {
+            c.method == "answercallbackquery" && c.body["text"].as_str() == Some("📷 The photos were sent above.")
+        })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.shown(EN).iter().filter(|m| m.text.starts_with("[photo ")).count(), 3);
+
+    // Telegram refuses the photos: the links come as text instead.
+    fake.reject_photos();
+    fake.press_on(RU, "Flat a", "📷 Фото (3)", "ru");
+    let links = fake.wait_shown(RU, "Ещё фото").await;
+    assert!(
+        links.text.contains(r#"<a href="https://img.example/a2.jpg">2</a>"#)
+            && links.text.contains(r#"<a href="https://img.example/a4.jpg">4</a>"#),
+        "{}",
+        links.text
+    );
 }

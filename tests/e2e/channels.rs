@@ -34,6 +34,7 @@ fn flat(id: &str, price: i64, rooms: f64) -> Listing {
         area_m2: Some(50.0),
         district: Some("Mitte".into()),
         photo: None,
+        photos: Vec::new(),
         description: None,
         furnished: None,
         phone: None,

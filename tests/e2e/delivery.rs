@@ -36,6 +36,7 @@ fn listing(id: &str, title: &str, photo: Option<&str>) -> Listing {
         area_m2: Some(55.0),
         district: Some("Mitte".into()),
         photo: photo.map(str::to_owned),
+        photos: Vec::new(),
         description: None,
         furnished: None,
         phone: None,

@@ -1139,6 +1139,18 @@ struct Hit {
     photo: Option<&'static str>,
 }
 
+/// How many photo ids the answer lists for the listing `id`.
+fn photo_ids(body: &str, id: &str) -> usize {
+    let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+    answer["results"][0]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["externalID"] == id)
+        .and_then(|h| h["photoIDs"].as_array())
+        .map_or(0, Vec::len)
+}
+
 #[test]
 fn bayut_answer_gives_what_the_manifest_says() {
     let source = source_of("bayut");
@@ -1208,6 +1220,17 @@ fn bayut_answer_gives_what_the_manifest_says() {
         assert_eq!(l.furnished, w.furnished, "{ctx}");
         let want_photo = w.photo.map(|id| format!("https://images.bayut.com/thumbnails/{id}-800x600.jpeg"));
         assert_eq!(l.photo, want_photo, "{ctx}");
+        // "📷 Photos": the listing's photo ids, the cover first, ten at most
+        // (the answer lists 9 to 40 ids per listing; none for the last).
+        match w.photo {
+            Some(cover) => {
+                assert_eq!(l.photos.len(), 10.min(photo_ids(&body, w.id)), "{ctx}");
+                assert_eq!(l.photos.first(), l.photo.as_ref(), "{ctx}: {}", cover);
+                let second: i64 = cover.parse::<i64>().unwrap() + 7;
+                assert_eq!(l.photos[1], format!("https://images.bayut.com/thumbnails/{second}-800x600.jpeg"), "{ctx}");
+            }
+            None => assert!(l.photos.is_empty(), "{ctx}"),
+        }
         assert!(l.phone.as_deref().is_some_and(|p| p.starts_with("+9715")), "{ctx}: phone {:?}", l.phone);
     }
     let first = listings.iter().find(|l| l.id == "13188112").unwrap();

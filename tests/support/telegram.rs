@@ -639,6 +639,43 @@ async fn handle(
                 "text": text,
             }))
         }
+        "sendmediagroup" => {
+            let chat_id = body.get("chat_id").cloned().unwrap_or(json!(0));
+            let media: Vec<Value> = match body.get("media") {
+                Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
+                Some(Value::Array(a)) => a.clone(),
+                _ => Vec::new(),
+            };
+            let mut inner = state.inner.lock().unwrap();
+            let chat = inner.chat_of(&chat_id);
+            if inner.blocked.contains(&chat) {
+                return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None);
+            }
+            if inner.reject_photos {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: wrong file identifier/HTTP URL specified", None);
+            }
+            if !(2..=10).contains(&media.len()) {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: wrong number of media in the album", None);
+            }
+            inner.sends.push((chat, Instant::now()));
+            inner.paid.push(false);
+            let mut messages = Vec::new();
+            for item in &media {
+                inner.next_message_id += 1;
+                let id = inner.next_message_id;
+                let url = item["media"].as_str().unwrap_or_default();
+                let caption = item.get("caption").and_then(Value::as_str).unwrap_or_default();
+                let text = format!("[photo {url}] {caption}").trim_end().to_owned();
+                inner.shown.push(Shown { chat, message_id: id, text, buttons: Vec::new() });
+                messages.push(json!({
+                    "message_id": id,
+                    "date": chrono::Utc::now().timestamp(),
+                    "chat": {"id": chat, "type": "private", "first_name": "user"},
+                    "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}],
+                }));
+            }
+            ok(Value::Array(messages))
+        }
         "editmessagereplymarkup" => {
             let chat = body["chat_id"].as_i64().unwrap_or(0);
             let id = body["message_id"].as_i64().unwrap_or(0);

@@ -37,6 +37,7 @@ pub struct CssConfig {
     pub area: Option<FieldConfig>,
     pub district: Option<FieldConfig>,
     pub photo: Option<FieldConfig>,
+    pub photos: Option<FieldConfig>,
     pub description: Option<FieldConfig>,
     pub furnished: Option<FieldConfig>,
     pub phone: Option<FieldConfig>,
@@ -56,6 +57,7 @@ impl CssConfig {
             "area" => self.area.as_ref(),
             "district" => self.district.as_ref(),
             "photo" => self.photo.as_ref(),
+            "photos" => self.photos.as_ref(),
             "description" => self.description.as_ref(),
             "furnished" => self.furnished.as_ref(),
             "phone" => self.phone.as_ref(),
@@ -105,6 +107,23 @@ impl Pick {
             (None, None) => None,
         }?;
         if self.attr.as_deref() == Some("style") { style_url(&value) } else { Some(value) }
+    }
+
+    /// Every value on `card`, one per matching element.
+    pub fn get_all(&self, card: ElementRef<'_>) -> Vec<String> {
+        let values: Vec<String> = match (&self.selector, &self.attr) {
+            (Some(sel), Some(attr)) => {
+                card.select(sel).filter_map(|el| el.value().attr(attr)).map(str::to_owned).collect()
+            }
+            (Some(sel), None) => card.select(sel).map(text_of).collect(),
+            _ => self.get(card).into_iter().collect(),
+        };
+        let style = self.attr.as_deref() == Some("style");
+        values
+            .into_iter()
+            .filter_map(|v| if style { style_url(&v) } else { Some(v.trim().to_owned()) })
+            .filter(|v| !v.is_empty())
+            .collect()
     }
 
     /// The value anywhere in the document (for `next_page`).
@@ -159,6 +178,16 @@ impl Field {
         let raw = self.value.clone().or_else(|| self.picks.iter().find_map(|p| p.get_in(doc)));
         self.process.apply(raw, &|_| None)
     }
+
+    /// Every value on `card`: each match of the first pick that has any,
+    /// processed.
+    pub fn get_all(&self, card: ElementRef<'_>) -> Vec<String> {
+        self.picks
+            .iter()
+            .map(|p| p.get_all(card).into_iter().filter_map(|v| self.process.apply(Some(v), &|_| None)).collect())
+            .find(|values: &Vec<String>| !values.is_empty())
+            .unwrap_or_default()
+    }
 }
 
 /// A compiled `[sources.css]` table.
@@ -204,10 +233,11 @@ impl CssSpec {
 
     pub fn extract(&self, doc: &Html, _page: Page<'_>) -> Parsed {
         let get = |card: ElementRef<'_>, name: &str| self.fields.get(name).and_then(|f| f.get(card));
+        let all = |card: ElementRef<'_>, name: &str| self.fields.get(name).map(|f| f.get_all(card)).unwrap_or_default();
         let listings = doc
             .select(&self.card)
             .filter(|card| !self.skipped(*card))
-            .map(|card| raw_listing(|name| get(card, name)))
+            .map(|card| raw_listing(|name| get(card, name), |name| all(card, name)))
             .collect();
         Parsed { listings, next_page: self.next_page.as_ref().and_then(|f| f.get_in(doc)) }
     }
@@ -225,6 +255,21 @@ mod tests {
         assert!(Pick::parse("h3 >> ,").is_err());
         assert!(Pick::parse("a@").is_err());
         assert!(Pick::parse("").is_err());
+    }
+
+    #[test]
+    fn photos_are_every_match_of_the_first_selector_that_has_any() {
+        let doc = Html::parse_document(
+            r#"<div class="c"><img src="/a.jpg"><img src="/b.jpg"><img src="/a.jpg">
+               <i style="background-image: url('/s1.jpg')"></i><i style="background-image: url(/s2.jpg)"></i></div>"#,
+        );
+        let card = doc.select(&Selector::parse("div.c").unwrap()).next().unwrap();
+        let field = |spec: &str| Field::compile(&FieldConfig::Short(spec.to_owned())).unwrap();
+        assert_eq!(field("img@src").get_all(card), ["/a.jpg", "/b.jpg", "/a.jpg"]);
+        assert_eq!(field("i@style").get_all(card), ["/s1.jpg", "/s2.jpg"]);
+        let listed = Field::compile(&FieldConfig::List(vec!["picture img@src".into(), "img@src".into()])).unwrap();
+        assert_eq!(listed.get_all(card).len(), 3, "the first selector with matches");
+        assert!(field("video@src").get_all(card).is_empty());
     }
 
     #[test]

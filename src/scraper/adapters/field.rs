@@ -11,7 +11,11 @@
 //! url = { path = "$.externalID", template = "https://www.bayut.com/property/details-{}.html" }
 //! currency = { value = "AED" }
 //! photo = { sel = ".card_image a@style" }   # a style attribute gives the url(…) inside it
+//! photos = { path = "$.photoIDs[*]", template = "https://img.example/{}.jpg" }
 //! ```
+//!
+//! `photos` is the one field with several values: every match of its
+//! first selector or path that has any, each processed.
 //!
 //! Processing, in this order: `not` (a value matching this regex is no
 //! value), `regex` (capture group 1, or the whole match; several are
@@ -225,8 +229,12 @@ fn template_names(template: &str) -> Vec<String> {
 }
 
 /// A raw listing from the text value of each field in [`FIELDS`] (`get`
-/// answers a field's processed value): what css and json sources share.
-pub fn raw_listing(get: impl Fn(&str) -> Option<String>) -> crate::scraper::listing::RawListing {
+/// answers a field's processed value; `all` every value of a field that
+/// lists several, `photos`): what css and json sources share.
+pub fn raw_listing(
+    get: impl Fn(&str) -> Option<String>,
+    all: impl Fn(&str) -> Vec<String>,
+) -> crate::scraper::listing::RawListing {
     crate::scraper::listing::RawListing {
         id: get("id"),
         url: get("url"),
@@ -238,6 +246,7 @@ pub fn raw_listing(get: impl Fn(&str) -> Option<String>) -> crate::scraper::list
         area: get("area"),
         district: get("district"),
         photo: get("photo"),
+        photos: all("photos"),
         description: get("description"),
         furnished: get("furnished").and_then(|f| parse_flag(&f)),
         phone: get("phone"),
@@ -267,6 +276,7 @@ pub const FIELDS: &[&str] = &[
     "area",
     "district",
     "photo",
+    "photos",
     "description",
     "furnished",
     "phone",

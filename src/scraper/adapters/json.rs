@@ -62,6 +62,7 @@ pub struct JsonConfig {
     pub area: Option<FieldConfig>,
     pub district: Option<FieldConfig>,
     pub photo: Option<FieldConfig>,
+    pub photos: Option<FieldConfig>,
     pub description: Option<FieldConfig>,
     pub furnished: Option<FieldConfig>,
     pub phone: Option<FieldConfig>,
@@ -80,6 +81,7 @@ impl JsonConfig {
             "area" => self.area.as_ref(),
             "district" => self.district.as_ref(),
             "photo" => self.photo.as_ref(),
+            "photos" => self.photos.as_ref(),
             "description" => self.description.as_ref(),
             "furnished" => self.furnished.as_ref(),
             "phone" => self.phone.as_ref(),
@@ -262,11 +264,23 @@ impl JsonSpec {
             }
             f.paths.iter().find_map(|p| p.query(item).iter().find_map(|v| v.as_f64()))
         };
+        // Every value of the first path that has any, each processed.
+        let all = |name: &str| -> Vec<String> {
+            let Some(f) = self.fields.get(name) else { return Vec::new() };
+            f.paths
+                .iter()
+                .map(|p| {
+                    let values = p.query(item).all().into_iter().take(MAX_VALUES);
+                    values.filter_map(|v| f.process.apply(text(v), &lookup)).collect::<Vec<_>>()
+                })
+                .find(|values| !values.is_empty())
+                .unwrap_or_default()
+        };
         RawListing {
             price_value: number("price"),
             rooms_value: number("rooms").filter(|r| (0.0..=100.0).contains(r)),
             area_value: number("area"),
-            ..raw_listing(get)
+            ..raw_listing(get, all)
         }
     }
 
@@ -275,6 +289,9 @@ impl JsonSpec {
         self.extract_value(&self.document(page)?)
     }
 }
+
+/// Most values read for a field with several (`photos`).
+const MAX_VALUES: usize = 50;
 
 /// A value as text: strings trimmed, whole numbers without ".0", the first
 /// usable element of an array; objects and null are no value.

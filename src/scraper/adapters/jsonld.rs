@@ -152,6 +152,23 @@ fn district_of(address: &str) -> Option<String> {
     Some(district.trim().to_owned()).filter(|d| !d.is_empty() && !d.chars().next().is_some_and(|c| c.is_ascii_digit()))
 }
 
+/// Every image URL of a schema.org `image`: a URL, an ImageObject
+/// (`url`/`contentUrl`), or a list of them.
+fn photos(image: Option<&Value>) -> Vec<String> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Object(o) => {
+            o.get("url").or_else(|| o.get("contentUrl")).and_then(Value::as_str).map(|s| s.trim().to_owned())
+        }
+        _ => None,
+    };
+    match image {
+        Some(Value::Array(items)) => items.iter().take(50).filter_map(one).filter(|s| !s.is_empty()).collect(),
+        Some(v) => one(v).into_iter().filter(|s| !s.is_empty()).collect(),
+        None => Vec::new(),
+    }
+}
+
 fn first_offer(node: &Value) -> Option<&Value> {
     match node.get("offers")? {
         Value::Array(offers) => offers.first(),
@@ -209,6 +226,7 @@ fn listing(node: &Value) -> RawListing {
         area,
         district,
         photo: field("image").or_else(|| field("photo")),
+        photos: photos(node.get("image").or_else(|| item.get("image"))),
         description: field("description"),
         ..Default::default()
     }
@@ -217,6 +235,17 @@ fn listing(node: &Value) -> RawListing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_image_of_a_listing() {
+        let node: Value = serde_json::from_str(
+            r#"{"image": ["https://x/1.jpg", {"@type": "ImageObject", "url": "https://x/2.jpg"}, {"contentUrl": "https://x/3.jpg"}, 5]}"#,
+        )
+        .unwrap();
+        assert_eq!(photos(node.get("image")), ["https://x/1.jpg", "https://x/2.jpg", "https://x/3.jpg"]);
+        assert_eq!(photos(Some(&Value::String("https://x/only.jpg".into()))), ["https://x/only.jpg"]);
+        assert!(photos(None).is_empty());
+    }
 
     #[test]
     fn districts_from_addresses() {
