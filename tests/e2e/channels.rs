@@ -254,4 +254,12 @@ async fn a_shared_search_alerts_both_chats_keeps_them_in_step_and_each_can_leave
         assert!(fake.shown(chat).iter().all(|m| !m.text.contains("Flat b")), "Mitte is muted for both");
     }
     assert!(fake.shown(FRIEND).iter().all(|m| !m.text.contains("Flat d")), "the friend left");
+
+    // A chat without access of its own cannot follow it.
+    let stranger =
+        db::chats::ChatProfile { id: 603, username: None, first_name: Some("C".into()), language: "en".into() };
+    db::chats::register(&db, &stranger, Duration::ZERO, Utc::now()).await.unwrap();
+    fake.send_text(603, "C", "en", &format!("/start {start}"));
+    fake.wait_shown(603, "needs access of your own").await;
+    assert!(search_of(&db, 603).await.is_none());
 }
