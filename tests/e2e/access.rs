@@ -121,6 +121,7 @@ async fn a_renewal_moves_the_reminders_and_the_expiry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_periods_expire_at_once_each_notice_once_under_the_rate_limit() {
+    let _one_at_a_time = crate::support::rate_measurement().await;
     let fake = FakeTelegram::start().await;
     // 400/s needs paid broadcasts: Telegram allows 30/s free, 1,000/s paid.
     fake.enforce_paid_limits(30, 400);

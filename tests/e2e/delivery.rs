@@ -101,6 +101,7 @@ async fn statuses(db: &DatabaseConnection, status: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_chats_get_one_alert_each_with_no_429_at_the_default_limit() {
+    let _one_at_a_time = crate::support::rate_measurement().await;
     let fake = FakeTelegram::start().await;
     fake.enforce_limits(30, 1);
     let test_db = TestDb::new().await;
@@ -323,6 +324,7 @@ async fn queued_alerts_are_checked_at_send_time_paused_blocked_expired_or_search
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_chats_backlog_never_delays_the_others() {
+    let _one_at_a_time = crate::support::rate_measurement().await;
     let fake = FakeTelegram::start().await;
     fake.enforce_limits(30, 1);
     let test_db = TestDb::new().await;
@@ -438,6 +440,7 @@ const ADMIN: i64 = 9_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_broadcasts_alert_a_thousand_chats_within_seconds_and_fall_back_when_the_balance_is_low() {
+    let _one_at_a_time = crate::support::rate_measurement().await;
     let fake = FakeTelegram::start().await;
     // Telegram: 30/s free, 1,000/s with allow_paid_broadcast, 1/s per chat.
     fake.enforce_paid_limits(30, 1_000);

@@ -113,6 +113,7 @@ fn postgres() -> Option<TestDb> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_deliver_each_alert_once_under_one_budget() {
+    let _one_at_a_time = crate::support::rate_measurement().await;
     let Some(test_db) = postgres() else { return };
     let fake = FakeTelegram::start().await;
     fake.enforce_limits(30, 1);

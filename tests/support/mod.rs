@@ -115,6 +115,15 @@ pub fn assert_no_token_in_logs() {
     assert_no_token(&logs);
 }
 
+/// Held by the tests that measure sending against Telegram's rate limits,
+/// so they run one at a time: two of them at once starve each other's
+/// sender of CPU, and requests bunched by a stall reach the fake closer
+/// together than they left the gate.
+pub async fn rate_measurement() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// Waits until `cond` holds, or panics after `timeout` naming `what`.
 pub async fn wait_until(timeout: std::time::Duration, what: &str, cond: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + timeout;
