@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{channel, chat, outbox, status::outbox_status};
+use entity::{channel, chat};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     sea_query::Expr,
@@ -139,20 +139,7 @@ pub async fn refused(
 ) -> Result<bool, DbErr> {
     let txn = begin_write(db).await?;
     let was_blocked = chat::Entity::find_by_id(chat_id).one(&txn).await?.is_some_and(|c| c.blocked);
-    chat::Entity::update_many()
-        .col_expr(chat::Column::Blocked, Expr::value(true))
-        .col_expr(chat::Column::BlockedAt, Expr::value(now))
-        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
-        .filter(chat::Column::Id.eq(chat_id))
-        .exec(&txn)
-        .await?;
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
-        .col_expr(outbox::Column::LastError, Expr::value("the channel refuses the bot"))
-        .filter(outbox::Column::ChatId.eq(chat_id))
-        .filter(outbox::Column::Status.is_in([outbox_status::PENDING, outbox_status::SENDING]))
-        .exec(&txn)
-        .await?;
+    super::outbox::block_in(&txn, chat_id, "the channel refuses the bot", now).await?;
     if !was_blocked {
         let key = format!("channel:{chat_id}:refused:{}", now.timestamp_millis());
         super::listings::notify_chats(&txn, admins, &key, text, false, now).await?;

@@ -443,23 +443,34 @@ pub async fn fail(db: &DatabaseConnection, row: Fence<'_>, status: &str, error: 
 /// The chat blocked the bot (or is gone): mark it and drop what waits for it.
 pub async fn block_chat(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let txn = begin_write(db).await?;
+    let dropped = block_in(&txn, chat_id, "chat blocked the bot", now).await?;
+    txn.commit().await?;
+    Ok(dropped)
+}
+
+/// Marks the chat blocked and drops its waiting rows (recording `why`),
+/// inside `txn`; returns how many rows were dropped.
+pub(super) async fn block_in(
+    txn: &sea_orm::DatabaseTransaction,
+    chat_id: i64,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     chat::Entity::update_many()
         .col_expr(chat::Column::Blocked, Expr::value(true))
         .col_expr(chat::Column::BlockedAt, Expr::value(now))
         .col_expr(chat::Column::UpdatedAt, Expr::value(now))
         .filter(chat::Column::Id.eq(chat_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let dropped = outbox::Entity::update_many()
+    Ok(outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
-        .col_expr(outbox::Column::LastError, Expr::value("chat blocked the bot"))
+        .col_expr(outbox::Column::LastError, Expr::value(why))
         .filter(outbox::Column::ChatId.eq(chat_id))
         .filter(outbox::Column::Status.is_in([outbox_status::PENDING, outbox_status::SENDING]))
-        .exec(&txn)
+        .exec(txn)
         .await?
-        .rows_affected;
-    txn.commit().await?;
-    Ok(dropped)
+        .rows_affected)
 }
 
 /// Rows waiting to be sent.
