@@ -11,7 +11,7 @@
 //! language = "en"                      # optional: en (default) or ru
 //! ```
 
-use std::{collections::HashSet, path::Path};
+use std::collections::HashSet;
 
 use serde::Deserialize;
 use toml::{Table, Value};
@@ -41,21 +41,6 @@ struct RawChannel {
     sources: Vec<String>,
     filter: Option<String>,
     language: Option<String>,
-}
-
-/// Reads the `[[channels]]` of the sources file at `path` (none when the
-/// file is missing and not `required`); `sources` are the configured
-/// source names.
-pub fn load(path: &Path, required: bool, sources: &[String]) -> Result<Vec<ChannelConfig>, SourcesError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Vec::new()),
-        Err(e) => return Err(SourcesError::Read { path: path.display().to_string(), reason: e.to_string() }),
-    };
-    parse(&text, sources).map_err(|e| match e {
-        SourcesError::Toml { reason, .. } => SourcesError::Toml { path: path.display().to_string(), reason },
-        other => other,
-    })
 }
 
 /// Validates the `[[channels]]` of a sources file's text: a public

@@ -277,11 +277,20 @@ impl Config {
         })
     }
 
-    /// Reads and validates `SOURCES_FILE` into [`Config::sources`].
+    /// Reads `SOURCES_FILE` once and validates its sources into
+    /// [`Config::sources`] and its `[[channels]]` into [`Config::channels`].
     pub fn load_sources(&mut self) -> Result<(), crate::scraper::sources::SourcesError> {
-        self.sources = Arc::new(crate::scraper::sources::load(&self.sources_file, self.sources_file_explicit)?);
+        use crate::scraper::sources;
+        // One read of the file for both its sections.
+        let path = &self.sources_file;
+        let Some(text) = sources::read(path, self.sources_file_explicit)? else {
+            self.sources = Arc::new(Vec::new());
+            self.channels = Arc::new(Vec::new());
+            return Ok(());
+        };
+        self.sources = Arc::new(sources::parse(&text).map_err(|e| sources::at_path(e, path))?);
         let names: Vec<String> = self.sources.iter().map(|s| s.name.clone()).collect();
-        self.channels = Arc::new(crate::channels::load(&self.sources_file, self.sources_file_explicit, &names)?);
+        self.channels = Arc::new(crate::channels::parse(&text, &names).map_err(|e| sources::at_path(e, path))?);
         Ok(())
     }
 

@@ -89,23 +89,30 @@ fn known_kinds() -> String {
     kinds.join(", ")
 }
 
-/// Reads and validates `path`. A missing file is an error only when
-/// `required` (the operator named it); otherwise there are no sources.
-pub fn load(path: &Path, required: bool) -> Result<Vec<SourceConfig>, SourcesError> {
-    load_with(path, required, EnvMode::Resolve)
+/// Reads and validates `path`, with `${NAME}` treated as `env` says. A
+/// missing file is an error only when `required` (the operator named it);
+/// otherwise there are no sources.
+pub fn load_with(path: &Path, required: bool, env: EnvMode) -> Result<Vec<SourceConfig>, SourcesError> {
+    let Some(text) = read(path, required)? else { return Ok(Vec::new()) };
+    parse_with(&text, env).map_err(|e| at_path(e, path))
 }
 
-/// [`load`], with `${NAME}` treated as `env` says.
-pub fn load_with(path: &Path, required: bool, env: EnvMode) -> Result<Vec<SourceConfig>, SourcesError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Vec::new()),
-        Err(e) => return Err(SourcesError::Read { path: path.display().to_string(), reason: e.to_string() }),
-    };
-    parse_with(&text, env).map_err(|e| match e {
+/// The text of the sources file at `path`; `None` when it is missing and
+/// not `required` (the operator did not name it).
+pub fn read(path: &Path, required: bool) -> Result<Option<String>, SourcesError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+        Err(e) => Err(SourcesError::Read { path: path.display().to_string(), reason: e.to_string() }),
+    }
+}
+
+/// `e`, naming the file at `path` when it is a TOML error.
+pub fn at_path(e: SourcesError, path: &Path) -> SourcesError {
+    match e {
         SourcesError::Toml { reason, .. } => SourcesError::Toml { path: path.display().to_string(), reason },
         other => other,
-    })
+    }
 }
 
 /// Validates the TOML text of a sources file.
