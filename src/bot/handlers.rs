@@ -544,18 +544,29 @@ async fn list_searches(ctx: &Ctx<'_>, page: usize, message: Option<MessageId>) -
     }
 }
 
-async fn delete(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+/// A search's number as typed after a command (`3` or `#3`): `None` when
+/// nothing was typed, else the text and the number it reads as.
+fn search_arg(args: &str) -> Option<(&str, Option<i64>)> {
     let arg = args.trim().trim_start_matches('#');
-    if arg.is_empty() {
+    (!arg.is_empty()).then(|| (arg, arg.parse().ok()))
+}
+
+/// "No search #…" naming (the start of) what was typed.
+fn not_found(ctx: &Ctx<'_>, arg: &str) -> String {
+    ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg))
+}
+
+async fn delete(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let Some((arg, id)) = search_arg(args) else {
         return ctx.reply(ctx.t.delete_usage(), None).await.map(drop);
-    }
-    let deleted = match arg.parse::<i64>() {
-        Ok(id) => delete_search(ctx, id).await?.then_some(id),
-        Err(_) => None,
+    };
+    let deleted = match id {
+        Some(id) => delete_search(ctx, id).await?.then_some(id),
+        None => None,
     };
     let text = match deleted {
         Some(id) => ctx.t.deleted(id),
-        None => ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg)),
+        None => not_found(ctx, arg),
     };
     ctx.reply(text, None).await.map(drop)
 }
@@ -580,15 +591,14 @@ pub(super) async fn delete_search(ctx: &Ctx<'_>, id: i64) -> Result<bool, BotErr
 
 /// `/share ID`: a deep link that gives another chat the same search.
 async fn share(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
-    let arg = args.trim().trim_start_matches('#');
-    let Ok(id) = arg.parse::<i64>() else {
+    let Some((arg, Some(id))) = search_arg(args) else {
         return ctx.reply(ctx.t.get("share-usage"), None).await.map(drop);
     };
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|e| BotError::Internal(format!("no randomness for a share link: {e}")))?;
     let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let Some(token) = db::searches::share(&ctx.state.db, ctx.chat.0, id, &fresh, Utc::now()).await? else {
-        return ctx.reply(ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg)), None).await.map(drop);
+        return ctx.reply(not_found(ctx, arg), None).await.map(drop);
     };
     let link = crate::delivery::render::deep_link(&ctx.state.username, &format!("share_{token}"));
     info!(chat = ctx.chat.0, search = id, "search shared");
@@ -610,12 +620,10 @@ async fn join_shared(ctx: &Ctx<'_>, token: &str) -> Result<(), BotError> {
     let text = match db::searches::join(&ctx.state.db, ctx.chat.0, token, now).await? {
         db::searches::Joined::Joined { id, members } => {
             info!(chat = ctx.chat.0, search = id, others = members.len(), "joined a shared search");
-            let theirs = db::searches::members(&ctx.state.db, token).await?;
-            for member in &members {
-                let text = texts_of(ctx.state, *member).await?;
-                let their_id = theirs.iter().find(|(c, _)| c == member).map_or(id, |(_, s)| *s);
+            for &(member, their_id) in &members {
+                let text = texts_of(ctx.state, member).await?;
                 let html = text.msg("share-member-joined", &[("id", Arg::Html(&their_id.to_string()))]);
-                db::admin::notify_html(&ctx.state.db, &[*member], &format!("share:joined:{id}"), &html).await?;
+                db::admin::notify_html(&ctx.state.db, &[member], &format!("share:joined:{id}"), &html).await?;
             }
             ctx.state.shared.outbox_ready.notify_one();
             let line = match db::searches::get(&ctx.state.db, ctx.chat.0, id).await? {

@@ -160,9 +160,9 @@ pub async fn share(
 /// What [`join`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Joined {
-    /// The chat now has search `id` in the group; `members` are the chats
-    /// that were in it before.
-    Joined { id: i64, members: Vec<i64> },
+    /// The chat now has search `id` in the group; `members` are the
+    /// (chat, search id) pairs that were in it before.
+    Joined { id: i64, members: Vec<(i64, i64)> },
     /// The chat is in the group already, with search `id`.
     Already(i64),
     /// No search has this token (never shared, or every member left).
@@ -194,9 +194,7 @@ pub async fn join(db: &DatabaseConnection, chat_id: i64, token: &str, now: DateT
     copy.updated_at = Set(now);
     let id = search::Entity::insert(copy).exec(&txn).await?.last_insert_id;
     txn.commit().await?;
-    let mut members: Vec<i64> = rows.iter().map(|r| r.chat_id).collect();
-    members.sort_unstable();
-    members.dedup();
+    let members = rows.iter().map(|r| (r.chat_id, r.id)).collect();
     Ok(Joined::Joined { id, members })
 }
 
