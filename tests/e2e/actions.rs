@@ -9,7 +9,7 @@ use entity::{listing_mark, search};
 use homehound::{
     db::listings::RunResult,
     db::{self, PoolRole},
-    listing::{Listing, Period, Validators},
+    listing::{Listing, Validators},
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -19,24 +19,7 @@ const EN: i64 = 501;
 const RU: i64 = 502;
 
 fn flat(id: &str, price: i64, district: &str) -> Listing {
-    Listing {
-        source: "s".into(),
-        id: id.into(),
-        url: format!("https://site.example/{id}"),
-        title: format!("Flat {id}"),
-        price: Some(price as f64),
-        currency: Some("EUR".into()),
-        period: Some(Period::Month),
-        monthly_price: Some(price),
-        rooms: Some(2.0),
-        area_m2: Some(50.0),
-        district: Some(district.into()),
-        photo: None,
-        photos: Vec::new(),
-        description: None,
-        furnished: None,
-        phone: None,
-    }
+    Listing { district: Some(district.into()), ..crate::support::flat(id, price) }
 }
 
 const POLICY: db::listings::RunPolicy<'static> = homehound::scraper::run_policy(3, &[]);
@@ -64,6 +47,16 @@ async fn setup() -> (FakeTelegram, TestDb, TestApp, DatabaseConnection, i64) {
     (fake, test_db, app, db, source_id)
 }
 
+/// The English and the Russian chat start and save `price=-2000`.
+async fn both_search(fake: &FakeTelegram) {
+    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
+        fake.send_text(chat, "U", lang, "/start");
+        fake.send_text(chat, "U", lang, "/new price=-2000");
+    }
+    fake.wait_shown(EN, "Saved search #").await;
+    fake.wait_shown(RU, "сохранён").await;
+}
+
 /// Alerts held for quiet hours.
 async fn held(db: &DatabaseConnection) -> usize {
     entity::outbox::Entity::find()
@@ -87,12 +80,7 @@ async fn wait_held(db: &DatabaseConnection, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
     let (fake, test_db, app, db, source_id) = setup().await;
-    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
-        fake.send_text(chat, "U", lang, "/start");
-        fake.send_text(chat, "U", lang, "/new price=-2000");
-    }
-    fake.wait_shown(EN, "Saved search #").await;
-    fake.wait_shown(RU, "сохранён").await;
+    both_search(&fake).await;
 
     run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
     run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("b", 1200, "Kreuzberg")]).await;
@@ -306,12 +294,7 @@ async fn a_listing_back_on_the_market_says_how_long_it_was_away() {
     // a and b six days ago; five days ago a run listed b only: a was gone.
     run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte")], 6).await;
     assert_eq!(run_at(vec![flat("b", 1000, "Mitte")], 5).await.returned, 0);
-    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
-        fake.send_text(chat, "U", lang, "/start");
-        fake.send_text(chat, "U", lang, "/new price=-2000");
-    }
-    fake.wait_shown(EN, "Saved search #").await;
-    fake.wait_shown(RU, "сохранён").await;
+    both_search(&fake).await;
     // Today a is listed again (b was never away), and c is new.
     let today = run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte"), flat("c", 1000, "Mitte")], 0).await;
     assert_eq!((today.new, today.returned), (1, 1));
@@ -329,12 +312,7 @@ async fn a_listing_back_on_the_market_says_how_long_it_was_away() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_on_demand_come_once_as_an_album_or_as_links_when_refused() {
     let (fake, _t, _app, db, source_id) = setup().await;
-    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
-        fake.send_text(chat, "U", lang, "/start");
-        fake.send_text(chat, "U", lang, "/new price=-2000");
-    }
-    fake.wait_shown(EN, "Saved search #").await;
-    fake.wait_shown(RU, "сохранён").await;
+    both_search(&fake).await;
     let pics: Vec<String> = (1..=4).map(|i| format!("https://img.example/a{i}.jpg")).collect();
     let with_photos = Listing { photo: Some(pics[0].clone()), photos: pics.clone(), ..flat("a", 1000, "Mitte") };
     let one_photo = Listing { photo: Some("https://img.example/b1.jpg".into()), ..flat("b", 1000, "Mitte") };

@@ -9,7 +9,7 @@ use homehound::{
     config::Config,
     db::listings::{RunPolicy, RunResult},
     db::{self, PoolRole},
-    listing::{Listing, Period, Validators},
+    listing::{Listing, Validators},
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -21,24 +21,7 @@ const ADMIN: i64 = 900;
 const CHANNEL: &str = "@flats_test";
 
 fn flat(id: &str, price: i64, rooms: f64) -> Listing {
-    Listing {
-        source: "s".into(),
-        id: id.into(),
-        url: format!("https://site.example/{id}"),
-        title: format!("Flat {id}"),
-        price: Some(price as f64),
-        currency: Some("EUR".into()),
-        period: Some(Period::Month),
-        monthly_price: Some(price),
-        rooms: Some(rooms),
-        area_m2: Some(50.0),
-        district: Some("Mitte".into()),
-        photo: None,
-        photos: Vec::new(),
-        description: None,
-        furnished: None,
-        phone: None,
-    }
+    Listing { rooms: Some(rooms), ..crate::support::flat(id, price) }
 }
 
 /// A sources file with source "s" and, when `channel`, the channel

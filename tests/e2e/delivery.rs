@@ -10,7 +10,7 @@ use entity::{chat, outbox};
 use homehound::{
     app::{AppExit, Components},
     db::{self, PoolRole, chats::ChatProfile, listings::RunResult},
-    scraper::{fetch::Validators, listing::Listing, normalize::Period},
+    scraper::{fetch::Validators, listing::Listing},
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -23,24 +23,8 @@ use crate::support::{
 };
 
 fn listing(id: &str, title: &str, photo: Option<&str>) -> Listing {
-    Listing {
-        source: "s".into(),
-        id: id.into(),
-        url: format!("https://site.example/{id}"),
-        title: title.into(),
-        price: Some(1200.0),
-        currency: Some("EUR".into()),
-        period: Some(Period::Month),
-        monthly_price: Some(1200),
-        rooms: Some(2.0),
-        area_m2: Some(55.0),
-        district: Some("Mitte".into()),
-        photo: photo.map(str::to_owned),
-        photos: Vec::new(),
-        description: None,
-        furnished: None,
-        phone: None,
-    }
+    let l = crate::support::flat(id, 1200);
+    Listing { title: title.into(), area_m2: Some(55.0), photo: photo.map(str::to_owned), ..l }
 }
 
 /// `chats` users with a catch-all search, and one new listing queued to all.

@@ -11,7 +11,6 @@ use homehound::{
     scraper::{
         fetch::{FetchOptions, Validators},
         listing::Listing,
-        normalize::Period,
         sources,
     },
 };
@@ -25,24 +24,7 @@ use crate::support::{
 };
 
 fn flat(id: &str, price: f64) -> Listing {
-    Listing {
-        source: "s".into(),
-        id: id.into(),
-        url: format!("https://site.example/{id}"),
-        title: format!("Flat {id}"),
-        price: Some(price),
-        currency: Some("EUR".into()),
-        period: Some(Period::Month),
-        monthly_price: Some(price as i64),
-        rooms: Some(2.0),
-        area_m2: Some(50.0),
-        district: Some("Mitte".into()),
-        photo: None,
-        photos: Vec::new(),
-        description: None,
-        furnished: None,
-        phone: None,
-    }
+    crate::support::flat(id, price as i64)
 }
 
 async fn setup() -> (TestDb, DatabaseConnection, i64) {

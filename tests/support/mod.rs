@@ -124,6 +124,29 @@ pub async fn rate_measurement() -> tokio::sync::MutexGuard<'static, ()> {
     LOCK.lock().await
 }
 
+/// A scraped listing of source "s": "Flat ID" at `price` EUR a month, 2
+/// rooms, 50 m², in Mitte, no photo; tests change what they need.
+pub fn flat(id: &str, price: i64) -> homehound::listing::Listing {
+    homehound::listing::Listing {
+        source: "s".into(),
+        id: id.into(),
+        url: format!("https://site.example/{id}"),
+        title: format!("Flat {id}"),
+        price: Some(price as f64),
+        currency: Some("EUR".into()),
+        period: Some(homehound::listing::Period::Month),
+        monthly_price: Some(price),
+        rooms: Some(2.0),
+        area_m2: Some(50.0),
+        district: Some("Mitte".into()),
+        photo: None,
+        photos: Vec::new(),
+        description: None,
+        furnished: None,
+        phone: None,
+    }
+}
+
 /// Waits until `cond` holds, or panics after `timeout` naming `what`.
 pub async fn wait_until(timeout: std::time::Duration, what: &str, cond: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + timeout;
