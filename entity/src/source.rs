@@ -28,6 +28,16 @@ pub struct Model {
     pub last_modified: Option<String>,
     /// Per field, the share of listings that had it in the last good run (JSON).
     pub field_fill: Option<String>,
+    /// Set while a run is under way; still set at a start, the run took the
+    /// process down with it.
+    pub run_started_at: Option<DateTimeUtc>,
+    /// Runs in a row that took the process down.
+    pub crashes: i32,
+    /// No run before this (a source that crashed the process is backed off).
+    pub backoff_until: Option<DateTimeUtc>,
+    /// The start of the `{since}` window of API sources: moved forward only
+    /// by a run that read every page it asked for.
+    pub window_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(has_many)]

@@ -196,6 +196,9 @@ pub async fn record_run(
 
     let succeeded = run_outcome::succeeded(report.outcome);
     let mut am: source::ActiveModel = src.clone().into();
+    // The run ended without taking the process down.
+    am.run_started_at = Set(None);
+    am.crashes = Set(0);
     am.last_run_at = Set(Some(now));
     am.total_runs = Set(src.total_runs + 1);
     am.consecutive_failures = Set(failures);

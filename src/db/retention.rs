@@ -8,9 +8,10 @@
 //! so the bot and the scraper keep writing while a large backlog is pruned.
 
 use chrono::{DateTime, Utc};
-use entity::{listing, outbox, source_run, status::outbox_status, support_message};
+use entity::{listing, outbox, source, source_run, status::outbox_status, support_message};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect, sea_query::SimpleExpr,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Query, SimpleExpr},
 };
 
 /// Rows deleted per statement.
@@ -44,10 +45,29 @@ where
     Ok(E::delete_many().filter(id.is_in(ids)).exec(db).await?.rows_affected)
 }
 
+/// A source that retention emptied (no listing left, no successful run
+/// since the listings' cut-off) stores its next run silently again, like a
+/// first run: its old listings are gone, so everything would look new.
+async fn unseed_emptied(db: &DatabaseConnection, cut: DateTime<Utc>) -> Result<u64, DbErr> {
+    let with_listings = Query::select().column(listing::Column::SourceId).from(listing::Entity).to_owned();
+    Ok(source::Entity::update_many()
+        .col_expr(source::Column::SeededAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(source::Column::SeededAt.is_not_null())
+        .filter(source::Column::LastSuccessAt.is_null().or(source::Column::LastSuccessAt.lt(cut)))
+        .filter(source::Column::Id.not_in_subquery(with_listings))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// One batch of each kind; call again while anything was deleted (the
 /// caller yields between calls and stops on shutdown).
 pub async fn prune_batch(db: &DatabaseConnection, cut: Cutoffs) -> Result<Pruned, DbErr> {
     let done = [outbox_status::SENT, outbox_status::FAILED, outbox_status::DROPPED];
+    let unseeded = unseed_emptied(db, cut.listings).await?;
+    if unseeded > 0 {
+        tracing::info!(sources = unseeded, "sources emptied by retention: their next run is stored silently");
+    }
     Ok(Pruned {
         outbox: batch::<outbox::Entity>(
             db,

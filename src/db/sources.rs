@@ -25,12 +25,19 @@ pub async fn sync(
         let row = match existing {
             Some(row) if row.kind == *kind && row.url == *url => row,
             Some(row) => {
+                let row_url_changed = row.url != *url;
                 let mut am: source::ActiveModel = row.into();
                 am.kind = Set(kind.clone());
                 am.url = Set(url.clone());
-                // A new URL is a new result list: drop validators of the old one.
+                // A new URL is a new result list: drop validators of the old
+                // one, and store its first run silently (no flood of alerts
+                // for listings that are only new to us).
                 am.etag = Set(None);
                 am.last_modified = Set(None);
+                if row_url_changed {
+                    am.seeded_at = Set(None);
+                    am.window_at = Set(None);
+                }
                 am.updated_at = Set(now);
                 am.update(&txn).await?
             }
@@ -74,4 +81,119 @@ pub async fn runs(db: &DatabaseConnection, source_id: i64) -> Result<Vec<source_
         .order_by_asc(source_run::Column::Id)
         .all(db)
         .await
+}
+
+/// How a run of a source may start (see [`begin_run`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStart {
+    /// Recorded as under way (`run_started_at`).
+    Started,
+    /// The source is backed off until then.
+    Wait(DateTime<Utc>),
+    /// The run that started then never ended: it took the process down
+    /// (a crash, kill -9, out of memory). Nothing is marked; the caller
+    /// records it with [`record_crash`].
+    Crashed { started_at: DateTime<Utc>, crashes: i32 },
+}
+
+/// Marks a run of `source_id` as under way, unless the source is backed off
+/// or its last run never ended. Called by the holder of the source's lease.
+pub async fn begin_run(db: &DatabaseConnection, source_id: i64, now: DateTime<Utc>) -> Result<RunStart, DbErr> {
+    let txn = begin_write(db).await?;
+    let Some(src) = by_id(&txn, source_id).await? else {
+        return Err(DbErr::RecordNotFound(format!("source {source_id}")));
+    };
+    if let Some(started_at) = src.run_started_at {
+        return Ok(RunStart::Crashed { started_at, crashes: src.crashes.saturating_add(1) });
+    }
+    if let Some(until) = src.backoff_until.filter(|u| *u > now) {
+        return Ok(RunStart::Wait(until));
+    }
+    let mut am: source::ActiveModel = src.into();
+    am.run_started_at = Set(Some(now));
+    am.update(&txn).await?;
+    txn.commit().await?;
+    Ok(RunStart::Started)
+}
+
+/// Forgets the run under way without recording it (a clean stop mid-run:
+/// the next start runs it again at once).
+pub async fn drop_run(db: &DatabaseConnection, source_id: i64) -> Result<(), DbErr> {
+    source::Entity::update_many()
+        .col_expr(source::Column::RunStartedAt, sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(source::Column::Id.eq(source_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What the scraper decided about a run that took the process down.
+#[derive(Debug, Clone)]
+pub struct Crash<'a> {
+    pub started_at: DateTime<Utc>,
+    /// Such runs in a row, this one included.
+    pub crashes: i32,
+    /// No replica runs the source before then.
+    pub until: DateTime<Utc>,
+    /// The run's error, as `/sources` shows it.
+    pub error: &'a str,
+    /// Told to these admins.
+    pub admins: &'a [i64],
+    pub admin_text: &'a str,
+}
+
+/// Records a run that took the process down as failed, backs the source off
+/// until `crash.until` and tells the admins, in one transaction.
+pub async fn record_crash(
+    db: &DatabaseConnection,
+    source_id: i64,
+    crash: &Crash<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = begin_write(db).await?;
+    let Some(src) = by_id(&txn, source_id).await? else {
+        return Err(DbErr::RecordNotFound(format!("source {source_id}")));
+    };
+    let error: String = crash.error.chars().take(500).collect();
+    let mut am: source::ActiveModel = src.clone().into();
+    am.run_started_at = Set(None);
+    am.crashes = Set(crash.crashes);
+    am.backoff_until = Set(Some(crash.until));
+    am.last_run_at = Set(Some(now));
+    am.total_runs = Set(src.total_runs + 1);
+    am.consecutive_failures = Set(src.consecutive_failures.saturating_add(1));
+    am.last_error = Set(Some(error.clone()));
+    am.last_error_at = Set(Some(now));
+    am.updated_at = Set(now);
+    am.update(&txn).await?;
+    source_run::ActiveModel {
+        source_id: Set(source_id),
+        started_at: Set(crash.started_at),
+        finished_at: Set(now),
+        outcome: Set(entity::status::run_outcome::ERROR.to_owned()),
+        found: Set(0),
+        new: Set(0),
+        price_drops: Set(0),
+        missing_price: Set(0),
+        error: Set(Some(error)),
+        field_fill: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let key = format!("source:{source_id}:crash:{}", crash.started_at.timestamp_millis());
+    super::listings::notify_admins(&txn, crash.admins, &key, crash.admin_text, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves the `{since}` window of `source_id` to `to` (a run read every page
+/// it asked for).
+pub async fn move_window(db: &DatabaseConnection, source_id: i64, to: DateTime<Utc>) -> Result<(), DbErr> {
+    source::Entity::update_many()
+        .col_expr(source::Column::WindowAt, sea_orm::sea_query::Expr::value(Some(to)))
+        .filter(source::Column::Id.eq(source_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -40,6 +40,9 @@ pub struct FetchOptions {
     /// A `Retry-After` longer than this ends the run instead of waiting.
     pub max_retry_after: Duration,
     pub user_agent: String,
+    /// A whole run (every page, retries and waits included) ends as failed
+    /// after this.
+    pub run_timeout: Duration,
 }
 
 impl Default for FetchOptions {
@@ -54,6 +57,7 @@ impl Default for FetchOptions {
             backoff_base: Duration::from_secs(2),
             max_retry_after: Duration::from_secs(120),
             user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0".to_owned(),
+            run_timeout: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -87,6 +91,8 @@ pub enum FetchError {
     TooLarge(usize),
     #[error("too many redirects")]
     Redirects,
+    #[error("redirected to another host ({0}) with a request body holding a secret: not followed")]
+    SecretRedirect(String),
     #[error("network error: {0}")]
     Network(String),
     #[error("shutting down")]
@@ -117,7 +123,8 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+            // Redirects are followed by `request`, which keeps secrets at home.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(options.user_agent.clone())
             .gzip(true)
             .brotli(true)
@@ -194,28 +201,41 @@ impl Fetcher {
         result
     }
 
+    /// One request of `spec`, following up to `max_redirects` redirects by
+    /// hand: a header or body holding a secret goes only to the source's
+    /// own host (a 307/308 to another host with a secret body is refused).
     async fn request(&self, spec: &HttpRequest, validators: &Validators) -> Result<Fetched, FetchError> {
-        let mut req = if spec.post { self.client.post(spec.url.clone()) } else { self.client.get(spec.url.clone()) };
-        req = req.header(header::ACCEPT, "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8");
-        for (name, value) in &spec.headers {
-            req = req.header(name.as_str(), value.as_str());
-        }
-        if let Some(body) = &spec.body {
-            if !spec.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
-                req = req.header(header::CONTENT_TYPE, "application/json");
+        let mut url = spec.url.clone();
+        let mut post = spec.post;
+        let mut body = spec.body.clone();
+        let mut redirects = 0;
+        let mut response = loop {
+            let response = self.send_one(spec, &url, post, body.as_deref(), validators).await?;
+            let status = response.status();
+            let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
+            let redirect = status.is_redirection() && status != StatusCode::NOT_MODIFIED;
+            let Some(next) = location.filter(|_| redirect).and_then(|l| url.join(l).ok()) else {
+                break response;
+            };
+            redirects += 1;
+            if redirects > self.options.max_redirects || !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::Redirects);
             }
-            req = req.body(body.clone());
-        }
-        if !spec.post {
-            if let Some(etag) = &validators.etag {
-                req = req.header(header::IF_NONE_MATCH, etag);
+            if matches!(status, StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT) {
+                if !spec.at_home(&next) && body.as_deref().is_some_and(|b| spec.holds_secret(b)) {
+                    return Err(FetchError::SecretRedirect(next.host_str().unwrap_or_default().to_owned()));
+                }
+            } else {
+                // 301, 302, 303: the next request is a GET without a body.
+                post = false;
+                body = None;
             }
-            if let Some(lm) = &validators.last_modified {
-                req = req.header(header::IF_MODIFIED_SINCE, lm);
-            }
-        }
-        let mut response = req.send().await.map_err(classify)?;
+            url = next;
+        };
         let status = response.status();
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            return Err(FetchError::Status(status.as_u16()));
+        }
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
@@ -251,6 +271,38 @@ impl Fetcher {
         // failing the run.
         let body = String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(Fetched::Page { body, url: final_url, validators })
+    }
+}
+
+impl Fetcher {
+    async fn send_one(
+        &self,
+        spec: &HttpRequest,
+        url: &Url,
+        post: bool,
+        body: Option<&str>,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut req = if post { self.client.post(url.clone()) } else { self.client.get(url.clone()) };
+        req = req.header(header::ACCEPT, "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8");
+        for (name, value) in spec.headers_for(url) {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            if !spec.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+            }
+            req = req.body(body.to_owned());
+        }
+        if !post {
+            if let Some(etag) = &validators.etag {
+                req = req.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                req = req.header(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        req.send().await.map_err(classify)
     }
 }
 

@@ -100,9 +100,9 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
         }
     }
     let mut validators = Validators { etag: row.etag.clone(), last_modified: row.last_modified.clone() };
-    // The start of the last successful run: API windows (`{since}`) move
-    // forward only after a success.
-    let mut last_success = row.last_success_at;
+    // The start of the `{since}` window of API sources: moved forward only
+    // by a run that read every page it asked for.
+    let mut window = row.window_at;
     let lease = format!("source:{}", source.name);
     loop {
         let started = Utc::now();
@@ -125,7 +125,58 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                 continue;
             }
         }
-        let Some(result) = scrape(&fetcher, &source, &validators, last_success).await else { return };
+        match db::sources::begin_run(&ctx.db, row.id, Utc::now()).await {
+            Ok(db::sources::RunStart::Started) => (),
+            Ok(db::sources::RunStart::Wait(until)) => {
+                debug!(%until, "backed off after a crash");
+                let wait = (until - Utc::now()).to_std().unwrap_or_default().max(Duration::from_secs(1));
+                if !ctx.shutdown.sleep(wait).await {
+                    return;
+                }
+                continue;
+            }
+            Ok(db::sources::RunStart::Crashed { started_at, crashes }) => {
+                let now = Utc::now();
+                let wait = crash_backoff(crashes, source.interval);
+                let until = now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::days(1));
+                let error = crashed_error(started_at);
+                let admin_text = source_crashed(&source.name, crashes, until);
+                let crash = db::sources::Crash {
+                    started_at,
+                    crashes,
+                    until,
+                    error: &error,
+                    admins: &ctx.config.admin_chat_ids,
+                    admin_text: &admin_text,
+                };
+                tracing::error!(%started_at, crashes, %until, "the last run of this source never ended (the process died during it); backing off");
+                match db::sources::record_crash(&ctx.db, row.id, &crash, now).await {
+                    Ok(()) => ctx.shared.outbox_ready.notify_one(),
+                    Err(e) => warn!(error = %e, "cannot record the crashed run"),
+                }
+                continue;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot record the run's start; retrying next interval");
+                if !ctx.shutdown.sleep(source.interval).await {
+                    return;
+                }
+                continue;
+            }
+        }
+        let run = scrape(&fetcher, &source, &validators, window);
+        let limit = ctx.config.fetch.run_timeout;
+        let (result, complete) = match tokio::time::timeout(limit, run).await {
+            Ok(Some(done)) => done,
+            Ok(None) => {
+                // A clean stop mid-run: forget it, the next start runs it again.
+                let _ = tokio::time::timeout(Duration::from_secs(1), db::sources::drop_run(&ctx.db, row.id)).await;
+                return;
+            }
+            Err(_) => {
+                (RunResult::Failed(format!("the run took longer than {}", humantime::format_duration(limit))), false)
+            }
+        };
         let posts = |source: &str, new: &[(i64, &Listing)]| crate::channels::posts(&ctx.config.channels, source, new);
         let policy = RunPolicy {
             channel_posts: Some(&posts),
@@ -139,7 +190,15 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                 if let RunResult::Listings { validators: v, .. } = &result {
                     validators = v.clone();
                 }
-                last_success = window_start_after(last_success, started, report.outcome);
+                let moved = window_start_after(window, started, report.outcome, complete);
+                if moved != window
+                    && let Some(to) = moved
+                {
+                    match db::sources::move_window(&ctx.db, row.id, to).await {
+                        Ok(()) => window = moved,
+                        Err(e) => warn!(error = %e, "cannot move the source's window; it is asked again"),
+                    }
+                }
                 let labels = [("source", source.name.as_str()), ("outcome", report.outcome)];
                 metrics::inc("homehound_scrape_runs_total", "Scrape runs by source and outcome.", &labels, 1.0);
                 let by_source = [("source", source.name.as_str())];
@@ -191,34 +250,63 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
     }
 }
 
-/// The start of the last successful run after a run that started at
-/// `started` and ended with `outcome`: a failed run leaves the `{since}`
+/// The start of the `{since}` window after a run that started at `started`
+/// and ended with `outcome`: a failed run, or one that did not read every
+/// page it asked for (a later page failed, `max_pages` cut it), leaves the
 /// window where it was, so its listings are asked for again.
 pub fn window_start_after(
     previous: Option<DateTime<Utc>>,
     started: DateTime<Utc>,
     outcome: &str,
+    complete: bool,
 ) -> Option<DateTime<Utc>> {
-    if entity::status::run_outcome::succeeded(outcome) { Some(started) } else { previous }
+    if complete && entity::status::run_outcome::succeeded(outcome) { Some(started) } else { previous }
 }
 
-/// Fetches and parses up to `max_pages` pages of `source`. `None` on
-/// shutdown. `last_success` is the start of the last successful run (the
-/// `{since}` window of API sources starts there, minus an overlap).
+/// How long a source whose runs took the process down `crashes` times in a
+/// row waits: twice its interval, doubling with each crash, at least a
+/// minute and at most a day. Never again at once (no crash loop).
+pub fn crash_backoff(crashes: i32, interval: Duration) -> Duration {
+    let doubling = 1u32 << crashes.clamp(1, 16);
+    interval.saturating_mul(doubling).clamp(Duration::from_secs(60), Duration::from_secs(24 * 3600))
+}
+
+fn crashed_error(started_at: DateTime<Utc>) -> String {
+    format!(
+        "the process stopped during this run (started {}): a crash, kill or out of memory",
+        started_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )
+}
+
+fn source_crashed(name: &str, crashes: i32, until: DateTime<Utc>) -> String {
+    format!(
+        "💥 Source {name}: the process stopped during its run ({crashes} in a row). A page may crash the parser or \
+         exhaust memory. The source waits until {}; check it with `homehound check-source {name}`.",
+        until.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+/// Fetches and parses up to `max_pages` pages of `source`, and whether it
+/// read every page it asked for (a later page failing, or `max_pages`
+/// cutting the list, leaves the `{since}` window where it was). `None` on
+/// shutdown. `window` is the window's start (API sources ask from there,
+/// minus an overlap).
 pub async fn scrape(
     fetcher: &Fetcher,
     source: &SourceConfig,
     validators: &Validators,
-    last_success: Option<DateTime<Utc>>,
-) -> Option<RunResult> {
+    window: Option<DateTime<Utc>>,
+) -> Option<(RunResult, bool)> {
     let now = Utc::now();
-    let since = source.request.since(last_success, now);
+    let since = source.request.since(window, now);
     let paged = source.request.paged();
     let first_page = source.request.first_page;
     let mut request = match source.request.build(first_page, Some(since), now) {
         Ok(r) => r,
-        Err(e) => return Some(RunResult::Failed(e)),
+        Err(e) => return Some((RunResult::Failed(e), false)),
     };
+    // Set when the last page read links (or numbers) none after it.
+    let mut complete = false;
     let mut listings: Vec<Listing> = Vec::new();
     let mut first_validators = Validators::default();
     let mut seen_pages = HashSet::new();
@@ -226,8 +314,11 @@ pub async fn scrape(
         seen_pages.insert(request.url.clone());
         let conditional = if page == 0 && !paged { validators.clone() } else { Validators::default() };
         let (body, final_url) = match fetcher.send(&request, &conditional).await {
-            Ok(Fetched::NotModified) if page == 0 => return Some(RunResult::NotModified),
-            Ok(Fetched::NotModified) => break,
+            Ok(Fetched::NotModified) if page == 0 => return Some((RunResult::NotModified, true)),
+            Ok(Fetched::NotModified) => {
+                complete = true;
+                break;
+            }
             Ok(Fetched::Page { body, url, validators }) => {
                 if page == 0 {
                     first_validators = validators;
@@ -235,8 +326,10 @@ pub async fn scrape(
                 (body, url)
             }
             Err(FetchError::Shutdown) => return None,
-            Err(FetchError::Blocked(code)) if page == 0 => return Some(RunResult::Blocked(format!("HTTP {code}"))),
-            Err(e) if page == 0 => return Some(RunResult::Failed(e.to_string())),
+            Err(FetchError::Blocked(code)) if page == 0 => {
+                return Some((RunResult::Blocked(format!("HTTP {code}")), false));
+            }
+            Err(e) if page == 0 => return Some((RunResult::Failed(e.to_string()), false)),
             // A later page failing keeps what the earlier pages gave.
             Err(e) => {
                 warn!(page = page + 1, error = %e, "next page failed");
@@ -250,14 +343,22 @@ pub async fn scrape(
         })
         .await;
         match parsed {
-            Ok(PageOutcome::Blocked(why)) if page == 0 => return Some(RunResult::Blocked(source.request.scrub(&why))),
-            Ok(PageOutcome::Invalid(why)) if page == 0 => return Some(RunResult::Failed(source.request.scrub(&why))),
-            Ok(PageOutcome::Blocked(_) | PageOutcome::Invalid(_)) => break,
+            Ok(PageOutcome::Blocked(why)) if page == 0 => {
+                return Some((RunResult::Blocked(source.request.scrub(&why)), false));
+            }
+            Ok(PageOutcome::Invalid(why)) if page == 0 => {
+                return Some((RunResult::Failed(source.request.scrub(&why)), false));
+            }
+            Ok(PageOutcome::Blocked(why) | PageOutcome::Invalid(why)) => {
+                warn!(page = page + 1, why = %source.request.scrub(&why), "next page unreadable");
+                break;
+            }
             Ok(PageOutcome::Listings { listings: found, next_page, items }) => {
                 listings.extend(found);
                 if paged {
                     // Numbered pages go on until one has no items.
                     if items == 0 {
+                        complete = true;
                         break;
                     }
                     match source.request.build(first_page + page + 1, Some(since), now) {
@@ -267,16 +368,19 @@ pub async fn scrape(
                 } else {
                     match next_page {
                         Some(next) if !seen_pages.contains(&next) => request = source.request.follow(next, since, now),
-                        _ => break,
+                        _ => {
+                            complete = true;
+                            break;
+                        }
                     }
                 }
             }
-            Err(e) => return Some(RunResult::Failed(format!("parser crashed: {e}"))),
+            Err(e) => return Some((RunResult::Failed(format!("parser crashed: {e}")), false)),
         }
     }
     let mut ids = HashSet::new();
     listings.retain(|l| ids.insert(l.id.clone()));
-    Some(RunResult::Listings { listings, validators: first_validators })
+    Some((RunResult::Listings { listings, validators: first_validators }, complete))
 }
 
 #[cfg(test)]
@@ -287,11 +391,21 @@ mod tests {
     fn the_window_moves_forward_only_after_a_successful_run() {
         let t0 = Utc::now() - chrono::Duration::hours(1);
         let t1 = Utc::now();
-        assert_eq!(window_start_after(Some(t0), t1, "ok"), Some(t1));
-        assert_eq!(window_start_after(Some(t0), t1, "empty"), Some(t1));
+        assert_eq!(window_start_after(Some(t0), t1, "ok", true), Some(t1));
+        assert_eq!(window_start_after(Some(t0), t1, "empty", true), Some(t1));
+        assert_eq!(window_start_after(Some(t0), t1, "ok", false), Some(t0), "a page left unread");
         for failed in ["error", "blocked"] {
-            assert_eq!(window_start_after(Some(t0), t1, failed), Some(t0), "{failed}");
-            assert_eq!(window_start_after(None, t1, failed), None, "{failed}");
+            assert_eq!(window_start_after(Some(t0), t1, failed, false), Some(t0), "{failed}");
+            assert_eq!(window_start_after(None, t1, failed, false), None, "{failed}");
         }
+    }
+
+    #[test]
+    fn a_source_that_crashed_the_process_waits_longer_each_time() {
+        let min = Duration::from_secs(60);
+        assert_eq!(crash_backoff(1, Duration::from_secs(1)), min, "never at once");
+        assert_eq!(crash_backoff(1, Duration::from_secs(600)), Duration::from_secs(1200));
+        assert_eq!(crash_backoff(2, Duration::from_secs(600)), Duration::from_secs(2400));
+        assert_eq!(crash_backoff(30, Duration::from_secs(600)), Duration::from_secs(86_400), "a day at most");
     }
 }

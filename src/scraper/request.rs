@@ -74,6 +74,9 @@ pub struct HttpRequest {
     /// What logs and errors may show of the request.
     pub label: String,
     pub secrets: Vec<String>,
+    /// `host:port` of the source's url: the only host that receives a
+    /// header or body holding a secret (`None`: the request holds none).
+    pub home: Option<String>,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -85,13 +88,43 @@ impl fmt::Debug for HttpRequest {
 impl HttpRequest {
     /// A plain GET of `url` (HTML pages and their next-page links).
     pub fn get(url: Url) -> Self {
-        Self { post: false, label: url.to_string(), url, headers: Vec::new(), body: None, secrets: Vec::new() }
+        Self {
+            post: false,
+            label: url.to_string(),
+            url,
+            headers: Vec::new(),
+            body: None,
+            secrets: Vec::new(),
+            home: None,
+        }
+    }
+
+    /// Whether `url` is on the source's own host.
+    pub fn at_home(&self, url: &Url) -> bool {
+        self.home.as_deref().is_none_or(|home| host_key(url) == home)
+    }
+
+    /// Whether `text` holds one of this request's secrets.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        self.secrets.iter().any(|s| text.contains(s.as_str()))
+    }
+
+    /// The headers that may go to `url`: all of them at home; elsewhere
+    /// none that holds a secret.
+    pub fn headers_for<'a>(&'a self, url: &Url) -> impl Iterator<Item = &'a (String, String)> {
+        let home = self.at_home(url);
+        self.headers.iter().filter(move |(_, v)| home || !self.holds_secret(v))
     }
 
     /// `text` with every secret replaced.
     pub fn scrub(&self, text: &str) -> String {
         scrub(text, &self.secrets)
     }
+}
+
+/// `host:port` of `url`: what "the same host" means for secrets.
+pub fn host_key(url: &Url) -> String {
+    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or_default())
 }
 
 fn scrub(text: &str, secrets: &[String]) -> String {
@@ -257,7 +290,9 @@ impl RequestSpec {
             }
         }
         let label = fill(&self.shown_url);
+        let home = (!self.secrets.is_empty()).then(|| host_key(&url));
         Ok(HttpRequest {
+            home,
             post: self.post,
             url,
             headers: self.headers.iter().map(|(k, v)| (k.clone(), fill(v))).collect(),
@@ -268,7 +303,8 @@ impl RequestSpec {
     }
 
     /// A GET of a link found on a page (the next page), with this source's
-    /// headers.
+    /// headers (those holding a secret only if the link stays on the
+    /// source's host, see [`HttpRequest::headers_for`]).
     pub fn follow(&self, url: Url, since: DateTime<Utc>, now: DateTime<Utc>) -> HttpRequest {
         let mut req = self.build(self.first_page, Some(since), now).unwrap_or_else(|_| HttpRequest::get(url.clone()));
         req.post = false;

@@ -94,6 +94,72 @@ pub fn slim_with(html: &str, prune: &Prune) -> String {
 
 use memchr::{memchr, memmem::find};
 
+/// Elements whose end tag may be left out: a new one closes the last, so
+/// they never nest by repetition; they are not counted by [`nests_deeper_than`].
+const OPTIONAL_END: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot", "colgroup", "rb", "rt",
+    "rtc", "rp", "html", "head", "body",
+];
+
+/// How far down the open elements a closing tag is looked for; one found
+/// nowhere there is ignored (a stray `</span>`, as the HTML parser does).
+const CLOSE_REACH: usize = 64;
+
+/// Whether the elements of `html` nest deeper than `limit`, counted in one
+/// linear pass the way the HTML parser will build them, closely enough:
+/// void, self-closing and optional-end elements do not nest; a closing tag
+/// closes back to its element. The HTML parser checks the whole stack of
+/// open elements at each tag, so a page nested 100,000 deep would take it
+/// minutes: such a page is refused before it gets there.
+pub fn nests_deeper_than(html: &str, limit: usize) -> bool {
+    let bytes = html.as_bytes();
+    let mut open: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    while let Some(p) = memchr(b'<', &bytes[i..]) {
+        let at = i + p;
+        let rest = &bytes[at..];
+        if rest.starts_with(b"<!--") {
+            i = find(rest, b"-->").map_or(bytes.len(), |q| at + q + 3);
+            continue;
+        }
+        if let Some(raw) = ["script", "style", "textarea", "title"].iter().find(|t| starts_with_tag(rest, t.as_bytes()))
+        {
+            i = skip_element(bytes, at, format!("</{raw}").as_bytes());
+            continue;
+        }
+        let closing = rest.get(1) == Some(&b'/');
+        let name_at = at + 1 + usize::from(closing);
+        let name_len = bytes[name_at..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b':'))
+            .unwrap_or(bytes.len() - name_at);
+        if name_len == 0 || !bytes[name_at].is_ascii_alphabetic() {
+            // "<" in text, "<!doctype", "<?xml": not an element.
+            i = at + 1;
+            continue;
+        }
+        let name = &bytes[name_at..name_at + name_len];
+        let end = tag_end(bytes, at);
+        i = end;
+        let is = |list: &[&str]| list.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(name));
+        if is(VOID) || is(OPTIONAL_END) {
+            continue;
+        }
+        if closing {
+            let reach = open.len().saturating_sub(CLOSE_REACH);
+            if let Some(found) = open[reach..].iter().rposition(|o| o.eq_ignore_ascii_case(name)) {
+                open.truncate(reach + found);
+            }
+        } else if !bytes[..end].ends_with(b"/>") {
+            open.push(name);
+            if open.len() > limit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn starts_with_tag(rest: &[u8], name: &[u8]) -> bool {
     rest.len() > name.len() + 1
         && rest[1..=name.len()].eq_ignore_ascii_case(name)
@@ -379,6 +445,24 @@ mod tests {
         assert_eq!(slim_with("<title>Captcha</title><p>x</p>", &prune), "<title>Captcha</title><p>x</p>");
         // An unclosed dropped element ends the input.
         assert_eq!(slim_with("<div class=card>a<div class=print><div>b</div>", &prune), "<div class=card>a");
+    }
+
+    #[test]
+    fn nesting_is_counted_as_the_parser_builds_it() {
+        let deep = |n: usize| format!("<html><body>{}x{}</body></html>", "<div>".repeat(n), "</div>".repeat(n));
+        assert!(!nests_deeper_than(&deep(100), 100));
+        assert!(nests_deeper_than(&deep(101), 100));
+        // Siblings, void, self-closing and optional-end elements do not nest.
+        let flat = "<ul><li>a<li>b</ul><p>x<p>y<br><img src=a><span/>".repeat(1000);
+        assert!(!nests_deeper_than(&format!("<div>{}</div>", "<div><b>x</b></div>".repeat(1000)), 3));
+        assert!(!nests_deeper_than(&flat, 3));
+        // A stray closing tag does not hide real nesting.
+        assert!(nests_deeper_than(&format!("{}</span>", "<div></span>".repeat(20)), 10));
+        // Markup in scripts, comments and titles is text.
+        assert!(!nests_deeper_than(
+            &format!("<script>{}</script><!--{}-->", "<div>".repeat(50), "<div>".repeat(50)),
+            3
+        ));
     }
 
     #[test]

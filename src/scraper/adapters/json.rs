@@ -35,7 +35,7 @@ use crate::scraper::{
 };
 
 /// Most listings read from one answer (bounded work on untrusted input).
-const MAX_ITEMS: usize = 5_000;
+const MAX_ITEMS: usize = super::MAX_LISTINGS;
 
 /// The `[sources.json]` table as written in the sources file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -216,8 +216,8 @@ impl JsonSpec {
             Input::Assign(name) => assigned(page.body, name)
                 .ok_or_else(|| JsonProblem::NotJson(format!("no JSON value assigned to {name} in the page"))),
             Input::Script(sel) => {
-                let doc =
-                    Html::parse_document(&slim_with(page.body, &Prune { keep_scripts: true, ..Prune::default() }));
+                let doc = super::parse_html(page.body, &Prune { keep_scripts: true, ..Prune::default() })
+                    .map_err(JsonProblem::NotJson)?;
                 doc.select(sel)
                     .find_map(|el| {
                         let text: String = el.text().collect();
@@ -365,8 +365,13 @@ fn literal_at(text: &str) -> Option<Value> {
     json5::from_str::<Value>(&text[..end]).ok()
 }
 
+/// Deepest nesting of a literal handed to the (recursive) JSON5 parser:
+/// serde_json's own limit, so no literal can exhaust a thread's stack.
+pub const MAX_NESTING: usize = 128;
+
 /// The byte index just after the bracket closing the one `text` starts
-/// with, skipping strings (either quote, with escapes) and comments.
+/// with, skipping strings (either quote, with escapes) and comments. `None`
+/// when it never closes or nests deeper than [`MAX_NESTING`].
 fn balanced_end(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     if !matches!(bytes.first(), Some(b'{' | b'[')) {
@@ -376,7 +381,12 @@ fn balanced_end(text: &str) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'{' | b'[' => depth += 1,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return None;
+                }
+            }
             b'}' | b']' => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {

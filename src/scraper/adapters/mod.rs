@@ -27,6 +27,25 @@ use super::{
     slim::{Prune, slim_with},
 };
 
+/// Most listings read from one page or answer: a page listing more is cut
+/// here (bounded work and memory on untrusted input).
+pub const MAX_LISTINGS: usize = 1_000;
+
+/// Deepest element nesting of a page that is parsed (real pages stay under
+/// about 150): deeper pages are refused before the HTML parser, whose cost
+/// grows with depth at every tag.
+pub const MAX_HTML_NESTING: usize = 512;
+
+/// `body` pruned and parsed; a page nested deeper than [`MAX_HTML_NESTING`]
+/// is refused with the reason.
+pub fn parse_html(body: &str, prune: &Prune) -> Result<Html, String> {
+    let slim = slim_with(body, prune);
+    if crate::scraper::slim::nests_deeper_than(&slim, MAX_HTML_NESTING) {
+        return Err(format!("the page nests elements more than {MAX_HTML_NESTING} deep: not read"));
+    }
+    Ok(Html::parse_document(&slim))
+}
+
 /// A fetched page.
 #[derive(Debug, Clone, Copy)]
 pub struct Page<'a> {
@@ -148,13 +167,16 @@ impl Adapter {
     /// `currency` and `period` override the adapter's defaults (the source's
     /// configuration wins).
     pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
-        let (parsed, items) = if let Adapter::Json(spec) = self {
+        let (mut parsed, items) = if let Adapter::Json(spec) = self {
             match Self::extract_json(spec, page) {
                 Ok(read) => read,
                 Err(outcome) => return outcome,
             }
         } else {
-            let doc = Html::parse_document(&slim_with(page.body, &self.prune()));
+            let doc = match parse_html(page.body, &self.prune()) {
+                Ok(doc) => doc,
+                Err(why) => return PageOutcome::Invalid(why),
+            };
             if let Some(wall) = strong_wall(&doc) {
                 return PageOutcome::Blocked(wall);
             }
@@ -167,6 +189,14 @@ impl Adapter {
             let items = parsed.listings.len();
             (parsed, items)
         };
+        if parsed.listings.len() > MAX_LISTINGS {
+            tracing::warn!(
+                source,
+                listings = parsed.listings.len(),
+                "a page with more listings than {MAX_LISTINGS}: the rest is left out"
+            );
+            parsed.listings.truncate(MAX_LISTINGS);
+        }
         let defaults = Defaults {
             currency: currency.or(self.default_currency()),
             period: period.unwrap_or(self.default_period()),
@@ -202,21 +232,27 @@ pub fn text_of(el: ElementRef<'_>) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Walks `el`'s subtree without recursion: a page nested 100,000 deep costs
+/// time, never stack.
 fn collect_text(el: ElementRef<'_>, out: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => {
-                out.push_str(t);
-                out.push(' ');
-            }
-            Node::Element(e) => {
-                if matches!(e.name(), "style" | "script" | "noscript" | "template") {
-                    continue;
+    use ego_tree::iter::Edge;
+    // The hidden element being skipped, until its close.
+    let mut skipping = None;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(node) if skipping.is_none() => match node.value() {
+                Node::Text(t) => {
+                    out.push_str(t);
+                    out.push(' ');
                 }
-                if let Some(child) = ElementRef::wrap(child) {
-                    collect_text(child, out);
+                Node::Element(e)
+                    if node.id() != el.id() && matches!(e.name(), "style" | "script" | "noscript" | "template") =>
+                {
+                    skipping = Some(node.id());
                 }
-            }
+                _ => (),
+            },
+            Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
             _ => (),
         }
     }
@@ -276,7 +312,7 @@ fn walls(body: &str) -> Option<String> {
     if !json::looks_like_html(body) {
         return None;
     }
-    let doc = Html::parse_document(&slim_with(body, &Prune::default()));
+    let doc = parse_html(body, &Prune::default()).ok()?;
     strong_wall(&doc).or_else(|| weak_wall(&doc, body))
 }
 
@@ -302,4 +338,120 @@ fn weak_wall(doc: &Html, body: &str) -> Option<String> {
     }
     let lower = body.get(..body.len().min(512 * 1024)).unwrap_or(body).to_lowercase();
     WALL_MARKERS.iter().find(|m| lower.contains(*m)).map(|m| format!("no listings and a captcha/consent marker ({m})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scraper::sources;
+
+    /// The stack of tokio's blocking threads, where pages are parsed.
+    const PARSE_STACK: usize = 2 * 1024 * 1024;
+    const DEEP: usize = 100_000;
+
+    fn deep_html() -> String {
+        format!(
+            "<html><head><title>t</title></head><body>{}x{}</body></html>",
+            "<div>".repeat(DEEP),
+            "</div>".repeat(DEEP)
+        )
+    }
+
+    /// `window.__STATE__` holding an array nested `DEEP` deep, not strict
+    /// JSON (a trailing comma), so it would reach the JSON5 parser.
+    fn deep_state() -> String {
+        format!(
+            "<html><body><script>window.__STATE__ = {}1,{};</script></body></html>",
+            "[".repeat(DEEP),
+            "]".repeat(DEEP)
+        )
+    }
+
+    fn on_parse_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(PARSE_STACK).spawn(f).unwrap().join().expect("no stack overflow")
+    }
+
+    #[test]
+    fn pages_nested_100_000_deep_give_no_listings_on_a_parse_threads_stack() {
+        let url = Url::parse("https://example.com/list").unwrap();
+        let mut adapters: Vec<(String, Adapter)> = vec![("jsonld".into(), Adapter::JsonLd)];
+        for kind in presets::names().into_iter().chain(sites::Site::ALL.map(sites::Site::kind)) {
+            adapters.push((kind.to_owned(), sources::for_kind(kind, "https://example.com/").unwrap().adapter));
+        }
+        let toml = r#"
+            [[sources]]
+            name = "css"
+            kind = "css"
+            url = "https://example.com/"
+            [sources.css]
+            card = "div"
+            url = "a@href"
+            title = "div"
+            [[sources]]
+            name = "state"
+            kind = "json"
+            url = "https://example.com/"
+            [sources.json]
+            assign = "__STATE__"
+            items = "$[*]"
+            url = "$.url"
+            [[sources]]
+            name = "api"
+            kind = "json"
+            url = "https://example.com/"
+            [sources.json]
+            items = "$[*]"
+            url = "$.url"
+        "#;
+        adapters.extend(sources::parse(toml).unwrap().into_iter().map(|s| (s.name, s.adapter)));
+        let deep_answer = format!("{}1{}", "[".repeat(DEEP), "]".repeat(DEEP));
+        for page in [deep_html(), deep_state(), deep_answer] {
+            for (kind, adapter) in &adapters {
+                let (adapter, page, url) = (adapter.clone(), page.clone(), url.clone());
+                let outcome = on_parse_stack(move || adapter.parse("s", Page { body: &page, url: &url }, None, None));
+                match outcome {
+                    PageOutcome::Listings { listings, .. } => assert!(listings.len() <= 1, "{kind}: {listings:?}"),
+                    PageOutcome::Invalid(_) | PageOutcome::Blocked(_) => (),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn json5_is_never_handed_a_literal_nested_deeper_than_the_cap() {
+        let at_cap = format!("{}1,{}", "[".repeat(json::MAX_NESTING), "]".repeat(json::MAX_NESTING));
+        let over = format!("[{at_cap}]");
+        let read = |literal: &str| {
+            let body = format!("<script>window.S = {literal};</script>");
+            on_parse_stack(move || json::assigned(&body, "S"))
+        };
+        assert!(read(&at_cap).is_some(), "a literal at the cap is read");
+        assert!(read(&over).is_none(), "one level deeper is refused");
+    }
+
+    #[test]
+    fn a_page_with_more_cards_than_the_cap_is_cut_there() {
+        let cards: String = (0..MAX_LISTINGS + 50)
+            .map(|i| format!(r#"<article data-id="{i}"><a href="/f/{i}">Flat {i}</a></article>"#))
+            .collect();
+        let page = format!("<html><body>{cards}</body></html>");
+        let toml = r#"
+            [[sources]]
+            name = "css"
+            kind = "css"
+            url = "https://example.com/"
+            [sources.css]
+            card = "article"
+            id = "@data-id"
+            url = "a@href"
+            title = "a"
+        "#;
+        let adapter = sources::parse(toml).unwrap().remove(0).adapter;
+        let url = Url::parse("https://example.com/").unwrap();
+        let PageOutcome::Listings { listings, .. } = adapter.parse("s", Page { body: &page, url: &url }, None, None)
+        else {
+            panic!("listings expected")
+        };
+        assert_eq!(listings.len(), MAX_LISTINGS);
+    }
 }
