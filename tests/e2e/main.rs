@@ -14,6 +14,7 @@ mod channels;
 mod database;
 mod delivery;
 mod fixtures;
+mod hostile;
 mod replicas;
 mod scraper;
 mod supervision;

@@ -30,6 +30,9 @@ pub enum Page {
     Trickle(Duration),
     /// 302 to another path.
     Redirect(String),
+    /// A redirect with this status (301, 302, 307, 308) to a full URL,
+    /// another host's as well.
+    RedirectTo(u16, String),
     /// The page with an ETag; a matching If-None-Match gets 304.
     WithEtag(String, String),
     /// A JSON answer chosen by the request body: the first answer whose
@@ -73,11 +76,16 @@ impl FakeSite {
 
     /// Starts the site on its own thread and runtime (for synchronous tests).
     pub fn start_detached() -> Self {
+        Self::start_detached_on("127.0.0.1")
+    }
+
+    /// [`Self::start_detached`] on another loopback address (another host).
+    pub fn start_detached_on(ip: &'static str) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
-                tx.send(FakeSite::start().await).expect("send site");
+                tx.send(FakeSite::start_on(ip).await).expect("send site");
                 std::future::pending::<()>().await;
             });
         });
@@ -154,6 +162,9 @@ async fn serve(
             ([(header::CONTENT_TYPE, "text/html")], axum::body::Body::from_stream(stream)).into_response()
         }
         Some(Page::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
+        Some(Page::RedirectTo(code, to)) => {
+            (StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND), [(header::LOCATION, to)]).into_response()
+        }
         Some(Page::JsonByBody(answers)) => {
             let answer = answers
                 .iter()

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use scraper::{Html, Selector};
+use scraper::Selector;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json_path::JsonPath;
@@ -28,11 +28,7 @@ use super::{
     Page, Parsed,
     field::{FIELDS, FieldConfig, OneOrMany, Process, raw_listing},
 };
-use crate::scraper::{
-    listing::RawListing,
-    normalize::clean_text,
-    slim::{Prune, slim_with},
-};
+use crate::scraper::{listing::RawListing, normalize::clean_text, slim::Prune};
 
 /// Most listings read from one answer (bounded work on untrusted input).
 const MAX_ITEMS: usize = super::MAX_LISTINGS;
