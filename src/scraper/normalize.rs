@@ -90,7 +90,10 @@ pub fn parse_price(text: &str, default_currency: Option<&str>) -> Option<Price> 
             (c, _) => c.to_owned(),
         })
         .or_else(|| default_currency.map(str::to_owned));
-    Some(Price { amount: value, currency, period: find_period(after) })
+    // The unit belongs to this amount: read up to the next number only
+    // ("595.000 EUR Kaufpreis ab 2.158 € mtl." is a sale, not a rent).
+    let unit = &after[..after.find(|c: char| c.is_ascii_digit()).unwrap_or(after.len())];
+    Some(Price { amount: value, currency, period: find_period(unit) })
 }
 
 fn find_currency(text: &str) -> Option<&'static str> {
@@ -339,6 +342,9 @@ mod tests {
         assert_eq!(price("408\u{a0}060 zł"), (408060.0, Some("PLN".into()), None));
         assert_eq!(price("$4,919+/mo Total price"), (4919.0, Some("USD".into()), Some(Period::Month)));
         assert_eq!(price("£288 pw"), (288.0, Some("GBP".into()), Some(Period::Week)));
+        // The unit next to the amount taken, not a later amount's.
+        assert_eq!(price("595.000 EUR Kaufpreis ab 2.158 € mtl."), (595000.0, eur.clone(), None));
+        assert_eq!(price("1.250 € mtl. (warm 1.500 €)"), (1250.0, eur.clone(), Some(Period::Month)));
         assert_eq!(price("25 000 грн."), (25000.0, Some("UAH".into()), None));
         assert_eq!(price("1.250 - 1.500 €"), (1250.0, eur, None));
         assert_eq!(price("CHF 2'350.–"), (2350.0, Some("CHF".into()), None));

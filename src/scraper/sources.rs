@@ -157,6 +157,19 @@ fn validate_table(mut table: Table, names: &mut HashSet<String>, env: EnvMode) -
     let name = table.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
     let kind = table.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
     // A preset: its table, then the source's own keys over it.
+    if let Some(Value::String(url)) = table.get("url") {
+        let rewritten = presets::rewrite_url(&kind, url).map_err(|problem| SourcesError::Invalid {
+            source_name: name.clone(),
+            field: "url".to_owned(),
+            problem,
+        })?;
+        if let Some(period) = presets::implied_period(&kind, &rewritten)
+            && !table.contains_key("period")
+        {
+            table.insert("period".to_owned(), Value::String(period.to_owned()));
+        }
+        table.insert("url".to_owned(), Value::String(rewritten));
+    }
     let (table, prune) = match presets::table(&kind) {
         Some(mut base) => {
             let untouched = !table.contains_key("css") && !table.contains_key("json");

@@ -1361,3 +1361,181 @@ fn next_data_and_window_assignments_are_read_by_configuration_alone() {
         (Some(980.0), Some(2.0), Some(54.3), Some("Neukölln"))
     );
 }
+
+/// The period each listing `id` prices in.
+fn check_periods(kind: &str, file: &str, wants: &[(&str, Period)]) {
+    let listings = parse(kind, file).expect("parsed");
+    for (id, period) in wants {
+        let l = listings.iter().find(|l| l.id == *id).unwrap_or_else(|| panic!("{file}: no listing {id}"));
+        assert_eq!(l.period, Some(*period), "{file} #{id}: period");
+    }
+}
+
+#[test]
+fn immoscout_app_api_search() {
+    let file = "immobilienscout24/duesseldorf-wohnung-mieten-search-mobile-api-2026.json";
+    let photo = |uuid: &'static str| -> &'static str {
+        Box::leak(
+            format!(
+                "https://pictures.immobilienscout24.de/listings/{uuid}.jpg/ORIG/resize/800x600>/format/webp/quality/80"
+            )
+            .into_boxed_str(),
+        )
+    };
+    check(
+        "immoscout",
+        file,
+        50,
+        &[
+            want(
+                "168963883",
+                "https://www.immobilienscout24.de/expose/168963883",
+                "Loft mit eigenem Garten: 131 m² auf zwei Ebenen, Erstbezug",
+                Some(2300.0),
+                "EUR",
+                Some(2.0),
+                Some(131.0),
+                Some("Oberbilk"),
+                Some(photo("ba3969a3-72d1-4094-b026-ec9476786b82-2063887398")),
+            ),
+            want(
+                "169498010",
+                "https://www.immobilienscout24.de/expose/169498010",
+                "Deiker Höfe: Preisgedämpfte 1 Zimmer-Wohnung mit geschützter Loggia!",
+                Some(638.0),
+                "EUR",
+                Some(1.0),
+                Some(39.18),
+                Some("Stockum"),
+                Some(photo("66aec8c4-666d-4021-95ac-0bb65f025381-2063959296")),
+            ),
+            want(
+                "169498008",
+                "https://www.immobilienscout24.de/expose/169498008",
+                "Wohnen im Neubauquartier: Preisgedämpfte 2-Zimmer-Wohnung in den Deiker Höfen!",
+                Some(839.0),
+                "EUR",
+                Some(2.0),
+                Some(52.0),
+                Some("Stockum"),
+                Some(photo("af2512a2-a6d6-40fb-ae8f-ffe91bd8f447-2063959282")),
+            ),
+            want(
+                "169565655",
+                "https://www.immobilienscout24.de/expose/169565655",
+                "1,5 Zimmer-Wohnung mitten in Flingern Nord",
+                Some(550.0),
+                "EUR",
+                Some(1.5),
+                Some(49.0),
+                Some("Flingern Nord"),
+                Some(photo("26e27d29-e9d2-4a3f-9c55-8e1799eac02a-2065408141")),
+            ),
+            // "…, Flingern Süd (unvollständige Adresse)": the district alone.
+            want(
+                "169563032",
+                "https://www.immobilienscout24.de/expose/169563032",
+                "3-Zimmer-Wohnung in Düsseldorf Flingern-Süd",
+                Some(1450.0),
+                "EUR",
+                Some(3.0),
+                Some(87.0),
+                Some("Flingern Süd"),
+                Some(photo("42bee6c9-aee8-4980-a011-755f84247552-2065353544")),
+            ),
+        ],
+    );
+    check_periods("immoscout", file, &[("168963883", Period::Month), ("169563032", Period::Month)]);
+}
+
+#[test]
+fn immoscout_web_search_url_is_asked_through_the_app_api() {
+    let toml = r#"
+        [[sources]]
+        name = "dus"
+        kind = "immoscout"
+        url = "https://www.immobilienscout24.de/Suche/de/nordrhein-westfalen/duesseldorf/wohnung-kaufen?price=-400000.0"
+    "#;
+    let source = sources::parse(toml).expect("valid");
+    let req = source[0].request.build(2, None, chrono::Utc::now()).unwrap();
+    assert!(req.post);
+    assert_eq!(
+        req.url.as_str(),
+        "https://api.mobile.immobilienscout24.de/search/list?searchType=region&realestatetype=apartmentbuy\
+         &geocodes=%2Fde%2Fnordrhein-westfalen%2Fduesseldorf&sorting=-firstactivation&price=-400000.0&pagenumber=2"
+    );
+    assert!(req.headers.iter().any(|(k, v)| k == "User-Agent" && v.starts_with("ImmoScout_")));
+    assert_eq!(source[0].period, Some(Period::Total), "a purchase search totals");
+    let bad = sources::parse(&toml.replace("wohnung-kaufen?price=-400000.0", "wohnung-mieten?shape=xyz")).unwrap_err();
+    assert!(bad.to_string().contains("shape") && bad.to_string().contains("\"dus\""), "{bad}");
+}
+
+#[test]
+fn kleinanzeigen_search_mixing_rentals_and_sales() {
+    let file = "kleinanzeigen/duesseldorf-wohnung-search-2026.html";
+    check(
+        "kleinanzeigen",
+        file,
+        27,
+        &[
+            want(
+                "3323958001",
+                "https://www.kleinanzeigen.de/s-anzeige/traumhaftes-dachgeschoss-loft-mit-offener-galerie-und-einbaukueche/3323958001-203-2100",
+                "Traumhaftes Dachgeschoss-Loft mit offener Galerie und Einbauküche",
+                Some(1600.0),
+                "EUR",
+                Some(2.0),
+                Some(89.0),
+                Some("Flingern Nord"),
+                Some(
+                    "https://img.kleinanzeigen.de/api/v1/prod-ads/images/53/53d929b2-4e1a-4d9c-ad90-eb542e095362?rule=$_59.AUTO",
+                ),
+            ),
+            want(
+                "3465876892",
+                "https://www.kleinanzeigen.de/s-anzeige/vollstaendig-renovierte-2-5-zimmer-wohnung-in-oberbilk/3465876892-203-2092",
+                "Vollständig renovierte 2,5 Zimmer Wohnung in Oberbilk",
+                Some(940.0),
+                "EUR",
+                Some(2.5),
+                Some(50.0),
+                Some("Eller"),
+                Some(
+                    "https://img.kleinanzeigen.de/api/v1/prod-ads/images/37/37ddec7a-ce09-469f-8f4b-3d9d070b4094?rule=$_1.AUTO",
+                ),
+            ),
+            // Reduced: "285.000 €" then the struck-out "319.000 €".
+            want(
+                "3464838648",
+                "https://www.kleinanzeigen.de/s-anzeige/2-zimmer-gartenwohnung-ebk-uni-nord-christophstr-/3464838648-196-2094",
+                "2-Zimmer Gartenwohnung+EBK, Uni-Nord/Christophstr.",
+                Some(285000.0),
+                "EUR",
+                Some(2.0),
+                Some(43.46),
+                Some("Bilk"),
+                Some(
+                    "https://img.kleinanzeigen.de/api/v1/prod-ads/images/20/204aaa07-a5ed-41e9-8d75-08db5f4ed449?rule=$_1.AUTO",
+                ),
+            ),
+        ],
+    );
+    check_periods(
+        "kleinanzeigen",
+        file,
+        &[
+            ("3323958001", Period::Month),
+            ("3447483678", Period::Month),
+            ("3467325686", Period::Month),
+            ("3465876892", Period::Month),
+            ("3464838648", Period::Total),
+        ],
+    );
+    let listings = parse("kleinanzeigen", file).unwrap();
+    let second = listings.iter().find(|l| l.id == "3447483678").unwrap();
+    assert_eq!((second.price, second.rooms, second.area_m2), (Some(1381.0), Some(2.0), Some(82.17)));
+    assert_eq!(second.district.as_deref(), Some("Stadtmitte"));
+    let third = listings.iter().find(|l| l.id == "3467325686").unwrap();
+    assert_eq!((third.price, third.rooms, third.area_m2), (Some(1950.0), Some(2.0), Some(70.0)));
+    assert_eq!(third.district.as_deref(), Some("Unterbilk"));
+}

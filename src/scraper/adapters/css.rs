@@ -211,6 +211,7 @@ impl CssSpec {
         let mut fields = BTreeMap::new();
         for name in FIELDS {
             if let Some(spec) = config.field(name) {
+                spec.check_values(name).map_err(|e| ((*name).to_owned(), e))?;
                 fields.insert(*name, Field::compile(spec).map_err(|e| ((*name).to_owned(), e))?);
             }
         }

@@ -19,9 +19,14 @@
 //!
 //! Processing, in this order: `not` (a value matching this regex is no
 //! value), `regex` (capture group 1, or the whole match; several are
-//! tried in turn; no match is no value), `map` (exact, case-insensitive; an unmapped value is kept),
-//! `default` (when there is still no value), `template` (`{}` is the value;
-//! in JSON sources `{name}` is the item's field `name`, dotted for nesting).
+//! tried in turn; no match is no value), `map` (exact, case-insensitive; an
+//! unmapped value is kept, or replaced by `else` when given), `default`
+//! (when there is still no value), `template` (`{}` is the value; in JSON
+//! sources `{name}` is the item's field `name`, dotted for nesting).
+//!
+//! The values a `period` field can give (`value`, `map` targets, `else`,
+//! `default`) are checked at load: each must be month, week, day, year or
+//! total.
 
 use std::collections::BTreeMap;
 
@@ -93,11 +98,36 @@ pub struct FieldTable {
     pub regex: Option<OneOrMany>,
     pub not: Option<String>,
     pub map: Option<BTreeMap<String, String>>,
+    /// With `map`: what an unmapped value becomes (without it, it is kept).
+    #[serde(rename = "else")]
+    pub otherwise: Option<String>,
     pub default: Option<String>,
     pub template: Option<String>,
 }
 
 impl FieldConfig {
+    /// Checks the fixed values field `name` can give: a `period` field's
+    /// must each be a period. The error names the key and the value.
+    pub fn check_values(&self, name: &str) -> Result<(), String> {
+        let FieldConfig::Full(t) = self else { return Ok(()) };
+        if t.otherwise.is_some() && t.map.is_none() {
+            return Err("`else` needs a `map`".to_owned());
+        }
+        if name != "period" {
+            return Ok(());
+        }
+        let targets = t.map.iter().flat_map(|m| m.values().map(|v| ("map", v)));
+        let fixed = [("value", &t.value), ("else", &t.otherwise), ("default", &t.default)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)));
+        for (key, value) in targets.chain(fixed) {
+            if crate::scraper::normalize::Period::parse(&value.trim().to_lowercase()).is_none() {
+                return Err(format!("`{key}` gives {value:?}, which is not month, week, day, year or total"));
+            }
+        }
+        Ok(())
+    }
+
     /// The selectors or paths (`sel` and `path` are the same slot), the
     /// fixed value, and the processing.
     pub fn split(&self) -> Result<(Vec<String>, Option<String>, Process), String> {
@@ -128,6 +158,7 @@ impl FieldConfig {
                     regex,
                     not: t.not.as_deref().map(|r| compile(r, "not")).transpose()?,
                     map: t.map.as_ref().map(|m| m.iter().map(|(k, v)| (k.trim().to_lowercase(), v.clone())).collect()),
+                    otherwise: t.otherwise.clone(),
                     default: t.default.clone(),
                     template: t.template.clone(),
                 };
@@ -143,6 +174,7 @@ pub struct Process {
     regex: Vec<Regex>,
     not: Option<Regex>,
     map: Option<BTreeMap<String, String>>,
+    otherwise: Option<String>,
     default: Option<String>,
     template: Option<String>,
 }
@@ -170,10 +202,12 @@ impl Process {
                     .filter(|v| !v.is_empty())
             });
         }
-        if let (Some(map), Some(v)) = (&self.map, &value)
-            && let Some(mapped) = map.get(&v.to_lowercase())
-        {
-            value = Some(mapped.clone());
+        if let (Some(map), Some(v)) = (&self.map, &value) {
+            match map.get(&v.to_lowercase()) {
+                Some(mapped) => value = Some(mapped.clone()),
+                None if self.otherwise.is_some() => value = self.otherwise.clone(),
+                None => (),
+            }
         }
         if value.is_none() {
             value = self.default.clone();
@@ -318,6 +352,31 @@ mod tests {
         assert_eq!(p.apply(Some("Warszawa".into()), &none).as_deref(), Some("Warszawa"));
         let (_, value, _) = process(r#"{ value = "AED" }"#);
         assert_eq!(value.as_deref(), Some("AED"));
+    }
+
+    #[test]
+    fn map_else_and_period_values() {
+        let (_, _, p) =
+            process(r#"{ sel = "@href", regex = '-(\d+)-\d+$', map = { "203" = "month" }, else = "total" }"#);
+        let none = |_: &str| None;
+        assert_eq!(p.apply(Some("/s-anzeige/x/1-203-21".into()), &none).as_deref(), Some("month"));
+        assert_eq!(p.apply(Some("/s-anzeige/x/1-196-21".into()), &none).as_deref(), Some("total"));
+        assert_eq!(p.apply(Some("/no-category".into()), &none), None, "no value: not `else`");
+        let check = |toml_field: &str, name: &str| {
+            #[derive(Deserialize)]
+            struct T {
+                f: FieldConfig,
+            }
+            toml::from_str::<T>(&format!("f = {toml_field}")).unwrap().f.check_values(name)
+        };
+        assert!(check(r#"{ path = "$.f", map = { m = "month", y = "year" }, default = "total" }"#, "period").is_ok());
+        let e = check(r#"{ path = "$.f", map = { m = "monthly" } }"#, "period").unwrap_err();
+        assert!(e.contains("`map`") && e.contains("monthly"), "{e}");
+        let e = check(r#"{ path = "$.f", map = { m = "month" }, else = "sometimes" }"#, "period").unwrap_err();
+        assert!(e.contains("`else`") && e.contains("sometimes"), "{e}");
+        assert!(check(r#"{ value = "weekly" }"#, "period").is_err());
+        assert!(check(r#"{ path = "$.f", map = { m = "monthly" } }"#, "title").is_ok(), "only period is checked");
+        assert!(check(r#"{ path = "$.f", else = "x" }"#, "title").is_err(), "`else` needs a map");
     }
 
     #[test]

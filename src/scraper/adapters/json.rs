@@ -189,6 +189,7 @@ impl JsonSpec {
             {
                 return Err(bad("`sel` is for css sources; a json field takes `path`".to_owned()));
             }
+            spec.check_values(name).map_err(bad)?;
             let (from, value, process) = spec.split().map_err(bad)?;
             let paths = from.iter().map(|p| path(p)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
             fields.insert(*name, JsonField { paths, value, process });

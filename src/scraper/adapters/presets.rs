@@ -50,6 +50,95 @@ pub fn prune(kind: &str) -> Prune {
     }
 }
 
+/// The URL a source of `kind` asks, from the URL written in the sources file:
+/// an ImmobilienScout24 web search becomes the app API's query. Other kinds,
+/// and URLs already in the API's form, are kept. The error says what cannot
+/// be carried over.
+pub fn rewrite_url(kind: &str, url: &str) -> Result<String, String> {
+    match kind {
+        "immoscout" => immoscout_url(url),
+        _ => Ok(url.to_owned()),
+    }
+}
+
+/// The period a source of `kind` at `url` (as rewritten) prices in when
+/// the sources file says none: an ImmobilienScout24 purchase search totals.
+pub fn implied_period(kind: &str, url: &str) -> Option<&'static str> {
+    (kind == "immoscout" && url.contains("buy&")).then_some("total")
+}
+
+const IMMOSCOUT_API: &str = "https://api.mobile.immobilienscout24.de/search/list";
+
+/// Web search types and the API's `realestatetype`.
+const IMMOSCOUT_TYPES: &[(&str, &str)] = &[
+    ("wohnung-mieten", "apartmentrent"),
+    ("wohnung-kaufen", "apartmentbuy"),
+    ("haus-mieten", "houserent"),
+    ("haus-kaufen", "housebuy"),
+];
+
+/// Query parameters the web search and the API share.
+const IMMOSCOUT_CARRIED: &[&str] =
+    &["price", "pricetype", "numberofrooms", "livingspace", "equipment", "haspromotion", "exclusioncriteria"];
+/// Query parameters of the web search that do not change the results.
+const IMMOSCOUT_IGNORED: &[&str] = &["enteredfrom", "sorting", "pagenumber", "viewmode"];
+
+fn immoscout_url(written: &str) -> Result<String, String> {
+    let form = "write the site's search URL, https://www.immobilienscout24.de/Suche/de/STATE/CITY/wohnung-mieten                 (or wohnung-kaufen, haus-mieten, haus-kaufen), with its filters";
+    let url = reqwest::Url::parse(written.trim()).map_err(|_| format!("{written:?} is not a URL; {form}"))?;
+    let host = url.host_str().unwrap_or_default();
+    if host == "api.mobile.immobilienscout24.de" || !host.ends_with("immobilienscout24.de") {
+        // The API's own URL (or a test server): used as written, paged.
+        let written = written.trim();
+        if url.query_pairs().any(|(k, _)| k == "pagenumber") || written.contains("{page}") {
+            return Ok(written.to_owned());
+        }
+        return Ok(format!("{written}{}pagenumber={{page}}", if url.query().is_some() { "&" } else { "?" }));
+    }
+    if matches!(url.path(), "" | "/") {
+        // The home page: the base for a saved answer (`check-source --kind`).
+        return Ok(written.trim().to_owned());
+    }
+    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+    let (geo, kind) = match segments.as_slice() {
+        ["Suche", "de", geo @ .., kind] if !geo.is_empty() => (geo.join("/"), *kind),
+        ["Suche", "radius", ..] => {
+            return Err("a radius search (/Suche/radius/…) cannot be asked through the app API;                         search by city or district instead"
+                .to_owned());
+        }
+        _ => return Err(format!("{:?} is not a search URL the preset can read; {form}", url.path())),
+    };
+    let Some((_, estate)) = IMMOSCOUT_TYPES.iter().find(|(web, _)| *web == kind) else {
+        let known: Vec<&str> = IMMOSCOUT_TYPES.iter().map(|(w, _)| *w).collect();
+        return Err(format!("the search type {kind:?} is not one the preset knows ({})", known.join(", ")));
+    };
+    let mut api = reqwest::Url::parse(IMMOSCOUT_API).map_err(|e| e.to_string())?;
+    let mut unknown = Vec::new();
+    {
+        let mut query = api.query_pairs_mut();
+        query.append_pair("searchType", "region");
+        query.append_pair("realestatetype", estate);
+        query.append_pair("geocodes", &format!("/de/{geo}"));
+        query.append_pair("sorting", "-firstactivation");
+        for (key, value) in url.query_pairs() {
+            let lower = key.to_lowercase();
+            if IMMOSCOUT_CARRIED.contains(&lower.as_str()) {
+                query.append_pair(&lower, &value);
+            } else if !IMMOSCOUT_IGNORED.contains(&lower.as_str()) {
+                unknown.push(key.into_owned());
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(format!(
+            "the filter(s) {} cannot be carried over to the app API (it takes {}); remove them from the URL",
+            unknown.join(", "),
+            IMMOSCOUT_CARRIED.join(", ")
+        ));
+    }
+    Ok(format!("{api}&pagenumber={{page}}"))
+}
+
 /// `over` merged into `base`: tables key by key, anything else replaced.
 pub fn merge(base: &mut Table, over: Table) {
     for (key, value) in over {
@@ -75,6 +164,44 @@ mod tests {
             assert!(matches!(kind.as_deref(), Some("css" | "json")), "{name}: {kind:?}");
         }
         assert!(names().contains(&"wg-gesucht") && names().contains(&"bayut"));
+    }
+
+    #[test]
+    fn an_immoscout_web_search_becomes_the_app_api_query() {
+        let api = rewrite_url(
+            "immoscout",
+            "https://www.immobilienscout24.de/Suche/de/nordrhein-westfalen/duesseldorf/wohnung-mieten?price=-1500.0&numberofrooms=2.0-&enteredFrom=one_step_search",
+        )
+        .unwrap();
+        assert_eq!(
+            api,
+            "https://api.mobile.immobilienscout24.de/search/list?searchType=region&realestatetype=apartmentrent\
+             &geocodes=%2Fde%2Fnordrhein-westfalen%2Fduesseldorf&sorting=-firstactivation&price=-1500.0\
+             &numberofrooms=2.0-&pagenumber={page}"
+        );
+        let buy =
+            rewrite_url("immoscout", "https://www.immobilienscout24.de/Suche/de/berlin/berlin/haus-kaufen").unwrap();
+        assert!(buy.contains("realestatetype=housebuy") && buy.contains("geocodes=%2Fde%2Fberlin%2Fberlin"), "{buy}");
+        // The API's own URL is kept, paged.
+        let own = "https://api.mobile.immobilienscout24.de/search/list?searchType=region&realestatetype=apartmentrent";
+        assert_eq!(rewrite_url("immoscout", own).unwrap(), format!("{own}&pagenumber={{page}}"));
+        // What cannot be carried over is said.
+        let e = rewrite_url(
+            "immoscout",
+            "https://www.immobilienscout24.de/Suche/radius/wohnung-mieten?geocoordinates=1;2;3",
+        )
+        .unwrap_err();
+        assert!(e.contains("radius"), "{e}");
+        let e = rewrite_url(
+            "immoscout",
+            "https://www.immobilienscout24.de/Suche/de/berlin/berlin/wohnung-mieten?shape=abc",
+        )
+        .unwrap_err();
+        assert!(e.contains("shape"), "{e}");
+        let e = rewrite_url("immoscout", "https://www.immobilienscout24.de/Suche/de/berlin/berlin/garage-mieten")
+            .unwrap_err();
+        assert!(e.contains("garage-mieten"), "{e}");
+        assert_eq!(rewrite_url("wg-gesucht", "https://x.example/a").unwrap(), "https://x.example/a");
     }
 
     #[test]
