@@ -1539,3 +1539,23 @@ fn kleinanzeigen_search_mixing_rentals_and_sales() {
     assert_eq!((third.price, third.rooms, third.area_m2), (Some(1950.0), Some(2.0), Some(70.0)));
     assert_eq!(third.district.as_deref(), Some("Unterbilk"));
 }
+
+#[test]
+fn wg_gesucht_2026_cards_with_an_img_keep_their_photo() {
+    let with_style = parse("wg-gesucht", WG_PAGE).unwrap();
+    // 2026 cards: the photo is an <img src> in the card's link, no style.
+    let re = regex::Regex::new(
+        r#"(<div class="[^"]*card_image">\s*<a [^>]*?) style="background-image: url\(([^)]*)\);"([^>]*>)"#,
+    )
+    .unwrap();
+    let body = re.replace_all(&read(WG_PAGE), r#"$1$3<img src="$2" alt="" loading="lazy">"#).into_owned();
+    assert!(re.find_iter(&read(WG_PAGE)).count() > 10, "cards with a styled photo");
+    assert!(!re.is_match(&body), "every card rewritten");
+    let source = source_of("wg-gesucht");
+    let with_img =
+        listings_of("2026 page", parse_body(&source.adapter, "wg-gesucht", &body, Some("EUR"), None).unwrap());
+    assert_eq!(with_img.len(), with_style.len());
+    let photos = |ls: &[Listing]| ls.iter().map(|l| (l.id.clone(), l.photo.clone())).collect::<Vec<_>>();
+    assert!(with_style.iter().filter(|l| l.photo.is_some()).count() > 10, "the page has photos");
+    assert_eq!(photos(&with_img), photos(&with_style), "every photo read from the <img> as from the style");
+}

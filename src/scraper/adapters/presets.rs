@@ -42,8 +42,9 @@ pub fn prune(kind: &str) -> Prune {
             start_at: Some("wgg_card offer_list_item"),
             // "bottom" is each card's row of the advertiser's avatar and name.
             drop_classes: &["printonly", "bottom", "modal", "ul-bottomlinks", "ul-quickfilter", "dropdown-menu"],
-            drop_tags: &["img", "form", "select"],
-            keep_attrs: Some(&["class", "href", "title", "style", "data-id", "aria-label"]),
+            // Images stay: 2026 cards show the photo as an <img>.
+            drop_tags: &["form", "select"],
+            keep_attrs: Some(&["class", "href", "title", "style", "src", "data-src", "data-id", "aria-label"]),
             ..Prune::default()
         },
         _ => Prune::default(),
