@@ -97,6 +97,7 @@ fn main() {
                 id: i.to_string(),
                 url: format!("https://x.example/{i}"),
                 title: format!("Schöne Wohnung {i} mit Balkon"),
+                title_is_fallback: false,
                 price: None,
                 currency: Some("EUR".into()),
                 period: Some(Period::Month),

@@ -17,8 +17,6 @@ use reqwest::Url;
 
 const PAGES: &[(&str, &str)] = &[
     ("wg-gesucht", "wg-gesucht/berlin-wohnungen-search-with-spotahome.html"),
-    ("immowelt", "immowelt/berlin-wohnung-mieten-search-2017.html"),
-    ("immowelt", "immowelt/expose-detail-2017.html"),
     ("zillow", "zillow/boston-rentals-search-2025-11.html"),
     ("rightmove", "rightmove/london-to-rent-search.html"),
     ("rightmove", "rightmove/archway-studio-to-rent-search-single-result.html"),
@@ -38,7 +36,33 @@ const PAGES: &[(&str, &str)] = &[
     ("pararius", "pararius/amsterdam-hoofdweg-to-rent-detail.html"),
     // A JSON API answer (Algolia), read by JSONPath: listings/s = hits/s.
     ("bayut", "bayut/algolia-response.json"),
+    // 2026 pages.
+    ("immoscout", "immobilienscout24/duesseldorf-wohnung-mieten-search-mobile-api-2026.json"),
+    ("kleinanzeigen", "kleinanzeigen/duesseldorf-wohnung-search-2026.html"),
+    ("immowelt", "immowelt/classified-list-api-2026.json"),
 ];
+
+/// Hostile pages: how long each takes to be refused (no listings).
+fn hostile_pages() -> Vec<(&'static str, &'static str, String)> {
+    let deep = 100_000;
+    vec![
+        (
+            "HTML nested 100,000 deep (wg-gesucht)",
+            "wg-gesucht",
+            format!("<html><body>{}x{}</body></html>", "<div>".repeat(deep), "</div>".repeat(deep)),
+        ),
+        (
+            "HTML nested 100,000 deep (jsonld)",
+            "jsonld",
+            format!("<html><body>{}x{}</body></html>", "<div>".repeat(deep), "</div>".repeat(deep)),
+        ),
+        (
+            "JSON answer nested 100,000 deep (immoscout)",
+            "immoscout",
+            format!("{}1{}", "[".repeat(deep), "]".repeat(deep)),
+        ),
+    ]
+}
 
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -72,6 +96,7 @@ fn main() {
             std::hint::black_box(scraper::Html::parse_document(&body));
         }
         let dom = started.elapsed() / 10;
+        let dom = if file.ends_with(".json") { Duration::ZERO } else { dom };
         // Warm up, then five rounds of at least 200 ms each; this machine's
         // timings drift by tens of percent, so the median round and the best
         // round are both printed.
@@ -113,6 +138,21 @@ fn main() {
         rss_kib("VmRSS:"),
         rss_kib("VmHWM:")
     );
+
+    for (what, kind, body) in hostile_pages() {
+        let adapter = Adapter::builtin(kind).expect("adapter");
+        let mut times: Vec<Duration> = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                let outcome = adapter.parse(kind, Page { body: &body, url: &base }, None, None);
+                let took = started.elapsed();
+                assert!(!matches!(outcome, PageOutcome::Listings { ref listings, .. } if !listings.is_empty()));
+                took
+            })
+            .collect();
+        times.sort();
+        println!("{what:<62} {:>6} KiB, refused in {:.2} ms", body.len() / 1024, times[2].as_secs_f64() * 1000.0);
+    }
 
     // The whole process, as an operator runs it.
     let page = dir.join("wg-gesucht/berlin-wohnungen-search-with-spotahome.html");

@@ -216,6 +216,7 @@ async fn bench() {
             id: format!("new{i}"),
             url: format!("https://s.example/n/{i}"),
             title: format!("Flat {i}"),
+            title_is_fallback: false,
             price: Some(500.0 + rng.next(2_500) as f64),
             currency: Some("EUR".into()),
             period: Some(Period::Month),

@@ -110,6 +110,7 @@ fn main() {
         id: "fan-out".into(),
         url: "https://s.example/fan-out".into(),
         title: "Flat for everyone".into(),
+        title_is_fallback: false,
         price: Some(1200.0),
         currency: Some("EUR".into()),
         period: Some(Period::Month),

@@ -122,6 +122,7 @@ mod tests {
             id: format!("{price}"),
             url: "https://www.bayut.com/x".into(),
             title: "Flat".into(),
+            title_is_fallback: false,
             price: Some(price as f64),
             currency: Some("AED".into()),
             period: Some(Period::Month),

@@ -2,7 +2,8 @@
 //!
 //! Prints every extracted listing as one JSON object per line on stdout and a
 //! summary on stderr (count, and how many listings miss each field). Exits 1
-//! when nothing was extracted or the page is a wall.
+//! when nothing was extracted, the page is a wall, or a field the source
+//! configures is empty on every listing.
 
 use std::{io::Write, path::Path};
 
@@ -33,7 +34,7 @@ pub enum CheckError {
 }
 
 /// Parses a saved page (or JSON answer) with the built-in kind or preset `kind`.
-pub fn check_file(kind: &str, file: &Path, base: Option<&str>) -> Result<Vec<Listing>, CheckError> {
+pub fn check_file(kind: &str, file: &Path, base: Option<&str>) -> Result<Checked, CheckError> {
     let home = Adapter::home(kind).unwrap_or("https://localhost/");
     let source = sources::for_kind(kind, home).map_err(|_| {
         CheckError::Usage(format!(
@@ -45,7 +46,7 @@ pub fn check_file(kind: &str, file: &Path, base: Option<&str>) -> Result<Vec<Lis
 }
 
 /// Parses a saved page (or JSON answer) with a configured source.
-pub fn check_source_file(source: &SourceConfig, file: &Path, base: Option<&str>) -> Result<Vec<Listing>, CheckError> {
+pub fn check_source_file(source: &SourceConfig, file: &Path, base: Option<&str>) -> Result<Checked, CheckError> {
     let base = match base {
         Some(b) => Url::parse(b).map_err(|e| CheckError::Usage(format!("--url {b:?}: {e}")))?,
         None => source.url.clone(),
@@ -63,14 +64,56 @@ pub fn check_source_file(source: &SourceConfig, file: &Path, base: Option<&str>)
     check_page(source, &body, &base)
 }
 
+/// What a check read: the listings, and the fields the source configures
+/// that are empty on every one of them (a selector or path that is wrong).
+#[derive(Debug)]
+pub struct Checked {
+    pub listings: Vec<Listing>,
+    pub empty_fields: Vec<&'static str>,
+}
+
 /// Parses a fetched page of a configured source.
-pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Vec<Listing>, CheckError> {
+pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Checked, CheckError> {
     let outcome = source.adapter.parse(&source.name, Page { body, url }, source.currency.as_deref(), source.period);
     match outcome {
         PageOutcome::Blocked(why) => Err(CheckError::Blocked(source.request.scrub(&why))),
         PageOutcome::Invalid(why) => Err(CheckError::Fetch(source.request.scrub(&why))),
         PageOutcome::Listings { listings, .. } if listings.is_empty() => Err(CheckError::Empty),
-        PageOutcome::Listings { listings, .. } => Ok(listings),
+        PageOutcome::Listings { listings, .. } => {
+            let empty_fields = source
+                .adapter
+                .configured_fields()
+                .into_iter()
+                .filter(|field| ALERT_FIELDS.contains(field) && !listings.iter().any(|l| has_field(l, field)))
+                .collect();
+            Ok(Checked { listings, empty_fields })
+        }
+    }
+}
+
+/// The fields an alert shows: one of these configured but empty on every
+/// listing is a wrong selector or path. (`phone`, `furnished` and the like
+/// are absent from many pages by nature.)
+const ALERT_FIELDS: &[&str] = &["title", "price", "rooms", "area", "district", "photo"];
+
+/// Whether `l` has the value of configured field `field` (a title that fell
+/// back to the district does not count).
+fn has_field(l: &Listing, field: &str) -> bool {
+    match field {
+        "title" => !l.title_is_fallback,
+        "price" => l.price.is_some(),
+        "currency" => l.currency.is_some(),
+        "period" => l.period.is_some(),
+        "rooms" => l.rooms.is_some(),
+        "area" => l.area_m2.is_some(),
+        "district" => l.district.is_some(),
+        "photo" => l.photo.is_some(),
+        "photos" => !l.photos.is_empty() || l.photo.is_some(),
+        "description" => l.description.is_some(),
+        "furnished" => l.furnished.is_some(),
+        "phone" => l.phone.is_some(),
+        // id and url: every listing has them.
+        _ => true,
     }
 }
 
@@ -83,7 +126,8 @@ pub fn report(listings: &[Listing], out: &mut impl Write, err: &mut impl Write) 
     let n = listings.len();
     let has = |f: fn(&Listing) -> bool| listings.iter().filter(|l| f(l)).count();
     let fields: [(&str, usize); 11] = [
-        ("title", has(|l| !l.title.is_empty())),
+        // A title that fell back to the district is missing.
+        ("title", has(|l| !l.title_is_fallback)),
         ("price", has(|l| l.price.is_some())),
         ("currency", has(|l| l.currency.is_some())),
         ("period", has(|l| l.period.is_some())),

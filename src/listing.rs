@@ -55,6 +55,11 @@ pub struct Listing {
     pub id: String,
     pub url: String,
     pub title: String,
+    /// The source gave no title: `title` is the district (or the URL) so an
+    /// alert still reads well, but the title counts as missing (fill rates,
+    /// `check-source`).
+    #[serde(skip)]
+    pub title_is_fallback: bool,
     /// As shown; a range gives its lower bound.
     pub price: Option<f64>,
     pub currency: Option<String>,
@@ -97,8 +102,8 @@ pub const FILL_EXPECTED: f64 = 0.5;
 pub const FILL_MIN_LISTINGS: usize = 3;
 
 impl FieldFill {
-    const FIELDS: [&'static str; 8] =
-        ["price", "rooms", "area_m2", "district", "photo", "furnished", "period", "phone"];
+    const FIELDS: [&'static str; 9] =
+        ["title", "price", "rooms", "area_m2", "district", "photo", "furnished", "period", "phone"];
 
     pub fn of(listings: &[Listing]) -> Self {
         let n = listings.len();
@@ -109,6 +114,7 @@ impl FieldFill {
             .iter()
             .map(|&name| {
                 let rate = match name {
+                    "title" => has(&|l| !l.title_is_fallback),
                     "price" => has(&|l| l.price.is_some()),
                     "rooms" => has(&|l| l.rooms.is_some()),
                     "area_m2" => has(&|l| l.area_m2.is_some()),

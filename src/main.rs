@@ -52,11 +52,18 @@ fn check_source(name: Option<&str>, kind: Option<&str>, file: Option<&std::path:
         _ => Err(check::CheckError::Usage("give a source NAME, or --kind KIND --file PAGE.html".to_owned())),
     };
     match result {
-        Ok(listings) => {
+        Ok(checked) => {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            if let Err(e) = check::report(&listings, &mut stdout.lock(), &mut stderr.lock()) {
+            if let Err(e) = check::report(&checked.listings, &mut stdout.lock(), &mut stderr.lock()) {
                 eprintln!("homehound: cannot write the report: {e}");
+                return ExitCode::from(EXIT_FAILURE);
+            }
+            if !checked.empty_fields.is_empty() {
+                eprintln!(
+                    "homehound: check-source: configured but empty on every listing: {} (check its selector or path)",
+                    checked.empty_fields.join(", ")
+                );
                 return ExitCode::from(EXIT_FAILURE);
             }
             ExitCode::SUCCESS
@@ -76,7 +83,7 @@ fn check_source_by_name(
     name: &str,
     file: Option<&std::path::Path>,
     base: Option<&str>,
-) -> Result<Vec<homehound::scraper::listing::Listing>, check::CheckError> {
+) -> Result<check::Checked, check::CheckError> {
     let path = std::env::var("SOURCES_FILE")
         .ok()
         .filter(|s| !s.trim().is_empty())

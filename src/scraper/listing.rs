@@ -55,11 +55,10 @@ impl RawListing {
         let url = self.url.as_deref().and_then(|u| absolute_url(base, u)).map(|u| strip_fragment(&u));
         let id = self.id.map(|s| clean_text(&s, MAX_SHORT)).filter(|s| !s.is_empty()).or_else(|| url.clone())?;
         let url = url?;
-        let title = self
-            .title
-            .map(|t| clean_text(&t, MAX_TITLE))
-            .filter(|t| !t.is_empty())
-            .or_else(|| self.district.as_deref().map(|d| clean_text(d, MAX_TITLE)))
+        let own_title = self.title.map(|t| clean_text(&t, MAX_TITLE)).filter(|t| !t.is_empty());
+        let title_is_fallback = own_title.is_none();
+        let title = own_title
+            .or_else(|| self.district.as_deref().map(|d| clean_text(d, MAX_TITLE)).filter(|d| !d.is_empty()))
             .unwrap_or_else(|| url.clone());
         // A currency read from the page is kept only as an ISO code (the
         // column holds three letters); otherwise the source's default applies.
@@ -107,6 +106,7 @@ impl RawListing {
             id,
             url,
             title,
+            title_is_fallback,
             price: amount.map(|a| (a * 100.0).round() / 100.0),
             currency,
             period,

@@ -41,6 +41,8 @@ struct RawSource {
     max_pages: Option<u32>,
     css: Option<CssConfig>,
     json: Option<JsonConfig>,
+    /// `kind = "jsonld"`: fields read over the merged schema.org entities.
+    jsonld: Option<std::collections::BTreeMap<String, crate::scraper::adapters::field::FieldConfig>>,
     request: Option<RequestConfig>,
 }
 
@@ -130,17 +132,51 @@ pub fn parse_with(text: &str, env: EnvMode) -> Result<Vec<SourceConfig>, Sources
         Some(_) => return Err(toml_err("`sources` must be an array of tables ([[sources]])".to_owned())),
     };
     // Other sections (`[[channels]]`) are read by their own modules.
-    let mut names = HashSet::new();
-    sources
+    let tables = sources
         .into_iter()
         .enumerate()
-        .map(|(i, item)| {
-            let Value::Table(table) = item else {
-                return Err(toml_err(format!("sources[{i}] is not a table")));
-            };
-            validate_table(table, &mut names, env)
+        .map(|(i, item)| match item {
+            Value::Table(table) => Ok(table),
+            _ => Err(toml_err(format!("sources[{i}] is not a table"))),
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut names = HashSet::new();
+    tables.iter().map(|table| validate_table(extended(table, &tables)?, &mut names, env)).collect()
+}
+
+/// Most sources one `extends` chain may pass through.
+const MAX_EXTENDS: usize = 8;
+
+/// `table` on top of the source it `extends` (by name, anywhere in the
+/// file; that source's own `extends` first): tables merge key by key, a
+/// field given here replaces the other's whole. `name` is never inherited.
+fn extended(table: &Table, all: &[Table]) -> Result<Table, SourcesError> {
+    let name_of = |t: &Table| t.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    let invalid =
+        |problem: String| SourcesError::Invalid { source_name: name_of(table), field: "extends".to_owned(), problem };
+    let mut chain = vec![table.clone()];
+    let mut next = table.get("extends").cloned();
+    while let Some(parent) = next {
+        let Value::String(parent) = parent else { return Err(invalid("must be the name of another source".into())) };
+        if chain.len() > MAX_EXTENDS {
+            return Err(invalid(format!("more than {MAX_EXTENDS} sources in a row extend each other")));
+        }
+        if chain.iter().any(|t| name_of(t) == parent.trim()) {
+            return Err(invalid(format!("{parent:?} extends back to this source (a loop)")));
+        }
+        let Some(found) = all.iter().find(|t| name_of(t) == parent.trim()) else {
+            let known: Vec<String> = all.iter().map(name_of).collect();
+            return Err(invalid(format!("no source is named {parent:?} (sources: {})", known.join(", "))));
+        };
+        next = found.get("extends").cloned();
+        chain.push(found.clone());
+    }
+    let mut merged = Table::new();
+    for mut layer in chain.into_iter().rev() {
+        layer.remove("extends");
+        presets::merge(&mut merged, layer);
+    }
+    Ok(merged)
 }
 
 /// A source for `check-source --kind KIND` on a saved page: the preset or
@@ -241,26 +277,42 @@ fn validate(
     if !(1..=MAX_PAGES_LIMIT).contains(&max_pages) {
         return Err(invalid("max_pages", format!("{max_pages} is not from 1 to {MAX_PAGES_LIMIT}")));
     }
-    let adapter = match (raw.kind.as_str(), raw.css, raw.json) {
-        ("css", Some(css), None) => Adapter::Css(
-            Box::new(CssSpec::compile(&css).map_err(|(field, problem)| invalid(&format!("css.{field}"), problem))?),
-            prune,
-        ),
-        ("css", None, _) => {
-            return Err(invalid("css", "kind \"css\" needs a [sources.css] table with selectors".to_owned()));
-        }
-        ("json", None, Some(json)) => Adapter::Json(Box::new(
-            JsonSpec::compile(&json).map_err(|(field, problem)| invalid(&format!("json.{field}"), problem))?,
-        )),
-        ("json", _, None) => {
-            return Err(invalid("json", "kind \"json\" needs a [sources.json] table with paths".to_owned()));
-        }
-        (kind, None, None) => Adapter::builtin(kind)
-            .ok_or_else(|| invalid("kind", format!("{kind:?} is not a known kind ({})", known_kinds())))?,
-        (_, Some(_), _) => return Err(invalid("css", "a [sources.css] table needs kind = \"css\"".to_owned())),
-        (_, _, Some(_)) => return Err(invalid("json", "a [sources.json] table needs kind = \"json\"".to_owned())),
+    let adapter = match (raw.kind.as_str(), raw.jsonld) {
+        ("jsonld", Some(table)) => Some(Adapter::JsonLdWith(Box::new(
+            crate::scraper::adapters::jsonld::JsonLdSpec::compile(&table)
+                .map_err(|(field, problem)| invalid(&format!("jsonld.{field}"), problem))?,
+        ))),
+        (_, Some(_)) => return Err(invalid("jsonld", "a [sources.jsonld] table needs kind = \"jsonld\"".to_owned())),
+        (_, None) => None,
     };
-    if raw.request.is_some() && !matches!(adapter, Adapter::Json(_) | Adapter::Css(..) | Adapter::JsonLd) {
+    let adapter = match (adapter, raw.kind.as_str(), raw.css, raw.json) {
+        (Some(adapter), _, None, None) => adapter,
+        (Some(_), ..) => {
+            return Err(invalid("jsonld", "a jsonld source takes no [sources.css] or [sources.json]".to_owned()));
+        }
+        (None, kind, css, json) => match (kind, css, json) {
+            ("css", Some(css), None) => Adapter::Css(
+                Box::new(CssSpec::compile(&css).map_err(|(field, problem)| invalid(&format!("css.{field}"), problem))?),
+                prune,
+            ),
+            ("css", None, _) => {
+                return Err(invalid("css", "kind \"css\" needs a [sources.css] table with selectors".to_owned()));
+            }
+            ("json", None, Some(json)) => Adapter::Json(Box::new(
+                JsonSpec::compile(&json).map_err(|(field, problem)| invalid(&format!("json.{field}"), problem))?,
+            )),
+            ("json", _, None) => {
+                return Err(invalid("json", "kind \"json\" needs a [sources.json] table with paths".to_owned()));
+            }
+            (kind, None, None) => Adapter::builtin(kind)
+                .ok_or_else(|| invalid("kind", format!("{kind:?} is not a known kind ({})", known_kinds())))?,
+            (_, Some(_), _) => return Err(invalid("css", "a [sources.css] table needs kind = \"css\"".to_owned())),
+            (_, _, Some(_)) => return Err(invalid("json", "a [sources.json] table needs kind = \"json\"".to_owned())),
+        },
+    };
+    if raw.request.is_some()
+        && !matches!(adapter, Adapter::Json(_) | Adapter::Css(..) | Adapter::JsonLd | Adapter::JsonLdWith(_))
+    {
         return Err(invalid("request", "is for css, json and jsonld sources and presets".to_owned()));
     }
     Ok(SourceConfig { name, kind: shown_kind, url: first.url, interval, currency, period, max_pages, adapter, request })
@@ -326,6 +378,47 @@ mod tests {
         let names: Vec<String> = examples.iter().map(|s| s.name.clone()).collect();
         let channels = crate::channels::parse(&whole, &names).unwrap();
         assert_eq!(channels.len(), 1, "the channel example");
+    }
+
+    #[test]
+    fn sources_extend_another_source() {
+        let toml = r#"
+            [[sources]]
+            name = "wg-berlin"
+            kind = "wg-gesucht"
+            url = "https://www.wg-gesucht.de/wohnungen-in-Berlin.8.2.1.0.html"
+            interval = "15m"
+            [sources.css]
+            card = "div.wgg_card.offer_list_item"
+            url = "h3 a@href"
+            [[sources]]
+            name = "wg-hamburg"
+            extends = "wg-berlin"
+            url = "https://www.wg-gesucht.de/wohnungen-in-Hamburg.55.2.1.0.html"
+            [[sources]]
+            name = "wg-hamburg-slow"
+            extends = "wg-hamburg"
+            interval = "1h"
+        "#;
+        let sources = parse(toml).unwrap();
+        assert_eq!(sources.len(), 3);
+        let (berlin, hamburg, slow) = (&sources[0], &sources[1], &sources[2]);
+        assert_eq!((hamburg.kind.as_str(), hamburg.interval), ("wg-gesucht", Duration::from_secs(900)));
+        assert!(hamburg.url.as_str().contains("Hamburg"));
+        assert_eq!(slow.interval, Duration::from_secs(3600));
+        assert!(slow.url.as_str().contains("Hamburg"), "from the source it extends, in turn");
+        assert_eq!(format!("{:?}", berlin.adapter), format!("{:?}", hamburg.adapter), "the same reading");
+        assert_eq!(slow.name, "wg-hamburg-slow");
+
+        let missing =
+            parse(&toml.replace("extends = \"wg-berlin\"", "extends = \"wg-paris\"")).unwrap_err().to_string();
+        assert!(
+            missing.contains("wg-paris") && missing.contains("`extends`") && missing.contains("wg-hamburg"),
+            "{missing}"
+        );
+        let looped = toml.replace("kind = \"wg-gesucht\"", "kind = \"wg-gesucht\"\nextends = \"wg-hamburg-slow\"");
+        let looped = parse(&looped).unwrap_err().to_string();
+        assert!(looped.contains("loop"), "{looped}");
     }
 
     #[test]

@@ -182,14 +182,14 @@ fn fixture(path: &str) -> Option<String> {
 
 #[test]
 fn check_source_on_a_saved_page_prints_json_lines_and_a_summary() {
-    let Some(page) = fixture("immowelt/berlin-wohnung-mieten-search-2017.html") else { return };
-    let mut proc = Proc::spawn(&["check-source", "--kind", "immowelt", "--file", &page], &[]);
+    let Some(page) = fixture("kleinanzeigen/duesseldorf-wohnung-search-2026.html") else { return };
+    let mut proc = Proc::spawn(&["check-source", "--kind", "kleinanzeigen", "--file", &page], &[]);
     let exit = proc.wait_exit(Duration::from_secs(20)).expect("exits");
     let output = proc.output();
     assert_eq!(exit.code(), Some(0), "{output}");
     let lines: Vec<serde_json::Value> =
         output.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("JSON line")).collect();
-    assert_eq!(lines.len(), 20);
+    assert_eq!(lines.len(), 27);
     for key in [
         "source",
         "id",
@@ -207,10 +207,10 @@ fn check_source_on_a_saved_page_prints_json_lines_and_a_summary() {
     ] {
         assert!(lines[0].get(key).is_some(), "key {key} in {}", lines[0]);
     }
-    assert_eq!(lines[0]["id"], "2C7PE4R");
+    assert_eq!(lines[0]["id"], "3323958001");
     assert_eq!(lines[0]["currency"], "EUR");
-    assert!(output.contains("20 listings extracted"), "{output}");
-    assert!(output.contains("photo: 19 of 20 (missing on 1)"), "{output}");
+    assert!(output.contains("27 listings extracted"), "{output}");
+    assert!(output.contains("rooms: 26 of 27 (missing on 1)"), "{output}");
 }
 
 #[test]

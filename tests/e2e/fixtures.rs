@@ -182,63 +182,42 @@ fn wg_gesucht_search() {
 }
 
 #[test]
-fn immowelt_search_and_detail() {
+fn immowelt_2026_classified_list() {
+    let file = "immowelt/classified-list-api-2026.json";
     check(
         "immowelt",
-        "immowelt/berlin-wohnung-mieten-search-2017.html",
-        20,
+        file,
+        2,
         &[
             want(
-                "2C7PE4R",
-                "https://www.immowelt.de/expose/2C7PE4R",
-                "Ruhig gelegene, sehr schöne 1,5 Zimmer Wohnung mit geschlossenem Balkon",
-                Some(530.0),
-                "EUR",
-                Some(1.5),
-                Some(49.18),
-                Some("Steglitz"),
-                Some("https://media-thumbs1.immowelt.org/4/f/9/5/300_5155d403fd564323a3cb0081c1cb59f4.jpg"),
-            ),
-            want(
-                "2CTFL4T",
-                "https://www.immowelt.de/expose/2CTFL4T",
-                "BSI***MITTENDRIN UND VOLL SIXTIES* RETRO* SONNIG UND ZUM HOF RUHIG*2,5 ZIMMER, BALKON, AUFZUG***",
-                Some(780.0),
-                "EUR",
-                Some(3.0),
-                Some(67.0),
-                Some("Kreuzberg"),
-                Some("https://media-thumbs1.immowelt.org/3/a/6/c/300_09c0a670c4104624ad3dd6b658f5c6a3.jpg"),
-            ),
-            want(
-                "2DKF449",
-                "https://www.immowelt.de/expose/2DKF449",
-                "2 Zimmerwohnung in beliebter Kiezlage in Schöneberg",
-                Some(725.0),
+                "26FQVY8WZMSV",
+                "https://www.immowelt.de/expose/ba8557a2-c888-46e4-954e-581a68116662",
+                "Moderne 2-Zimmer-Wohnung mit Balkon im Herzen von Berlin Mitte",
+                Some(1250.0),
                 "EUR",
                 Some(2.0),
-                Some(81.45),
-                Some("Schöneberg"),
-                Some("https://media-thumbs1.immowelt.org/5/7/5/6/300_da871dd35fd84c47b119eb3661176575.jpg"),
+                Some(93.0),
+                Some("Mitte"),
+                Some(
+                    "https://mms.immowelt.de/c/c/d/2/ccd20acc-bbf2-45fa-a232-1c417edc773b.jpg?ci_seal=eade73f020247c56ffdf910890c3f952d165ca96",
+                ),
+            ),
+            want(
+                "26IRLQ56QCSY",
+                "https://www.immowelt.de/expose/49a672de-eb74-421e-8e18-6005e369398c",
+                "TAUSCHWOHNUNG Perfekt für Paare: Gemütliche Wohnung Charlottenburg/Spandau",
+                Some(700.0),
+                "EUR",
+                Some(4.0),
+                Some(85.0),
+                Some("Spandau"),
+                Some(
+                    "https://mms.immowelt.de/1/f/5/f/1f5fb376-81f7-459d-96f0-8b5aa8cc2bfc.webp?ci_seal=e8817b9cd461ffee235d24fbd0265b381b7c70fe",
+                ),
             ),
         ],
     );
-    check(
-        "immowelt",
-        "immowelt/expose-detail-2017.html",
-        1,
-        &[want(
-            "2D7C24A",
-            "https://www.immowelt.de/expose/2D7C24A",
-            "Mitte, Parkett, EBK,",
-            Some(889.0),
-            "EUR",
-            Some(3.0),
-            Some(80.0),
-            Some("Mitte"),
-            Some("https://media-pics2.immowelt.org/8/0/7/7/8B5D454FEA824C4391AE954401FF7708.jpg"),
-        )],
-    );
+    check_periods("immowelt", file, &[("26FQVY8WZMSV", Period::Month), ("26IRLQ56QCSY", Period::Month)]);
 }
 
 #[test]
@@ -917,7 +896,7 @@ fn pararius_detail() {
 #[test]
 fn captcha_walls_are_blocked_not_empty() {
     for file in ["blocked/immobilienscout24-captcha.html", "blocked/cian-captcha.html"] {
-        for kind in ["immowelt", "css-like", "jsonld"] {
+        for kind in ["rightmove", "css-like", "jsonld"] {
             let adapter = Adapter::builtin(kind).unwrap_or_else(|| source_of("wg-gesucht").adapter);
             let Some(outcome) = parse_with(&adapter, kind, file) else { return };
             assert!(matches!(outcome, PageOutcome::Blocked(_)), "{file} with {kind}: {outcome:?}");
@@ -974,18 +953,6 @@ fn css_configs_read_the_same_listings_as_the_built_in_adapters() {
            url = "a.posting-title@href"
            title = "a.posting-title .label"
            price = ".priceinfo""#,
-    );
-    css_matches_builtin(
-        "immowelt",
-        "immowelt/berlin-wohnung-mieten-search-2017.html",
-        r#"card = "div.js-object.listitem_wrap"
-           id = "@data-oid"
-           url = ".listitem > a@href"
-           title = "h2.ellipsis"
-           price = ".hardfact.price_rent strong"
-           rooms = ".hardfact.rooms"
-           area = ".hardfact:nth-child(2)"
-           next_page = ".pagination a.icon-angle-right@href""#,
     );
 }
 
@@ -1558,4 +1525,114 @@ fn wg_gesucht_2026_cards_with_an_img_keep_their_photo() {
     let photos = |ls: &[Listing]| ls.iter().map(|l| (l.id.clone(), l.photo.clone())).collect::<Vec<_>>();
     assert!(with_style.iter().filter(|l| l.photo.is_some()).count() > 10, "the page has photos");
     assert_eq!(photos(&with_img), photos(&with_style), "every photo read from the <img> as from the style");
+}
+
+/// A JSON-LD page as sites write it in 2026: a listing split over two
+/// entities sharing an `@id`, a project's two flats sharing one link, rooms
+/// and area written only in the description, a postcode before the city.
+const SPLIT_JSONLD: &str = r##"<html><head><script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+  {"@type":"RealEstateListing","@id":"#l1","url":"https://flats.example/expose/101","name":"Altbau in Mitte","description":"Schöne 2,5 Zimmer, 74 m² Wohnfläche","offers":{"@type":"Offer","price":"1200","priceCurrency":"EUR"}},
+  {"@type":"Apartment","@id":"#l1","address":{"@type":"PostalAddress","addressLocality":"10115 Berlin"},"containedInPlace":{"@type":"Place","name":"Mitte"}},
+  {"@type":"RealEstateListing","url":"https://flats.example/project/9","name":"Projekt, Wohnung A","description":"3 Zimmer, 80 m²","offers":{"price":"1500","priceCurrency":"EUR"},"address":{"addressLocality":"10243 Berlin"},"containedInPlace":{"name":"Friedrichshain"}},
+  {"@type":"RealEstateListing","url":"https://flats.example/project/9","name":"Projekt, Wohnung B","description":"1 Zimmer, 35 m²","offers":{"price":"700","priceCurrency":"EUR"},"address":{"addressLocality":"10243 Berlin"},"containedInPlace":{"name":"Friedrichshain"}}
+]}</script></head><body><p>Flats</p></body></html>"##;
+
+#[test]
+fn a_jsonld_configuration_reads_its_fields_over_the_merged_entities() {
+    let plain = configured(
+        r#"[[sources]]
+           name = "ld"
+           kind = "jsonld"
+           url = "https://flats.example/search""#,
+    );
+    let without = run_source(&plain, SPLIT_JSONLD);
+    // Without a configuration: the id is the whole URL, the district the city,
+    // rooms and area unread; the project's two flats, with no id of their
+    // own, are one listing by their shared link.
+    assert_eq!(without.len(), 2, "{without:#?}");
+    assert_eq!(without[0].id, "https://flats.example/expose/101");
+    assert_eq!(without[0].district.as_deref(), Some("10115 Berlin"), "the city, not the district");
+    assert_eq!((without[0].rooms, without[0].area_m2), (None, None));
+
+    let configured_source = configured(
+        r#"[[sources]]
+           name = "ld"
+           kind = "jsonld"
+           url = "https://flats.example/search"
+           [sources.jsonld]
+           id = { path = "$.url", regex = ['/expose/(\d+)', '/project/(\d+)'], template = "{}" }
+           title = "$.name"
+           district = "$.containedInPlace.name"
+           rooms = { path = "$.description", regex = '([\d,]+)\s*Zimmer' }
+           area = { path = "$.description", regex = '([\d,]+)\s*m²' }"#,
+    );
+    let with = run_source(&configured_source, SPLIT_JSONLD);
+    let got: Vec<_> = with
+        .iter()
+        .map(|l| (l.id.as_str(), l.title.as_str(), l.price, l.rooms, l.area_m2, l.district.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("101", "Altbau in Mitte", Some(1200.0), Some(2.5), Some(74.0), Some("Mitte")),
+            ("9", "Projekt, Wohnung A", Some(1500.0), Some(3.0), Some(80.0), Some("Friedrichshain")),
+        ],
+        "a configured id that two ads share makes them one listing, as configured"
+    );
+
+    // An id per ad keeps them apart.
+    let per_ad = configured(
+        r#"[[sources]]
+           name = "ld"
+           kind = "jsonld"
+           url = "https://flats.example/search"
+           [sources.jsonld]
+           id = { path = "$.name" }"#,
+    );
+    let apart = run_source(&per_ad, SPLIT_JSONLD);
+    assert_eq!(apart.len(), 3);
+    assert_eq!(apart[2].price, Some(700.0));
+
+    // A jsonld field that is not a field, or a css selector, is refused.
+    let bad = sources::parse(
+        r#"[[sources]]
+           name = "ld"
+           kind = "jsonld"
+           url = "https://flats.example/search"
+           [sources.jsonld]
+           colour = "$.color""#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("jsonld.colour"), "{bad}");
+}
+
+#[test]
+fn a_title_that_falls_back_to_the_district_counts_as_missing() {
+    let source = configured(
+        r#"[[sources]]
+           name = "agency"
+           kind = "css"
+           url = "https://agency.example/"
+           [sources.css]
+           card = "article"
+           url = "a@href"
+           title = "h2.nope"
+           district = ".where""#,
+    );
+    let page = r#"<html><body><article><a href="/1">x</a><span class="where">Mitte</span></article>
+        <article><a href="/2">y</a><span class="where">Pankow</span></article></body></html>"#;
+    let listings = run_source(&source, page);
+    assert_eq!(listings[0].title, "Mitte", "an alert still reads well");
+    assert!(listings.iter().all(|l| l.title_is_fallback));
+    let fill = homehound::listing::FieldFill::of(&listings);
+    assert_eq!(fill.rates.iter().find(|(f, _)| *f == "title").map(|(_, r)| *r), Some(0.0));
+    // A later run with no title where titles used to be is a layout change.
+    let before = homehound::listing::FieldFill { listings: 3, rates: vec![("title", 1.0)] };
+    let three: Vec<Listing> = listings.iter().cloned().chain(listings.first().cloned()).collect();
+    let emptied = homehound::listing::FieldFill::of(&three).emptied(&before).expect("the alarm fires");
+    assert!(emptied.contains("`title`"), "{emptied}");
+    let url = Url::parse("https://agency.example/").unwrap();
+    let checked = homehound::check::check_page(&source, page, &url).unwrap();
+    assert_eq!(checked.empty_fields, vec!["title"], "check-source names the empty configured field");
 }

@@ -132,6 +132,7 @@ pub fn flat(id: &str, price: i64) -> homehound::listing::Listing {
         id: id.into(),
         url: format!("https://site.example/{id}"),
         title: format!("Flat {id}"),
+        title_is_fallback: false,
         price: Some(price as f64),
         currency: Some("EUR".into()),
         period: Some(homehound::listing::Period::Month),

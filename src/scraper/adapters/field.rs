@@ -56,7 +56,7 @@ pub enum FieldConfig {
     Short(String),
     /// Several selectors or paths, tried in turn.
     List(Vec<String>),
-    Full(FieldTable),
+    Full(Box<FieldTable>),
 }
 
 impl<'de> Deserialize<'de> for FieldConfig {
@@ -75,7 +75,7 @@ impl<'de> Deserialize<'de> for FieldConfig {
             Raw::Short(s) => Ok(FieldConfig::Short(s)),
             Raw::List(l) => Ok(FieldConfig::List(l)),
             Raw::Table(t) => FieldTable::deserialize(toml::Value::Table(t))
-                .map(FieldConfig::Full)
+                .map(|t| FieldConfig::Full(Box::new(t)))
                 .map_err(|e| serde::de::Error::custom(e.message())),
             Raw::Other(v) => Err(serde::de::Error::custom(format!(
                 "{v} is not a selector or path, a list of them, or a table such as {{ sel = \"…\", regex = \"…\" }}"

@@ -148,7 +148,7 @@ pub struct JsonSpec {
     fields: BTreeMap<&'static str, JsonField>,
 }
 
-fn path(p: &str) -> Result<JsonPath, String> {
+pub(super) fn path(p: &str) -> Result<JsonPath, String> {
     JsonPath::parse(p.trim()).map_err(|e| format!("{p:?} is not a JSONPath (RFC 9535): {e}"))
 }
 
@@ -198,6 +198,11 @@ impl JsonSpec {
             return Err(("url".to_owned(), "a json source needs `url` or `id` to tell listings apart".to_owned()));
         }
         Ok(Self { input, items, skip, require, error, fields })
+    }
+
+    /// The fields this configuration reads.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        self.fields.keys().copied().collect()
     }
 
     /// Whether the answer itself is JSON (an API), not an HTML page.
@@ -292,7 +297,7 @@ const MAX_VALUES: usize = 50;
 
 /// A value as text: strings trimmed, whole numbers without ".0", the first
 /// usable element of an array; objects and null are no value.
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {

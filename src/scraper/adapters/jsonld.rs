@@ -6,11 +6,89 @@
 //! SingleFamilyResidence, Accommodation, RealEstateListing… — becomes one
 //! listing. `businessFunction` is ignored: sites get rent vs sale wrong.
 
+use std::collections::BTreeMap;
+
 use scraper::Html;
 use serde_json::Value;
+use serde_json_path::JsonPath;
 
-use super::{Page, Parsed, selector};
+use super::{
+    Page, Parsed,
+    field::{FIELDS, FieldConfig, Process},
+    json, selector,
+};
 use crate::scraper::listing::RawListing;
+
+/// `[sources.jsonld]`: fields read from each listing's merged entities (a
+/// JSONPath run on each entity in turn, then processed), over what the
+/// schema.org reading found. A configured `id` also keeps listings apart
+/// that share one link.
+#[derive(Debug, Clone)]
+pub struct JsonLdSpec {
+    fields: BTreeMap<&'static str, (Vec<JsonPath>, Option<String>, Process)>,
+}
+
+impl JsonLdSpec {
+    /// Compiles the table; the error names the field.
+    pub fn compile(config: &BTreeMap<String, FieldConfig>) -> Result<Self, (String, String)> {
+        let mut fields = BTreeMap::new();
+        for (name, spec) in config {
+            let Some(known) = FIELDS.iter().find(|f| **f == name.as_str()) else {
+                return Err((name.clone(), format!("is not a field ({})", FIELDS.join(", "))));
+            };
+            let bad = |e: String| (name.clone(), e);
+            if let FieldConfig::Full(t) = spec
+                && t.sel.is_some()
+            {
+                return Err(bad("`sel` is for css sources; a jsonld field takes `path`".to_owned()));
+            }
+            spec.check_values(name).map_err(bad)?;
+            let (from, value, process) = spec.split().map_err(bad)?;
+            let paths = from.iter().map(|p| json::path(p)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
+            fields.insert(*known, (paths, value, process));
+        }
+        Ok(Self { fields })
+    }
+
+    pub fn field_names(&self) -> Vec<&'static str> {
+        self.fields.keys().copied().collect()
+    }
+
+    /// The configured value of `name` from `nodes` (the listing's entities).
+    fn get(&self, name: &str, nodes: &[&Value]) -> Option<Option<String>> {
+        let (paths, value, process) = self.fields.get(name)?;
+        let raw = value.clone().or_else(|| {
+            paths.iter().find_map(|p| nodes.iter().find_map(|n| p.query(n).iter().find_map(|v| json::text(v))))
+        });
+        let lookup = |_: &str| None;
+        Some(process.apply(raw, &lookup))
+    }
+
+    /// `listing` with the configured fields read from `nodes`; a field the
+    /// configuration finds nothing for keeps the schema.org value.
+    fn apply(&self, mut listing: RawListing, nodes: &[&Value]) -> RawListing {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(Some(v)) = self.get(stringify!($f), nodes) { listing.$f = Some(v); } )* };
+        }
+        set!(id, url, title, price, currency, district, photo, description, phone);
+        // A configured text wins over the number schema.org gave.
+        if let Some(Some(v)) = self.get("area", nodes) {
+            listing.area = Some(v);
+            listing.area_value = None;
+        }
+        if let Some(Some(p)) = self.get("period", nodes) {
+            listing.period = crate::scraper::normalize::Period::parse(&p.to_lowercase());
+        }
+        if let Some(Some(f)) = self.get("furnished", nodes) {
+            listing.furnished = super::field::parse_flag(&f);
+        }
+        if let Some(Some(v)) = self.get("rooms", nodes) {
+            listing.rooms = Some(v);
+            listing.rooms_value = None;
+        }
+        listing
+    }
+}
 
 /// Larger JSON-LD blocks are skipped (bounded work on untrusted input).
 const MAX_BLOCK: usize = 4 * 1024 * 1024;
@@ -33,8 +111,16 @@ const LISTING_TYPES: &[&str] = &[
     "Place",
 ];
 
-pub fn extract(doc: &Html, _page: Page<'_>) -> Parsed {
-    let mut listings: Vec<(Option<String>, RawListing)> = Vec::new();
+pub fn extract(doc: &Html, page: Page<'_>) -> Parsed {
+    extract_with(doc, page, None)
+}
+
+/// One entity: its `@id`, `@type`s, what schema.org says, and its node.
+type Entity<'a> = (Option<String>, Vec<String>, RawListing, &'a Value);
+
+/// The listings of `doc`, with `spec`'s fields read over them.
+pub fn extract_with(doc: &Html, _page: Page<'_>, spec: Option<&JsonLdSpec>) -> Parsed {
+    let mut blocks: Vec<Value> = Vec::new();
     for script in doc.select(selector!(r#"script[type="application/ld+json"]"#)) {
         let text: String = script.text().collect();
         if text.len() > MAX_BLOCK {
@@ -43,31 +129,69 @@ pub fn extract(doc: &Html, _page: Page<'_>) -> Parsed {
         // Some sites leave raw control characters in strings; the block is
         // skipped rather than guessed at.
         let Ok(value) = serde_json::from_str::<Value>(text.trim()) else { continue };
-        walk(&value, 0, &mut listings);
+        blocks.push(value);
     }
-    Parsed { listings: merge_entities(listings), next_page: None }
+    let mut entities: Vec<Entity<'_>> = Vec::new();
+    for value in &blocks {
+        walk(value, 0, &mut entities);
+    }
+    let listings = merge_entities(entities, spec)
+        .into_iter()
+        .map(|(listing, nodes)| match spec {
+            Some(spec) => spec.apply(listing, &nodes),
+            None => listing,
+        })
+        .collect();
+    Parsed { listings, next_page: None }
 }
 
-/// Entities that share an `@id` (or, without one, a URL) describe one
-/// listing (an `Apartment` with rooms and area, a `RealEstateListing` with the
-/// offer): merged field by field, the first entity's value first, in the
-/// order of the first.
-fn merge_entities(entities: Vec<(Option<String>, RawListing)>) -> Vec<RawListing> {
-    let mut out: Vec<RawListing> = Vec::with_capacity(entities.len());
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (key, listing) in entities {
-        let key = key.or_else(|| listing.url.clone());
-        match key.as_ref().and_then(|k| index.get(k)) {
-            Some(&i) => fill_from(&mut out[i], listing),
+/// Entities that describe one listing are merged field by field (the first
+/// entity's value first, in the order of the first): those sharing an
+/// `@id`, and, without one, entities of different types sharing a URL (an
+/// `Apartment` with rooms and area, a `RealEstateListing` with the offer).
+/// Two entities of one type sharing a link are two ads, kept apart; with a
+/// configured `id`, entities whose ids differ are never merged.
+fn merge_entities<'a>(entities: Vec<Entity<'a>>, spec: Option<&JsonLdSpec>) -> Vec<(RawListing, Vec<&'a Value>)> {
+    struct Merged<'a> {
+        listing: RawListing,
+        nodes: Vec<&'a Value>,
+        types: Vec<String>,
+        has_at_id: bool,
+        /// The configured `id`, if any.
+        own_id: Option<String>,
+    }
+    let mut out: Vec<Merged<'a>> = Vec::with_capacity(entities.len());
+    // Per key, the merged listings having it (a few at most).
+    let mut by_key: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    for (at_id, types, listing, node) in entities {
+        let own_id = spec.and_then(|s| s.get("id", &[node])).flatten();
+        let has_at_id = at_id.is_some();
+        let key = at_id.or_else(|| listing.url.clone());
+        let same = key.as_ref().and_then(|key| by_key.get(key)).and_then(|candidates| {
+            candidates.iter().copied().find(|&i| {
+                let m = &out[i];
+                !(own_id.is_some() && m.own_id.is_some() && own_id != m.own_id)
+                    && (has_at_id || m.has_at_id || !types.iter().any(|t| m.types.contains(t)))
+            })
+        });
+        match same {
+            Some(i) => {
+                let m = &mut out[i];
+                fill_from(&mut m.listing, listing);
+                m.nodes.push(node);
+                m.types.extend(types);
+                m.has_at_id |= has_at_id;
+                m.own_id = m.own_id.take().or(own_id);
+            }
             None => {
-                if let Some(k) = key {
-                    index.insert(k, out.len());
+                if let Some(k) = &key {
+                    by_key.entry(k.clone()).or_default().push(out.len());
                 }
-                out.push(listing);
+                out.push(Merged { listing, nodes: vec![node], types, has_at_id, own_id });
             }
         }
     }
-    out
+    out.into_iter().map(|m| (m.listing, m.nodes)).collect()
 }
 
 fn fill_from(into: &mut RawListing, from: RawListing) {
@@ -100,7 +224,7 @@ fn types(node: &Value) -> Vec<&str> {
     }
 }
 
-fn walk(node: &Value, depth: usize, out: &mut Vec<(Option<String>, RawListing)>) {
+fn walk<'a>(node: &'a Value, depth: usize, out: &mut Vec<Entity<'a>>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -113,7 +237,7 @@ fn walk(node: &Value, depth: usize, out: &mut Vec<(Option<String>, RawListing)>)
                 if ts.iter().all(|t| *t == "Place") && node.get("offers").is_none() {
                     return;
                 }
-                out.push((string(node.get("@id")), listing(node)));
+                out.push((string(node.get("@id")), ts.iter().map(|t| (*t).to_owned()).collect(), listing(node), node));
                 return;
             }
             for (key, value) in map {

@@ -84,6 +84,8 @@ pub enum Adapter {
     Css(Box<css::CssSpec>, Prune),
     Json(Box<json::JsonSpec>),
     JsonLd,
+    /// JSON-LD with `[sources.jsonld]` fields read over the merged entities.
+    JsonLdWith(Box<jsonld::JsonLdSpec>),
     Site(sites::Site),
 }
 
@@ -105,11 +107,22 @@ impl Adapter {
         }
     }
 
+    /// The fields a css or json configuration reads (a coded site's and
+    /// JSON-LD's are not configured).
+    pub fn configured_fields(&self) -> Vec<&'static str> {
+        match self {
+            Adapter::Css(spec, _) => spec.fields.keys().copied().collect(),
+            Adapter::Json(spec) => spec.field_names(),
+            Adapter::JsonLdWith(spec) => spec.field_names(),
+            Adapter::JsonLd | Adapter::Site(_) => Vec::new(),
+        }
+    }
+
     /// The period prices have when the page does not say (sale sites: total).
     pub fn default_period(&self) -> Period {
         match self {
             Adapter::Site(site) => site.default_period(),
-            Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd => Period::Month,
+            Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd | Adapter::JsonLdWith(_) => Period::Month,
         }
     }
 
@@ -117,7 +130,7 @@ impl Adapter {
     pub fn default_currency(&self) -> Option<&'static str> {
         match self {
             Adapter::Site(site) => site.default_currency(),
-            Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd => None,
+            Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd | Adapter::JsonLdWith(_) => None,
         }
     }
 
@@ -126,7 +139,7 @@ impl Adapter {
         match self {
             Adapter::Site(site) => site.prune(),
             Adapter::Css(_, prune) => *prune,
-            Adapter::Json(_) | Adapter::JsonLd => Prune::default(),
+            Adapter::Json(_) | Adapter::JsonLd | Adapter::JsonLdWith(_) => Prune::default(),
         }
     }
 
@@ -134,6 +147,7 @@ impl Adapter {
         match self {
             Adapter::Css(spec, _) => spec.extract(doc, page),
             Adapter::JsonLd => jsonld::extract(doc, page),
+            Adapter::JsonLdWith(spec) => jsonld::extract_with(doc, page, Some(spec)),
             Adapter::Site(site) => site.extract(doc, page),
             // Read before any DOM is built (see `parse`).
             Adapter::Json(_) => Parsed::default(),

@@ -17,7 +17,6 @@ use crate::scraper::{listing::RawListing, normalize::Period, slim::Prune};
 /// A built-in site adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Site {
-    Immowelt,
     Rightmove,
     Idealista,
     Otodom,
@@ -30,8 +29,7 @@ pub enum Site {
 }
 
 impl Site {
-    pub const ALL: [Site; 10] = [
-        Site::Immowelt,
+    pub const ALL: [Site; 9] = [
         Site::Rightmove,
         Site::Idealista,
         Site::Otodom,
@@ -45,7 +43,6 @@ impl Site {
 
     pub fn kind(self) -> &'static str {
         match self {
-            Site::Immowelt => "immowelt",
             Site::Rightmove => "rightmove",
             Site::Idealista => "idealista",
             Site::Otodom => "otodom",
@@ -61,7 +58,6 @@ impl Site {
     /// The site's home page: the base for links in a saved page of it.
     pub fn home(self) -> &'static str {
         match self {
-            Site::Immowelt => "https://www.immowelt.de/",
             Site::Rightmove => "https://www.rightmove.co.uk/",
             Site::Idealista => "https://www.idealista.com/",
             Site::Otodom => "https://www.otodom.pl/",
@@ -90,7 +86,7 @@ impl Site {
     /// What a bare "$" (or no symbol) means on the site.
     pub fn default_currency(self) -> Option<&'static str> {
         match self {
-            Site::Immowelt | Site::Idealista | Site::Inberlinwohnen | Site::Pararius => Some("EUR"),
+            Site::Idealista | Site::Inberlinwohnen | Site::Pararius => Some("EUR"),
             Site::Rightmove => Some("GBP"),
             Site::Otodom => Some("PLN"),
             Site::DomRia | Site::Zillow => Some("USD"),
@@ -109,7 +105,6 @@ impl Site {
 
     pub fn extract(self, doc: &Html, page: Page<'_>) -> Parsed {
         match self {
-            Site::Immowelt => immowelt(doc, page),
             Site::Rightmove => rightmove(doc),
             Site::Idealista => idealista(doc),
             Site::Otodom => otodom(doc),
@@ -168,56 +163,10 @@ fn dd_after(root: ElementRef<'_>, label: &str) -> Option<String> {
     None
 }
 
-// ------------------------------------------------------------------ immowelt
-
 /// "12169 Berlin (Steglitz)" → "Steglitz"; without parentheses the place itself.
 fn in_parentheses(text: &str) -> String {
     static PAREN: LazyLock<Regex> = LazyLock::new(|| regex(r"\(([^)]+)\)"));
     capture(&PAREN, text).unwrap_or_else(|| text.trim().to_owned())
-}
-
-fn immowelt(doc: &Html, page: Page<'_>) -> Parsed {
-    let cards: Vec<RawListing> = doc
-        .select(selector!("div.js-object.listitem_wrap"))
-        .map(|card| RawListing {
-            id: own_attr(card, "data-oid").or_else(|| own_attr(card, "data-estateid")),
-            url: sel_attr(card, selector!(".listitem > a"), "href"),
-            title: sel_text(card, selector!("h2.ellipsis, h2")),
-            price: sel_text(card, selector!(".hardfact.price_rent strong, .hardfact.price_sale strong")),
-            area: sel_text(card, selector!(".hardfact:nth-child(2)")),
-            rooms: sel_text(card, selector!(".hardfact.rooms")),
-            district: sel_text(card, selector!(".listlocation")).map(|l| in_parentheses(&l)),
-            photo: sel_attr(card, selector!("img.js_listimage"), "data-srcset")
-                .or_else(|| sel_attr(card, selector!("img.js_listimage"), "src")),
-            ..Default::default()
-        })
-        .collect();
-    if !cards.is_empty() {
-        let next_page = doc_attr(doc, selector!(".pagination a.icon-angle-right"), "href");
-        return Parsed { listings: cards, next_page };
-    }
-    // Detail page ("expose").
-    static ONLINE_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"Online-ID:\s*([A-Za-z0-9]+)"));
-    let Some(facts) = doc.select(selector!(".quickfacts")).next() else { return Parsed::default() };
-    let id = doc.select(selector!("#divImmobilie")).next().and_then(|e| capture(&ONLINE_ID, &text_of(e)));
-    let url = canonical(doc)
-        .or_else(|| meta(doc, "og:url"))
-        .or_else(|| id.as_ref().map(|id| format!("https://www.immowelt.de/expose/{id}")))
-        .or_else(|| Some(page.url.to_string()));
-    Parsed {
-        listings: vec![RawListing {
-            id,
-            url,
-            title: sel_text(facts, selector!("h1")),
-            price: sel_text(facts, selector!(".hardfact strong")),
-            area: sel_text(facts, selector!(".hardfact:nth-child(2)")),
-            rooms: sel_text(facts, selector!(".hardfact.rooms")),
-            district: sel_text(facts, selector!(".location span")).map(|l| in_parentheses(&l)),
-            photo: meta(doc, "og:image"),
-            ..Default::default()
-        }],
-        next_page: None,
-    }
 }
 
 // ----------------------------------------------------------------- rightmove
