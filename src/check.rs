@@ -27,8 +27,8 @@ pub enum CheckError {
     Read { path: String, reason: String },
     #[error("the page looks blocked: {0}")]
     Blocked(String),
-    #[error("no listings extracted")]
-    Empty,
+    #[error("no listings extracted: {0}")]
+    Empty(String),
     #[error("{0}")]
     Fetch(String),
 }
@@ -78,7 +78,9 @@ pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Checke
     match outcome {
         PageOutcome::Blocked(why) => Err(CheckError::Blocked(source.request.scrub(&why))),
         PageOutcome::Invalid(why) => Err(CheckError::Fetch(source.request.scrub(&why))),
-        PageOutcome::Listings { listings, .. } if listings.is_empty() => Err(CheckError::Empty),
+        PageOutcome::Listings { listings, .. } if listings.is_empty() => {
+            Err(CheckError::Empty(source.request.scrub(&source.adapter.explain_empty(Page { body, url }))))
+        }
         PageOutcome::Listings { listings, .. } => {
             let empty_fields = source
                 .adapter

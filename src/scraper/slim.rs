@@ -30,11 +30,15 @@ pub struct Prune {
     pub drop_tags: &'static [&'static str],
     /// When set, only these attributes are kept (those the adapter reads).
     pub keep_attrs: Option<&'static [&'static str]>,
+    /// Drop script-only attributes (`onclick`, `wire:…`, `x-…`, `v-…`):
+    /// built-in readers never look at them. Off for an operator's source,
+    /// whose selectors may (`[onclick*=…]`, JSON held in an attribute).
+    pub drop_script_attrs: bool,
 }
 
 /// Returns `html` without the parts no adapter reads.
 pub fn slim(html: &str, keep_scripts: bool) -> String {
-    slim_with(html, &Prune { keep_scripts, ..Prune::default() })
+    slim_with(html, &Prune { keep_scripts, drop_script_attrs: true, ..Prune::default() })
 }
 
 /// Returns `html` without the parts `prune` says the adapter does not read.
@@ -86,7 +90,7 @@ pub fn slim_with(html: &str, prune: &Prune) -> String {
             i = skip_nested(bytes, i, tag_end);
             continue;
         }
-        push_tag(&mut out, &html[i..tag_end], prune.keep_attrs);
+        push_tag(&mut out, &html[i..tag_end], prune.keep_attrs, prune.drop_script_attrs);
         i = tag_end;
     }
     out
@@ -284,7 +288,7 @@ fn script_only(name: &str) -> bool {
 
 /// Copies one tag (`<name attr="v" …>`), leaving out script-only attributes
 /// and, when `keep` is set, every attribute not in it.
-fn push_tag(out: &mut String, tag: &str, keep: Option<&[&str]>) {
+fn push_tag(out: &mut String, tag: &str, keep: Option<&[&str]>, drop_script_attrs: bool) {
     let bytes = tag.as_bytes();
     // The tag name.
     let mut i = 1;
@@ -325,7 +329,9 @@ fn push_tag(out: &mut String, tag: &str, keep: Option<&[&str]>) {
             out.push_str(&tag[ws_start..]);
             return;
         }
-        if !script_only(name) && keep.is_none_or(|keep| keep.iter().any(|k| k.eq_ignore_ascii_case(name))) {
+        if !(drop_script_attrs && script_only(name))
+            && keep.is_none_or(|keep| keep.iter().any(|k| k.eq_ignore_ascii_case(name)))
+        {
             out.push(' ');
             push_with_entities(out, &tag[name_start..i.min(bytes.len())]);
         }
@@ -406,6 +412,12 @@ mod tests {
             "<div id=a class='c d' data-id=7 hidden>t</div>"
         );
         assert_eq!(slim("<br/><img src=\"x\" />", false), "<br/><img src=\"x\"/>");
+        // An operator's source keeps them: its selectors may read them.
+        let kept = r#"<div id=a onclick="go('>')" x-data="{&quot;id&quot;:7}">t</div>"#;
+        assert_eq!(
+            slim_with(kept, &Prune::default()),
+            r#"<div id=a onclick="go('>')" x-data="{&#34;id&#34;:7}">t</div>"#
+        );
     }
 
     #[test]

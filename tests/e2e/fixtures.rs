@@ -1636,3 +1636,116 @@ fn a_title_that_falls_back_to_the_district_counts_as_missing() {
     let checked = homehound::check::check_page(&source, page, &url).unwrap();
     assert_eq!(checked.empty_fields, vec!["title"], "check-source names the empty configured field");
 }
+
+/// What `check-source` says of a page that gave nothing.
+fn why_empty(toml: &str, body: &str) -> String {
+    let source = configured(toml);
+    let url = Url::parse("https://agency.example/").unwrap();
+    match homehound::check::check_page(&source, body, &url) {
+        Err(homehound::check::CheckError::Empty(why)) => why,
+        other => panic!("expected an empty result, got {other:?}"),
+    }
+}
+
+#[test]
+fn check_source_explains_an_empty_result() {
+    let css = |extra: &str| {
+        format!(
+            "[[sources]]\nname = \"a\"\nkind = \"css\"\nurl = \"https://agency.example/\"\n[sources.css]\n\
+             card = \"article\"\nurl = \"a.title@href\"\ntitle = \"h2\"\n{extra}"
+        )
+    };
+    let cards: String =
+        (0..25).map(|i| format!("<article><h2>Flat {i}</h2><a href=\"/f/{i}\">x</a></article>")).collect();
+    let page = format!("<html><body><main class=\"results\">{cards}</main></body></html>");
+    assert_eq!(
+        why_empty(&css(""), &page),
+        "25 cards matched, 25 dropped: no url (the `url` field found nothing on them)"
+    );
+    let skip = css("skip = [\"main.results\"]");
+    let with_titles = page.replace("<a href", "<a class=\"title\" href");
+    assert_eq!(
+        why_empty(&skip, &with_titles),
+        "skip removed all 25 cards (selector `main.results` matches an ancestor of the cards)"
+    );
+    assert_eq!(
+        why_empty(&css("").replace("card = \"article\"", "card = \"li.card\""), &page),
+        "the card selector `li.card` matched nothing on the page"
+    );
+
+    let json = |input: &str, items: &str| {
+        format!(
+            "[[sources]]\nname = \"j\"\nkind = \"json\"\nurl = \"https://agency.example/\"\n[sources.json]\n{input}\
+             items = \"{items}\"\nid = \"$.id\"\nurl = \"$.url\"\n"
+        )
+    };
+    assert_eq!(
+        why_empty(
+            &json("assign = \"IS24\"\n", "$.results[*]"),
+            "<html><body><script>var other = {\"a\": 1};</script></body></html>"
+        ),
+        "assign: no `IS24 =` with a JSON value in any script of the page"
+    );
+    assert_eq!(
+        why_empty(&json("", "$.hits[*]"), r#"{"results": [], "total": 0}"#),
+        "items: the path `$.hits[*]` matched nothing (top-level keys: results, total)"
+    );
+    let api = configured(&json("", "$.hits[*]"));
+    let page = "<!doctype html><html><body><p>Flats</p></body></html>";
+    match homehound::check::check_page(&api, page, &Url::parse("https://agency.example/").unwrap()) {
+        Err(homehound::check::CheckError::Blocked(why)) => {
+            assert!(
+                why.contains("an HTML page instead of the JSON answer") && why.contains("`script` or `assign`"),
+                "{why}"
+            )
+        }
+        other => panic!("an HTML page read as JSON: {other:?}"),
+    }
+
+    // An id alone is not enough: the error says the url is required.
+    let no_url = sources::parse(
+        "[[sources]]\nname = \"a\"\nkind = \"css\"\nurl = \"https://agency.example/\"\n[sources.css]\ncard = \"article\"\nid = \"@data-id\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(no_url.contains("\"a\"") && no_url.contains("css.url") && no_url.contains("is required"), "{no_url}");
+}
+
+#[test]
+fn an_operators_source_reads_script_attributes_and_json_held_in_an_attribute() {
+    let page = r#"<html><body>
+        <div class="card" onclick="openFlat('77')"><a href="/f/77">Flat 77</a><b>900 €</b></div>
+        <div class="card" onclick="track()"><a href="/f/78">Ad</a></div>
+        <div id="app" data-props='{"flats": [{"id": 5, "url": "/f/5", "price": 1200}]}'></div>
+    </body></html>"#;
+    let css = configured(
+        r#"[[sources]]
+           name = "agency"
+           kind = "css"
+           url = "https://agency.example/"
+           currency = "EUR"
+           [sources.css]
+           card = "div.card[onclick*='openFlat']"
+           id = { sel = "@onclick", regex = "openFlat\\('(\\d+)'\\)" }
+           url = "a@href"
+           title = "a"
+           price = "b""#,
+    );
+    let flats = run_source(&css, page);
+    assert_eq!(flats.iter().map(|l| (l.id.as_str(), l.price)).collect::<Vec<_>>(), vec![("77", Some(900.0))]);
+    let json = configured(
+        r##"[[sources]]
+           name = "app"
+           kind = "json"
+           url = "https://agency.example/"
+           currency = "EUR"
+           [sources.json]
+           script = "#app@data-props"
+           items = "$.flats[*]"
+           id = "$.id"
+           url = "$.url"
+           price = "$.price""##,
+    );
+    let flats = run_source(&json, page);
+    assert_eq!(flats.iter().map(|l| (l.id.as_str(), l.price)).collect::<Vec<_>>(), vec![("5", Some(1200.0))]);
+}

@@ -93,7 +93,7 @@ impl Pick {
             }
             None
         } else {
-            Some(Selector::parse(sel).map_err(|e| format!("{sel:?} is not a valid CSS selector: {e}"))?)
+            Some(parse_selector(sel)?)
         };
         Ok(Self { selector, attr: attr.map(str::to_owned) })
     }
@@ -190,11 +190,50 @@ impl Field {
     }
 }
 
+/// `css` as a selector; the error says what is wrong in words (the parser's
+/// own message for some mistakes is "please report this to the developer").
+pub fn parse_selector(css: &str) -> Result<Selector, String> {
+    use scraper::error::SelectorErrorKind as E;
+    Selector::parse(css).map_err(|e| {
+        let why = match &e {
+            E::EndOfLine => "it ends too early (an unclosed bracket, parenthesis or quote?)".to_owned(),
+            E::UnexpectedToken => "a character or word that does not belong there".to_owned(),
+            E::ExpectedColonOnPseudoElement | E::ExpectedIdentityOnPseudoElement => {
+                "a pseudo-element needs `::name`".to_owned()
+            }
+            E::UnexpectedSelectorParseError(kind) => match format!("{kind:?}").as_str() {
+                "DanglingCombinator" => "a combinator (`>`, `+`, `~`) with nothing after it".to_owned(),
+                "EmptySelector" => "an empty selector (a comma with nothing after it?)".to_owned(),
+                "ClassNeedsIdent" => "a `.` that is not followed by a class name".to_owned(),
+                "NoIdentForPseudo" | "UnsupportedPseudoClassOrElement" => {
+                    "a pseudo-class this parser does not know (`:contains` and jQuery extensions are not CSS)"
+                        .to_owned()
+                }
+                "UnexpectedIdent" => "a name that does not belong there".to_owned(),
+                "NoQualifiedNameInAttributeSelector"
+                | "UnexpectedTokenInAttributeSelector"
+                | "ExpectedBarInAttr"
+                | "BadValueInAttr"
+                | "InvalidQualNameInAttr" => {
+                    "an attribute test that is not `[name]`, `[name=\"value\"]`, `[name*=\"value\"]` or the like"
+                        .to_owned()
+                }
+                other => format!("not a selector ({other})"),
+            },
+            other => other.to_string(),
+        };
+        format!("{css:?} is not a valid CSS selector: {why}")
+    })
+}
+
 /// A compiled `[sources.css]` table.
 #[derive(Debug, Clone)]
 pub struct CssSpec {
     pub card: Selector,
     pub skip: Vec<Selector>,
+    /// The selectors as written, for explanations.
+    card_css: String,
+    skip_css: Vec<String>,
     pub fields: BTreeMap<&'static str, Field>,
     pub next_page: Option<Field>,
 }
@@ -202,11 +241,11 @@ pub struct CssSpec {
 impl CssSpec {
     /// Compiles every selector; the error names the field.
     pub fn compile(config: &CssConfig) -> Result<Self, (String, String)> {
-        let card = Selector::parse(&config.card).map_err(|e| ("card".to_owned(), format!("{:?}: {e}", config.card)))?;
+        let card = parse_selector(&config.card).map_err(|e| ("card".to_owned(), e))?;
         let skip = config
             .skip
             .iter()
-            .map(|s| Selector::parse(s).map_err(|e| ("skip".to_owned(), format!("{s:?}: {e}"))))
+            .map(|s| parse_selector(s).map_err(|e| ("skip".to_owned(), e)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut fields = BTreeMap::new();
         for name in FIELDS {
@@ -215,12 +254,41 @@ impl CssSpec {
                 fields.insert(*name, Field::compile(spec).map_err(|e| ((*name).to_owned(), e))?);
             }
         }
-        if !fields.contains_key("id") && !fields.contains_key("url") {
-            return Err(("url".to_owned(), "a css source needs `url` or `id` to tell listings apart".to_owned()));
+        if !fields.contains_key("url") {
+            return Err((
+                "url".to_owned(),
+                "is required: every listing needs its link (alerts open it; `id` alone is not enough)".to_owned(),
+            ));
         }
         let next_page =
             config.field("next_page").map(Field::compile).transpose().map_err(|e| ("next_page".to_owned(), e))?;
-        Ok(Self { card, skip, fields, next_page })
+        Ok(Self { card, skip, card_css: config.card.clone(), skip_css: config.skip.clone(), fields, next_page })
+    }
+
+    /// Why `doc` gave no listings, in the operator's words.
+    pub fn explain_empty(&self, doc: &Html) -> String {
+        let cards: Vec<ElementRef<'_>> = doc.select(&self.card).collect();
+        if cards.is_empty() {
+            return format!("the card selector `{}` matched nothing on the page", self.card_css);
+        }
+        let n = cards.len();
+        let kept: Vec<ElementRef<'_>> = cards.iter().copied().filter(|c| !self.skipped(*c)).collect();
+        if kept.is_empty() {
+            let ancestor_of_all =
+                |s: &Selector| cards.iter().all(|c| c.ancestors().filter_map(ElementRef::wrap).any(|a| s.matches(&a)));
+            return match self.skip.iter().zip(&self.skip_css).find(|(s, _)| ancestor_of_all(s)) {
+                Some((_, css)) => {
+                    format!("skip removed all {n} cards (selector `{css}` matches an ancestor of the cards)")
+                }
+                None => format!("skip removed all {n} cards ({})", self.skip_css.join(", ")),
+            };
+        }
+        let no_url = kept.iter().filter(|c| self.fields.get("url").and_then(|f| f.get(**c)).is_none()).count();
+        format!(
+            "{} cards matched, {no_url} dropped: no url (the `url` field found nothing on them){}",
+            kept.len(),
+            if kept.len() < n { format!("; {} more removed by skip", n - kept.len()) } else { String::new() }
+        )
     }
 
     fn skipped(&self, card: ElementRef<'_>) -> bool {
@@ -254,6 +322,15 @@ mod tests {
         assert!(Pick::parse("@data-id").unwrap().selector.is_none());
         assert!(Pick::parse("a[href*=\"@\"]").unwrap().attr.is_none());
         assert!(Pick::parse("h3 >> ,").is_err());
+        for (css, words) in [
+            ("h3 >> ,", "a combinator"),
+            ("a..b", "not followed by a class name"),
+            ("div[", "ends too early"),
+            ("a:contains(x)", "pseudo-class"),
+        ] {
+            let e = Pick::parse(css).unwrap_err();
+            assert!(e.contains(words) && !e.to_lowercase().contains("report this"), "{css}: {e}");
+        }
         assert!(Pick::parse("a@").is_err());
         assert!(Pick::parse("").is_err());
     }

@@ -125,7 +125,9 @@ impl Cond {
 #[derive(Debug, Clone)]
 enum Input {
     Body,
-    Script(Selector),
+    /// The text of the first matching element holding JSON, or its
+    /// attribute (`sel@data-props`).
+    Script(Selector, Option<String>),
     Assign(String),
 }
 
@@ -142,6 +144,8 @@ struct JsonField {
 pub struct JsonSpec {
     input: Input,
     items: JsonPath,
+    /// `items` as written, for explanations.
+    items_src: String,
     skip: Vec<Cond>,
     require: Vec<Cond>,
     error: Option<JsonPath>,
@@ -167,7 +171,16 @@ impl JsonSpec {
         let input = match (&config.script, &config.assign) {
             (Some(_), Some(_)) => return Err(("script".to_owned(), "give `script` or `assign`, not both".to_owned())),
             (Some(s), None) => {
-                Input::Script(Selector::parse(s).map_err(|e| ("script".to_owned(), format!("{s:?}: {e}")))?)
+                let (sel, attr) = match s.rsplit_once('@') {
+                    Some((sel, attr))
+                        if !attr.is_empty()
+                            && attr.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':')) =>
+                    {
+                        (sel, Some(attr.to_owned()))
+                    }
+                    _ => (s.as_str(), None),
+                };
+                Input::Script(super::css::parse_selector(sel).map_err(|e| ("script".to_owned(), e))?, attr)
             }
             (None, Some(a)) if !a.trim().is_empty() => Input::Assign(a.trim().to_owned()),
             (None, Some(_)) => return Err(("assign".to_owned(), "is empty".to_owned())),
@@ -194,15 +207,53 @@ impl JsonSpec {
             let paths = from.iter().map(|p| path(p)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
             fields.insert(*name, JsonField { paths, value, process });
         }
-        if !fields.contains_key("id") && !fields.contains_key("url") {
-            return Err(("url".to_owned(), "a json source needs `url` or `id` to tell listings apart".to_owned()));
+        if !fields.contains_key("url") {
+            return Err((
+                "url".to_owned(),
+                "is required: every listing needs its link (alerts open it; `id` alone is not enough; \
+                 build it from the id with a `template`)"
+                    .to_owned(),
+            ));
         }
-        Ok(Self { input, items, skip, require, error, fields })
+        Ok(Self { input, items, items_src: config.items.clone(), skip, require, error, fields })
     }
 
     /// The fields this configuration reads.
     pub fn field_names(&self) -> Vec<&'static str> {
         self.fields.keys().copied().collect()
+    }
+
+    /// Why `page` gave no listings, in the operator's words.
+    pub fn explain_empty(&self, page: Page<'_>) -> String {
+        if matches!(self.input, Input::Body) && looks_like_html(page.body) {
+            return "this is an HTML page: a json source reads JSON embedded in a page with `script` (a selector \
+                    of the element holding it) or `assign` (the variable it is assigned to)"
+                .to_owned();
+        }
+        let doc = match self.document(page) {
+            Ok(doc) => doc,
+            Err(JsonProblem::NotJson(_)) if matches!(self.input, Input::Assign(_)) => {
+                let Input::Assign(name) = &self.input else { unreachable!() };
+                return format!("assign: no `{name} =` with a JSON value in any script of the page");
+            }
+            Err(JsonProblem::NotJson(why)) => return why,
+            Err(JsonProblem::Error(message)) => return format!("the site answered: {message}"),
+        };
+        let items = self.items.query(&doc).all();
+        if items.is_empty() {
+            let keys = match &doc {
+                Value::Object(map) => map.keys().take(20).map(String::as_str).collect::<Vec<_>>().join(", "),
+                Value::Array(a) => format!("none: the answer is an array of {}", a.len()),
+                _ => "none: the answer is not an object".to_owned(),
+            };
+            return format!("items: the path `{}` matched nothing (top-level keys: {keys})", self.items_src);
+        }
+        let wanted = items.iter().filter(|i| self.wanted(i)).count();
+        format!(
+            "{} items matched, {} left out by skip/require, {wanted} dropped: no url (the `url` field found nothing on them)",
+            items.len(),
+            items.len() - wanted
+        )
     }
 
     /// Whether the answer itself is JSON (an API), not an HTML page.
@@ -217,12 +268,15 @@ impl JsonSpec {
                 .map_err(|e| JsonProblem::NotJson(format!("the answer is not JSON ({e})"))),
             Input::Assign(name) => assigned(page.body, name)
                 .ok_or_else(|| JsonProblem::NotJson(format!("no JSON value assigned to {name} in the page"))),
-            Input::Script(sel) => {
+            Input::Script(sel, attr) => {
                 let doc = super::parse_html(page.body, &Prune { keep_scripts: true, ..Prune::default() })
                     .map_err(JsonProblem::NotJson)?;
                 doc.select(sel)
                     .find_map(|el| {
-                        let text: String = el.text().collect();
+                        let text: String = match attr {
+                            Some(attr) => el.attr(attr)?.to_owned(),
+                            None => el.text().collect(),
+                        };
                         serde_json::from_str(text.trim()).ok()
                     })
                     .ok_or_else(|| JsonProblem::NotJson("no element with JSON matches `script`".to_owned()))
@@ -487,7 +541,7 @@ mod tests {
 
     #[test]
     fn an_error_answer_is_reported() {
-        let s = spec("items = \"$.hits[*]\"\nerror = \"$.message\"\nid = \"$.id\"");
+        let s = spec("items = \"$.hits[*]\"\nerror = \"$.message\"\nid = \"$.id\"\nurl = \"$.url\"");
         let doc: Value = serde_json::from_str(r#"{"message": "Invalid API key", "status": 403}"#).unwrap();
         assert!(matches!(s.extract_value(&doc), Err(JsonProblem::Error(m)) if m == "Invalid API key"));
     }

@@ -107,6 +107,23 @@ impl Adapter {
         }
     }
 
+    /// Why `page` gave no listings, in the operator's words (for
+    /// `check-source`).
+    pub fn explain_empty(&self, page: Page<'_>) -> String {
+        match self {
+            Adapter::Json(spec) => spec.explain_empty(page),
+            Adapter::Css(spec, prune) => match parse_html(page.body, prune) {
+                Ok(doc) => spec.explain_empty(&doc),
+                Err(why) => why,
+            },
+            Adapter::JsonLd | Adapter::JsonLdWith(_) => {
+                "no schema.org listing (Offer, Apartment, RealEstateListing, …) with a url in the page's JSON-LD"
+                    .to_owned()
+            }
+            Adapter::Site(_) => "the page holds none of the cards this site's reader knows".to_owned(),
+        }
+    }
+
     /// The fields a css or json configuration reads (a coded site's and
     /// JSON-LD's are not configured).
     pub fn configured_fields(&self) -> Vec<&'static str> {
@@ -167,9 +184,11 @@ impl Adapter {
             }
             Err(json::JsonProblem::NotJson(why)) => match walls(page.body) {
                 Some(wall) => Err(PageOutcome::Blocked(wall)),
-                None if spec.reads_body() && json::looks_like_html(page.body) => {
-                    Err(PageOutcome::Blocked("an HTML page instead of the JSON answer".to_owned()))
-                }
+                None if spec.reads_body() && json::looks_like_html(page.body) => Err(PageOutcome::Blocked(
+                    "an HTML page instead of the JSON answer: a wall, or a page holding its data (a json \
+                         source reads JSON embedded in a page with `script` or `assign`)"
+                        .to_owned(),
+                )),
                 None if spec.reads_body() => Err(PageOutcome::Invalid(why)),
                 // A page without the embedded state: no listings, like an empty page.
                 None => Ok((Parsed::default(), 0)),

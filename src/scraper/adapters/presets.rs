@@ -45,6 +45,7 @@ pub fn prune(kind: &str) -> Prune {
             // Images stay: 2026 cards show the photo as an <img>.
             drop_tags: &["form", "select"],
             keep_attrs: Some(&["class", "href", "title", "style", "src", "data-src", "data-id", "aria-label"]),
+            drop_script_attrs: true,
             ..Prune::default()
         },
         _ => Prune::default(),

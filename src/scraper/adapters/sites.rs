@@ -98,8 +98,8 @@ impl Site {
     /// What of a page the site's adapter never reads (see [`Prune`]).
     pub fn prune(self) -> Prune {
         match self {
-            Site::Zonaprop => Prune { keep_scripts: true, ..Prune::default() },
-            _ => Prune::default(),
+            Site::Zonaprop => Prune { keep_scripts: true, drop_script_attrs: true, ..Prune::default() },
+            _ => Prune { drop_script_attrs: true, ..Prune::default() },
         }
     }
 
