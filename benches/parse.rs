@@ -40,6 +40,9 @@ const PAGES: &[(&str, &str)] = &[
     ("immoscout", "immobilienscout24/duesseldorf-wohnung-mieten-search-mobile-api-2026.json"),
     ("kleinanzeigen", "kleinanzeigen/duesseldorf-wohnung-search-2026.html"),
     ("immowelt", "immowelt/classified-list-api-2026.json"),
+    ("inberlinwohnen", "inberlinwohnen/wohnungsfinder-search-2026.html"),
+    ("deutsche-wohnen", "deutsche-wohnen/berlin-mietangebote-api-list-2026.json"),
+    ("flatfox", "flatfox/zuerich-rent-public-listings-api-2026.json"),
 ];
 
 /// Hostile pages: how long each takes to be refused (no listings).

@@ -1749,3 +1749,148 @@ fn an_operators_source_reads_script_attributes_and_json_held_in_an_attribute() {
     let flats = run_source(&json, page);
     assert_eq!(flats.iter().map(|l| (l.id.as_str(), l.price)).collect::<Vec<_>>(), vec![("5", Some(1200.0))]);
 }
+
+#[test]
+fn inberlinwohnen_2026_search() {
+    let photo = |name: &'static str| -> &'static str {
+        Box::leak(
+            format!("https://inberlinwohnen.de/img/images/apartments/{name}.webp?q=90&fit=crop&fm=png&dpr=1")
+                .into_boxed_str(),
+        )
+    };
+    check(
+        "inberlinwohnen",
+        "inberlinwohnen/wohnungsfinder-search-2026.html",
+        10,
+        &[
+            want(
+                "19537",
+                "https://www.howoge.de/wohnungen-gewerbe/wohnungssuche/detail/1771-14563-258.html?t=ibw",
+                "Hell geschnittene Wohnung mit guten Anbindungen an die Öffentlichen Verkehrsmittel",
+                Some(800.0),
+                "EUR",
+                Some(2.0),
+                Some(50.0),
+                Some("Lichtenberg"),
+                Some(photo("1785083884-HSPu4ZQSpy")),
+            ),
+            want(
+                "19536",
+                "https://www.howoge.de/wohnungen-gewerbe/wohnungssuche/detail/1771-14563-160.html?t=ibw",
+                "Nur mit WBS 160 oder 180 für 2 Personen!",
+                Some(438.6),
+                "EUR",
+                Some(2.0),
+                Some(51.0),
+                Some("Lichtenberg"),
+                Some(photo("1785083825-6D0OBBWwhq")),
+            ),
+            want(
+                "19535",
+                "https://www.howoge.de/wohnungen-gewerbe/wohnungssuche/detail/1770-27696-9998.html?t=ibw",
+                "4-Zimmer Wohnung WBS",
+                Some(588.0),
+                "EUR",
+                Some(4.0),
+                Some(84.0),
+                Some("Treptow-Köpenick"),
+                Some(photo("1785083585-XtmpQlI0z4")),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn deutsche_wohnen_api_list() {
+    check(
+        "deutsche-wohnen",
+        "deutsche-wohnen/berlin-mietangebote-api-list-2026.json",
+        83,
+        &[
+            // The site's own preview is a campaign banner: what a person sees.
+            want(
+                "1463360003",
+                "https://www.deutsche-wohnen.com/mieten/mietangebote/schoen-hier-zu-wohnen-89-1463360003",
+                "Schön hier zu wohnen.",
+                Some(959.87),
+                "EUR",
+                Some(2.0),
+                Some(61.53),
+                Some("Zehlendorf"),
+                Some("https://cdn.expose.vonovia.de/CAMP-Gruenstrom_DeuWo_v2.jpg?width=324&crop=4:3"),
+            ),
+            want(
+                "1465830002",
+                "https://www.deutsche-wohnen.com/mieten/mietangebote/hoch-hinaus-89-1465830002",
+                "Hoch hinaus!",
+                Some(628.49),
+                "EUR",
+                Some(1.0),
+                Some(48.16),
+                Some("Steglitz"),
+                Some("https://cdn.expose.vonovia.de/VNA-5a2158ed-a834-483c-8e24-86854b01acce.jpg?width=324&crop=4:3"),
+            ),
+            want(
+                "1682190004",
+                "https://www.deutsche-wohnen.com/mieten/mietangebote/frisch-saniert-89-1682190004",
+                "Frisch saniert!",
+                Some(823.82),
+                "EUR",
+                Some(2.0),
+                Some(62.6),
+                Some("Steglitz"),
+                Some("https://cdn.expose.vonovia.de/DeuWo-000510240.jpg?width=324&crop=4:3"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn flatfox_public_listing_api() {
+    let file = "flatfox/zuerich-rent-public-listings-api-2026.json";
+    check(
+        "flatfox",
+        file,
+        100,
+        &[
+            want(
+                "68150385",
+                "https://flatfox.ch/en/flat/badenerstrasse-423a-8003-zurich/68150385/",
+                "Erstvermietung Amalfi Due - Urbanes Maxilofts im Kreis 3",
+                Some(2710.0),
+                "CHF",
+                Some(1.5),
+                Some(53.0),
+                None,
+                Some("https://flatfox.ch/media/ff/2026/08/6ayd8fszelrog3d7zcm1tvfgmiup1d00da01ooc0rn5voufhu3.jpg"),
+            ),
+            // "2.0" rooms is two, not twenty.
+            want(
+                "86161556",
+                "https://flatfox.ch/en/flat/stussistr-101-8057-zurich/86161556/",
+                "2-Zimmer-Wohnung in zentraler Lage in Zürich",
+                Some(2328.0),
+                "CHF",
+                Some(2.0),
+                Some(51.0),
+                None,
+                Some("https://flatfox.ch/media/ff/2026/08/fa9zmrtpn3p6lo387im1ehqgume820nc5am0khmgbw15pldefh.jpg"),
+            ),
+            want(
+                "86193077",
+                "https://flatfox.ch/en/flat/boulevard-lilienthal-23-8152-glattpark-opfikon/86193077/",
+                "2.5-Zimmer-Wohnung in der Überbauung Chavez Verde",
+                Some(2310.0),
+                "CHF",
+                Some(2.5),
+                Some(81.0),
+                None,
+                Some("https://flatfox.ch/media/ff/2026/08/m171dwl2kf6wz9o99nv003nemi7ffryxggwk600te8n8ozkrw7.jpg"),
+            ),
+        ],
+    );
+    let listings = parse("flatfox", file).unwrap();
+    assert!(listings.iter().all(|l| l.furnished.is_some()), "furnished read on every listing");
+    let no_cover = listings.iter().find(|l| l.id == "86295872").expect("pk 86295872");
+    assert_eq!(no_cover.photo, None, "cover_image is null");
+}
