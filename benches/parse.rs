@@ -43,6 +43,10 @@ const PAGES: &[(&str, &str)] = &[
     ("inberlinwohnen", "inberlinwohnen/wohnungsfinder-search-2026.html"),
     ("deutsche-wohnen", "deutsche-wohnen/berlin-mietangebote-api-list-2026.json"),
     ("flatfox", "flatfox/zuerich-rent-public-listings-api-2026.json"),
+    ("immobilien-de", "immobilien-de/berlin-wohnung-mieten-search-2026.html"),
+    ("schwarzesbrett-bremen", "schwarzesbrett-bremen/mietobjekte-search-2026.html"),
+    ("immo-swp", "immo-swp/muenchen-mietwohnungen-search-2026.html"),
+    ("ohne-makler", "ohne-makler/duesseldorf-wohnung-kaufen-search-2026.html"),
 ];
 
 /// Hostile pages: how long each takes to be refused (no listings).

@@ -53,7 +53,7 @@ async fn unseed_emptied(db: &DatabaseConnection, cut: DateTime<Utc>) -> Result<u
     Ok(source::Entity::update_many()
         .col_expr(source::Column::SeededAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(source::Column::SeededAt.is_not_null())
-        .filter(source::Column::LastSuccessAt.is_null().or(source::Column::LastSuccessAt.lt(cut)))
+        .filter(source::Column::LastSuccessAt.lt(cut))
         .filter(source::Column::Id.not_in_subquery(with_listings))
         .exec(db)
         .await?

@@ -166,7 +166,23 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
         }
         let run = scrape(&fetcher, &source, &validators, window);
         let limit = ctx.config.fetch.run_timeout;
-        let (result, complete) = match tokio::time::timeout(limit, run).await {
+        // The lease is renewed while the run is live, so a run longer than
+        // the interval is never taken by another replica for one that died.
+        let renew = async {
+            loop {
+                tokio::time::sleep(source.interval / 3).await;
+                match db::leases::acquire_now(&ctx.db, &lease, &db::leases::OWNER, source.interval).await {
+                    Ok(Some(_)) => (),
+                    Ok(None) => warn!("another replica took this source's lease during a run"),
+                    Err(e) => warn!(error = %e, "cannot renew the source's lease during a run"),
+                }
+            }
+        };
+        let timed = tokio::select! {
+            timed = tokio::time::timeout(limit, run) => timed,
+            never = renew => match never {},
+        };
+        let (result, complete) = match timed {
             Ok(Some(done)) => done,
             Ok(None) => {
                 // A clean stop mid-run: forget it, the next start runs it again.

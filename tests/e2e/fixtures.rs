@@ -1894,3 +1894,214 @@ fn flatfox_public_listing_api() {
     let no_cover = listings.iter().find(|l| l.id == "86295872").expect("pk 86295872");
     assert_eq!(no_cover.photo, None, "cover_image is null");
 }
+
+#[test]
+fn immobilien_de_search() {
+    let photo = |path: &'static str| -> &'static str {
+        Box::leak(format!("https://www.immobilien.de/srv/obs/m/{path}").into_boxed_str())
+    };
+    check(
+        "immobilien-de",
+        "immobilien-de/berlin-wohnung-mieten-search-2026.html",
+        20,
+        &[
+            want(
+                "9739832",
+                "https://www.immobilien.de/wohnen/9739832",
+                "Moderne ab 2- 3 - Zimmer Neubauwohnung im Grünen",
+                Some(1070.0),
+                "EUR",
+                Some(3.0),
+                Some(55.0),
+                None,
+                Some(photo(
+                    "_tss_1785078357838_bc1dfaa/module/estate_attachments/1055864538/resource/list/IMG_9117.JPG",
+                )),
+            ),
+            want(
+                "9739748",
+                "https://www.immobilien.de/wohnen/9739748",
+                "Komplett sanierte 2-Zimmer-Wohnung mit Balkon, Einbauküche und Tiefgaragen-Stellplatz",
+                Some(990.0),
+                "EUR",
+                Some(2.0),
+                Some(60.0),
+                None,
+                Some(photo(
+                    "_tss_1785064920418_a09c218/module/estate_attachments/1055861320/resource/list/IMG_7918.jpeg",
+                )),
+            ),
+            // U+2011 non-breaking hyphens, kept byte for byte.
+            want(
+                "9738904",
+                "https://www.immobilien.de/wohnen/9738904",
+                "Komfortable, möblierte 2\u{2011}Zimmer\u{2011}Wohnung mit Top\u{2011}Anbindung an U7/U9 in Berlin\u{2011}Wilmersdorf",
+                Some(1140.0),
+                "EUR",
+                Some(2.0),
+                Some(52.0),
+                None,
+                Some(photo(
+                    "_tss_1784997938918_f462784/module/estate_attachments/1055736195/resource/list/IMG_9034hh288_19.jpg",
+                )),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn schwarzesbrett_bremen_search() {
+    let file = "schwarzesbrett-bremen/mietobjekte-search-2026.html";
+    check(
+        "schwarzesbrett-bremen",
+        file,
+        10,
+        &[
+            want(
+                "28903",
+                "https://schwarzesbrett.bremen.de/show/28903",
+                "Garage in Findorff / Weidedamm zum 01.09.26",
+                Some(75.0),
+                "EUR",
+                None,
+                None,
+                Some("Findorff"),
+                None,
+            ),
+            want(
+                "28942",
+                "https://schwarzesbrett.bremen.de/show/28942",
+                "Stellplatz Bremen City",
+                Some(100.0),
+                "EUR",
+                None,
+                None,
+                Some("Mitte"),
+                None,
+            ),
+            want(
+                "29143",
+                "https://schwarzesbrett.bremen.de/show/29143",
+                "Reihenendhaus Gartenstadt Vahr",
+                Some(1400.0),
+                "EUR",
+                None,
+                None,
+                Some("Vahr"),
+                Some(
+                    "https://schwarzesbrett.bremen.de/storage/images/thumbnails/9937ed1f-8dd0-478c-b229-ff346841f158.webp",
+                ),
+            ),
+        ],
+    );
+    // The house ad beside the filters is not a card.
+    assert!(parse("schwarzesbrett-bremen", file).unwrap().iter().all(|l| !l.url.contains("housead")));
+}
+
+#[test]
+fn immo_swp_search() {
+    let photo = |key: &'static str| -> &'static str {
+        Box::leak(format!("https://cmcdn.de/img-service/{key};safescale=543x407,crop=543x407").into_boxed_str())
+    };
+    check(
+        "immo-swp",
+        "immo-swp/muenchen-mietwohnungen-search-2026.html",
+        20,
+        &[
+            want(
+                "GZTNQ2",
+                "https://immo.swp.de/immobilien/moebliert-moderne-4-zimmer-wohung-in-den-welfenhoefen-befristet-auf-zwei-jahre-GZTNQ2",
+                "Möbliert: Moderne 4-Zimmer-Wohung in den Welfenhöfen (befristet auf zwei Jahre)",
+                Some(3026.0),
+                "EUR",
+                Some(4.0),
+                Some(98.0),
+                None,
+                Some(photo(
+                    "gzSa0NytuabXd6-TU0qD04Iqq4mPJ49yxUChqCRVYn-DsblzeJMixrS4zM9aCZd7bC1UkVRlKL9n8MCmHubfKWt_6NqWv9CPHlsAx40r7dlGJ9VEAlLNcTAXAokzfmzIs5n9C-3t-bnhZNkNNzv5fqfslH_IMYEQRPqG91LCEG8yoyhMzX_3KRdyv0ulKL61Y",
+                )),
+            ),
+            want(
+                "GZTKM2",
+                "https://immo.swp.de/immobilien/tauschwohnung-100m2-maisonette-mit-50m2-dachterrasse-und-20m2-balkon-GZTKM2",
+                "Tauschwohnung: 100m2 Maisonette mit 50m2 Dachterrasse und 20m2 Balkon",
+                Some(2100.0),
+                "EUR",
+                Some(3.0),
+                Some(100.0),
+                None,
+                Some(photo(
+                    "gDmrJwKoBP7FfLBYreuzuBqq1urgYZHyzAQa3t3VXHaitaDOoqF0gp0Fph6yIhZi1S6jFNEEAjB19gWy_kCCY3i_VPPhUk6mg-gyCMnIa9hK2qEO-nFbcNdJi71yeh1nYrWqwfvaryTMjy8TlwmSSYJoPpjxkNKo85MSoF_0p1VOysbEOK8sjw3Y7FI8DkNCX",
+                )),
+            ),
+            want(
+                "GZTKMB",
+                "https://immo.swp.de/immobilien/tauschwohnung-2-zimmer-wohnung-mit-dachterasse-GZTKMB",
+                "Tauschwohnung: 2-Zimmer Wohnung mit Dachterasse",
+                Some(850.0),
+                "EUR",
+                Some(2.0),
+                Some(50.0),
+                None,
+                Some(photo(
+                    "gDmrJwKoBP7FfLBYreuzuBqq1urgYZHyzAQa3t3VXHajRHNuL-cZFniBOnmcsn4NPx6leNgIbXF0oI1CZcoKAG7Oxm313A3Ut90Gy2cAzg42cpRxzW4VE48vAra1rKRY-YBvA6T-JuSdNyGi5q18Tp4TrbO5sBGC4InjlyGwBympV7RPhlS_tvAiIyxSpwT6e",
+                )),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn ohne_makler_search() {
+    let photo = |path: &'static str| -> &'static str {
+        Box::leak(format!("https://media.ohne-makler.net/rs:fill:488:288/q:90/{path}").into_boxed_str())
+    };
+    let file = "ohne-makler/duesseldorf-wohnung-kaufen-search-2026.html";
+    check(
+        "ohne-makler",
+        file,
+        24,
+        &[
+            want(
+                "446023",
+                "https://www.ohne-makler.net/immobilie/446023/",
+                "Klimatisierte und Vollständig renovierte Wohnung mit 3 Zimmern, Balkon und Einbauküche in Düsseldorf",
+                Some(379000.0),
+                "EUR",
+                Some(3.0),
+                Some(68.0),
+                Some("Bilk"),
+                Some(photo(
+                    "czM6Ly9vbS1saXN0aW5ncy91cGxvYWQvcGljdHVyZXMvT00vNDQ2MDIzL2JvMnVvaXQz?sig=6cWE24fKvG2zUKGuzeaAXP1jrKBR3Ov9A0EMqp_3_LU&exp=1785132344",
+                )),
+            ),
+            want(
+                "478614",
+                "https://www.ohne-makler.net/immobilie/478614/",
+                "Helle bezugsfreie, renovierte 3,5-Zi-Altbauwohnung mit neuer EBK in Düsseldorf-Alt Eller",
+                Some(275000.0),
+                "EUR",
+                Some(3.5),
+                Some(73.0),
+                Some("Eller"),
+                Some(photo(
+                    "czM6Ly9vbS1saXN0aW5ncy91cGxvYWQvcGljdHVyZXMvT00vNDc4NjE0L3U0bzZueW43?sig=QerIjhfG4SAA6drs7uGwmLxyKvq48WloqYJzpNiFIi8&exp=1785132344",
+                )),
+            ),
+            want(
+                "477729",
+                "https://www.ohne-makler.net/immobilie/477729/",
+                "Bezugsfreie 3 Zimmerwohnung mit großer Süd-Terrasse und Garten",
+                Some(565000.0),
+                "EUR",
+                Some(3.0),
+                Some(115.52),
+                Some("Reisholz"),
+                Some(photo(
+                    "czM6Ly9vbS1saXN0aW5ncy91cGxvYWQvcGljdHVyZXMvT00vNDc3NzI5LzRxeGtwbzY3?sig=JavXkA239Wr2V6RrBky2MXhPCW-JdJyTaoXINqqR01k&exp=1785132344",
+                )),
+            ),
+        ],
+    );
+    check_periods("ohne-makler", file, &[("446023", Period::Total)]);
+}

@@ -639,3 +639,42 @@ async fn retention_keeps_the_database_flat_over_40_simulated_days() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_source_whose_url_changed_or_that_retention_emptied_seeds_silently_again() {
+    use db::retention::{Cutoffs, prune_batch};
+    let (_t, db, source_id) = setup().await;
+    user_with_search(&db, 1, None).await;
+    assert!(run(&db, source_id, &[flat("a", 900.0)]).await.seeded);
+    assert_eq!(run(&db, source_id, &[flat("a", 900.0), flat("b", 950.0)]).await.alerts_queued, 1);
+
+    // A new URL is a new result list: its first run alerts no one.
+    db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/other".into())], Utc::now())
+        .await
+        .unwrap();
+    let moved = run(&db, source_id, &[flat("x", 900.0), flat("y", 950.0)]).await;
+    assert!(moved.seeded, "{moved:?}");
+    assert_eq!(moved.alerts_queued, 0);
+    assert_eq!(run(&db, source_id, &[flat("x", 900.0), flat("y", 950.0), flat("z", 990.0)]).await.alerts_queued, 1);
+
+    // 100 days without a successful run: retention deletes every listing,
+    // and the next run stores silently instead of alerting on all of them.
+    let long_ago = Utc::now() - chrono::Duration::days(100);
+    listing::Entity::update_many()
+        .col_expr(listing::Column::LastSeenAt, sea_orm::sea_query::Expr::value(long_ago))
+        .exec(&db)
+        .await
+        .unwrap();
+    entity::source::Entity::update_many()
+        .col_expr(entity::source::Column::LastSuccessAt, sea_orm::sea_query::Expr::value(Some(long_ago)))
+        .exec(&db)
+        .await
+        .unwrap();
+    let cut = Utc::now() - chrono::Duration::days(90);
+    while prune_batch(&db, Cutoffs { outbox: cut, listings: cut, runs: cut }).await.unwrap().listings > 0 {}
+    prune_batch(&db, Cutoffs { outbox: cut, listings: cut, runs: cut }).await.unwrap();
+    assert_eq!(listing::Entity::find().count(&db).await.unwrap(), 0);
+    let back = run(&db, source_id, &[flat("x", 900.0), flat("y", 950.0), flat("z", 990.0)]).await;
+    assert!(back.seeded, "{back:?}");
+    assert_eq!(back.alerts_queued, 0, "no flood of listings that are only new to us");
+}
