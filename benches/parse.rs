@@ -47,6 +47,12 @@ const PAGES: &[(&str, &str)] = &[
     ("schwarzesbrett-bremen", "schwarzesbrett-bremen/mietobjekte-search-2026.html"),
     ("immo-swp", "immo-swp/muenchen-mietwohnungen-search-2026.html"),
     ("ohne-makler", "ohne-makler/duesseldorf-wohnung-kaufen-search-2026.html"),
+    ("mcmakler", "mcmakler/duesseldorf-kaufen-search-2026.html"),
+    ("regionalimmobilien24", "regionalimmobilien24/rostock-haus-kaufen-search-2026.html"),
+    ("sparkasse-immobilien", "sparkasse-immobilien/duesseldorf-wohnung-kaufen-search-2026.html"),
+    ("engelvoelkers", "engelvoelkers/berlin-kaufen-search-2026.html"),
+    ("imaxx", "imaxx/wohnung-kaufen-search-2026.html"),
+    ("neubaukompass", "neubaukompass/duesseldorf-wohnung-kaufen-search-2026.html"),
 ];
 
 /// Hostile pages: how long each takes to be refused (no listings).

@@ -2105,3 +2105,323 @@ fn ohne_makler_search() {
     );
     check_periods("ohne-makler", file, &[("446023", Period::Total)]);
 }
+
+#[test]
+fn mcmakler_search() {
+    let photo = |name: &'static str| -> &'static str {
+        Box::leak(
+            format!(
+                "https://images.mcmakler.de/assets/expose_v2/{name}?4ea3a978-fb58-4fc2-9840-caf030801af1=&d=1920x1200"
+            )
+            .into_boxed_str(),
+        )
+    };
+    let file = "mcmakler/duesseldorf-kaufen-search-2026.html";
+    check(
+        "mcmakler",
+        file,
+        11,
+        &[
+            want(
+                "1071270",
+                "https://www.mcmakler.de/immobilien/expose/1071270",
+                "Familienhaus auf 624 qm großem Eckgrundstück mit vielseitigen Nutzungsmöglichkeiten in Vennhausen",
+                Some(475000.0),
+                "EUR",
+                Some(4.0),
+                Some(95.0),
+                None,
+                Some(photo("2f8b482c-316a-4f9a-8530-a563ba32df68.jpg")),
+            ),
+            want(
+                "1072377",
+                "https://www.mcmakler.de/immobilien/expose/1072377",
+                "Großzügige 3-Zimmer-ETW mit Loggia in begehrter Lage von Düsseldorf-Golzheim - ab sofort bezugsfrei!",
+                Some(349000.0),
+                "EUR",
+                Some(3.0),
+                Some(95.0),
+                None,
+                Some(photo("739e3ebf-cf8a-4f0e-8a38-d6a3629de7da.PNG")),
+            ),
+            // A plot: no living area, no rooms.
+            want(
+                "1071231",
+                "https://www.mcmakler.de/immobilien/expose/1071231",
+                "Schönes Grundstück mit viel Potenzial in vorteilhafter Lage in Düsseldorf",
+                Some(175000.0),
+                "EUR",
+                None,
+                None,
+                None,
+                Some(photo("f5a7db06-d02c-4f37-9df5-5e463cd6ed88.jpg")),
+            ),
+        ],
+    );
+    check_periods("mcmakler", file, &[("1071270", Period::Total)]);
+}
+
+#[test]
+fn regionalimmobilien24_search() {
+    let photo = |path: &'static str| -> &'static str {
+        Box::leak(format!("https://bilder.regionalimmobilien24.de/get-file/img/images/immo/{path}").into_boxed_str())
+    };
+    check(
+        "regionalimmobilien24",
+        "regionalimmobilien24/rostock-haus-kaufen-search-2026.html",
+        12,
+        &[
+            want(
+                "562786022",
+                "https://www.regionalimmobilien24.de/rostock/kaufen/haus/562786022/",
+                "Mehrfamilienhaus mit 10 WHG, 6 Balkonen im Stadtzentrum von Rostock",
+                Some(1420000.0),
+                "EUR",
+                Some(20.0),
+                Some(510.0),
+                None,
+                Some(photo(
+                    "e14e84cc2225d5cd3205334c2d04c542/562786022/v/480x339/crop/b02c04aff23df2570c18b1563396e746_1745399928.jpg.webp",
+                )),
+            ),
+            // The size slot says Grundstücksfläche: no living area.
+            want(
+                "643746012",
+                "https://www.regionalimmobilien24.de/berlin/kaufen/haus/643746012/",
+                "Doppelhaushälfte in 18059 Papendorf, Pölchower Str.",
+                Some(268000.0),
+                "EUR",
+                None,
+                None,
+                None,
+                Some(photo(
+                    "a5accf2f3807905f7fcc79840a116567/643746012/v/480x339/crop/5c04e825499b560da6b23446743480ac_1784806357.jpg.webp",
+                )),
+            ),
+            // A leading zero kept.
+            want(
+                "021120220",
+                "https://www.regionalimmobilien24.de/spreewald/kaufen/haus/021120220/",
+                "Wohnperle in Rostock ! OhneMaklerProvisionVerkaufen.de",
+                Some(700050.0),
+                "EUR",
+                Some(6.0),
+                Some(175.0),
+                Some("Stadtmitte"),
+                Some(photo(
+                    "3ad7b6a988159b9ab4bf3be68ab5b769/021120220/v/480x339/crop/62b3b62653066ac6fa3d7dd4e8c76185_1774977092.jpg.webp",
+                )),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn sparkasse_immobilien_search() {
+    let photo = |path: &'static str| -> &'static str {
+        Box::leak(format!("https://cdnihddipa.cloudimg.io/{path}").into_boxed_str())
+    };
+    check(
+        "sparkasse-immobilien",
+        "sparkasse-immobilien/duesseldorf-wohnung-kaufen-search-2026.html",
+        10,
+        &[
+            // "Adresse  - Neubauwohnung": shown, and kept, with one space.
+            want(
+                "FID-F12-839-993",
+                "https://immobilien.sparkasse.de/expose/FID-F12-839-993.html",
+                "Eine besondere Adresse - Neubauwohnung für Familien im 3. OG",
+                Some(1618200.0),
+                "EUR",
+                Some(4.0),
+                Some(149.0),
+                Some("Oberkassel"),
+                Some(photo(
+                    "9/2/9/b/929b269a-7004-4a71-81a4-66b39839a317.jpg?ci_seal=301a7f9106d20fd6034c6e255644f40b4a8e3651",
+                )),
+            ),
+            want(
+                "FID-F13-115-289",
+                "https://immobilien.sparkasse.de/expose/FID-F13-115-289.html",
+                "Großzügig geschnittene 2 Zimmer Wohnung",
+                Some(854430.0),
+                "EUR",
+                Some(2.0),
+                Some(76.0),
+                Some("Oberkassel"),
+                Some(photo(
+                    "0/b/b/d/0bbd06fe-6232-424e-8ce0-a02ef80bcc6b.jpg?ci_seal=6b90363ef84c31c4d462836a0a0c44897da7d597",
+                )),
+            ),
+            want(
+                "FID-F12-839-988",
+                "https://immobilien.sparkasse.de/expose/FID-F12-839-988.html",
+                "Wie ein Haus. Mehr als eine Wohnung. Genau richtig. Haus-in-Haus im GOLDECK Nr. 1",
+                Some(1400400.0),
+                "EUR",
+                Some(4.0),
+                Some(126.0),
+                Some("Oberkassel"),
+                Some(photo(
+                    "8/7/0/4/8704576e-8bbd-4a13-95f5-8faf6d5db5f9.jpg?ci_seal=823e53b802f134365de51a9ad83041dc5736630d",
+                )),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn engelvoelkers_search() {
+    let photo = |key: &'static str| -> &'static str {
+        Box::leak(
+            format!("https://uploadcare.engelvoelkers.com/{key}/-/format/webp/-/stretch/off/-/progressive/yes/-/resize/1440x/-/quality/lighter/")
+                .into_boxed_str(),
+        )
+    };
+    check(
+        "engelvoelkers",
+        "engelvoelkers/berlin-kaufen-search-2026.html",
+        23,
+        &[
+            // No "Zimmer" item: rooms null, not 0.
+            want(
+                "6eca04ed-8da1-51f1-95da-776acaec8933",
+                "https://www.engelvoelkers.com/de/de/exposes/6eca04ed-8da1-51f1-95da-776acaec8933",
+                "Ein Statement für Lebenskunst und Luxus",
+                Some(24900000.0),
+                "EUR",
+                None,
+                Some(1170.0),
+                Some("Dahlem"),
+                Some(photo("e91f009a-7180-4638-a072-670fa89feace")),
+            ),
+            // "Preis auf Anfrage": no price.
+            want(
+                "fbbe0087-3eb4-54f2-aa84-2c3ce639f79b",
+                "https://www.engelvoelkers.com/de/de/exposes/fbbe0087-3eb4-54f2-aa84-2c3ce639f79b",
+                "The Villa Berlin - Historisches Monument, eingebettet in die Kulturlandschaft des UNESCO Weltkulturerbes",
+                None,
+                "EUR",
+                Some(14.0),
+                Some(1100.0),
+                Some("Wannsee"),
+                Some(photo("1f4253d9-f026-4142-9337-890129fa564f")),
+            ),
+            want(
+                "c8306300-9022-5ad7-914d-ca576206acb0",
+                "https://www.engelvoelkers.com/de/de/exposes/c8306300-9022-5ad7-914d-ca576206acb0",
+                "Wo der See zur Kulisse eines außergewöhnlichen Lebens wird",
+                None,
+                "EUR",
+                Some(10.0),
+                Some(866.0),
+                Some("Wannsee"),
+                Some(photo("3ae7c8e9-27e4-4c53-81ab-fdab99aa717c")),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn imaxx_search() {
+    let photo = |path: &'static str| -> &'static str {
+        Box::leak(format!("https://www.imaxx.de/wp-content/uploads/immomakler/attachments/{path}").into_boxed_str())
+    };
+    check(
+        "imaxx",
+        "imaxx/wohnung-kaufen-search-2026.html",
+        12,
+        &[
+            want(
+                "50683",
+                "https://www.imaxx.de/immobilien/wohnung-eigentumswohnung-etagenwohnung-in-giessen-kaufen-50683/",
+                "4-Zimmer-Wohnung in der Innenstadt von Gießen",
+                Some(526000.0),
+                "EUR",
+                Some(4.0),
+                Some(150.0),
+                None,
+                Some(photo(
+                    "6b0ee92f1a3a57d566a1420ed7a98efd/5546995-huuql59sq7oytuwdpjyj6s7r-624581-a-backbonephoto-010_b_hd-900x600.jpg",
+                )),
+            ),
+            // The building's 14,232 m² plot is not the flat's area.
+            want(
+                "48712",
+                "https://www.imaxx.de/immobilien/wohnung-eigentumswohnung-penthousewohnung-in-buseck-kaufen-48712/",
+                "Wohnen mit Weitblick – 2-Zimmer-Eigentumswohnung in der obersten Etage!",
+                Some(149000.0),
+                "EUR",
+                Some(2.0),
+                Some(80.56),
+                None,
+                Some(photo(
+                    "c6e85437fc9b466535a75ca7ff7a8025/4768358-up4x2nx1gdttvszfbbjaadam-aussenansicht-900x600.jpg",
+                )),
+            ),
+            want(
+                "50605",
+                "https://www.imaxx.de/immobilien/wohnung-eigentumswohnung-in-muenzenberg-kaufen-50605/",
+                "Attraktive 3-Zimmer-Eigentumswohnung mit Balkon in ruhiger Lage von Gambach",
+                Some(239000.0),
+                "EUR",
+                Some(3.0),
+                Some(84.0),
+                None,
+                Some(photo(
+                    "03cea99a8f214376e24146977b98ae83/5513965-vgey2e5jjoyomq8bt5kptv3s-623190-b-backbonephoto-043_b_web-900x600.jpg",
+                )),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn neubaukompass_search() {
+    let photo = |path: &'static str| -> &'static str {
+        Box::leak(
+            format!("https://pictures.immobilienscout24.de/dims3/S3/http://s3-eu-west-1.amazonaws.com/pda-pro-pictures-projectpictures-8hecgpgpb9fo/{path}")
+                .into_boxed_str(),
+        )
+    };
+    check(
+        "neubaukompass",
+        "neubaukompass/duesseldorf-wohnung-kaufen-search-2026.html",
+        20,
+        &[
+            want(
+                "102425",
+                "https://www.neubaukompass.de/neubau/pandion-albertussee-duesseldorf/102425.html",
+                "PANDION ALBERTUSSEE",
+                Some(505900.0),
+                "EUR",
+                Some(2.0),
+                Some(55.0),
+                None,
+                Some(photo("31431914/65cbd290-88a0-4550-bf9d-b5a1d0cb1ddc.jpg")),
+            ),
+            want(
+                "133453",
+                "https://www.neubaukompass.de/neubau/neubau-in-viersen-duelken-2026-viersen-duelken/133453.html",
+                "Neubau in Viersen-Dülken - 2026",
+                Some(411000.0),
+                "EUR",
+                Some(4.0),
+                Some(110.0),
+                None,
+                Some(photo("46640278/5fbe42ef-5a85-4930-a07a-032c879c1a21.jpg")),
+            ),
+            want(
+                "137448",
+                "https://www.neubaukompass.de/neubau/lebenswerth-duesseldorf/137448.html",
+                "Lebenswerth",
+                Some(584900.0),
+                "EUR",
+                Some(2.0),
+                Some(69.0),
+                None,
+                Some(photo("144783525/2c7a9795-0aa4-4191-8a01-95aa01c6622b.jpg")),
+            ),
+        ],
+    );
+}
