@@ -188,6 +188,22 @@ impl Process {
 
     /// Applies the processing to `raw`; `lookup` answers `{name}` in a template.
     pub fn apply(&self, raw: Option<String>, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        self.finish(self.transform(raw), lookup)
+    }
+
+    /// The processing of the first of `values` that `not`, `regex` and `map`
+    /// accept (a path matching several values: "the one that is a price"),
+    /// then `default` and `template`.
+    pub fn apply_first(
+        &self,
+        values: impl IntoIterator<Item = Option<String>>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<String> {
+        self.finish(values.into_iter().find_map(|v| self.transform(v)), lookup)
+    }
+
+    /// `not`, `regex` and `map`.
+    fn transform(&self, raw: Option<String>) -> Option<String> {
         let mut value = raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         if let (Some(not), Some(v)) = (&self.not, &value)
             && not.is_match(v)
@@ -209,6 +225,11 @@ impl Process {
                 None => (),
             }
         }
+        value
+    }
+
+    /// `default` and `template`.
+    fn finish(&self, mut value: Option<String>, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         if value.is_none() {
             value = self.default.clone();
         }

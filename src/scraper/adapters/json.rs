@@ -308,9 +308,13 @@ impl JsonSpec {
         let lookup = |name: &str| dotted(item, name).and_then(text);
         let get = |name: &str| -> Option<String> {
             let f = self.fields.get(name)?;
-            let raw =
-                f.value.clone().or_else(|| f.paths.iter().find_map(|p| p.query(item).iter().find_map(|v| text(v))));
-            f.process.apply(raw, &lookup)
+            if let Some(value) = &f.value {
+                return f.process.apply(Some(value.clone()), &lookup);
+            }
+            // Of every value the paths find (in turn), the first the
+            // processing accepts ("the attribute that is a price").
+            let values = f.paths.iter().flat_map(|p| p.query(item).all().into_iter().take(MAX_VALUES)).map(text);
+            f.process.apply_first(values, &lookup)
         };
         // A JSON number read unchanged is used as a number.
         let number = |name: &str| -> Option<f64> {

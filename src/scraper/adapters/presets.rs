@@ -48,6 +48,14 @@ pub fn prune(kind: &str) -> Prune {
             drop_script_attrs: true,
             ..Prune::default()
         },
+        // 490 KB, most of it header, filters and hidden finance and contact
+        // popups: parsing starts at the first card.
+        "regionalimmobilien24" => Prune {
+            start_at: Some("list-immoitem"),
+            drop_tags: &["form", "select", "svg"],
+            drop_script_attrs: true,
+            ..Prune::default()
+        },
         _ => Prune::default(),
     }
 }
