@@ -94,7 +94,8 @@ const IMMOSCOUT_CARRIED: &[&str] =
 const IMMOSCOUT_IGNORED: &[&str] = &["enteredfrom", "sorting", "pagenumber", "viewmode"];
 
 fn immoscout_url(written: &str) -> Result<String, String> {
-    let form = "write the site's search URL, https://www.immobilienscout24.de/Suche/de/STATE/CITY/wohnung-mieten                 (or wohnung-kaufen, haus-mieten, haus-kaufen), with its filters";
+    let form = "write the site's search URL, https://www.immobilienscout24.de/Suche/de/STATE/CITY/wohnung-mieten \
+                (or wohnung-kaufen, haus-mieten, haus-kaufen), with its filters";
     let url = reqwest::Url::parse(written.trim()).map_err(|_| format!("{written:?} is not a URL; {form}"))?;
     let host = url.host_str().unwrap_or_default();
     if host == "api.mobile.immobilienscout24.de" || !host.ends_with("immobilienscout24.de") {
@@ -113,7 +114,8 @@ fn immoscout_url(written: &str) -> Result<String, String> {
     let (geo, kind) = match segments.as_slice() {
         ["Suche", "de", geo @ .., kind] if !geo.is_empty() => (geo.join("/"), *kind),
         ["Suche", "radius", ..] => {
-            return Err("a radius search (/Suche/radius/…) cannot be asked through the app API;                         search by city or district instead"
+            return Err("a radius search (/Suche/radius/…) cannot be asked through the app API; \
+                        search by city or district instead"
                 .to_owned());
         }
         _ => return Err(format!("{:?} is not a search URL the preset can read; {form}", url.path())),
@@ -201,7 +203,7 @@ mod tests {
             "https://www.immobilienscout24.de/Suche/radius/wohnung-mieten?geocoordinates=1;2;3",
         )
         .unwrap_err();
-        assert!(e.contains("radius"), "{e}");
+        assert!(e.contains("radius") && e.contains("API; search by city"), "one space between words: {e}");
         let e = rewrite_url(
             "immoscout",
             "https://www.immobilienscout24.de/Suche/de/berlin/berlin/wohnung-mieten?shape=abc",
@@ -211,6 +213,8 @@ mod tests {
         let e = rewrite_url("immoscout", "https://www.immobilienscout24.de/Suche/de/berlin/berlin/garage-mieten")
             .unwrap_err();
         assert!(e.contains("garage-mieten"), "{e}");
+        let e = rewrite_url("immoscout", "https://www.immobilienscout24.de/Suche/xyz").unwrap_err();
+        assert!(e.contains("wohnung-mieten (or wohnung-kaufen"), "one space between words: {e}");
         assert_eq!(rewrite_url("wg-gesucht", "https://x.example/a").unwrap(), "https://x.example/a");
     }
 
