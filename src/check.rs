@@ -86,7 +86,7 @@ pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Checke
                 .adapter
                 .configured_fields()
                 .into_iter()
-                .filter(|field| ALERT_FIELDS.contains(field) && !listings.iter().any(|l| has_field(l, field)))
+                .filter(|field| ALERT_FIELDS.contains(field) && !listings.iter().any(|l| l.has(field)))
                 .collect();
             Ok(Checked { listings, empty_fields })
         }
@@ -98,27 +98,6 @@ pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Checke
 /// are absent from many pages by nature.)
 const ALERT_FIELDS: &[&str] = &["title", "price", "rooms", "area", "district", "photo"];
 
-/// Whether `l` has the value of configured field `field` (a title that fell
-/// back to the district does not count).
-fn has_field(l: &Listing, field: &str) -> bool {
-    match field {
-        "title" => !l.title_is_fallback,
-        "price" => l.price.is_some(),
-        "currency" => l.currency.is_some(),
-        "period" => l.period.is_some(),
-        "rooms" => l.rooms.is_some(),
-        "area" => l.area_m2.is_some(),
-        "district" => l.district.is_some(),
-        "photo" => l.photo.is_some(),
-        "photos" => !l.photos.is_empty() || l.photo.is_some(),
-        "description" => l.description.is_some(),
-        "furnished" => l.furnished.is_some(),
-        "phone" => l.phone.is_some(),
-        // id and url: every listing has them.
-        _ => true,
-    }
-}
-
 /// Writes the JSON lines and the summary.
 pub fn report(listings: &[Listing], out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
     for listing in listings {
@@ -126,23 +105,22 @@ pub fn report(listings: &[Listing], out: &mut impl Write, err: &mut impl Write) 
         out.write_all(b"\n")?;
     }
     let n = listings.len();
-    let has = |f: fn(&Listing) -> bool| listings.iter().filter(|l| f(l)).count();
-    let fields: [(&str, usize); 11] = [
-        // A title that fell back to the district is missing.
-        ("title", has(|l| !l.title_is_fallback)),
-        ("price", has(|l| l.price.is_some())),
-        ("currency", has(|l| l.currency.is_some())),
-        ("period", has(|l| l.period.is_some())),
-        ("monthly_price", has(|l| l.monthly_price.is_some())),
-        ("rooms", has(|l| l.rooms.is_some())),
-        ("area_m2", has(|l| l.area_m2.is_some())),
-        ("district", has(|l| l.district.is_some())),
-        ("photo", has(|l| l.photo.is_some())),
-        ("furnished", has(|l| l.furnished.is_some())),
-        ("phone", has(|l| l.phone.is_some())),
-    ];
     writeln!(err, "{n} listings extracted")?;
-    for (field, count) in fields {
+    // A title that fell back to the district counts as missing.
+    for field in [
+        "title",
+        "price",
+        "currency",
+        "period",
+        "monthly_price",
+        "rooms",
+        "area_m2",
+        "district",
+        "photo",
+        "furnished",
+        "phone",
+    ] {
+        let count = listings.iter().filter(|l| l.has(field)).count();
         let note = if count < n { format!(" (missing on {})", n - count) } else { String::new() };
         writeln!(err, "  {field}: {count} of {n}{note}")?;
     }

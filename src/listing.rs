@@ -81,6 +81,30 @@ pub struct Listing {
     pub phone: Option<String>,
 }
 
+impl Listing {
+    /// Whether the listing has field `name` (the names of `check-source`'s
+    /// output, `area` for `area_m2`): a title that fell back to the district
+    /// does not count; `id` and `url` every listing has.
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            "title" => !self.title_is_fallback,
+            "price" => self.price.is_some(),
+            "currency" => self.currency.is_some(),
+            "period" => self.period.is_some(),
+            "monthly_price" => self.monthly_price.is_some(),
+            "rooms" => self.rooms.is_some(),
+            "area" | "area_m2" => self.area_m2.is_some(),
+            "district" => self.district.is_some(),
+            "photo" => self.photo.is_some(),
+            "photos" => !self.photos.is_empty() || self.photo.is_some(),
+            "description" => self.description.is_some(),
+            "furnished" => self.furnished.is_some(),
+            "phone" => self.phone.is_some(),
+            _ => true,
+        }
+    }
+}
+
 /// Validators from the last successful fetch of a URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -107,23 +131,11 @@ impl FieldFill {
 
     pub fn of(listings: &[Listing]) -> Self {
         let n = listings.len();
-        let has = |f: &dyn Fn(&Listing) -> bool| {
-            if n == 0 { 0.0 } else { listings.iter().filter(|l| f(l)).count() as f64 / n as f64 }
-        };
         let rates = Self::FIELDS
             .iter()
             .map(|&name| {
-                let rate = match name {
-                    "title" => has(&|l| !l.title_is_fallback),
-                    "price" => has(&|l| l.price.is_some()),
-                    "rooms" => has(&|l| l.rooms.is_some()),
-                    "area_m2" => has(&|l| l.area_m2.is_some()),
-                    "district" => has(&|l| l.district.is_some()),
-                    "photo" => has(&|l| l.photo.is_some()),
-                    "furnished" => has(&|l| l.furnished.is_some()),
-                    "period" => has(&|l| l.period.is_some()),
-                    _ => has(&|l| l.phone.is_some()),
-                };
+                let with = listings.iter().filter(|l| l.has(name)).count();
+                let rate = if n == 0 { 0.0 } else { with as f64 / n as f64 };
                 (name, (rate * 1000.0).round() / 1000.0)
             })
             .collect();

@@ -116,9 +116,7 @@ pub async fn record_run(
     now: DateTime<Utc>,
 ) -> Result<RunReport, DbErr> {
     let txn = begin_write(db).await?;
-    let Some(src) = super::sources::by_id(&txn, source_id).await? else {
-        return Err(DbErr::RecordNotFound(format!("source {source_id}")));
-    };
+    let src = super::sources::required(&txn, source_id).await?;
     let had_listings = listing::Entity::find().filter(listing::Column::SourceId.eq(source_id)).count(&txn).await? > 0;
     let mut report = RunReport::default();
     let mut error = None;

@@ -75,6 +75,26 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<source:
     source::Entity::find_by_id(id).one(db).await
 }
 
+/// Source `id`, which must exist (its row is written at start).
+pub(super) async fn required<C: ConnectionTrait>(db: &C, id: i64) -> Result<source::Model, DbErr> {
+    by_id(db, id).await?.ok_or_else(|| DbErr::RecordNotFound(format!("source {id}")))
+}
+
+/// Sets one column of source `id`.
+async fn set_column(
+    db: &DatabaseConnection,
+    id: i64,
+    column: source::Column,
+    value: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    source::Entity::update_many()
+        .col_expr(column, sea_orm::sea_query::Expr::value(value))
+        .filter(source::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn runs(db: &DatabaseConnection, source_id: i64) -> Result<Vec<source_run::Model>, DbErr> {
     source_run::Entity::find()
         .filter(source_run::Column::SourceId.eq(source_id))
@@ -100,9 +120,7 @@ pub enum RunStart {
 /// or its last run never ended. Called by the holder of the source's lease.
 pub async fn begin_run(db: &DatabaseConnection, source_id: i64, now: DateTime<Utc>) -> Result<RunStart, DbErr> {
     let txn = begin_write(db).await?;
-    let Some(src) = by_id(&txn, source_id).await? else {
-        return Err(DbErr::RecordNotFound(format!("source {source_id}")));
-    };
+    let src = required(&txn, source_id).await?;
     if let Some(started_at) = src.run_started_at {
         return Ok(RunStart::Crashed { started_at, crashes: src.crashes.saturating_add(1) });
     }
@@ -119,12 +137,7 @@ pub async fn begin_run(db: &DatabaseConnection, source_id: i64, now: DateTime<Ut
 /// Forgets the run under way without recording it (a clean stop mid-run:
 /// the next start runs it again at once).
 pub async fn drop_run(db: &DatabaseConnection, source_id: i64) -> Result<(), DbErr> {
-    source::Entity::update_many()
-        .col_expr(source::Column::RunStartedAt, sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(source::Column::Id.eq(source_id))
-        .exec(db)
-        .await?;
-    Ok(())
+    set_column(db, source_id, source::Column::RunStartedAt, None).await
 }
 
 /// What the scraper decided about a run that took the process down.
@@ -151,9 +164,7 @@ pub async fn record_crash(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = begin_write(db).await?;
-    let Some(src) = by_id(&txn, source_id).await? else {
-        return Err(DbErr::RecordNotFound(format!("source {source_id}")));
-    };
+    let src = required(&txn, source_id).await?;
     let error: String = crash.error.chars().take(500).collect();
     let mut am: source::ActiveModel = src.clone().into();
     am.run_started_at = Set(None);
@@ -190,10 +201,5 @@ pub async fn record_crash(
 /// Moves the `{since}` window of `source_id` to `to` (a run read every page
 /// it asked for).
 pub async fn move_window(db: &DatabaseConnection, source_id: i64, to: DateTime<Utc>) -> Result<(), DbErr> {
-    source::Entity::update_many()
-        .col_expr(source::Column::WindowAt, sea_orm::sea_query::Expr::value(Some(to)))
-        .filter(source::Column::Id.eq(source_id))
-        .exec(db)
-        .await?;
-    Ok(())
+    set_column(db, source_id, source::Column::WindowAt, Some(to)).await
 }

@@ -272,9 +272,9 @@ impl Fetcher {
         let body = String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(Fetched::Page { body, url: final_url, validators })
     }
-}
 
-impl Fetcher {
+    /// One HTTP request of `spec` to `url` (no redirect followed): the
+    /// headers that may go there, the body, and `validators` on a GET.
     async fn send_one(
         &self,
         spec: &HttpRequest,

@@ -131,12 +131,29 @@ enum Input {
     Assign(String),
 }
 
-/// A compiled field.
+/// A compiled field of a json (or jsonld) source: JSONPaths, or a fixed
+/// value, and the processing.
 #[derive(Debug, Clone)]
-struct JsonField {
-    paths: Vec<JsonPath>,
-    value: Option<String>,
-    process: Process,
+pub(super) struct JsonField {
+    pub(super) paths: Vec<JsonPath>,
+    pub(super) value: Option<String>,
+    pub(super) process: Process,
+}
+
+impl JsonField {
+    /// Compiles field `name` of a `kind` ("json", "jsonld") source: `sel`
+    /// is refused, fixed values are checked, every path is compiled.
+    pub(super) fn compile(name: &str, spec: &FieldConfig, kind: &str) -> Result<Self, String> {
+        if let FieldConfig::Full(t) = spec
+            && t.sel.is_some()
+        {
+            return Err(format!("`sel` is for css sources; a {kind} field takes `path`"));
+        }
+        spec.check_values(name)?;
+        let (from, value, process) = spec.split()?;
+        let paths = from.iter().map(|p| path(p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { paths, value, process })
+    }
 }
 
 /// A compiled `[sources.json]` table.
@@ -152,7 +169,7 @@ pub struct JsonSpec {
     fields: BTreeMap<&'static str, JsonField>,
 }
 
-pub(super) fn path(p: &str) -> Result<JsonPath, String> {
+fn path(p: &str) -> Result<JsonPath, String> {
     JsonPath::parse(p.trim()).map_err(|e| format!("{p:?} is not a JSONPath (RFC 9535): {e}"))
 }
 
@@ -196,16 +213,7 @@ impl JsonSpec {
         let mut fields = BTreeMap::new();
         for name in FIELDS {
             let Some(spec) = config.field(name) else { continue };
-            let bad = |e: String| ((*name).to_owned(), e);
-            if let FieldConfig::Full(t) = spec
-                && t.sel.is_some()
-            {
-                return Err(bad("`sel` is for css sources; a json field takes `path`".to_owned()));
-            }
-            spec.check_values(name).map_err(bad)?;
-            let (from, value, process) = spec.split().map_err(bad)?;
-            let paths = from.iter().map(|p| path(p)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
-            fields.insert(*name, JsonField { paths, value, process });
+            fields.insert(*name, JsonField::compile(name, spec, "json").map_err(|e| ((*name).to_owned(), e))?);
         }
         if !fields.contains_key("url") {
             return Err((
@@ -230,14 +238,13 @@ impl JsonSpec {
                     of the element holding it) or `assign` (the variable it is assigned to)"
                 .to_owned();
         }
-        let doc = match self.document(page) {
-            Ok(doc) => doc,
-            Err(JsonProblem::NotJson(_)) if matches!(self.input, Input::Assign(_)) => {
-                let Input::Assign(name) = &self.input else { unreachable!() };
+        let doc = match (self.document(page), &self.input) {
+            (Ok(doc), _) => doc,
+            (Err(JsonProblem::NotJson(_)), Input::Assign(name)) => {
                 return format!("assign: no `{name} =` with a JSON value in any script of the page");
             }
-            Err(JsonProblem::NotJson(why)) => return why,
-            Err(JsonProblem::Error(message)) => return format!("the site answered: {message}"),
+            (Err(JsonProblem::NotJson(why)), _) => return why,
+            (Err(JsonProblem::Error(message)), _) => return format!("the site answered: {message}"),
         };
         let items = self.items.query(&doc).all();
         if items.is_empty() {

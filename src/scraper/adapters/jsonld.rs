@@ -10,11 +10,10 @@ use std::collections::BTreeMap;
 
 use scraper::Html;
 use serde_json::Value;
-use serde_json_path::JsonPath;
 
 use super::{
     Page, Parsed,
-    field::{FIELDS, FieldConfig, Process},
+    field::{FIELDS, FieldConfig},
     json, selector,
 };
 use crate::scraper::listing::RawListing;
@@ -25,7 +24,7 @@ use crate::scraper::listing::RawListing;
 /// that share one link.
 #[derive(Debug, Clone)]
 pub struct JsonLdSpec {
-    fields: BTreeMap<&'static str, (Vec<JsonPath>, Option<String>, Process)>,
+    fields: BTreeMap<&'static str, json::JsonField>,
 }
 
 impl JsonLdSpec {
@@ -36,16 +35,7 @@ impl JsonLdSpec {
             let Some(known) = FIELDS.iter().find(|f| **f == name.as_str()) else {
                 return Err((name.clone(), format!("is not a field ({})", FIELDS.join(", "))));
             };
-            let bad = |e: String| (name.clone(), e);
-            if let FieldConfig::Full(t) = spec
-                && t.sel.is_some()
-            {
-                return Err(bad("`sel` is for css sources; a jsonld field takes `path`".to_owned()));
-            }
-            spec.check_values(name).map_err(bad)?;
-            let (from, value, process) = spec.split().map_err(bad)?;
-            let paths = from.iter().map(|p| json::path(p)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
-            fields.insert(*known, (paths, value, process));
+            fields.insert(*known, json::JsonField::compile(name, spec, "jsonld").map_err(|e| (name.clone(), e))?);
         }
         Ok(Self { fields })
     }
@@ -56,7 +46,7 @@ impl JsonLdSpec {
 
     /// The configured value of `name` from `nodes` (the listing's entities).
     fn get(&self, name: &str, nodes: &[&Value]) -> Option<Option<String>> {
-        let (paths, value, process) = self.fields.get(name)?;
+        let json::JsonField { paths, value, process } = self.fields.get(name)?;
         let raw = value.clone().or_else(|| {
             paths.iter().find_map(|p| nodes.iter().find_map(|n| p.query(n).iter().find_map(|v| json::text(v))))
         });
