@@ -84,7 +84,7 @@ pub fn check_page(source: &SourceConfig, body: &str, url: &Url) -> Result<Checke
         PageOutcome::Listings { listings, .. } => {
             let empty_fields = source
                 .adapter
-                .configured_fields()
+                .configured_fields(body)
                 .into_iter()
                 .filter(|field| ALERT_FIELDS.contains(field) && !listings.iter().any(|l| l.has(field)))
                 .collect();

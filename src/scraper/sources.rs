@@ -12,7 +12,7 @@ use toml::{Table, Value};
 
 use super::{
     adapters::{
-        Adapter,
+        Adapter, WithDetail,
         css::{CssConfig, CssSpec},
         json::{JsonConfig, JsonSpec},
         presets,
@@ -44,6 +44,20 @@ struct RawSource {
     /// `kind = "jsonld"`: fields read over the merged schema.org entities.
     jsonld: Option<std::collections::BTreeMap<String, crate::scraper::adapters::field::FieldConfig>>,
     request: Option<RequestConfig>,
+    /// Readings of the site's exposé pages: one table or a list.
+    detail: Option<Value>,
+}
+
+/// `[sources.detail]`: how an exposé (one listing's own page) is read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDetail {
+    /// A regex only an exposé's body matches.
+    when: String,
+    kind: String,
+    css: Option<CssConfig>,
+    json: Option<JsonConfig>,
+    jsonld: Option<std::collections::BTreeMap<String, crate::scraper::adapters::field::FieldConfig>>,
 }
 
 /// One validated source.
@@ -277,45 +291,88 @@ fn validate(
     if !(1..=MAX_PAGES_LIMIT).contains(&max_pages) {
         return Err(invalid("max_pages", format!("{max_pages} is not from 1 to {MAX_PAGES_LIMIT}")));
     }
-    let adapter = match (raw.kind.as_str(), raw.jsonld) {
-        ("jsonld", Some(table)) => Some(Adapter::JsonLdWith(Box::new(
-            crate::scraper::adapters::jsonld::JsonLdSpec::compile(&table)
-                .map_err(|(field, problem)| invalid(&format!("jsonld.{field}"), problem))?,
-        ))),
-        (_, Some(_)) => return Err(invalid("jsonld", "a [sources.jsonld] table needs kind = \"jsonld\"".to_owned())),
-        (_, None) => None,
-    };
-    let adapter = match (adapter, raw.kind.as_str(), raw.css, raw.json) {
-        (Some(adapter), _, None, None) => adapter,
-        (Some(_), ..) => {
-            return Err(invalid("jsonld", "a jsonld source takes no [sources.css] or [sources.json]".to_owned()));
+    let adapter = reading(&raw.kind, raw.css, raw.json, raw.jsonld, prune, "").map_err(|(f, p)| invalid(&f, p))?;
+    let adapter = match raw.detail {
+        None => adapter,
+        Some(detail) => {
+            if matches!(adapter, Adapter::Site(_)) {
+                return Err(invalid("detail", "is for css, json and jsonld sources and presets".to_owned()));
+            }
+            let tables = match detail {
+                Value::Array(items) => items,
+                one => vec![one],
+            };
+            let details = tables
+                .into_iter()
+                .enumerate()
+                .map(|(i, table)| {
+                    let at = if i == 0 { "detail".to_owned() } else { format!("detail[{i}]") };
+                    detail_reading(table, &at).map_err(|(field, problem)| invalid(&field, problem))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Adapter::Detail(Box::new(WithDetail { list: adapter, details }))
         }
-        (None, kind, css, json) => match (kind, css, json) {
-            ("css", Some(css), None) => Adapter::Css(
-                Box::new(CssSpec::compile(&css).map_err(|(field, problem)| invalid(&format!("css.{field}"), problem))?),
-                prune,
-            ),
-            ("css", None, _) => {
-                return Err(invalid("css", "kind \"css\" needs a [sources.css] table with selectors".to_owned()));
-            }
-            ("json", None, Some(json)) => Adapter::Json(Box::new(
-                JsonSpec::compile(&json).map_err(|(field, problem)| invalid(&format!("json.{field}"), problem))?,
-            )),
-            ("json", _, None) => {
-                return Err(invalid("json", "kind \"json\" needs a [sources.json] table with paths".to_owned()));
-            }
-            (kind, None, None) => Adapter::builtin(kind)
-                .ok_or_else(|| invalid("kind", format!("{kind:?} is not a known kind ({})", known_kinds())))?,
-            (_, Some(_), _) => return Err(invalid("css", "a [sources.css] table needs kind = \"css\"".to_owned())),
-            (_, _, Some(_)) => return Err(invalid("json", "a [sources.json] table needs kind = \"json\"".to_owned())),
-        },
     };
-    if raw.request.is_some()
-        && !matches!(adapter, Adapter::Json(_) | Adapter::Css(..) | Adapter::JsonLd | Adapter::JsonLdWith(_))
-    {
+    if raw.request.is_some() && matches!(adapter, Adapter::Site(_)) {
         return Err(invalid("request", "is for css, json and jsonld sources and presets".to_owned()));
     }
     Ok(SourceConfig { name, kind: shown_kind, url: first.url, interval, currency, period, max_pages, adapter, request })
+}
+
+/// One `[sources.detail]` table: its pattern and its reading. Errors name
+/// the field after `at`.
+fn detail_reading(table: Value, at: &str) -> Result<(regex::Regex, Adapter), (String, String)> {
+    let raw: RawDetail = table.try_into().map_err(|e: toml::de::Error| (at.to_owned(), e.message().to_owned()))?;
+    let when = regex::Regex::new(&raw.when)
+        .map_err(|e| (format!("{at}.when"), format!("{:?} is not a valid regex: {e}", raw.when)))?;
+    let prefix = format!("{at}.");
+    let reading = reading(&raw.kind, raw.css, raw.json, raw.jsonld, Prune::default(), &prefix)?;
+    if matches!(reading, Adapter::Site(_)) {
+        return Err((format!("{at}.kind"), "must be css, json or jsonld".to_owned()));
+    }
+    Ok((when, reading))
+}
+
+/// A reading of `kind` (css, json, jsonld with or without fields, or a
+/// coded site) from its tables. The error names the field, after `prefix`.
+fn reading(
+    kind: &str,
+    css: Option<CssConfig>,
+    json: Option<JsonConfig>,
+    jsonld: Option<std::collections::BTreeMap<String, crate::scraper::adapters::field::FieldConfig>>,
+    prune: Prune,
+    prefix: &str,
+) -> Result<Adapter, (String, String)> {
+    let at = |field: &str| format!("{prefix}{field}");
+    let section = |table: &str| format!("[sources.{prefix}{table}]");
+    match (kind, css, json, jsonld) {
+        ("jsonld", None, None, Some(table)) => Ok(Adapter::JsonLdWith(Box::new(
+            crate::scraper::adapters::jsonld::JsonLdSpec::compile(&table)
+                .map_err(|(field, problem)| (at(&format!("jsonld.{field}")), problem))?,
+        ))),
+        ("jsonld", None, None, None) => Ok(Adapter::JsonLd),
+        ("jsonld", ..) => {
+            Err((at("jsonld"), format!("a jsonld source takes no {} or {}", section("css"), section("json"))))
+        }
+        (_, _, _, Some(_)) => Err((at("jsonld"), format!("a {} table needs kind = \"jsonld\"", section("jsonld")))),
+        ("css", Some(css), None, None) => Ok(Adapter::Css(
+            Box::new(CssSpec::compile(&css).map_err(|(field, problem)| (at(&format!("css.{field}")), problem))?),
+            prune,
+        )),
+        ("css", None, _, _) => {
+            Err((at("css"), format!("kind \"css\" needs a {} table with selectors", section("css"))))
+        }
+        ("json", None, Some(json), None) => Ok(Adapter::Json(Box::new(
+            JsonSpec::compile(&json).map_err(|(field, problem)| (at(&format!("json.{field}")), problem))?,
+        ))),
+        ("json", _, None, _) => {
+            Err((at("json"), format!("kind \"json\" needs a {} table with paths", section("json"))))
+        }
+        (kind, None, None, None) => Adapter::builtin(kind)
+            .ok_or_else(|| (at("kind"), format!("{kind:?} is not a known kind ({})", known_kinds()))),
+        (_, Some(_), _, _) => Err((at("css"), format!("a {} table needs kind = \"css\"", section("css")))),
+        (_, _, Some(_), _) => Err((at("json"), format!("a {} table needs kind = \"json\"", section("json")))),
+    }
 }
 
 #[cfg(test)]
@@ -452,5 +509,46 @@ mod tests {
         assert!(e.contains("`currency`"), "{e}");
         let e = err(&base("colour = \"red\""));
         assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn exposes_have_their_own_reading() {
+        let source = |detail: &str| {
+            format!(
+                "[[sources]]\nname = \"s\"\nkind = \"css\"\nurl = \"https://x.example/\"\n\
+                 [sources.css]\ncard = \"li\"\nurl = \"a@href\"\n{detail}"
+            )
+        };
+        let one = "[sources.detail]\nwhen = 'class=\"expose\"'\nkind = \"css\"\n\
+                   [sources.detail.css]\ncard = \"html\"\nurl = \":page\"\ntitle = \"h1\"";
+        let sources = parse(&source(one)).unwrap();
+        let Adapter::Detail(both) = &sources[0].adapter else { panic!("{:?}", sources[0].adapter) };
+        assert!(matches!(both.reading("<body class=\"expose\">"), Adapter::Css(..)));
+        assert!(matches!(both.list, Adapter::Css(..)) && both.details.len() == 1);
+        // Several, tried in turn.
+        let two = "[[sources.detail]]\nwhen = 'a'\nkind = \"jsonld\"\n[[sources.detail]]\nwhen = 'b'\nkind = \"json\"\n\
+                   [sources.detail.json]\nitems = \"$\"\nurl = \"$.u\"";
+        let sources = parse(&source(two)).unwrap();
+        let Adapter::Detail(both) = &sources[0].adapter else { panic!() };
+        assert!(matches!(both.reading("b"), Adapter::Json(_)) && matches!(both.reading("ab"), Adapter::JsonLd));
+        // Errors name the field inside the reading.
+        let e = err(&source("[sources.detail]\nwhen = '('\nkind = \"css\""));
+        assert!(e.contains("`detail.when`") && e.contains("regex"), "{e}");
+        let e = err(&source(
+            "[sources.detail]\nwhen = 'x'\nkind = \"css\"\n[sources.detail.css]\ncard = \"div[\"\nurl = \"a@href\"",
+        ));
+        assert!(e.contains("`detail.css.card`"), "{e}");
+        let e = err(&source("[sources.detail]\nwhen = 'x'\nkind = \"rightmove\""));
+        assert!(e.contains("`detail.kind`"), "{e}");
+        let e = err(&source("[sources.detail]\nkind = \"css\""));
+        assert!(e.contains("`detail`") && e.contains("when"), "{e}");
+        let e = err(&source(
+            "[[sources.detail]]\nwhen = 'a'\nkind = \"jsonld\"\n[[sources.detail]]\nwhen = 'b'\nkind = \"css\"",
+        ));
+        assert!(e.contains("`detail[1].css`"), "{e}");
+        let e = err(
+            "[[sources]]\nname = \"r\"\nkind = \"rightmove\"\nurl = \"https://x.example/\"\n[sources.detail]\nwhen = 'x'\nkind = \"jsonld\"",
+        );
+        assert!(e.contains("`detail`"), "{e}");
     }
 }

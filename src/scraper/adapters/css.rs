@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     Page, Parsed,
     field::{FIELDS, FieldConfig, Process, raw_listing},
-    own_attr, sel_attr, sel_text, text_of,
+    own_attr, sel_attr, text_of,
 };
 
 /// The `[sources.css]` table as written in the sources file.
@@ -67,17 +67,25 @@ impl CssConfig {
     }
 }
 
-/// One compiled selector: `"SEL"`, `"SEL@attr"` or `"@attr"`.
+/// The pick that reads the address of the page itself.
+pub const PAGE: &str = ":page";
+
+/// One compiled selector: `"SEL"`, `"SEL@attr"`, `"@attr"` or `":page"`.
 #[derive(Debug, Clone)]
 pub struct Pick {
     selector: Option<Selector>,
     attr: Option<String>,
+    /// `:page`: the address of the page being read (an exposé's own).
+    page: bool,
 }
 
 impl Pick {
     /// Compiles `"SEL"`, `"SEL@attr"` or `"@attr"`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let spec = spec.trim();
+        if spec == PAGE {
+            return Ok(Self { selector: None, attr: None, page: true });
+        }
         let (sel, attr) = match spec.rfind('@') {
             // An "@" inside brackets belongs to the selector (a[href*="@"]).
             Some(at) if !spec[at..].contains(']') => (&spec[..at], Some(spec[at + 1..].trim())),
@@ -95,35 +103,29 @@ impl Pick {
         } else {
             Some(parse_selector(sel)?)
         };
-        Ok(Self { selector, attr: attr.map(str::to_owned) })
+        Ok(Self { selector, attr: attr.map(str::to_owned), page: false })
     }
 
-    /// The value on `card`. A `style` attribute gives the `url(…)` inside it.
-    pub fn get(&self, card: ElementRef<'_>) -> Option<String> {
-        let value = match (&self.selector, &self.attr) {
-            (None, Some(attr)) => own_attr(card, attr),
-            (Some(sel), Some(attr)) => sel_attr(card, sel, attr),
-            (Some(sel), None) => sel_text(card, sel),
-            (None, None) => None,
-        }?;
-        if self.attr.as_deref() == Some("style") { style_url(&value) } else { Some(value) }
-    }
-
-    /// Every value on `card`, one per matching element.
-    pub fn get_all(&self, card: ElementRef<'_>) -> Vec<String> {
-        let values: Vec<String> = match (&self.selector, &self.attr) {
-            (Some(sel), Some(attr)) => {
-                card.select(sel).filter_map(|el| el.value().attr(attr)).map(str::to_owned).collect()
-            }
-            (Some(sel), None) => card.select(sel).map(text_of).collect(),
-            _ => self.get(card).into_iter().collect(),
+    /// The values on `card` of the page at `page`, one per matching
+    /// element, in document order and read lazily. A `style` attribute
+    /// gives the `url(…)` inside it.
+    fn values<'a>(&'a self, card: ElementRef<'a>, page: &'a str) -> Box<dyn Iterator<Item = String> + 'a> {
+        if self.page {
+            return Box::new(std::iter::once(page.to_owned()).filter(|p| !p.is_empty()));
+        }
+        let values: Box<dyn Iterator<Item = String> + 'a> = match (&self.selector, &self.attr) {
+            (None, Some(attr)) => Box::new(own_attr(card, attr).into_iter()),
+            (Some(sel), Some(attr)) => Box::new(
+                card.select(sel)
+                    .filter_map(move |el| el.value().attr(attr))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned),
+            ),
+            (Some(sel), None) => Box::new(card.select(sel).map(text_of).filter(|t| !t.is_empty())),
+            (None, None) => Box::new(std::iter::empty()),
         };
-        let style = self.attr.as_deref() == Some("style");
-        values
-            .into_iter()
-            .filter_map(|v| if style { style_url(&v) } else { Some(v.trim().to_owned()) })
-            .filter(|v| !v.is_empty())
-            .collect()
+        if self.attr.as_deref() == Some("style") { Box::new(values.filter_map(|v| style_url(&v))) } else { values }
     }
 
     /// The value anywhere in the document (for `next_page`).
@@ -168,10 +170,14 @@ impl Field {
         Ok(Self { picks, value, process })
     }
 
-    /// The field's value on `card`.
-    pub fn get(&self, card: ElementRef<'_>) -> Option<String> {
-        let raw = self.value.clone().or_else(|| self.picks.iter().find_map(|p| p.get(card)));
-        self.process.apply(raw, &|_| None)
+    /// The field's value on `card` of the page at `page`: the first match
+    /// of its selectors, tried in turn, that the processing accepts (`not`,
+    /// `regex`, `map`).
+    pub fn get(&self, card: ElementRef<'_>, page: &str) -> Option<String> {
+        match &self.value {
+            Some(value) => self.process.apply(Some(value.clone()), &|_| None),
+            None => self.process.apply_first(self.picks.iter().flat_map(|p| p.values(card, page)).map(Some), &|_| None),
+        }
     }
 
     fn get_in(&self, doc: &Html) -> Option<String> {
@@ -181,10 +187,10 @@ impl Field {
 
     /// Every value on `card`: each match of the first pick that has any,
     /// processed.
-    pub fn get_all(&self, card: ElementRef<'_>) -> Vec<String> {
+    pub fn get_all(&self, card: ElementRef<'_>, page: &str) -> Vec<String> {
         self.picks
             .iter()
-            .map(|p| p.get_all(card).into_iter().filter_map(|v| self.process.apply(Some(v), &|_| None)).collect())
+            .map(|p| p.values(card, page).filter_map(|v| self.process.apply(Some(v), &|_| None)).collect())
             .find(|values: &Vec<String>| !values.is_empty())
             .unwrap_or_default()
     }
@@ -283,7 +289,7 @@ impl CssSpec {
                 None => format!("skip removed all {n} cards ({})", self.skip_css.join(", ")),
             };
         }
-        let no_url = kept.iter().filter(|c| self.fields.get("url").and_then(|f| f.get(**c)).is_none()).count();
+        let no_url = kept.iter().filter(|c| self.fields.get("url").and_then(|f| f.get(**c, "")).is_none()).count();
         format!(
             "{} cards matched, {no_url} dropped: no url (the `url` field found nothing on them){}",
             kept.len(),
@@ -300,9 +306,11 @@ impl CssSpec {
             .any(|el| self.skip.iter().any(|s| s.matches(&el)))
     }
 
-    pub fn extract(&self, doc: &Html, _page: Page<'_>) -> Parsed {
-        let get = |card: ElementRef<'_>, name: &str| self.fields.get(name).and_then(|f| f.get(card));
-        let all = |card: ElementRef<'_>, name: &str| self.fields.get(name).map(|f| f.get_all(card)).unwrap_or_default();
+    pub fn extract(&self, doc: &Html, page: Page<'_>) -> Parsed {
+        let at = page.url.as_str();
+        let get = |card: ElementRef<'_>, name: &str| self.fields.get(name).and_then(|f| f.get(card, at));
+        let all =
+            |card: ElementRef<'_>, name: &str| self.fields.get(name).map(|f| f.get_all(card, at)).unwrap_or_default();
         let listings = doc
             .select(&self.card)
             .filter(|card| !self.skipped(*card))
@@ -343,11 +351,11 @@ mod tests {
         );
         let card = doc.select(&Selector::parse("div.c").unwrap()).next().unwrap();
         let field = |spec: &str| Field::compile(&FieldConfig::Short(spec.to_owned())).unwrap();
-        assert_eq!(field("img@src").get_all(card), ["/a.jpg", "/b.jpg", "/a.jpg"]);
-        assert_eq!(field("i@style").get_all(card), ["/s1.jpg", "/s2.jpg"]);
+        assert_eq!(field("img@src").get_all(card, ""), ["/a.jpg", "/b.jpg", "/a.jpg"]);
+        assert_eq!(field("i@style").get_all(card, ""), ["/s1.jpg", "/s2.jpg"]);
         let listed = Field::compile(&FieldConfig::List(vec!["picture img@src".into(), "img@src".into()])).unwrap();
-        assert_eq!(listed.get_all(card).len(), 3, "the first selector with matches");
-        assert!(field("video@src").get_all(card).is_empty());
+        assert_eq!(listed.get_all(card, "").len(), 3, "the first selector with matches");
+        assert!(field("video@src").get_all(card, "").is_empty());
     }
 
     #[test]

@@ -401,6 +401,8 @@ pub fn assigned(body: &str, name: &str) -> Option<Value> {
         let end = from + at + name.len();
         from = end;
         let rest = body[end..].trim_start();
+        // `window["name"] =`: past the closing quote and bracket.
+        let rest = ["\"]", "']"].iter().find_map(|close| rest.strip_prefix(close)).unwrap_or(rest).trim_start();
         // `name =`, not `name ==` or `name.other`.
         let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else { continue };
         let rest = rest.trim_start();
@@ -508,6 +510,10 @@ mod tests {
         let body = r#"<script>window.__STATE__ = JSON.parse("{\"k\": \"v\"}");</script>"#;
         assert_eq!(assigned(body, "window.__STATE__").unwrap()["k"], "v");
         assert!(assigned("window.X = function() {}", "window.X").is_none());
+        // A bracketed name, as immowelt's exposés write their state.
+        let body = r#"<script>window["__S__"]=JSON.parse("{\"k\": 2}");</script>"#;
+        assert_eq!(assigned(body, "__S__").unwrap()["k"], 2);
+        assert_eq!(assigned("window['X'] = [1]", "X").unwrap()[0], 1);
         // A JavaScript object literal, not strict JSON.
         let body = "<script>window.IS24 = { resultList: { entries: [ { id: 7, title: 'Hell & \\'ruhig\\'', }, ], }, // note\n other: \"}\" };</script>";
         let value = assigned(body, "window.IS24").unwrap();

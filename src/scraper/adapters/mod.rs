@@ -87,6 +87,25 @@ pub enum Adapter {
     /// JSON-LD with `[sources.jsonld]` fields read over the merged entities.
     JsonLdWith(Box<jsonld::JsonLdSpec>),
     Site(sites::Site),
+    /// A results reading, and a second reading for a single listing's page
+    /// (its exposé), used on a page its `when` pattern matches.
+    Detail(Box<WithDetail>),
+}
+
+/// A source's readings: its results pages, and its exposés (one listing's
+/// own page), each known by a pattern only its body matches.
+#[derive(Debug, Clone)]
+pub struct WithDetail {
+    pub list: Adapter,
+    /// Tried in turn: the first whose regex matches the body reads it.
+    pub details: Vec<(regex::Regex, Adapter)>,
+}
+
+impl WithDetail {
+    /// The reading for `body`.
+    pub fn reading(&self, body: &str) -> &Adapter {
+        self.details.iter().find(|(when, _)| when.is_match(body)).map_or(&self.list, |(_, reading)| reading)
+    }
 }
 
 impl Adapter {
@@ -121,17 +140,19 @@ impl Adapter {
                     .to_owned()
             }
             Adapter::Site(_) => "the page holds none of the cards this site's reader knows".to_owned(),
+            Adapter::Detail(both) => both.reading(page.body).explain_empty(page),
         }
     }
 
-    /// The fields a css or json configuration reads (a coded site's and
-    /// JSON-LD's are not configured).
-    pub fn configured_fields(&self) -> Vec<&'static str> {
+    /// The fields a css or json configuration reads on `body` (a coded
+    /// site's and JSON-LD's are not configured).
+    pub fn configured_fields(&self, body: &str) -> Vec<&'static str> {
         match self {
             Adapter::Css(spec, _) => spec.fields.keys().copied().collect(),
             Adapter::Json(spec) => spec.field_names(),
             Adapter::JsonLdWith(spec) => spec.field_names(),
             Adapter::JsonLd | Adapter::Site(_) => Vec::new(),
+            Adapter::Detail(both) => both.reading(body).configured_fields(body),
         }
     }
 
@@ -139,6 +160,7 @@ impl Adapter {
     pub fn default_period(&self) -> Period {
         match self {
             Adapter::Site(site) => site.default_period(),
+            Adapter::Detail(both) => both.list.default_period(),
             Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd | Adapter::JsonLdWith(_) => Period::Month,
         }
     }
@@ -147,6 +169,7 @@ impl Adapter {
     pub fn default_currency(&self) -> Option<&'static str> {
         match self {
             Adapter::Site(site) => site.default_currency(),
+            Adapter::Detail(both) => both.list.default_currency(),
             Adapter::Css(..) | Adapter::Json(_) | Adapter::JsonLd | Adapter::JsonLdWith(_) => None,
         }
     }
@@ -156,6 +179,7 @@ impl Adapter {
         match self {
             Adapter::Site(site) => site.prune(),
             Adapter::Css(_, prune) => *prune,
+            Adapter::Detail(both) => both.list.prune(),
             Adapter::Json(_) | Adapter::JsonLd | Adapter::JsonLdWith(_) => Prune::default(),
         }
     }
@@ -166,6 +190,8 @@ impl Adapter {
             Adapter::JsonLd => jsonld::extract(doc, page),
             Adapter::JsonLdWith(spec) => jsonld::extract_with(doc, page, Some(spec)),
             Adapter::Site(site) => site.extract(doc, page),
+            // Dispatched in `parse`, before any DOM is built.
+            Adapter::Detail(both) => both.list.extract(doc, page),
             // Read before any DOM is built (see `parse`).
             Adapter::Json(_) => Parsed::default(),
         }
@@ -200,6 +226,9 @@ impl Adapter {
     /// `currency` and `period` override the adapter's defaults (the source's
     /// configuration wins).
     pub fn parse(&self, source: &str, page: Page<'_>, currency: Option<&str>, period: Option<Period>) -> PageOutcome {
+        if let Adapter::Detail(both) = self {
+            return both.reading(page.body).parse(source, page, currency, period);
+        }
         let (mut parsed, items) = if let Adapter::Json(spec) = self {
             match Self::extract_json(spec, page) {
                 Ok(read) => read,

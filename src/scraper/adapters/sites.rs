@@ -24,12 +24,11 @@ pub enum Site {
     Zillow,
     RealestateComAu,
     Zonaprop,
-    Inberlinwohnen,
     Pararius,
 }
 
 impl Site {
-    pub const ALL: [Site; 9] = [
+    pub const ALL: [Site; 8] = [
         Site::Rightmove,
         Site::Idealista,
         Site::Otodom,
@@ -37,7 +36,6 @@ impl Site {
         Site::Zillow,
         Site::RealestateComAu,
         Site::Zonaprop,
-        Site::Inberlinwohnen,
         Site::Pararius,
     ];
 
@@ -50,7 +48,6 @@ impl Site {
             Site::Zillow => "zillow",
             Site::RealestateComAu => "realestate-com-au",
             Site::Zonaprop => "zonaprop",
-            Site::Inberlinwohnen => "inberlinwohnen",
             Site::Pararius => "pararius",
         }
     }
@@ -65,7 +62,6 @@ impl Site {
             Site::Zillow => "https://www.zillow.com/",
             Site::RealestateComAu => "https://www.realestate.com.au/",
             Site::Zonaprop => "https://www.zonaprop.com.ar/",
-            Site::Inberlinwohnen => "https://inberlinwohnen.de/",
             Site::Pararius => "https://www.pararius.com/",
         }
     }
@@ -86,7 +82,7 @@ impl Site {
     /// What a bare "$" (or no symbol) means on the site.
     pub fn default_currency(self) -> Option<&'static str> {
         match self {
-            Site::Idealista | Site::Inberlinwohnen | Site::Pararius => Some("EUR"),
+            Site::Idealista | Site::Pararius => Some("EUR"),
             Site::Rightmove => Some("GBP"),
             Site::Otodom => Some("PLN"),
             Site::DomRia | Site::Zillow => Some("USD"),
@@ -112,7 +108,6 @@ impl Site {
             Site::Zillow => zillow(doc),
             Site::RealestateComAu => realestate_com_au(doc),
             Site::Zonaprop => zonaprop(doc),
-            Site::Inberlinwohnen => inberlinwohnen(doc),
             Site::Pararius => pararius(doc, page),
         }
     }
@@ -504,36 +499,6 @@ fn zonaprop_titles(doc: &Html) -> Vec<(String, String)> {
 fn script_json(doc: &Html, marker: &str) -> Option<Value> {
     doc.select(selector!("script:not([src])"))
         .find_map(|script| json::assigned(&script.text().collect::<String>(), marker))
-}
-
-// ------------------------------------------------------------ inberlinwohnen
-
-fn inberlinwohnen(doc: &Html) -> Parsed {
-    let listings = doc
-        .select(selector!(r#"div[id^="apartment-"]"#))
-        .map(|card| {
-            // "Wohnungsangebot - 3,0 Zimmer, 60,65 m², 621,66 € Kaltmiete | Ilsestraße 60, 10318 Lichtenberg"
-            let summary = sel_attr(card, selector!("button.list__item__title"), "aria-label")
-                .map(|s| s.trim_start_matches("Wohnungsangebot -").trim().to_owned())
-                .or_else(|| sel_text(card, selector!("button.list__item__title span.block")))
-                .unwrap_or_default();
-            let (facts, address) = summary.split_once('|').unwrap_or((&summary, ""));
-            let facts: Vec<&str> = facts.split(", ").map(str::trim).collect();
-            let find = |needle: &str| facts.iter().find(|f| f.contains(needle)).map(|f| (*f).to_owned());
-            RawListing {
-                id: own_attr(card, "id").map(|id| id.trim_start_matches("apartment-").to_owned()),
-                url: sel_attr(card, selector!(r#"a[title="Zum Expose der Wohnungsbaugesellschaft"]"#), "href"),
-                title: sel_text(card, selector!(".list__details > span.text-xl")),
-                price: find("€"),
-                rooms: find("Zimmer"),
-                area: find("m²"),
-                district: address.split_whitespace().last().map(str::to_owned),
-                photo: sel_attr(card, selector!("picture img"), "src"),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Parsed { listings, next_page: None }
 }
 
 // ------------------------------------------------------------------ pararius
