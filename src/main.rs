@@ -114,6 +114,15 @@ fn check_source_by_name(
             .request
             .build(source.request.first_page, None, now)
             .map_err(|e| check::CheckError::Fetch(format!("building the request: {e}")))?;
+        let since = source.request.since(None, now);
+        let request = match homehound::scraper::listings_request(&fetcher, &source, request, since, now).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return Err(check::CheckError::Empty("the keys request answered no keys".to_owned())),
+            Err(homehound::scraper::KeysError::Fetch(FetchError::Blocked(code))) => {
+                return Err(check::CheckError::Blocked(format!("HTTP {code}")));
+            }
+            Err(e) => return Err(check::CheckError::Fetch(format!("fetching {}: {e}", source.shown_url()))),
+        };
         match fetcher.send(&request, &Validators::default()).await {
             Ok(Fetched::Page { body, url, .. }) => check::check_page(&source, &body, &url),
             Ok(Fetched::NotModified) => Err(check::CheckError::Fetch("the site answered 304 Not Modified".to_owned())),

@@ -28,6 +28,7 @@ use self::{
     adapters::{Page, PageOutcome},
     fetch::{FetchError, Fetched, Fetcher, Validators},
     listing::Listing,
+    request::HttpRequest,
     sources::SourceConfig,
 };
 use crate::{
@@ -302,6 +303,39 @@ fn source_crashed(name: &str, crashes: i32, until: DateTime<Utc>) -> String {
     )
 }
 
+/// Why the request for a source's listings could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeysError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The keys answer could not be read (scrubbed of secrets).
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// The request that asks `source`'s listings: `first` itself, or, for a
+/// source with `[request.keys]`, the listings of the keys `first` answers
+/// (`None`: it answered no keys, so there are no listings).
+pub async fn listings_request(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    first: HttpRequest,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<HttpRequest>, KeysError> {
+    let Some(keys) = &source.request.keys else { return Ok(Some(first)) };
+    let body = match fetcher.send(&first, &Validators::default()).await? {
+        Fetched::Page { body, .. } => body,
+        Fetched::NotModified => return Err(KeysError::Unreadable("the keys request answered 304".to_owned())),
+    };
+    let found = keys.keys_in(&body).map_err(|e| KeysError::Unreadable(source.request.scrub(&e)))?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let url = keys.url_for(&first.url, &found).map_err(KeysError::Unreadable)?;
+    Ok(Some(source.request.follow(url, since, now)))
+}
+
 /// Fetches and parses up to `max_pages` pages of `source`, and whether it
 /// read every page it asked for (a later page failing, or `max_pages`
 /// cutting the list, leaves the `{since}` window where it was). `None` on
@@ -317,9 +351,21 @@ pub async fn scrape(
     let since = source.request.since(window, now);
     let paged = source.request.paged();
     let first_page = source.request.first_page;
-    let mut request = match source.request.build(first_page, Some(since), now) {
+    let first = match source.request.build(first_page, Some(since), now) {
         Ok(r) => r,
         Err(e) => return Some((RunResult::Failed(e), false)),
+    };
+    let mut request = match listings_request(fetcher, source, first, since, now).await {
+        Ok(Some(request)) => request,
+        // No keys: nothing is listed.
+        Ok(None) => {
+            return Some((RunResult::Listings { listings: Vec::new(), validators: Validators::default() }, true));
+        }
+        Err(KeysError::Fetch(FetchError::Shutdown)) => return None,
+        Err(KeysError::Fetch(FetchError::Blocked(code))) => {
+            return Some((RunResult::Blocked(format!("HTTP {code}")), false));
+        }
+        Err(e) => return Some((RunResult::Failed(e.to_string()), false)),
     };
     // Set when the last page read links (or numbers) none after it.
     let mut complete = false;

@@ -32,6 +32,100 @@ pub struct RequestConfig {
     pub first_page: Option<u32>,
     pub since_overlap: Option<String>,
     pub since_window: Option<String>,
+    /// Keys first: the url's answer lists keys, a second request asks the
+    /// listings of those keys.
+    pub keys: Option<KeysConfig>,
+}
+
+/// `[sources.request.keys]`: the source's url answers a list of keys (a
+/// map search's pins); `url`, with `{keys}` filled, asks their listings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// JSONPath to the keys in the first answer.
+    pub path: String,
+    /// The listings' request, absolute or relative to the keys request's
+    /// URL; `{keys}` is replaced by the keys.
+    pub url: String,
+    /// Each key's form, `{}` the key (URL-encoded); `"{}"` by default.
+    pub each: Option<String>,
+    /// Between two keys; `","` by default.
+    pub join: Option<String>,
+    /// Most keys asked for (at most, and by default, [`MAX_KEYS`]).
+    pub max: Option<usize>,
+}
+
+/// Most keys one listings request carries.
+pub const MAX_KEYS: usize = 500;
+
+/// A validated [`KeysConfig`].
+#[derive(Debug, Clone)]
+pub struct KeysSpec {
+    path: serde_json_path::JsonPath,
+    url: String,
+    each: String,
+    join: String,
+    max: usize,
+}
+
+impl KeysSpec {
+    fn compile(config: &KeysConfig, mode: EnvMode, secrets: &mut Vec<String>) -> Result<Self, RequestError> {
+        let path = serde_json_path::JsonPath::parse(config.path.trim())
+            .map_err(|e| bad("request.keys.path", format!("{:?} is not a JSONPath (RFC 9535): {e}", config.path)))?;
+        let url = resolve_env(config.url.trim(), "request.keys.url", mode, secrets)?;
+        if !url.contains("{keys}") {
+            return Err(bad("request.keys.url", "needs `{keys}` where the keys go"));
+        }
+        if url.contains("{page}") {
+            return Err(bad("request.keys.url", "a keyed request is one page: `{page}` cannot be in it"));
+        }
+        let each = config.each.clone().unwrap_or_else(|| "{}".to_owned());
+        if !each.contains("{}") {
+            return Err(bad("request.keys.each", "needs `{}` where a key goes"));
+        }
+        let max = config.max.unwrap_or(MAX_KEYS);
+        if !(1..=MAX_KEYS).contains(&max) {
+            return Err(bad("request.keys.max", format!("{max} is not from 1 to {MAX_KEYS}")));
+        }
+        let spec = Self { path, url, each, join: config.join.clone().unwrap_or_else(|| ",".to_owned()), max };
+        Ok(spec)
+    }
+
+    /// The keys in `answer` (strings and numbers, each once, in order, at
+    /// most `max`). An answer that is not JSON is an error.
+    pub fn keys_in(&self, answer: &str) -> Result<Vec<String>, String> {
+        let doc: serde_json::Value =
+            serde_json::from_str(answer).map_err(|e| format!("the keys answer is not JSON: {e}"))?;
+        let mut keys: Vec<String> = Vec::new();
+        for value in self.path.query(&doc).all() {
+            let key = match value {
+                serde_json::Value::String(s) => s.trim().to_owned(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            if !key.is_empty() && key.len() <= 200 && !keys.contains(&key) {
+                keys.push(key);
+                if keys.len() == self.max {
+                    break;
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The listings' URL for `keys`; a relative `url` is resolved against
+    /// `base`, the keys request's.
+    pub fn url_for(&self, base: &Url, keys: &[String]) -> Result<Url, String> {
+        let joined = keys
+            .iter()
+            .map(|k| self.each.replace("{}", &url::form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>()))
+            .collect::<Vec<_>>()
+            .join(&self.join);
+        base.join(&self.url.replace("{keys}", &joined))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| "the listings request is not an http(s) URL".to_owned())
+    }
 }
 
 pub const DEFAULT_SINCE_OVERLAP: Duration = Duration::from_secs(10 * 60);
@@ -52,6 +146,8 @@ pub struct RequestSpec {
     secrets: Vec<String>,
     /// The url as written (placeholders and `${NAME}` unresolved).
     pub shown_url: String,
+    /// Keys first (`[sources.request.keys]`).
+    pub keys: Option<KeysSpec>,
 }
 
 impl fmt::Debug for RequestSpec {
@@ -230,6 +326,10 @@ impl RequestSpec {
         if body.is_some() && !post {
             return Err(bad("request.body", "a body needs method = \"POST\""));
         }
+        let keys = config.keys.as_ref().map(|k| KeysSpec::compile(k, mode, &mut secrets)).transpose()?;
+        if let (Some(keys), Ok(base)) = (&keys, Url::parse(&resolved_url)) {
+            keys.url_for(&base, &["1".to_owned()]).map_err(|e| bad("request.keys.url", e))?;
+        }
         let spec = Self {
             post,
             url: resolved_url,
@@ -241,6 +341,7 @@ impl RequestSpec {
             since_window: duration(config.since_window.as_deref(), "request.since_window", DEFAULT_SINCE_WINDOW)?,
             secrets,
             shown_url: url.trim().to_owned(),
+            keys,
         };
         // The first request must be a valid http(s) request.
         let first = spec.build(spec.first_page, None, Utc::now()).map_err(|e| bad("url", e))?;
@@ -254,7 +355,7 @@ impl RequestSpec {
 
     /// Whether the source is paged by `{page}` rather than next-page links.
     pub fn paged(&self) -> bool {
-        self.url.contains("{page}")
+        self.keys.is_none() && self.url.contains("{page}")
             || self.query.iter().any(|(_, v)| v.contains("{page}"))
             || self.body.as_deref().is_some_and(|b| b.contains("{page}"))
     }
@@ -371,5 +472,47 @@ mod tests {
             "request.method"
         );
         assert_eq!(RequestSpec::compile("ftp://a.example/", None, EnvMode::Resolve).unwrap_err().field, "url");
+    }
+
+    #[test]
+    fn keys_first() {
+        let keys = |url: &str, each: Option<&str>| RequestConfig {
+            keys: Some(KeysConfig {
+                path: "$[*].pk".into(),
+                url: url.into(),
+                each: each.map(str::to_owned),
+                join: Some("&".into()),
+                max: Some(2),
+            }),
+            ..Default::default()
+        };
+        let spec = RequestSpec::compile(
+            "https://a.example/pins?x=1",
+            Some(&keys("/list?{keys}", Some("pk={}"))),
+            EnvMode::Resolve,
+        )
+        .unwrap();
+        assert!(!spec.paged());
+        let k = spec.keys.as_ref().unwrap();
+        // Strings and numbers, each once, at most `max`, URL-encoded.
+        let found = k.keys_in(r#"[{"pk": 7}, {"pk": 7}, {"pk": "a b"}, {"pk": null}, {"pk": 9}]"#).unwrap();
+        assert_eq!(found, ["7", "a b"]);
+        let base = Url::parse("https://a.example/pins?x=1").unwrap();
+        assert_eq!(k.url_for(&base, &found).unwrap().as_str(), "https://a.example/list?pk=7&pk=a+b");
+        assert!(k.keys_in("<html>").unwrap_err().contains("not JSON"));
+        for (config, field) in [
+            (keys("/list", None), "request.keys.url"),
+            (keys("/list?{keys}&p={page}", None), "request.keys.url"),
+            (keys("/list?{keys}", Some("pk=")), "request.keys.each"),
+        ] {
+            let e = RequestSpec::compile("https://a.example/", Some(&config), EnvMode::Resolve).unwrap_err();
+            assert_eq!(e.field, field, "{}", e.problem);
+        }
+        let mut many = keys("/list?{keys}", None);
+        many.keys.as_mut().unwrap().max = Some(MAX_KEYS + 1);
+        assert_eq!(
+            RequestSpec::compile("https://a.example/", Some(&many), EnvMode::Resolve).unwrap_err().field,
+            "request.keys.max"
+        );
     }
 }

@@ -678,3 +678,54 @@ async fn a_source_whose_url_changed_or_that_retention_emptied_seeds_silently_aga
     assert!(back.seeded, "{back:?}");
     assert_eq!(back.alerts_queued, 0, "no flood of listings that are only new to us");
 }
+
+/// flatfox through its preset, as an operator writes it: the pins of a map
+/// search, then the listings of every pin's key, on a fake flatfox.
+#[tokio::test]
+async fn flatfox_asks_the_pins_then_the_listings_of_every_key() {
+    use homehound::{
+        scraper::{fetch::Fetcher, scrape},
+        shutdown::Shutdown,
+    };
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flatfox");
+    let pins = std::fs::read_to_string(dir.join("zuerich-rent-pins-api-2026.json")).expect("pins fixture");
+    let listings = std::fs::read_to_string(dir.join("zuerich-rent-public-listings-api-2026.json")).expect("fixture");
+    let keys: Vec<String> =
+        serde_json::from_str::<Vec<serde_json::Value>>(&pins).unwrap().iter().map(|p| p["pk"].to_string()).collect();
+    assert_eq!(keys.len(), 100);
+    let site = FakeSite::start().await;
+    let pins_path = "/api/v1/pin/?east=8.62&north=47.43&max_count=100";
+    let asked = format!(
+        "/api/v1/public-listing/?expand=cover_image&limit=0&{}",
+        keys.iter().map(|k| format!("pk={k}")).collect::<Vec<_>>().join("&")
+    );
+    site.set(pins_path, Page::JsonByBody(vec![("".into(), pins)]));
+    site.set(&asked, Page::JsonByBody(vec![("".into(), listings)]));
+    let toml = format!("[[sources]]\nname = \"zh\"\nkind = \"flatfox\"\nurl = \"{}\"\n", site.url(pins_path));
+    let source = sources::parse(&toml).expect("valid source").remove(0);
+    let fetcher = Fetcher::new(
+        FetchOptions { politeness: Duration::from_millis(1), attempts: 1, ..FetchOptions::default() },
+        Shutdown::new(),
+    )
+    .unwrap();
+
+    let (result, complete) = scrape(&fetcher, &source, &Validators::default(), None).await.expect("not stopped");
+    let RunResult::Listings { listings, .. } = result else { panic!("{result:?}") };
+    // Every key, in the pins' order (newest first), in one request.
+    assert_eq!(site.hits_of(&asked), 1, "asked: {:?}", site.hits());
+    assert!(complete);
+    assert_eq!(listings.len(), 100);
+    let first = listings.iter().find(|l| l.id == "68150385").expect("listing 1");
+    assert_eq!(first.price, Some(2710.0));
+    assert_eq!(first.currency.as_deref(), Some("CHF"));
+
+    // Pins answering none: no listings request, an empty run.
+    site.set(pins_path, Page::JsonByBody(vec![("".into(), "[]".into())]));
+    let (result, _) = scrape(&fetcher, &source, &Validators::default(), None).await.expect("not stopped");
+    assert!(matches!(result, RunResult::Listings { ref listings, .. } if listings.is_empty()), "{result:?}");
+    assert_eq!(site.hits_of(&asked), 1, "not asked again");
+    // Pins answering garbage: a failed run that says so.
+    site.set(pins_path, Page::JsonByBody(vec![("".into(), "<html>".into())]));
+    let (result, _) = scrape(&fetcher, &source, &Validators::default(), None).await.expect("not stopped");
+    assert!(matches!(result, RunResult::Failed(ref why) if why.contains("keys answer is not JSON")), "{result:?}");
+}

@@ -67,6 +67,7 @@ pub fn prune(kind: &str) -> Prune {
 pub fn rewrite_url(kind: &str, url: &str) -> Result<String, String> {
     match kind {
         "immoscout" => immoscout_url(url),
+        "flatfox" => flatfox_url(url),
         _ => Ok(url.to_owned()),
     }
 }
@@ -151,6 +152,40 @@ fn immoscout_url(written: &str) -> Result<String, String> {
     Ok(format!("{api}&pagenumber={{page}}"))
 }
 
+/// Most pins asked of flatfox in one run (its listings come in one answer).
+const FLATFOX_PINS: &str = "100";
+
+/// A flatfox map search becomes its pins query (the preset then asks the
+/// listings of the pins' keys). The pins URL, the home page and other hosts
+/// (a test server) are kept.
+fn flatfox_url(written: &str) -> Result<String, String> {
+    let form = "write the site's map search URL, https://flatfox.ch/de/search/?east=…&north=…&south=…&west=…";
+    let url = reqwest::Url::parse(written.trim()).map_err(|_| format!("{written:?} is not a URL; {form}"))?;
+    let host = url.host_str().unwrap_or_default();
+    if !host.ends_with("flatfox.ch") || matches!(url.path(), "" | "/") || url.path().starts_with("/api/v1/pin") {
+        return Ok(written.trim().to_owned());
+    }
+    if url.path().starts_with("/api/") {
+        return Err(format!(
+            "{:?} is an API answer the preset asks by itself (it needs the pins first); {form}",
+            url.path()
+        ));
+    }
+    let search = url.path_segments().is_some_and(|mut s| s.any(|p| p == "search"));
+    if !search {
+        return Err(format!("{:?} is not a search URL the preset can read; {form}", url.path()));
+    }
+    let mut pins = reqwest::Url::parse("https://flatfox.ch/api/v1/pin/").map_err(|e| e.to_string())?;
+    {
+        let mut query = pins.query_pairs_mut();
+        for (key, value) in url.query_pairs().filter(|(k, _)| k != "max_count") {
+            query.append_pair(&key, &value);
+        }
+        query.append_pair("max_count", FLATFOX_PINS);
+    }
+    Ok(pins.to_string())
+}
+
 /// `over` merged into `base`: tables key by key, anything else replaced.
 pub fn merge(base: &mut Table, over: Table) {
     for (key, value) in over {
@@ -176,6 +211,25 @@ mod tests {
             assert!(matches!(kind.as_deref(), Some("css" | "json")), "{name}: {kind:?}");
         }
         assert!(names().contains(&"wg-gesucht") && names().contains(&"bayut"));
+    }
+
+    #[test]
+    fn a_flatfox_map_search_becomes_its_pins_query() {
+        let pins = rewrite_url(
+            "flatfox",
+            "https://flatfox.ch/de/search/?east=8.62&north=47.43&south=47.32&west=8.44&object_category=APARTMENT&offer_type=RENT",
+        )
+        .unwrap();
+        assert_eq!(
+            pins,
+            "https://flatfox.ch/api/v1/pin/?east=8.62&north=47.43&south=47.32&west=8.44&object_category=APARTMENT\
+             &offer_type=RENT&max_count=100"
+        );
+        assert_eq!(rewrite_url("flatfox", &pins).unwrap(), pins, "kept");
+        let e = rewrite_url("flatfox", "https://flatfox.ch/api/v1/public-listing/?pk=1").unwrap_err();
+        assert!(e.contains("pins first") && e.contains("/de/search/"), "{e}");
+        assert!(rewrite_url("flatfox", "https://flatfox.ch/de/flat/x/1/").unwrap_err().contains("not a search"));
+        assert_eq!(rewrite_url("flatfox", "http://127.0.0.1:9/pins").unwrap(), "http://127.0.0.1:9/pins");
     }
 
     #[test]
