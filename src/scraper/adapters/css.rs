@@ -228,8 +228,23 @@ pub fn parse_selector(css: &str) -> Result<Selector, String> {
             },
             other => other.to_string(),
         };
-        format!("{css:?} is not a valid CSS selector: {why}")
+        format!("{css:?} is not a valid CSS selector: {why}; {}", where_invalid(css))
     })
+}
+
+/// Where `css` stops being a selector: after its longest valid start (a
+/// mistake at the load of a sources file, never on a hot path).
+fn where_invalid(css: &str) -> String {
+    let valid = css
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([css.len()])
+        .rev()
+        .find(|&i| css[..i].trim().is_empty() || Selector::parse(&css[..i]).is_ok())
+        .unwrap_or(0);
+    let column = css[..valid].chars().count() + 1;
+    let rest: String = css[valid..].chars().take(24).collect();
+    format!("from character {column}: `{}`", rest.trim_end())
 }
 
 /// A compiled `[sources.css]` table.
@@ -339,6 +354,11 @@ mod tests {
             let e = Pick::parse(css).unwrap_err();
             assert!(e.contains(words) && !e.to_lowercase().contains("report this"), "{css}: {e}");
         }
+        // Where the mistake is.
+        let e = Pick::parse("div.card a..title").unwrap_err();
+        assert!(e.contains("from character 11: `..title`"), "{e}");
+        let e = Pick::parse("li[data id]").unwrap_err();
+        assert!(e.contains("from character 9: `id]`"), "{e}");
         assert!(Pick::parse("a@").is_err());
         assert!(Pick::parse("").is_err());
     }
