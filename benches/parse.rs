@@ -53,6 +53,17 @@ const PAGES: &[(&str, &str)] = &[
     ("engelvoelkers", "engelvoelkers/berlin-kaufen-search-2026.html"),
     ("imaxx", "imaxx/wohnung-kaufen-search-2026.html"),
     ("neubaukompass", "neubaukompass/duesseldorf-wohnung-kaufen-search-2026.html"),
+    // 2026 exposés, through each preset's `detail` reading.
+    ("immoscout", "immobilienscout24/expose-detail-mobile-api-2026.json"),
+    ("immowelt", "immowelt/expose-detail-serverstate-trimmed-2026.html"),
+    ("immowelt", "immowelt/expose-detail-trimmed-2026.html"),
+    ("deutsche-wohnen", "deutsche-wohnen/expose-detail-2026.html"),
+    ("engelvoelkers", "engelvoelkers/expose-detail-2026.html"),
+    ("imaxx", "imaxx/expose-detail-2026.html"),
+    ("immobilien-de", "immobilien-de/detail-2026.html"),
+    ("schwarzesbrett-bremen", "schwarzesbrett-bremen/detail-2026.html"),
+    ("sparkasse-immobilien", "sparkasse-immobilien/expose-detail-2026.html"),
+    ("inberlinwohnen", "inberlinwohnen/howoge-expose-detail-2026.html"),
 ];
 
 /// Hostile pages: how long each takes to be refused (no listings).
