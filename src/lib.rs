@@ -19,6 +19,8 @@
 //! - [`config`], [`secret`]: typed configuration; the redacted bot token.
 //! - [`shutdown`]: the one shared shutdown flag.
 //! - [`health`], [`http`]: liveness, `/healthz` and `/metrics`.
+//! - [`texts`]: every word users read, in their language (Fluent, `locales/`);
+//!   bot, delivery and expiry use it, and it imports none of them.
 //! - [`telemetry`], [`cli`]: logging and the command line; [`check`]: `check-source`.
 
 pub mod app;
@@ -41,3 +43,4 @@ pub mod search;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;
+pub mod texts;

@@ -6,12 +6,11 @@ use std::time::Duration;
 use chrono::Utc;
 use tracing::info;
 
-use super::{
-    BotError,
-    handlers::Ctx,
+use super::{BotError, handlers::Ctx};
+use crate::{
+    db,
     texts::{escape, utc},
 };
-use crate::db;
 
 /// Alerts whose latency `/stats` summarises (the most recent sent).
 const LATENCY_SAMPLE: u64 = 5_000;

@@ -13,7 +13,6 @@ use tracing::info;
 use super::{
     BotError,
     handlers::{Ctx, strip_tags},
-    texts::Arg,
     wizard::Keyboard,
 };
 use crate::{
@@ -21,6 +20,7 @@ use crate::{
     delivery::{render, sender},
     quiet::{QuietHours, zone},
     search::{ListingView, SearchFilter},
+    texts::Arg,
 };
 
 /// Saved listings per page of `/saved`.

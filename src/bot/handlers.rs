@@ -19,12 +19,12 @@ use tracing::{debug, info, warn};
 
 use super::{
     BotError, BotState, admin,
-    texts::{Arg, Lang, Texts},
     wizard::{Keyboard, Outcome, Step, Wizard},
 };
 use crate::{
     db::{self, chats::ChatProfile, searches::Created},
     search::{SearchFilter, syntax},
+    texts::{Arg, Lang, Texts},
 };
 
 /// How often a reply is tried when Telegram answers 429 (each after its

@@ -11,7 +11,6 @@ mod balance;
 mod handlers;
 mod payments;
 mod support;
-pub mod texts;
 pub mod wizard;
 
 pub use handlers::decode_base64url;
@@ -34,6 +33,7 @@ use crate::{
     config::Config,
     delivery::{Shared, sender},
     shutdown::AbortOnDrop,
+    texts,
 };
 
 /// How long the outbox sender may take, after shutdown, to finish the sends

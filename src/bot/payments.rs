@@ -21,7 +21,6 @@ use tracing::{error, info, warn};
 use super::{
     BotError, BotState,
     handlers::{Ctx, ensure_chat, texts_of},
-    texts::{Lang, Texts, escape, utc},
     wizard::Keyboard,
 };
 use crate::{
@@ -30,6 +29,7 @@ use crate::{
         self,
         payments::{Applied, Charge},
     },
+    texts::{Lang, Texts, escape, utc},
 };
 
 /// Telegram Stars.

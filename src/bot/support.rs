@@ -14,9 +14,8 @@ use tracing::{error, info, warn};
 use super::{
     BotError,
     handlers::{Ctx, texts_of},
-    texts::escape,
 };
-use crate::db;
+use crate::{db, texts::escape};
 
 /// How long a `/paysupport` request waits for the user's message.
 const WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);

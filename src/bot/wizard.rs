@@ -9,8 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::texts::Texts;
-use crate::search::{PERIODS, Rooms, SearchFilter, syntax};
+use crate::{
+    search::{PERIODS, Rooms, SearchFilter, syntax},
+    texts::Texts,
+};
 
 /// Most district buttons offered.
 pub const MAX_DISTRICTS: usize = 24;
@@ -385,7 +387,7 @@ impl Wizard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bot::texts::Lang;
+    use crate::texts::Lang;
 
     fn press_label(w: &mut Wizard, label: &str) -> Outcome {
         let (_, rows) = w.view(Texts(Lang::En), 0);

@@ -5,7 +5,7 @@
 use entity::{listing, status::outbox_kind};
 use serde::Deserialize;
 
-use crate::bot::texts::{Arg, Texts, escape};
+use crate::texts::{Arg, Texts, escape};
 
 pub const CAPTION_LIMIT: usize = 1024;
 pub const TEXT_LIMIT: usize = 4096;
@@ -393,7 +393,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::bot::texts::Lang;
+    use crate::texts::Lang;
 
     fn listing(title: &str, photo: Option<&str>) -> listing::Model {
         let now = Utc::now();

@@ -41,10 +41,10 @@ use super::{
     render::{self, Rendered},
 };
 use crate::{
-    bot::texts::{Lang, Texts},
     db, metrics,
     search::{ListingView, SearchFilter},
     shutdown::{AbortOnDrop, Shutdown},
+    texts::{Lang, Texts},
 };
 
 /// Attempts before a row is given up as `failed`.

@@ -12,13 +12,13 @@ use entity::{access_period, outbox, reminder_sent, status::outbox_kind};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr};
 
 use crate::{
-    bot::texts::{Lang, Texts},
     db::{
         access::{self, Chain, Reminder, chain_at},
         listings::PRIORITY_NOTICE,
         outbox::pending_row,
     },
     delivery::render::Notice,
+    texts::{Lang, Texts},
 };
 
 /// What one pass of the expiry worker did.
