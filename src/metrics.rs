@@ -1,107 +1,113 @@
-//! Process-wide counters and gauges for `/metrics` (Prometheus text).
+//! Process-wide counters, gauges and the alert-latency histogram for
+//! `/metrics`, kept and written by `prometheus-client` (Prometheus text
+//! format 0.0.4).
 //!
-//! One registry shared by every thread; a counter is named once with its
-//! help text and keyed by its label values.
+//! One registry shared by every thread; a family is registered at its first
+//! use, with its help text, and keyed by its label values. Every value is a
+//! count, so counters and gauges are integers.
 
 use std::{
-    collections::BTreeMap,
-    fmt::Write,
+    collections::HashMap,
     sync::{LazyLock, Mutex},
 };
 
-struct Family {
-    help: &'static str,
-    kind: &'static str,
-    values: BTreeMap<String, f64>,
-}
+use prometheus_client::{
+    encoding::prometheus_text,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
 
-static REGISTRY: LazyLock<Mutex<BTreeMap<&'static str, Family>>> = LazyLock::new(Default::default);
-
-fn labels_key(labels: &[(&str, &str)]) -> String {
-    labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ")))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn update(
-    name: &'static str,
-    help: &'static str,
-    kind: &'static str,
-    labels: &[(&str, &str)],
-    f: impl FnOnce(&mut f64),
-) {
-    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    let family = registry.entry(name).or_insert_with(|| Family { help, kind, values: BTreeMap::new() });
-    f(family.values.entry(labels_key(labels)).or_insert(0.0));
-}
-
-/// Adds `by` to counter `name{labels}`.
-pub fn inc(name: &'static str, help: &'static str, labels: &[(&str, &str)], by: f64) {
-    update(name, help, "counter", labels, |v| *v += by);
-}
-
-/// Sets gauge `name{labels}`.
-pub fn set(name: &'static str, help: &'static str, labels: &[(&str, &str)], value: f64) {
-    update(name, help, "gauge", labels, |v| *v = value);
-}
-
-/// The value of `name{labels}`, if recorded.
-pub fn get(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    registry.get(name).and_then(|f| f.values.get(&labels_key(labels)).copied())
-}
+type Labels = Vec<(String, String)>;
 
 /// Alert latency buckets, seconds (scrape to Telegram's accept).
 const LATENCY_BUCKETS: [f64; 10] = [0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0];
 
-/// One source's latency histogram: counts per bucket (cumulative when
-/// rendered), sum and count.
-#[derive(Default)]
-struct Histogram {
-    buckets: [u64; LATENCY_BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// Most sources the latency histogram keeps (one per configured source).
+const MAX_LATENCY_SOURCES: usize = 1_000;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
 }
 
-/// Per source; bounded by the number of configured sources.
-static LATENCIES: LazyLock<Mutex<BTreeMap<String, Histogram>>> = LazyLock::new(Default::default);
+struct Metrics {
+    registry: Registry,
+    counters: HashMap<&'static str, Family<Labels, Counter>>,
+    gauges: HashMap<&'static str, Family<Labels, Gauge>>,
+    latency: Family<Labels, Histogram, fn() -> Histogram>,
+    latency_sources: std::collections::HashSet<String>,
+}
+
+static METRICS: LazyLock<Mutex<Metrics>> = LazyLock::new(|| {
+    let mut registry = Registry::default();
+    let latency: Family<Labels, Histogram, fn() -> Histogram> = Family::new_with_constructor(latency_histogram);
+    registry.register(
+        "homehound_alert_latency_seconds",
+        "From the scrape that found a listing to Telegram accepting its alert.",
+        latency.clone(),
+    );
+    Mutex::new(Metrics {
+        registry,
+        counters: HashMap::new(),
+        gauges: HashMap::new(),
+        latency,
+        latency_sources: Default::default(),
+    })
+});
+
+fn with<T>(f: impl FnOnce(&mut Metrics) -> T) -> T {
+    f(&mut METRICS.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn labels(labels: &[(&str, &str)]) -> Labels {
+    labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// Adds `by` (a count) to counter `name{labels}`; `name` ends in `_total`.
+pub fn inc(name: &'static str, help: &'static str, labels_: &[(&str, &str)], by: f64) {
+    with(|m| {
+        let family = m.counters.entry(name).or_insert_with(|| {
+            let family = Family::<Labels, Counter>::default();
+            // The text format adds `_total` to a counter's name.
+            m.registry.register(name.strip_suffix("_total").unwrap_or(name), help, family.clone());
+            family
+        });
+        family.get_or_create(&labels(labels_)).inc_by(by.max(0.0).round() as u64);
+    });
+}
+
+/// Sets gauge `name{labels}` to `value` (a count).
+pub fn set(name: &'static str, help: &'static str, labels_: &[(&str, &str)], value: f64) {
+    with(|m| {
+        let family = m.gauges.entry(name).or_insert_with(|| {
+            let family = Family::<Labels, Gauge>::default();
+            m.registry.register(name, help, family.clone());
+            family
+        });
+        family.get_or_create(&labels(labels_)).set(value.round() as i64);
+    });
+}
+
+/// The value of counter or gauge `name{labels}`, if recorded.
+pub fn get(name: &str, labels_: &[(&str, &str)]) -> Option<f64> {
+    let key = labels(labels_);
+    with(|m| {
+        let counter = m.counters.get(name).and_then(|f| f.get(&key).map(|c| c.get() as f64));
+        counter.or_else(|| m.gauges.get(name).and_then(|f| f.get(&key).map(|g| g.get() as f64)))
+    })
+}
 
 /// Records one alert's latency (the scrape that found the listing to
 /// Telegram's accept) for `source`.
 pub fn observe_latency(source: &str, seconds: f64) {
-    let mut all = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
-    if !all.contains_key(source) && all.len() >= 1_000 {
-        return;
-    }
-    let h = all.entry(source.to_owned()).or_default();
-    if let Some(i) = LATENCY_BUCKETS.iter().position(|b| seconds <= *b) {
-        h.buckets[i] += 1;
-    }
-    h.sum += seconds;
-    h.count += 1;
-}
-
-fn render_latencies(out: &mut String) {
-    let all = LATENCIES.lock().unwrap_or_else(|p| p.into_inner());
-    if all.is_empty() {
-        return;
-    }
-    let name = "homehound_alert_latency_seconds";
-    let _ = writeln!(out, "# HELP {name} From the scrape that found a listing to Telegram accepting its alert.");
-    let _ = writeln!(out, "# TYPE {name} histogram");
-    for (source, h) in all.iter() {
-        let source = labels_key(&[("source", source)]);
-        let mut cumulative = 0;
-        for (le, n) in LATENCY_BUCKETS.iter().zip(h.buckets) {
-            cumulative += n;
-            let _ = writeln!(out, "{name}_bucket{{{source},le=\"{le}\"}} {cumulative}");
+    with(|m| {
+        if !m.latency_sources.contains(source) {
+            if m.latency_sources.len() >= MAX_LATENCY_SOURCES {
+                return;
+            }
+            m.latency_sources.insert(source.to_owned());
         }
-        let _ = writeln!(out, "{name}_bucket{{{source},le=\"+Inf\"}} {}", h.count);
-        let _ = writeln!(out, "{name}_sum{{{source}}} {:.3}", h.sum);
-        let _ = writeln!(out, "{name}_count{{{source}}} {}", h.count);
-    }
+        m.latency.get_or_create(&labels(&[("source", source)])).observe(seconds);
+    });
 }
 
 /// The `q` quantile of `values` (sorted in place); `None` when empty.
@@ -115,19 +121,11 @@ pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
 
 /// Appends every family in Prometheus text format.
 pub fn render(out: &mut String) {
-    render_latencies(out);
-    let registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    for (name, family) in registry.iter() {
-        let _ = writeln!(out, "# HELP {name} {}", family.help);
-        let _ = writeln!(out, "# TYPE {name} {}", family.kind);
-        for (labels, value) in &family.values {
-            if labels.is_empty() {
-                let _ = writeln!(out, "{name} {value}");
-            } else {
-                let _ = writeln!(out, "{name}{{{labels}}} {value}");
-            }
+    with(|m| {
+        if let Err(e) = prometheus_text::encode(out, &m.registry) {
+            tracing::warn!(error = %e, "the metrics could not be written");
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -341,34 +341,10 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
     Ok(())
 }
 
-/// RFC 4648 base64url without padding (Telegram's start parameter alphabet).
+/// RFC 4648 base64url, padded or not (Telegram's start parameter alphabet).
 pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes = text.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let n = match chunk.len() {
-            4 => 3,
-            3 => 2,
-            2 => 1,
-            _ => return None,
-        };
-        out.extend_from_slice(&acc.to_be_bytes()[1..1 + n]);
-    }
-    Some(out)
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok()
 }
 
 // --------------------------------------------------------------- wizard
@@ -394,7 +370,7 @@ async fn open_wizard(ctx: &Ctx<'_>, prefilled: Option<SearchFilter>) -> Result<(
             debug!(chat = ctx.chat.0, error = %e, "the old wizard's buttons could not be removed");
         }
     }
-    let nonce = Utc::now().timestamp_subsec_nanos() ^ (ctx.chat.0 as u32).rotate_left(16);
+    let nonce = fastrand::u32(..);
     let mut wizard = match prefilled {
         Some(filter) => Wizard::prefilled(nonce, ctx.sources(), filter),
         None => Wizard::new(nonce, ctx.sources()),

@@ -327,21 +327,22 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// `Retry-After` as seconds (HTTP dates are read as "a minute").
+/// `Retry-After` as seconds or an HTTP date (the time until it; a date
+/// past is no wait). A value that is neither is read as "a minute".
 fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    Some(match value.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    Some(match httpdate::parse_http_date(value) {
+        Ok(at) => at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO),
         Err(_) => Duration::from_secs(60),
     })
 }
 
-/// A factor in `[lo, hi)`, from the clock's low bits (no RNG needed for jitter).
+/// A random factor in `[lo, hi)`, for jitter.
 pub fn jitter(lo: f64, hi: f64) -> f64 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let x = (nanos.wrapping_mul(2_654_435_761) % 10_000) as f64 / 10_000.0;
-    lo + (hi - lo) * x
+    lo + (hi - lo) * fastrand::f64()
 }
 
 #[cfg(test)]
@@ -361,5 +362,14 @@ mod tests {
         let mut h = header::HeaderMap::new();
         h.insert(header::RETRY_AFTER, header::HeaderValue::from_static("7"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        // An HTTP date: the time until it.
+        let at = std::time::SystemTime::now() + Duration::from_secs(120);
+        h.insert(header::RETRY_AFTER, header::HeaderValue::from_str(&httpdate::fmt_http_date(at)).unwrap());
+        let wait = retry_after(&h).unwrap();
+        assert!((Duration::from_secs(118)..=Duration::from_secs(120)).contains(&wait), "{wait:?}");
+        h.insert(header::RETRY_AFTER, header::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date past");
+        h.insert(header::RETRY_AFTER, header::HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(60)));
     }
 }
