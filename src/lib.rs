@@ -9,6 +9,7 @@
 //!   `json`, `jsonld`, presets), fetching, normalising.
 //! - [`search`]: saved-search filters, their one-line syntax, matching.
 //! - [`listing`]: the listing as scraped and stored, its period, validators, fill rates.
+//! - [`fanout`]: who hears of a run's news (new, back on the market, price drops, channel posts).
 //! - [`delivery`]: the outbox sender, the shared send gate, rendering.
 //! - [`expiry`]: the subscription-expiry worker: the pass's decisions and
 //!   texts (and retention's pruning).
@@ -33,6 +34,7 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod expiry;
+pub mod fanout;
 pub mod health;
 pub mod http;
 pub mod listing;

@@ -24,7 +24,10 @@ use sea_orm::{
 };
 
 use super::{begin_write, outbox::pending_row};
-use crate::listing::{FieldFill, Listing, Validators};
+use crate::{
+    fanout,
+    listing::{FieldFill, Listing, Validators},
+};
 
 /// Priority of listing alerts in the outbox (lower goes first).
 pub const PRIORITY_ALERT: i16 = 0;
@@ -299,11 +302,6 @@ fn photos_json(l: &Listing) -> Option<String> {
     (l.photos.len() > 1).then(|| serde_json::to_string(&l.photos).unwrap_or_default())
 }
 
-/// The price a fall is measured on: the monthly figure, else the price.
-fn comparable(price: Option<i64>, monthly: Option<i64>) -> Option<i64> {
-    monthly.or(price)
-}
-
 async fn store_listings(
     txn: &DatabaseTransaction,
     src: &source::Model,
@@ -367,13 +365,15 @@ async fn store_listings(
                 new_listings.push((id, l));
             }
             Some(old) => {
-                let away = now - old.last_seen_at;
-                if away > BACK_AFTER && src.last_success_at.is_some_and(|t| t > old.last_seen_at) {
-                    returned.push((old.id, l, away.num_days()));
+                let stored = fanout::Stored {
+                    price: old.price,
+                    monthly_price: old.monthly_price,
+                    last_seen_at: old.last_seen_at,
+                };
+                let seen = fanout::seen_again(stored, src.last_success_at, price, l.monthly_price, now);
+                if let Some(days) = seen.back_days {
+                    returned.push((old.id, l, days));
                 }
-                let old_cmp = comparable(old.price, old.monthly_price);
-                let new_cmp = comparable(price, l.monthly_price);
-                let price_changed = price.is_some() && price != old.price;
                 let mut am: listing::ActiveModel = old.clone().into();
                 am.last_seen_at = Set(now);
                 am.url = Set(l.url.clone());
@@ -402,19 +402,16 @@ async fn store_listings(
                 if l.furnished.is_some() {
                     am.furnished = Set(l.furnished);
                 }
-                // A page that lost the price keeps the last known one.
-                if let Some(p) = price.filter(|_| price_changed) {
+                if let Some(p) = seen.new_price {
                     am.price = Set(Some(p));
                     am.monthly_price = Set(l.monthly_price);
                     am.currency = Set(l.currency.clone());
                     am.period = Set(l.period.map(|p| p.as_str().to_owned()));
                     am.updated_at = Set(now);
                     insert_price(txn, old.id, p, l, now).await?;
-                    if let (Some(o), Some(n)) = (old_cmp, new_cmp)
-                        && n < o
-                    {
-                        drops.push((old.id, l, o, n));
-                    }
+                }
+                if let Some((o, n)) = seen.fell {
+                    drops.push((old.id, l, o, n));
                 }
                 am.update(txn).await?;
             }
@@ -423,7 +420,7 @@ async fn store_listings(
     report.new = new_listings.len();
     report.price_drops = drops.len();
     report.returned = returned.len();
-    if seeding || (new_listings.is_empty() && drops.is_empty() && returned.is_empty()) {
+    if !fanout::announces(seeding, new_listings.len(), drops.len(), returned.len()) {
         return Ok(());
     }
     // A listing back on the market is news to the chats that never heard
@@ -449,7 +446,7 @@ async fn store_listings(
                 .into_iter()
                 .map(|(listing_id, chat_id)| {
                     let key = listing_id.to_string();
-                    let payload = back.get(&listing_id).map(|days| serde_json::json!({ "back": days }).to_string());
+                    let payload = fanout::new_listing_payload(back.get(&listing_id).copied());
                     pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, payload, now)
                 })
                 .collect();
@@ -465,28 +462,18 @@ async fn store_listings(
         names.sort_unstable();
         names.dedup();
         let open = super::channels::open_for_posts(txn, &names, now).await?;
-        let rows = wanted
+        let rows = fanout::channel_posts(wanted, &open)
             .into_iter()
-            .filter_map(|(listing_id, name)| {
-                let chat_id = *open.get(&name.to_ascii_lowercase())?;
+            .map(|(chat_id, listing_id)| {
                 let key = listing_id.to_string();
-                Some(pending_row(
-                    chat_id,
-                    Some(listing_id),
-                    outbox_kind::CHANNEL_POST,
-                    key,
-                    PRIORITY_CHANNEL,
-                    None,
-                    now,
-                ))
+                pending_row(chat_id, Some(listing_id), outbox_kind::CHANNEL_POST, key, PRIORITY_CHANNEL, None, now)
             })
             .collect();
         report.posts_queued = enqueue(txn, rows).await?;
     }
     let mut rows = Vec::new();
     for (listing_id, _, old, new) in &drops {
-        // Only chats already told of this listing (with a search that can
-        // still match its source) hear that its price fell.
+        // Who was told of it; `fanout` decides who hears of the fall.
         let told: Vec<i64> = outbox::Entity::find()
             .select_only()
             .column(outbox::Column::ChatId)
@@ -496,24 +483,16 @@ async fn store_listings(
             .into_tuple()
             .all(txn)
             .await?;
-        // Chats that saved it hear always; chats that hid it never.
         let saved = super::marks::saved_by_reachable(txn, *listing_id, now).await?;
         let hidden = super::marks::hidden_by(txn, *listing_id).await?;
-        let mut chats: Vec<i64> = told.into_iter().filter(|c| active.contains(c)).chain(saved).collect();
-        chats.sort_unstable();
-        chats.dedup();
         let cut = price_cuts(txn, *listing_id).await?;
-        let mut payload = serde_json::json!({ "old": old, "new": new, "cut": cut });
-        if let Some(days) = back.get(listing_id) {
-            payload["back"] = serde_json::json!(days);
-        }
-        let payload = payload.to_string();
-        for chat_id in chats.into_iter().filter(|c| !hidden.contains(c)) {
+        let payload = fanout::price_drop_payload(*old, *new, cut, back.get(listing_id).copied());
+        for chat_id in fanout::price_drop_audience(&told, &active, &saved, &hidden) {
             rows.push(pending_row(
                 chat_id,
                 Some(*listing_id),
                 outbox_kind::PRICE_DROP,
-                format!("{listing_id}:{new}"),
+                fanout::price_drop_key(*listing_id, *new),
                 PRIORITY_ALERT,
                 Some(payload.clone()),
                 now,
@@ -523,9 +502,6 @@ async fn store_listings(
     report.alerts_queued += enqueue(txn, rows).await?;
     Ok(())
 }
-
-/// Away for longer than this, a listing seen again is back on the market.
-pub const BACK_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// Candidate searches read per query when a run is matched: bounds the
 /// memory a run needs (about 10 MB) whatever the number of saved searches.
@@ -590,7 +566,7 @@ async fn price_cuts(txn: &DatabaseTransaction, listing_id: i64) -> Result<u32, D
         .into_tuple()
         .all(txn)
         .await?;
-    let comparable: Vec<i64> = prices.into_iter().filter_map(|(p, m)| comparable(Some(p), m)).collect();
+    let comparable: Vec<i64> = prices.into_iter().filter_map(|(p, m)| fanout::comparable(Some(p), m)).collect();
     Ok(comparable.windows(2).filter(|w| w[1] < w[0]).count() as u32)
 }
 

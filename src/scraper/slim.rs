@@ -218,7 +218,6 @@ fn starts_with_tag(rest: &[u8], name: &[u8]) -> bool {
         && matches!(rest[name.len() + 1], b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/')
 }
 
-
 /// Whether the opening tag `tag` has a class token listed in `classes`.
 fn has_class(tag: &str, classes: &[&str]) -> bool {
     let Some(at) =
