@@ -129,7 +129,8 @@ async fn set_keyboard(ctx: &Ctx<'_>, message: MessageId, rows: &[Vec<render::But
 /// `/saved`: one page of the chat's saved listings, newest first, each with
 /// its link, current price and a button to remove it.
 pub(super) async fn saved(ctx: &Ctx<'_>, page: u64, message: Option<MessageId>) -> Result<(), BotError> {
-    let (total, rows) = db::marks::saved_page(&ctx.state.db, ctx.chat.0, page, SAVED_PAGE).await?;
+    let (total, ids) = db::marks::saved_page(&ctx.state.db, ctx.chat.0, page, SAVED_PAGE).await?;
+    let rows = db::listings::with_sources(&ctx.state.db, &ids).await?;
     let pages = total.div_ceil(SAVED_PAGE).max(1);
     if rows.is_empty() && page > 0 {
         // The last item of the last page was removed: show the page before.

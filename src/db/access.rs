@@ -10,22 +10,10 @@ use entity::{access_period, chat, outbox, reminder_sent, status::access_status};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, LockType, Query, SelectStatement},
+    sea_query::{Expr, LockType, Query},
 };
 
-use super::{begin_write, listings::enqueue};
-
-/// The ids of chats with an active access period at `now` (a subquery):
-/// who may get alerts, broadcasts, and counts as "with access".
-pub fn chats_with_access(now: DateTime<Utc>) -> SelectStatement {
-    Query::select()
-        .column(access_period::Column::ChatId)
-        .from(access_period::Entity)
-        .and_where(access_period::Column::Status.eq(access_status::ACTIVE))
-        .and_where(access_period::Column::StartsAt.lte(now))
-        .and_where(access_period::Column::EndsAt.gt(now))
-        .to_owned()
-}
+use super::{begin_write, outbox::enqueue};
 
 /// The end of the chat's access, counting every active period that has not
 /// ended by `now`.

@@ -17,7 +17,7 @@ use sea_orm::{
 use super::{
     access::{Extension, extend},
     begin_write,
-    listings::enqueue,
+    outbox::enqueue,
     outbox::pending_row,
 };
 
@@ -37,7 +37,7 @@ async fn notify_as(db: &DatabaseConnection, chats: &[i64], key: &str, text: &str
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let key = format!("{key}:{}", now.timestamp() / 60);
-    super::listings::notify_chats(&txn, chats, &key, text, html, now).await?;
+    super::outbox::notify_chats(&txn, chats, &key, text, html, now).await?;
     txn.commit().await
 }
 
@@ -67,7 +67,7 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
         chats: chat::Entity::find().filter(chat::Column::Id.gt(super::channels::CHAT_ID_BASE)).count(db).await?,
         blocked: chat::Entity::find().filter(chat::Column::Blocked.eq(true)).count(db).await?,
         with_access: chat::Entity::find()
-            .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))
+            .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
             .count(db)
             .await?,
         searches: search::Entity::find().count(db).await?,
@@ -171,7 +171,7 @@ pub async fn broadcast(db: &DatabaseConnection, admin: i64, text: &str, now: Dat
         .select_only()
         .column(chat::Column::Id)
         .filter(chat::Column::Blocked.eq(false))
-        .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))
+        .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
         .into_tuple()
         .all(&txn)
         .await?;

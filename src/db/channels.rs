@@ -142,7 +142,7 @@ pub async fn refused(
     super::outbox::block_in(&txn, chat_id, "the channel refuses the bot", now).await?;
     if !was_blocked {
         let key = format!("channel:{chat_id}:refused:{}", now.timestamp_millis());
-        super::listings::notify_chats(&txn, admins, &key, text, false, now).await?;
+        super::outbox::notify_chats(&txn, admins, &key, text, false, now).await?;
     }
     txn.commit().await?;
     Ok(!was_blocked)

@@ -23,16 +23,14 @@ use sea_orm::{
     EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
-use super::{begin_write, outbox::pending_row};
+use super::{
+    begin_write,
+    outbox::{PRIORITY_ALERT, PRIORITY_CHANNEL, enqueue, notify_admins, pending_row},
+};
 use crate::{
     fanout,
     listing::{FieldFill, Listing, Validators},
 };
-
-/// Priority of listing alerts in the outbox (lower goes first).
-pub const PRIORITY_ALERT: i16 = 0;
-/// Priority of reminders and notices.
-pub const PRIORITY_NOTICE: i16 = 1;
 
 /// What one run of a source produced (fetched and parsed by the scraper).
 #[derive(Debug)]
@@ -102,9 +100,6 @@ pub struct RunPolicy<'a> {
 
 /// See [`RunPolicy::channel_posts`].
 pub type ChannelPosts<'a> = dyn Fn(&str, &[(i64, &Listing)]) -> Vec<(i64, String)> + Sync + 'a;
-
-/// Channel posts wait behind chats' alerts and notices.
-pub const PRIORITY_CHANNEL: i16 = 2;
 
 /// See [`RunPolicy::matcher`]: (source name, new listings, candidate searches).
 pub type Matcher = fn(&str, &[(i64, &Listing)], &[search::Model]) -> Vec<(i64, i64)>;
@@ -302,6 +297,18 @@ fn photos_json(l: &Listing) -> Option<String> {
     (l.photos.len() > 1).then(|| serde_json::to_string(&l.photos).unwrap_or_default())
 }
 
+/// What a run's listings changed in storage: the news `fanout` turns into
+/// alerts.
+#[derive(Default)]
+struct Stored<'a> {
+    new: Vec<(i64, &'a Listing)>,
+    /// (listing, old price, new price), measured as `fanout::comparable`.
+    falls: Vec<(i64, i64, i64)>,
+    /// Listings back on the market, with the whole days they were away.
+    back: HashMap<i64, i64>,
+    returned: Vec<(i64, &'a Listing)>,
+}
+
 async fn store_listings(
     txn: &DatabaseTransaction,
     src: &source::Model,
@@ -312,7 +319,29 @@ async fn store_listings(
 ) -> Result<(), DbErr> {
     let seeding = src.seeded_at.is_none();
     report.seeded = seeding;
+    let stored = store(txn, src, listings, now).await?;
+    report.new = stored.new.len();
+    report.price_drops = stored.falls.len();
+    report.returned = stored.returned.len();
+    if !fanout::announces(seeding, stored.new.len(), stored.falls.len(), stored.returned.len()) {
+        return Ok(());
+    }
+    let searching = queue_alerts(txn, src, policy, &stored, now, report).await?;
+    if let Some(posts) = policy.channel_posts.filter(|_| !stored.new.is_empty()) {
+        report.posts_queued = queue_channel_posts(txn, posts(&src.name, &stored.new), now).await?;
+    }
+    report.alerts_queued += queue_price_drops(txn, &stored, &searching, now).await?;
+    Ok(())
+}
 
+/// Inserts the new listings and updates those seen again (with their
+/// prices); what changed, as `fanout` reads it.
+async fn store<'a>(
+    txn: &DatabaseTransaction,
+    src: &source::Model,
+    listings: &'a [Listing],
+    now: DateTime<Utc>,
+) -> Result<Stored<'a>, DbErr> {
     let mut existing: HashMap<String, listing::Model> = HashMap::new();
     let ids: Vec<&str> = listings.iter().map(|l| l.id.as_str()).collect();
     for chunk in ids.chunks(300) {
@@ -323,130 +352,131 @@ async fn store_listings(
             .await?;
         existing.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
     }
-
-    let mut new_listings: Vec<(i64, &Listing)> = Vec::new();
-    let mut drops: Vec<(i64, &Listing, i64, i64)> = Vec::new();
-    // Listings back on the market: gone for over a day (a successful run
-    // since they were last seen did not list them), and listed again; with
-    // the whole days they were away.
-    let mut returned: Vec<(i64, &Listing, i64)> = Vec::new();
+    let mut stored = Stored::default();
     for l in listings {
         let price = l.price.map(|p| p.round() as i64);
-        match existing.get(&l.id) {
-            None => {
-                let id = listing::ActiveModel {
-                    source_id: Set(src.id),
-                    external_id: Set(l.id.clone()),
-                    url: Set(l.url.clone()),
-                    title: Set(l.title.clone()),
-                    description: Set(l.description.clone()),
-                    price: Set(price),
-                    currency: Set(l.currency.clone()),
-                    period: Set(l.period.map(|p| p.as_str().to_owned())),
-                    monthly_price: Set(l.monthly_price),
-                    rooms: Set(l.rooms),
-                    area_m2: Set(l.area_m2),
-                    district: Set(l.district.clone()),
-                    furnished: Set(l.furnished),
-                    photo: Set(l.photo.clone()),
-                    photos: Set(photos_json(l)),
-                    phone: Set(l.phone.clone()),
-                    first_seen_at: Set(now),
-                    last_seen_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?
-                .id;
-                if let Some(p) = price {
-                    insert_price(txn, id, p, l, now).await?;
-                }
-                new_listings.push((id, l));
+        let Some(old) = existing.get(&l.id) else {
+            let id = new_row(src.id, l, price, now).insert(txn).await?.id;
+            if let Some(p) = price {
+                insert_price(txn, id, p, l, now).await?;
             }
-            Some(old) => {
-                let stored = fanout::Stored {
-                    price: old.price,
-                    monthly_price: old.monthly_price,
-                    last_seen_at: old.last_seen_at,
-                };
-                let seen = fanout::seen_again(stored, src.last_success_at, price, l.monthly_price, now);
-                if let Some(days) = seen.back_days {
-                    returned.push((old.id, l, days));
-                }
-                let mut am: listing::ActiveModel = old.clone().into();
-                am.last_seen_at = Set(now);
-                am.url = Set(l.url.clone());
-                am.title = Set(l.title.clone());
-                if l.description.is_some() {
-                    am.description = Set(l.description.clone());
-                }
-                if l.photo.is_some() {
-                    am.photo = Set(l.photo.clone());
-                }
-                if !l.photos.is_empty() {
-                    am.photos = Set(photos_json(l));
-                }
-                if l.rooms.is_some() {
-                    am.rooms = Set(l.rooms);
-                }
-                if l.area_m2.is_some() {
-                    am.area_m2 = Set(l.area_m2);
-                }
-                if l.district.is_some() {
-                    am.district = Set(l.district.clone());
-                }
-                if l.phone.is_some() {
-                    am.phone = Set(l.phone.clone());
-                }
-                if l.furnished.is_some() {
-                    am.furnished = Set(l.furnished);
-                }
-                if let Some(p) = seen.new_price {
-                    am.price = Set(Some(p));
-                    am.monthly_price = Set(l.monthly_price);
-                    am.currency = Set(l.currency.clone());
-                    am.period = Set(l.period.map(|p| p.as_str().to_owned()));
-                    am.updated_at = Set(now);
-                    insert_price(txn, old.id, p, l, now).await?;
-                }
-                if let Some((o, n)) = seen.fell {
-                    drops.push((old.id, l, o, n));
-                }
-                am.update(txn).await?;
-            }
+            stored.new.push((id, l));
+            continue;
+        };
+        let was = fanout::Stored { price: old.price, monthly_price: old.monthly_price, last_seen_at: old.last_seen_at };
+        let seen = fanout::seen_again(was, src.last_success_at, price, l.monthly_price, now);
+        if let Some(days) = seen.back_days {
+            stored.back.insert(old.id, days);
+            stored.returned.push((old.id, l));
         }
+        let mut am = seen_row(old, l, now);
+        if let Some(p) = seen.new_price {
+            am.price = Set(Some(p));
+            am.monthly_price = Set(l.monthly_price);
+            am.currency = Set(l.currency.clone());
+            am.period = Set(l.period.map(|p| p.as_str().to_owned()));
+            am.updated_at = Set(now);
+            insert_price(txn, old.id, p, l, now).await?;
+        }
+        if let Some((o, n)) = seen.fell {
+            stored.falls.push((old.id, o, n));
+        }
+        am.update(txn).await?;
     }
-    report.new = new_listings.len();
-    report.price_drops = drops.len();
-    report.returned = returned.len();
-    if !fanout::announces(seeding, new_listings.len(), drops.len(), returned.len()) {
-        return Ok(());
-    }
-    // A listing back on the market is news to the chats that never heard
-    // of it (those that did are not told twice: the outbox is unique per
-    // chat and listing); the alert says how long it was away.
-    let back: HashMap<i64, i64> = returned.iter().map(|(id, _, days)| (*id, *days)).collect();
-    let mut fresh = new_listings.clone();
-    fresh.extend(returned.iter().map(|(id, l, _)| (*id, *l)));
+    Ok(stored)
+}
 
-    // The candidate searches a page at a time, each page matched and its
-    // alerts queued before the next is read: memory stays bounded however
-    // many searches are saved (a chat with searches on two pages gets one
-    // alert: the outbox is unique per chat and listing).
-    let mut active: HashSet<i64> = HashSet::new();
+/// The row of a listing seen for the first time.
+fn new_row(source_id: i64, l: &Listing, price: Option<i64>, now: DateTime<Utc>) -> listing::ActiveModel {
+    listing::ActiveModel {
+        source_id: Set(source_id),
+        external_id: Set(l.id.clone()),
+        url: Set(l.url.clone()),
+        title: Set(l.title.clone()),
+        description: Set(l.description.clone()),
+        price: Set(price),
+        currency: Set(l.currency.clone()),
+        period: Set(l.period.map(|p| p.as_str().to_owned())),
+        monthly_price: Set(l.monthly_price),
+        rooms: Set(l.rooms),
+        area_m2: Set(l.area_m2),
+        district: Set(l.district.clone()),
+        furnished: Set(l.furnished),
+        photo: Set(l.photo.clone()),
+        photos: Set(photos_json(l)),
+        phone: Set(l.phone.clone()),
+        first_seen_at: Set(now),
+        last_seen_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// `old` seen again as `l`: its url and title as now; a fact the page no
+/// longer shows keeps its last known value (the price is set by the caller).
+fn seen_row(old: &listing::Model, l: &Listing, now: DateTime<Utc>) -> listing::ActiveModel {
+    let mut am: listing::ActiveModel = old.clone().into();
+    am.last_seen_at = Set(now);
+    am.url = Set(l.url.clone());
+    am.title = Set(l.title.clone());
+    if l.description.is_some() {
+        am.description = Set(l.description.clone());
+    }
+    if l.photo.is_some() {
+        am.photo = Set(l.photo.clone());
+    }
+    if !l.photos.is_empty() {
+        am.photos = Set(photos_json(l));
+    }
+    if l.rooms.is_some() {
+        am.rooms = Set(l.rooms);
+    }
+    if l.area_m2.is_some() {
+        am.area_m2 = Set(l.area_m2);
+    }
+    if l.district.is_some() {
+        am.district = Set(l.district.clone());
+    }
+    if l.phone.is_some() {
+        am.phone = Set(l.phone.clone());
+    }
+    if l.furnished.is_some() {
+        am.furnished = Set(l.furnished);
+    }
+    am
+}
+
+/// Queues the alerts of new listings and of listings back on the market
+/// (news to the chats that never heard of them: the outbox is unique per
+/// chat and listing; the alert says how long it was away). Returns the
+/// chats with an active search on the source.
+///
+/// The candidate searches are read a page at a time, each page matched and
+/// its alerts queued before the next is read: memory stays bounded however
+/// many searches are saved.
+async fn queue_alerts(
+    txn: &DatabaseTransaction,
+    src: &source::Model,
+    policy: &RunPolicy<'_>,
+    stored: &Stored<'_>,
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) -> Result<HashSet<i64>, DbErr> {
+    let mut fresh = stored.new.clone();
+    fresh.extend(stored.returned.iter().copied());
+    let mut searching: HashSet<i64> = HashSet::new();
     let mut after = 0;
     loop {
         let page = candidate_searches(txn, &src.name, now, after, CANDIDATE_PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        active.extend(page.iter().map(|s| s.chat_id));
+        searching.extend(page.iter().map(|s| s.chat_id));
         if !fresh.is_empty() {
             let rows = (policy.matcher)(&src.name, &fresh, &page)
                 .into_iter()
                 .map(|(listing_id, chat_id)| {
                     let key = listing_id.to_string();
-                    let payload = fanout::new_listing_payload(back.get(&listing_id).copied());
+                    let payload = fanout::new_listing_payload(stored.back.get(&listing_id).copied());
                     pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, payload, now)
                 })
                 .collect();
@@ -456,51 +486,67 @@ async fn store_listings(
             break;
         }
     }
-    if let Some(posts) = policy.channel_posts.filter(|_| !new_listings.is_empty()) {
-        let wanted = posts(&src.name, &new_listings);
-        let mut names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
-        names.sort_unstable();
-        names.dedup();
-        let open = super::channels::open_for_posts(txn, &names, now).await?;
-        let rows = fanout::channel_posts(wanted, &open)
-            .into_iter()
-            .map(|(chat_id, listing_id)| {
-                let key = listing_id.to_string();
-                pending_row(chat_id, Some(listing_id), outbox_kind::CHANNEL_POST, key, PRIORITY_CHANNEL, None, now)
-            })
-            .collect();
-        report.posts_queued = enqueue(txn, rows).await?;
-    }
+    Ok(searching)
+}
+
+/// Queues the channel posts the channels' filters want (listing, channel
+/// name), to the channels open for posts.
+async fn queue_channel_posts(
+    txn: &DatabaseTransaction,
+    wanted: Vec<(i64, String)>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let open = super::channels::open_for_posts(txn, &names, now).await?;
+    let rows = fanout::channel_posts(wanted, &open)
+        .into_iter()
+        .map(|(chat_id, listing_id)| {
+            let key = listing_id.to_string();
+            pending_row(chat_id, Some(listing_id), outbox_kind::CHANNEL_POST, key, PRIORITY_CHANNEL, None, now)
+        })
+        .collect();
+    enqueue(txn, rows).await
+}
+
+/// Queues the price drops to the chats `fanout` says hear them.
+async fn queue_price_drops(
+    txn: &DatabaseTransaction,
+    stored: &Stored<'_>,
+    searching: &HashSet<i64>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let mut rows = Vec::new();
-    for (listing_id, _, old, new) in &drops {
-        // Who was told of it; `fanout` decides who hears of the fall.
+    for &(listing_id, old, new) in &stored.falls {
         let told: Vec<i64> = outbox::Entity::find()
             .select_only()
             .column(outbox::Column::ChatId)
-            .filter(outbox::Column::ListingId.eq(*listing_id))
+            .filter(outbox::Column::ListingId.eq(listing_id))
             .filter(outbox::Column::Kind.is_in([outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP]))
             .distinct()
             .into_tuple()
             .all(txn)
             .await?;
-        let saved = super::marks::saved_by_reachable(txn, *listing_id, now).await?;
-        let hidden = super::marks::hidden_by(txn, *listing_id).await?;
-        let cut = price_cuts(txn, *listing_id).await?;
-        let payload = fanout::price_drop_payload(*old, *new, cut, back.get(listing_id).copied());
-        for chat_id in fanout::price_drop_audience(&told, &active, &saved, &hidden) {
+        let saved = super::marks::saved_by_reachable(txn, listing_id, now).await?;
+        let hidden = super::marks::hidden_by(txn, listing_id).await?;
+        let cut = price_cuts(txn, listing_id).await?;
+        let payload = fanout::price_drop_payload(old, new, cut, stored.back.get(&listing_id).copied());
+        for chat_id in fanout::price_drop_audience(&told, searching, &saved, &hidden) {
+            let key = fanout::price_drop_key(listing_id, new);
+            let payload = Some(payload.clone());
             rows.push(pending_row(
                 chat_id,
-                Some(*listing_id),
+                Some(listing_id),
                 outbox_kind::PRICE_DROP,
-                fanout::price_drop_key(*listing_id, *new),
+                key,
                 PRIORITY_ALERT,
-                Some(payload.clone()),
+                payload,
                 now,
             ));
         }
     }
-    report.alerts_queued += enqueue(txn, rows).await?;
-    Ok(())
+    enqueue(txn, rows).await
 }
 
 /// Candidate searches read per query when a run is matched: bounds the
@@ -619,78 +665,7 @@ pub async fn candidate_searches<C: ConnectionTrait>(
         .filter(chat::Column::Paused.eq(false))
         .filter(chat::Column::Blocked.eq(false))
         .filter(search::Column::Source.is_null().or(search::Column::Source.eq(source)))
-        .filter(search::Column::ChatId.in_subquery(super::access::chats_with_access(now)))
+        .filter(search::Column::ChatId.in_subquery(super::reach::chats_with_access(now)))
         .all(db)
         .await
-}
-
-/// Inserts outbox rows, skipping any already there (same chat, kind and key).
-pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) -> Result<u64, DbErr> {
-    let mut queued = 0;
-    // 2,000 rows of 10 values: under SQLite's 32,766 bound parameters, and
-    // few round trips for a large fan-out.
-    for chunk in rows.chunks(2_000) {
-        let result = outbox::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
-            .exec_without_returning(txn)
-            .await?;
-        if let sea_orm::TryInsertResult::Inserted(n) = result {
-            queued += n;
-        }
-    }
-    Ok(queued)
-}
-
-/// Queues a notice to every admin (creating their chat rows if they never
-/// wrote to the bot).
-pub(super) async fn notify_admins(
-    txn: &DatabaseTransaction,
-    admins: &[i64],
-    key: &str,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    notify_chats(txn, admins, key, text, false, now).await
-}
-
-/// Queues a notice (plain text, or Telegram HTML when `html`) to `admins`,
-/// creating their chat rows if they never wrote to the bot.
-pub(super) async fn notify_chats(
-    txn: &DatabaseTransaction,
-    admins: &[i64],
-    key: &str,
-    text: &str,
-    html: bool,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    if admins.is_empty() {
-        return Ok(());
-    }
-    let chats: Vec<chat::ActiveModel> = admins
-        .iter()
-        .map(|id| chat::ActiveModel {
-            id: Set(*id),
-            language: Set("en".to_owned()),
-            paused: Set(false),
-            blocked: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    chat::Entity::insert_many(chats).on_conflict_do_nothing_on([chat::Column::Id]).exec_without_returning(txn).await?;
-    let payload = if html {
-        serde_json::json!({ "text": text, "html": true }).to_string()
-    } else {
-        serde_json::json!({ "text": text }).to_string()
-    };
-    let rows = admins
-        .iter()
-        .map(|chat_id| {
-            let payload = Some(payload.clone());
-            pending_row(*chat_id, None, outbox_kind::NOTICE, key.to_owned(), PRIORITY_NOTICE, payload, now)
-        })
-        .collect();
-    enqueue(txn, rows).await?;
-    Ok(())
 }

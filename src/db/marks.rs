@@ -100,20 +100,20 @@ pub async fn saved_by_reachable<C: ConnectionTrait>(
         .filter(listing_mark::Column::Mark.eq(mark::SAVED))
         .filter(chat::Column::Paused.eq(false))
         .filter(chat::Column::Blocked.eq(false))
-        .filter(listing_mark::Column::ChatId.in_subquery(super::access::chats_with_access(now)))
+        .filter(listing_mark::Column::ChatId.in_subquery(super::reach::chats_with_access(now)))
         .into_tuple()
         .all(db)
         .await
 }
 
-/// One page of the chat's saved listings, newest saved first, each with
-/// its source's name; and how many there are.
+/// One page of the chat's saved listings' ids, newest saved first; and how
+/// many there are.
 pub async fn saved_page(
     db: &DatabaseConnection,
     chat_id: i64,
     page: u64,
     per_page: u64,
-) -> Result<(u64, Vec<(listing::Model, String)>), DbErr> {
+) -> Result<(u64, Vec<i64>), DbErr> {
     let saved = || {
         listing_mark::Entity::find()
             .filter(listing_mark::Column::ChatId.eq(chat_id))
@@ -130,5 +130,5 @@ pub async fn saved_page(
         .into_tuple()
         .all(db)
         .await?;
-    Ok((total, super::listings::with_sources(db, &ids).await?))
+    Ok((total, ids))
 }

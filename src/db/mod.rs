@@ -29,6 +29,7 @@ pub mod listings;
 pub mod marks;
 pub mod outbox;
 pub mod payments;
+pub mod reach;
 pub mod retention;
 pub mod searches;
 pub mod sources;

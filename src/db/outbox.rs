@@ -27,15 +27,22 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, ExprTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr},
 };
 
 use super::begin_write;
 
+/// Priority of listing alerts in the outbox (lower goes first).
+pub const PRIORITY_ALERT: i16 = 0;
+/// Priority of reminders and notices.
+pub const PRIORITY_NOTICE: i16 = 1;
+/// Channel posts wait behind chats' alerts and notices.
+pub const PRIORITY_CHANNEL: i16 = 2;
+
 /// A new `pending` row, due now: what every producer (alerts, notices,
-/// reminders, broadcasts) queues through `listings::enqueue`.
+/// reminders, broadcasts) queues through [`enqueue`].
 pub fn pending_row(
     chat_id: i64,
     listing_id: Option<i64>,
@@ -70,16 +77,9 @@ pub async fn queue_photos(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let txn = begin_write(db).await?;
-    let row = pending_row(
-        chat_id,
-        Some(listing_id),
-        outbox_kind::PHOTOS,
-        listing_id.to_string(),
-        super::listings::PRIORITY_ALERT,
-        None,
-        now,
-    );
-    let queued = super::listings::enqueue(&txn, vec![row]).await?;
+    let row =
+        pending_row(chat_id, Some(listing_id), outbox_kind::PHOTOS, listing_id.to_string(), PRIORITY_ALERT, None, now);
+    let queued = enqueue(&txn, vec![row]).await?;
     txn.commit().await?;
     Ok(queued > 0)
 }
@@ -183,7 +183,7 @@ pub async fn claim(
             .filter(chat::Column::Id.is_in(alert_chats))
             .filter(chat::Column::Paused.eq(false))
             .filter(chat::Column::Blocked.eq(false))
-            .filter(chat::Column::Id.in_subquery(super::access::chats_with_access(now)))
+            .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
             .into_tuple()
             .all(&txn)
             .await?
@@ -358,7 +358,7 @@ pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Ut
     }
     let payload = serde_json::json!({ "items": items }).to_string();
     let key = format!("digest:{}", first.id);
-    let row = pending_row(chat_id, None, outbox_kind::DIGEST, key, super::listings::PRIORITY_ALERT, Some(payload), now);
+    let row = pending_row(chat_id, None, outbox_kind::DIGEST, key, PRIORITY_ALERT, Some(payload), now);
     outbox::Entity::insert(row)
         .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
         .exec_without_returning(&txn)
@@ -479,4 +479,75 @@ pub async fn depth(db: &DatabaseConnection) -> Result<u64, DbErr> {
         .filter(outbox::Column::Status.is_in([outbox_status::PENDING, outbox_status::SENDING]))
         .count(db)
         .await
+}
+
+/// Inserts outbox rows, skipping any already there (same chat, kind and key).
+pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) -> Result<u64, DbErr> {
+    let mut queued = 0;
+    // 2,000 rows of 10 values: under SQLite's 32,766 bound parameters, and
+    // few round trips for a large fan-out.
+    for chunk in rows.chunks(2_000) {
+        let result = outbox::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
+            .exec_without_returning(txn)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = result {
+            queued += n;
+        }
+    }
+    Ok(queued)
+}
+
+/// Queues a notice to every admin (creating their chat rows if they never
+/// wrote to the bot).
+pub async fn notify_admins(
+    txn: &DatabaseTransaction,
+    admins: &[i64],
+    key: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    notify_chats(txn, admins, key, text, false, now).await
+}
+
+/// Queues a notice (plain text, or Telegram HTML when `html`) to `admins`,
+/// creating their chat rows if they never wrote to the bot.
+pub async fn notify_chats(
+    txn: &DatabaseTransaction,
+    admins: &[i64],
+    key: &str,
+    text: &str,
+    html: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if admins.is_empty() {
+        return Ok(());
+    }
+    let chats: Vec<chat::ActiveModel> = admins
+        .iter()
+        .map(|id| chat::ActiveModel {
+            id: Set(*id),
+            language: Set("en".to_owned()),
+            paused: Set(false),
+            blocked: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    chat::Entity::insert_many(chats).on_conflict_do_nothing_on([chat::Column::Id]).exec_without_returning(txn).await?;
+    let payload = if html {
+        serde_json::json!({ "text": text, "html": true }).to_string()
+    } else {
+        serde_json::json!({ "text": text }).to_string()
+    };
+    let rows = admins
+        .iter()
+        .map(|chat_id| {
+            let payload = Some(payload.clone());
+            pending_row(*chat_id, None, outbox_kind::NOTICE, key.to_owned(), PRIORITY_NOTICE, payload, now)
+        })
+        .collect();
+    enqueue(txn, rows).await?;
+    Ok(())
 }

@@ -193,7 +193,7 @@ pub async fn record_crash(
     .insert(&txn)
     .await?;
     let key = format!("source:{source_id}:crash:{}", crash.started_at.timestamp_millis());
-    super::listings::notify_admins(&txn, crash.admins, &key, crash.admin_text, now).await?;
+    super::outbox::notify_admins(&txn, crash.admins, &key, crash.admin_text, now).await?;
     txn.commit().await?;
     Ok(())
 }

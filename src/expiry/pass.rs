@@ -14,7 +14,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr};
 use crate::{
     db::{
         access::{self, Chain, Reminder, chain_at},
-        listings::PRIORITY_NOTICE,
+        outbox::PRIORITY_NOTICE,
         outbox::pending_row,
     },
     delivery::render::Notice,
