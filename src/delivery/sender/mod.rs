@@ -14,21 +14,12 @@
 //! - a photo Telegram rejects (400) → sent again as text;
 //! - 5xx / network → retried with backoff; after [`MAX_ATTEMPTS`] → `failed`.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use chrono::Utc;
-use entity::{
-    listing, outbox, source,
-    status::{listing_mark, outbox_kind, outbox_status},
-};
+use entity::{outbox, status::outbox_status};
 use reqwest::Url;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use teloxide::{
-    ApiError, RequestError,
     prelude::*,
     types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMedia, InputMediaPhoto, ParseMode, Recipient},
 };
@@ -42,9 +33,21 @@ use super::{
 };
 use crate::{
     db, metrics,
-    search::{ListingView, SearchFilter},
     shutdown::{AbortOnDrop, Shutdown},
-    texts::{Lang, Texts},
+};
+
+mod digest;
+mod errors;
+mod lease;
+mod marks;
+mod prepare;
+
+use self::{
+    digest::fold_digests,
+    errors::{Sent, classify, refuses},
+    lease::{Lease, SENDER_LEASE, keep_lease},
+    marks::{Mark, record_marks},
+    prepare::{Prepared, render_batch},
 };
 
 /// Attempts before a row is given up as `failed`.
@@ -296,142 +299,6 @@ impl Drop for InFlight {
     }
 }
 
-const SENDER_LEASE: &str = "sender";
-/// How long the sender lease lasts unless renewed.
-const SENDER_LEASE_TTL: Duration = Duration::from_secs(15);
-/// How often the holder renews it.
-const SENDER_LEASE_RENEW: Duration = Duration::from_secs(5);
-/// How often a standby replica asks for it.
-const SENDER_LEASE_RETRY: Duration = Duration::from_secs(3);
-/// The holder stops sending this long before its lease could have expired
-/// (by its own monotonic clock, counted from before it asked), so a send
-/// never starts after another replica may have taken over.
-const SENDER_LEASE_MARGIN: Duration = Duration::from_secs(3);
-
-/// This process's right to send: the claim token (`owner#epoch`) while the
-/// sender lease is held, and the database clock's offset from ours.
-#[derive(Clone, Default)]
-struct Lease(Arc<std::sync::Mutex<LeaseState>>);
-
-#[derive(Default)]
-struct LeaseState {
-    token: Option<String>,
-    /// When the token stops being valid; `None`: never (one process).
-    valid_until: Option<std::time::Instant>,
-    /// The database's clock minus ours, in milliseconds.
-    offset_ms: i64,
-}
-
-impl Lease {
-    /// One process (SQLite): always the sender, by its own clock.
-    fn always(owner: &str) -> Self {
-        Self(Arc::new(std::sync::Mutex::new(LeaseState {
-            token: Some(owner.to_owned()),
-            valid_until: None,
-            offset_ms: 0,
-        })))
-    }
-
-    /// The claim token, while this process may send.
-    fn token(&self) -> Option<String> {
-        let state = self.0.lock().ok()?;
-        match state.valid_until {
-            Some(until) if std::time::Instant::now() >= until => None,
-            _ => state.token.clone(),
-        }
-    }
-
-    /// Whether a send under `token` may start now.
-    fn allows(&self, token: &str) -> bool {
-        self.token().as_deref() == Some(token)
-    }
-
-    /// Now, by the database's clock (claims and sends are compared across
-    /// replicas).
-    fn now(&self) -> chrono::DateTime<Utc> {
-        let offset = self.0.lock().map(|s| s.offset_ms).unwrap_or_default();
-        Utc::now() + chrono::Duration::milliseconds(offset)
-    }
-}
-
-/// Takes and renews the sender lease until shutdown (PostgreSQL), by the
-/// database's clock; publishes the token in `lease`.
-async fn keep_lease(db: DatabaseConnection, owner: String, lease: Lease, shutdown: Shutdown) {
-    while !shutdown.is_triggered() {
-        let asked = std::time::Instant::now();
-        let result = async {
-            let now = db::clock(&db).await?;
-            let epoch = db::leases::acquire(&db, SENDER_LEASE, &owner, SENDER_LEASE_TTL, now).await?;
-            Ok::<_, sea_orm::DbErr>((now, epoch))
-        };
-        let held = match tokio::time::timeout(SENDER_LEASE_RENEW, result).await {
-            Ok(Ok((now, epoch))) => {
-                if let Ok(mut state) = lease.0.lock() {
-                    state.offset_ms = (now - Utc::now()).num_milliseconds();
-                    state.token = epoch.map(|e| format!("{owner}#{e}"));
-                    state.valid_until = Some(asked + SENDER_LEASE_TTL - SENDER_LEASE_MARGIN);
-                }
-                epoch.is_some()
-            }
-            // Unknown: the token stays valid until its own deadline.
-            Ok(Err(e)) => {
-                warn!(error = %e, "cannot take or renew the sender lease");
-                lease.token().is_some()
-            }
-            Err(_) => {
-                warn!("taking or renewing the sender lease timed out");
-                lease.token().is_some()
-            }
-        };
-        let wait = if held { SENDER_LEASE_RENEW } else { SENDER_LEASE_RETRY };
-        tokio::select! {
-            _ = shutdown.wait() => break,
-            _ = tokio::time::sleep(wait) => (),
-        }
-    }
-}
-
-enum Sent {
-    Ok,
-    RetryAfter(Duration),
-    Blocked(String),
-    PhotoRejected(String),
-    Rejected(String),
-    Transient(String),
-}
-
-fn classify(e: &RequestError) -> Sent {
-    match e {
-        RequestError::RetryAfter(secs) => Sent::RetryAfter(secs.duration()),
-        RequestError::Api(
-            ApiError::BotBlocked
-            | ApiError::UserDeactivated
-            | ApiError::ChatNotFound
-            | ApiError::BotKicked
-            | ApiError::BotKickedFromSupergroup
-            | ApiError::CantInitiateConversation
-            | ApiError::CantTalkWithBots
-            | ApiError::BotKickedFromChannel
-            | ApiError::NotEnoughRightsToPostMessages,
-        ) => Sent::Blocked(e.to_string()),
-        // "Forbidden: bot is not a member of the channel chat" and the like.
-        RequestError::Api(ApiError::Unknown(text)) if text.starts_with("Forbidden") => Sent::Blocked(e.to_string()),
-        RequestError::Api(api) => Sent::Rejected(api.to_string()),
-        RequestError::MigrateToChatId(_) => Sent::Rejected(e.to_string()),
-        // Network errors, timeouts, 5xx (InvalidJson after teloxide's wait).
-        _ => Sent::Transient(e.to_string()),
-    }
-}
-
-/// Whether Telegram's answer to a channel post means the channel does not
-/// take the bot's posts (rather than this one message being wrong).
-fn refuses(why: &str) -> bool {
-    let why = why.to_ascii_lowercase();
-    ["forbidden", "chat not found", "administrator rights", "not enough rights", "kicked", "not a member"]
-        .iter()
-        .any(|w| why.contains(w))
-}
-
 /// Telegram's form of a keyboard; a link Telegram would refuse (not a URL)
 /// loses its button, not the message.
 pub fn markup(rows: &[Vec<render::Button>]) -> Option<InlineKeyboardMarkup> {
@@ -511,244 +378,6 @@ async fn send(bot: &Bot, chat: Recipient, msg: &Rendered, paid: bool) -> Sent {
         Ok(_) => Sent::Ok,
         Err(e) => classify(&e),
     }
-}
-
-/// How far back comparable listings are looked for (market context).
-const MARKET_DAYS: i64 = 30;
-/// Most comparable prices read for one listing's median.
-const MARKET_SAMPLE: u64 = 1_000;
-
-/// What becomes of a claimed row.
-enum Prepared {
-    Send(Rendered),
-    /// A post to the channel `@name`.
-    Post(String, Rendered),
-    /// No longer to be sent, and why.
-    Drop(&'static str),
-    /// An alert in the chat's quiet hours: held for its digest.
-    Hold,
-}
-
-/// The message of each row, or why it is no longer to be sent, or that it
-/// waits for the chat's quiet hours to end: a batch rendered with six
-/// queries (its listings, the sources, the active searches, the languages
-/// and quiet hours of its chats, their marks on the listings) and one per
-/// distinct alerted listing (its market context). Alerts are written in the
-/// chat's language; a hidden listing is dropped; a saved one is sent
-/// whatever the searches say.
-async fn render_batch(
-    db: &DatabaseConnection,
-    rows: &[outbox::Model],
-    bot_username: &str,
-) -> Result<Vec<Prepared>, sea_orm::DbErr> {
-    let now = Utc::now();
-    let digests: HashMap<i64, Vec<db::outbox::DigestItem>> = rows
-        .iter()
-        .filter(|r| r.kind == outbox_kind::DIGEST)
-        .filter_map(|r| Some((r.id, db::outbox::digest_items(r.payload.as_deref()?)?)))
-        .collect();
-    // Listings whose alert or post shows its market context.
-    let alerted: Vec<i64> =
-        rows.iter().filter(|r| r.kind != outbox_kind::PHOTOS).filter_map(|r| r.listing_id).collect();
-    let posts: Vec<i64> = rows.iter().filter(|r| r.kind == outbox_kind::CHANNEL_POST).map(|r| r.chat_id).collect();
-    let channels = db::channels::names_of(db, &posts).await?;
-    let mut listing_ids: Vec<i64> = rows.iter().filter_map(|r| r.listing_id).collect();
-    listing_ids.extend(digests.values().flatten().map(|i| i.listing));
-    let mut listings: HashMap<i64, listing::Model> = HashMap::new();
-    let mut searches: HashMap<i64, Vec<SearchFilter>> = HashMap::new();
-    let mut sources: HashMap<i64, String> = HashMap::new();
-    let mut marks = HashSet::new();
-    let chats: Vec<i64> = rows.iter().map(|r| r.chat_id).collect();
-    let settings: HashMap<i64, db::chats::Delivery> =
-        db::chats::delivery_of(db, &chats).await?.into_iter().map(|d| (d.id, d)).collect();
-    if !listing_ids.is_empty() {
-        for chunk in listing_ids.chunks(1_000) {
-            let found =
-                listing::Entity::find().filter(listing::Column::Id.is_in(chunk.iter().copied())).all(db).await?;
-            listings.extend(found.into_iter().map(|l| (l.id, l)));
-        }
-        sources = source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
-    }
-    if !alerted.is_empty() {
-        let alert_chats: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.listing_id.is_some() && !db::channels::is_channel(r.chat_id))
-            .map(|r| r.chat_id)
-            .collect();
-        for s in db::searches::active_of(db, &alert_chats).await? {
-            searches.entry(s.chat_id).or_default().push(SearchFilter::from_model(&s));
-        }
-        marks = db::marks::of(db, &alert_chats, &alerted).await?;
-    }
-    let marked = |chat: i64, listing: i64, which: &str| marks.contains(&(chat, listing, which.to_owned()));
-    let texts = |chat: i64| Texts(settings.get(&chat).map_or(Lang::En, |d| Lang::of_chat(&d.language)));
-    let quiet = |chat: i64| settings.get(&chat).is_some_and(|d| quiet_now(d, now));
-    // Market context: one query per alerted listing of the batch.
-    let mut markets: HashMap<i64, Option<render::Market>> = HashMap::new();
-    let since = now - chrono::Duration::days(MARKET_DAYS);
-    for id in &alerted {
-        if let Some(l) = listings.get(id)
-            && !markets.contains_key(id)
-        {
-            let prices = db::listings::comparable_prices(db, l, since, MARKET_SAMPLE).await?;
-            markets.insert(l.id, render::Market::of(prices));
-        }
-    }
-    let source_of = |l: &listing::Model| sources.get(&l.source_id).map(String::as_str).unwrap_or_default();
-    Ok(rows
-        .iter()
-        .map(|row| match row.kind.as_str() {
-            k if k == outbox_kind::NEW_LISTING || k == outbox_kind::PRICE_DROP => {
-                let Some(l) = row.listing_id.and_then(|id| listings.get(&id)) else {
-                    return Prepared::Drop("listing no longer stored");
-                };
-                let source = source_of(l);
-                if marked(row.chat_id, l.id, listing_mark::HIDDEN) {
-                    return Prepared::Drop("the chat hid this listing");
-                }
-                // The chat may have deleted or paused the search that matched
-                // (a saved listing is followed whatever the searches say).
-                let view = ListingView::of_stored(l, source);
-                if !marked(row.chat_id, l.id, listing_mark::SAVED)
-                    && !searches.get(&row.chat_id).is_some_and(|s| s.iter().any(|f| f.matches(&view)))
-                {
-                    return Prepared::Drop("no search of the chat matches it any more");
-                }
-                if quiet(row.chat_id) {
-                    return Prepared::Hold;
-                }
-                let market = markets.get(&l.id).copied().flatten();
-                Prepared::Send(render::listing_alert(
-                    texts(row.chat_id),
-                    &row.kind,
-                    row.payload.as_deref(),
-                    l,
-                    source,
-                    market,
-                ))
-            }
-            k if k == outbox_kind::CHANNEL_POST => {
-                let Some(l) = row.listing_id.and_then(|id| listings.get(&id)) else {
-                    return Prepared::Drop("listing no longer stored");
-                };
-                let Some(name) = channels.get(&row.chat_id) else {
-                    return Prepared::Drop("the channel is no longer configured");
-                };
-                let market = markets.get(&l.id).copied().flatten();
-                let post = render::channel_post(texts(row.chat_id), l, source_of(l), market, bot_username);
-                Prepared::Post(name.clone(), post)
-            }
-            k if k == outbox_kind::PHOTOS => {
-                match row
-                    .listing_id
-                    .and_then(|id| listings.get(&id))
-                    .and_then(|l| render::photos(texts(row.chat_id), l))
-                {
-                    Some(photos) => Prepared::Send(photos),
-                    None => Prepared::Drop("no photos to send"),
-                }
-            }
-            k if k == outbox_kind::DIGEST => {
-                let items = digests.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-                let entries: Vec<render::DigestEntry<'_>> = items
-                    .iter()
-                    .filter_map(|i| {
-                        let l = listings.get(&i.listing)?;
-                        Some(render::DigestEntry { listing: l, source: source_of(l), drop: i.drop.as_deref() })
-                    })
-                    .collect();
-                if entries.is_empty() {
-                    return Prepared::Drop("listing no longer stored");
-                }
-                Prepared::Send(render::digest(texts(row.chat_id), row.id, &entries, 0))
-            }
-            k if k == outbox_kind::REMINDER || k == outbox_kind::EXPIRY => {
-                Prepared::Send(render::notice(row.payload.as_deref(), true))
-            }
-            _ => Prepared::Send(render::notice(row.payload.as_deref(), false)),
-        })
-        .collect())
-}
-
-/// Whether the chat is in its quiet hours at `now`.
-fn quiet_now(d: &db::chats::Delivery, now: chrono::DateTime<Utc>) -> bool {
-    crate::quiet::is_quiet(d.quiet_from, d.quiet_to, d.timezone.as_deref(), &d.language, now)
-}
-
-/// Gathers the held alerts of every chat whose quiet hours are over (or
-/// were switched off) into one digest each.
-async fn fold_digests(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
-    let now = Utc::now();
-    let chats = db::outbox::held_chats(db, 1_000).await?;
-    if chats.is_empty() {
-        return Ok(0);
-    }
-    let settings: HashMap<i64, db::chats::Delivery> =
-        db::chats::delivery_of(db, &chats).await?.into_iter().map(|d| (d.id, d)).collect();
-    let mut folded = 0;
-    for chat in chats {
-        if !settings.get(&chat).is_some_and(|d| quiet_now(d, now)) {
-            let n = db::outbox::fold_digest(db, chat, now).await?;
-            info!(chat, alerts = n, "quiet hours over: held alerts gathered into a digest");
-            folded += 1;
-        }
-    }
-    Ok(folded)
-}
-
-/// A message Telegram accepted, to be marked sent (by [`record_marks`]).
-struct Mark {
-    id: i64,
-    token: Arc<str>,
-    paid: bool,
-}
-
-/// Marks sent rows in batches: one statement per [`MARK_BATCH`] rows or
-/// [`MARK_EVERY`], until every sender of marks has gone.
-async fn record_marks(db: DatabaseConnection, mut rx: tokio::sync::mpsc::UnboundedReceiver<Mark>, lease: Lease) {
-    let mut batch: Vec<Mark> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        let deadline = tokio::time::sleep(MARK_EVERY);
-        tokio::pin!(deadline);
-        while batch.len() < MARK_BATCH {
-            tokio::select! {
-                mark = rx.recv() => match mark {
-                    Some(m) => batch.push(m),
-                    None => break,
-                },
-                _ = &mut deadline => break,
-            }
-        }
-        flush_marks(&db, &mut batch, lease.now()).await;
-    }
-}
-
-async fn flush_marks(db: &DatabaseConnection, batch: &mut Vec<Mark>, now: chrono::DateTime<Utc>) {
-    batch.sort_by(|a, b| (&a.token, a.paid).cmp(&(&b.token, b.paid)));
-    for group in batch.chunk_by(|a, b| a.token == b.token && a.paid == b.paid) {
-        let ids: Vec<i64> = group.iter().map(|m| m.id).collect();
-        let mut attempt = 0;
-        loop {
-            match db::outbox::mark_sent_many(db, &group[0].token, &ids, group[0].paid, now).await {
-                Ok(n) if n < ids.len() as u64 => {
-                    warn!(sent = ids.len(), marked = n, "sent, but some claims had passed to another sender");
-                    break;
-                }
-                Ok(_) => break,
-                Err(e) if attempt < 3 => {
-                    attempt += 1;
-                    warn!(error = %e, attempt, "cannot mark sent messages yet; trying again");
-                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-                }
-                Err(e) => {
-                    warn!(error = %e, rows = ids.len(), "cannot mark sent messages; they will be resent after a restart");
-                    break;
-                }
-            }
-        }
-    }
-    batch.clear();
 }
 
 /// What a delivery task uses.
