@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tracing::info;
 
-use super::{BotError, handlers::Ctx};
+use super::{BotError, ctx::Ctx};
 use crate::{
     db,
     texts::{escape, utc},

@@ -12,7 +12,7 @@ use tracing::info;
 
 use super::{
     BotError,
-    handlers::{Ctx, strip_tags},
+    ctx::{Ctx, strip_tags},
     wizard::Keyboard,
 };
 use crate::{

@@ -9,166 +9,27 @@ use std::sync::Arc;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use teloxide::{
-    ApiError, RequestError,
     prelude::*,
-    types::{
-        CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, User,
-    },
+    types::{CallbackQuery, MessageId, User},
 };
 use tracing::{debug, info, warn};
 
 use super::{
     BotError, BotState, admin,
+    ctx::{CALLBACK_ANSWER, Ctx, apologize, ensure_chat, not_found, profile, search_arg, strip_tags, texts_of},
+    share, status,
     wizard::{Keyboard, Outcome, Step, Wizard},
 };
 use crate::{
-    db::{self, chats::ChatProfile, searches::Created},
+    db::{self, searches::Created},
     search::{SearchFilter, syntax},
     texts::{Arg, Lang, Texts},
 };
 
-/// How often a reply is tried when Telegram answers 429 (each after its
-/// `retry_after`); then the handler fails and the log names the chat.
-const REPLY_ATTEMPTS: u32 = 5;
-/// How long a button press waits for its handler before the spinner is
-/// stopped anyway.
-const CALLBACK_ANSWER: std::time::Duration = std::time::Duration::from_millis(300);
 /// Searches shown per `/searches` message.
 const PAGE: usize = 10;
 /// How far back the wizard looks for districts.
 const DISTRICT_DAYS: i64 = 30;
-
-/// One update's context: who asked, in which language, whether an admin.
-pub(super) struct Ctx<'a> {
-    pub bot: &'a Bot,
-    pub state: &'a BotState,
-    pub chat: ChatId,
-    pub t: Texts,
-    pub admin: bool,
-}
-
-fn markup(rows: &Keyboard) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(
-        rows.iter()
-            .map(|row| row.iter().map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))),
-    )
-}
-
-impl Ctx<'_> {
-    /// Sends `request` as a reply: through the shared gate ahead of queued
-    /// alerts (with the chat's pacing when `per_chat`), and again after a 429
-    /// once Telegram's `retry_after` has passed (the whole gate waits it out),
-    /// up to [`REPLY_ATTEMPTS`] times. `None` on shutdown.
-    pub async fn paced<R>(&self, request: R, per_chat: bool) -> Result<Option<teloxide::requests::Output<R>>, BotError>
-    where
-        R: Request<Err = RequestError>,
-    {
-        self.paced_to(self.chat, request, per_chat).await
-    }
-
-    /// [`Ctx::paced`] for a message to another chat (`chat`), e.g. an admin.
-    pub async fn paced_to<R>(
-        &self,
-        chat: ChatId,
-        request: R,
-        per_chat: bool,
-    ) -> Result<Option<teloxide::requests::Output<R>>, BotError>
-    where
-        R: Request<Err = RequestError>,
-    {
-        let gate = &self.state.shared.gate;
-        let mut attempt = 1;
-        loop {
-            if !gate.acquire_reply(per_chat.then_some(chat.0), &self.state.shutdown).await {
-                return Ok(None);
-            }
-            match request.send_ref().await {
-                Err(RequestError::RetryAfter(wait)) if attempt < REPLY_ATTEMPTS => {
-                    crate::metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
-                    warn!(chat = chat.0, retry_after = ?wait.duration(), attempt, "a reply met a 429; sending it again after the wait");
-                    gate.freeze(wait.duration());
-                    attempt += 1;
-                }
-                result => return Ok(Some(result?)),
-            }
-        }
-    }
-
-    /// Sends a reply (HTML), through the gate ahead of alerts.
-    pub async fn reply(&self, text: String, keyboard: Option<&Keyboard>) -> Result<Option<Message>, BotError> {
-        let mut request = self.bot.send_message(self.chat, text).parse_mode(ParseMode::Html).link_preview_options(
-            LinkPreviewOptions {
-                is_disabled: true,
-                url: None,
-                prefer_small_media: false,
-                prefer_large_media: false,
-                show_above_text: false,
-            },
-        );
-        if let Some(rows) = keyboard {
-            request = request.reply_markup(markup(rows));
-        }
-        self.paced(request, true).await
-    }
-
-    /// Edits a message in place; when it can no longer be edited, sends
-    /// the text as a new message. Returns the id of the message now showing it.
-    pub async fn edit(
-        &self,
-        message_id: MessageId,
-        text: String,
-        keyboard: Option<&Keyboard>,
-    ) -> Result<Option<MessageId>, BotError> {
-        let mut request = self.bot.edit_message_text(self.chat, message_id, text.clone()).parse_mode(ParseMode::Html);
-        if let Some(rows) = keyboard {
-            request = request.reply_markup(markup(rows));
-        }
-        match self.paced(request, false).await {
-            Ok(None) => Ok(None),
-            Ok(Some(_)) | Err(BotError::Telegram(RequestError::Api(ApiError::MessageNotModified))) => {
-                Ok(Some(message_id))
-            }
-            Err(BotError::Telegram(RequestError::Api(e))) => {
-                warn!(chat = self.chat.0, error = %e, "cannot edit; sending a new message");
-                Ok(self.reply(text, keyboard).await?.map(|m| m.id))
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn sources(&self) -> Vec<String> {
-        self.state.config.sources.iter().map(|s| s.name.clone()).collect()
-    }
-}
-
-/// The chat's profile from the user who wrote.
-fn profile(chat: ChatId, user: Option<&User>) -> ChatProfile {
-    ChatProfile {
-        id: chat.0,
-        username: user.and_then(|u| u.username.clone()),
-        first_name: user.map(|u| u.first_name.clone()),
-        language: user
-            .and_then(|u| u.language_code.clone())
-            .unwrap_or_else(|| "en".to_owned())
-            .chars()
-            .take(16)
-            .collect(),
-    }
-}
-
-/// Makes sure the chat exists (a chat may write /new before /start, e.g.
-/// after a database move) and unblocks a chat that had blocked the bot.
-pub(super) async fn ensure_chat(state: &BotState, chat: ChatId, user: Option<&User>) -> Result<(), BotError> {
-    match db::chats::get(&state.db, chat.0).await? {
-        Some(c) if !c.blocked => Ok(()),
-        _ => {
-            let registration =
-                db::chats::register(&state.db, &profile(chat, user), state.config.trial_duration, Utc::now()).await?;
-            info!(chat = chat.0, new = registration.new, unblocked = registration.unblocked, "chat registered");
-            Ok(())
-        }
-    }
-}
 
 fn main_menu(t: Texts) -> Keyboard {
     vec![
@@ -222,25 +83,9 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
     result
 }
 
-/// The texts of a chat that is not the one writing (an admin's answer, a
-/// notice): in the chat's stored language, English when unknown.
-pub(super) async fn texts_of(state: &BotState, chat: i64) -> Result<Texts, BotError> {
-    let lang = db::chats::get(&state.db, chat).await?.map(|c| Lang::from_code(Some(&c.language)));
-    Ok(Texts(lang.unwrap_or(Lang::En)))
-}
-
 /// Whether the message is a command (`/…`).
 fn is_command(msg: &Message) -> bool {
     msg.text().is_some_and(|t| t.trim_start().starts_with('/'))
-}
-
-/// Tells the user something went wrong, unless Telegram is refusing sends
-/// right now (the apology would be refused as well, and prolong the wait).
-pub(super) async fn apologize(ctx: &Ctx<'_>, error: &BotError) {
-    if matches!(error, BotError::Telegram(RequestError::RetryAfter(_))) || ctx.state.shared.gate.is_frozen() {
-        return;
-    }
-    let _ = ctx.reply(ctx.t.internal_error(), None).await;
 }
 
 async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(), BotError> {
@@ -261,13 +106,13 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
         "/new" => new_line(ctx, args).await,
         "/searches" | "/list" => list_searches(ctx, 0, None).await,
         "/delete" => delete(ctx, args).await,
-        "/share" => share(ctx, args).await,
+        "/share" => share::share(ctx, args).await,
         "/pause" | "/resume" => {
             let paused = command == "/pause";
             db::chats::set_paused(&ctx.state.db, ctx.chat.0, paused, Utc::now()).await?;
             ctx.reply(ctx.t.all_paused(paused), None).await.map(drop)
         }
-        "/status" => status(ctx).await,
+        "/status" => status::status(ctx).await,
         "/saved" => super::alerts::saved(ctx, 0, None).await,
         "/quiet" => super::alerts::quiet(ctx, args).await,
         "/timezone" => super::alerts::timezone(ctx, args).await,
@@ -310,7 +155,7 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
     ctx.reply(welcome, Some(&main_menu(ctx.t))).await?;
     // A shared search's link (`/share`).
     if let Some(token) = args.strip_prefix("share_") {
-        return join_shared(ctx, token).await;
+        return share::join_shared(ctx, token).await;
     }
     // "🔔 Alerts like this" under a channel post: the wizard filled from
     // that listing.
@@ -520,18 +365,6 @@ async fn list_searches(ctx: &Ctx<'_>, page: usize, message: Option<MessageId>) -
     }
 }
 
-/// A search's number as typed after a command (`3` or `#3`): `None` when
-/// nothing was typed, else the text and the number it reads as.
-fn search_arg(args: &str) -> Option<(&str, Option<i64>)> {
-    let arg = args.trim().trim_start_matches('#');
-    (!arg.is_empty()).then(|| (arg, arg.parse().ok()))
-}
-
-/// "No search #…" naming (the start of) what was typed.
-fn not_found(ctx: &Ctx<'_>, arg: &str) -> String {
-    ctx.t.not_found(arg.get(..arg.len().min(20)).unwrap_or(arg))
-}
-
 async fn delete(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
     let Some((arg, id)) = search_arg(args) else {
         return ctx.reply(ctx.t.delete_usage(), None).await.map(drop);
@@ -563,82 +396,6 @@ pub(super) async fn delete_search(ctx: &Ctx<'_>, id: i64) -> Result<bool, BotErr
         ctx.state.shared.outbox_ready.notify_one();
     }
     Ok(true)
-}
-
-/// `/share ID`: a deep link that gives another chat the same search.
-async fn share(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
-    let Some((arg, Some(id))) = search_arg(args) else {
-        return ctx.reply(ctx.t.get("share-usage"), None).await.map(drop);
-    };
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| BotError::Internal(format!("no randomness for a share link: {e}")))?;
-    let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let Some(token) = db::searches::share(&ctx.state.db, ctx.chat.0, id, &fresh, Utc::now()).await? else {
-        return ctx.reply(not_found(ctx, arg), None).await.map(drop);
-    };
-    let link = crate::delivery::render::deep_link(&ctx.state.username, &format!("share_{token}"));
-    info!(chat = ctx.chat.0, search = id, "search shared");
-    let text = ctx.t.msg("share-link", &[("link", Arg::Text(&link)), ("id", Arg::Html(&id.to_string()))]);
-    ctx.reply(text, None).await.map(drop)
-}
-
-/// `/start share_<token>`: the chat follows the shared search, if it has
-/// access of its own.
-async fn join_shared(ctx: &Ctx<'_>, token: &str) -> Result<(), BotError> {
-    let valid = token.len() == 24 && token.bytes().all(|b| b.is_ascii_hexdigit());
-    if !valid {
-        return ctx.reply(ctx.t.broken_link(), None).await.map(drop);
-    }
-    let now = Utc::now();
-    if !matches!(db::chats::access(&ctx.state.db, ctx.chat.0, now).await?, db::chats::Access::Active { .. }) {
-        return ctx.reply(ctx.t.get("share-needs-access"), None).await.map(drop);
-    }
-    let text = match db::searches::join(&ctx.state.db, ctx.chat.0, token, now).await? {
-        db::searches::Joined::Joined { id, members } => {
-            info!(chat = ctx.chat.0, search = id, others = members.len(), "joined a shared search");
-            for &(member, their_id) in &members {
-                let text = texts_of(ctx.state, member).await?;
-                let html = text.msg("share-member-joined", &[("id", Arg::Html(&their_id.to_string()))]);
-                db::admin::notify_html(&ctx.state.db, &[member], &format!("share:joined:{id}"), &html).await?;
-            }
-            ctx.state.shared.outbox_ready.notify_one();
-            let line = match db::searches::get(&ctx.state.db, ctx.chat.0, id).await? {
-                Some(s) => syntax::format(&SearchFilter::from_model(&s)),
-                None => String::new(),
-            };
-            ctx.t.msg(
-                "share-joined",
-                &[
-                    ("id", Arg::Html(&id.to_string())),
-                    ("n", Arg::Num(members.len() as f64)),
-                    ("line", Arg::Text(&line)),
-                ],
-            )
-        }
-        db::searches::Joined::Already(id) => ctx.t.msg("share-already", &[("id", Arg::Html(&id.to_string()))]),
-        db::searches::Joined::NotFound => ctx.t.get("share-gone"),
-        db::searches::Joined::TooMany => ctx.t.too_many(),
-    };
-    ctx.reply(text, None).await.map(drop)
-}
-
-pub(super) async fn status(ctx: &Ctx<'_>) -> Result<(), BotError> {
-    let now = Utc::now();
-    let access = db::chats::access(&ctx.state.db, ctx.chat.0, now).await?;
-    let paused = db::chats::get(&ctx.state.db, ctx.chat.0).await?.is_some_and(|c| c.paused);
-    let searches = db::searches::list(&ctx.state.db, ctx.chat.0).await?;
-    // The sources its searches use (a search without a source uses all).
-    let any = searches.iter().any(|s| s.source.is_none());
-    let checked: Vec<(String, Option<chrono::DateTime<Utc>>)> = db::sources::all(&ctx.state.db)
-        .await?
-        .into_iter()
-        .filter(|src| {
-            any || searches.iter().any(|s| s.source.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&src.name)))
-        })
-        .map(|src| (src.name, src.last_run_at))
-        .collect();
-    let text = ctx.t.status(&access, paused, searches.len()) + &ctx.t.sources_checked(&checked, now);
-    ctx.reply(text, None).await.map(drop)
 }
 
 // ------------------------------------------------------------- buttons
@@ -704,7 +461,7 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
         ["m", "new"] => open_wizard(ctx, None).await.map(|()| None),
         ["m", "list"] => list_searches(ctx, 0, None).await.map(|()| None),
         ["m", "sub"] => {
-            status(ctx).await?;
+            status::status(ctx).await?;
             super::payments::plans(ctx).await.map(|()| None)
         }
         ["m", "plans"] => super::payments::plans(ctx).await.map(|()| None),
@@ -743,21 +500,6 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
     }
 }
 
-/// Callback notices are plain text: drop the HTML tags and entities.
-pub(super) fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => (),
-        }
-    }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -768,10 +510,5 @@ mod tests {
         assert_eq!(decode_base64url("YQ").unwrap(), b"a");
         assert!(decode_base64url("a").is_none());
         assert!(decode_base64url("!!!!").is_none());
-    }
-
-    #[test]
-    fn notices_are_plain_text() {
-        assert_eq!(strip_tags("<b>#3</b> &lt;x&gt; &amp; y"), "#3 <x> & y");
     }
 }

@@ -8,8 +8,11 @@
 mod admin;
 mod alerts;
 mod balance;
+mod ctx;
 mod handlers;
 mod payments;
+mod share;
+mod status;
 mod support;
 pub mod wizard;
 

@@ -20,7 +20,7 @@ use tracing::{error, info, warn};
 
 use super::{
     BotError, BotState,
-    handlers::{Ctx, ensure_chat, texts_of},
+    ctx::{Ctx, ensure_chat, texts_of},
     wizard::Keyboard,
 };
 use crate::{

@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 
 use super::{
     BotError,
-    handlers::{Ctx, texts_of},
+    ctx::{Ctx, texts_of},
 };
 use crate::{db, texts::escape};
 

@@ -1,0 +1,72 @@
+//! Shared searches: `/share ID` makes (or rotates) a link, `/start share_…`
+//! follows the search.
+
+use chrono::Utc;
+use tracing::info;
+
+use super::{
+    BotError,
+    ctx::{Ctx, not_found, search_arg, texts_of},
+};
+use crate::{
+    db,
+    search::{SearchFilter, syntax},
+    texts::Arg,
+};
+
+/// `/share ID`: a deep link that gives another chat the same search.
+pub(super) async fn share(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let Some((arg, Some(id))) = search_arg(args) else {
+        return ctx.reply(ctx.t.get("share-usage"), None).await.map(drop);
+    };
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| BotError::Internal(format!("no randomness for a share link: {e}")))?;
+    let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let Some(token) = db::searches::share(&ctx.state.db, ctx.chat.0, id, &fresh, Utc::now()).await? else {
+        return ctx.reply(not_found(ctx, arg), None).await.map(drop);
+    };
+    let link = crate::delivery::render::deep_link(&ctx.state.username, &format!("share_{token}"));
+    info!(chat = ctx.chat.0, search = id, "search shared");
+    let text = ctx.t.msg("share-link", &[("link", Arg::Text(&link)), ("id", Arg::Html(&id.to_string()))]);
+    ctx.reply(text, None).await.map(drop)
+}
+
+/// `/start share_<token>`: the chat follows the shared search, if it has
+/// access of its own.
+pub(super) async fn join_shared(ctx: &Ctx<'_>, token: &str) -> Result<(), BotError> {
+    let valid = token.len() == 24 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid {
+        return ctx.reply(ctx.t.broken_link(), None).await.map(drop);
+    }
+    let now = Utc::now();
+    if !matches!(db::chats::access(&ctx.state.db, ctx.chat.0, now).await?, db::chats::Access::Active { .. }) {
+        return ctx.reply(ctx.t.get("share-needs-access"), None).await.map(drop);
+    }
+    let text = match db::searches::join(&ctx.state.db, ctx.chat.0, token, now).await? {
+        db::searches::Joined::Joined { id, members } => {
+            info!(chat = ctx.chat.0, search = id, others = members.len(), "joined a shared search");
+            for &(member, their_id) in &members {
+                let text = texts_of(ctx.state, member).await?;
+                let html = text.msg("share-member-joined", &[("id", Arg::Html(&their_id.to_string()))]);
+                db::admin::notify_html(&ctx.state.db, &[member], &format!("share:joined:{id}"), &html).await?;
+            }
+            ctx.state.shared.outbox_ready.notify_one();
+            let line = match db::searches::get(&ctx.state.db, ctx.chat.0, id).await? {
+                Some(s) => syntax::format(&SearchFilter::from_model(&s)),
+                None => String::new(),
+            };
+            ctx.t.msg(
+                "share-joined",
+                &[
+                    ("id", Arg::Html(&id.to_string())),
+                    ("n", Arg::Num(members.len() as f64)),
+                    ("line", Arg::Text(&line)),
+                ],
+            )
+        }
+        db::searches::Joined::Already(id) => ctx.t.msg("share-already", &[("id", Arg::Html(&id.to_string()))]),
+        db::searches::Joined::NotFound => ctx.t.get("share-gone"),
+        db::searches::Joined::TooMany => ctx.t.too_many(),
+    };
+    ctx.reply(text, None).await.map(drop)
+}
