@@ -83,7 +83,7 @@ pub struct Config {
     /// The validated sources file; loaded by [`Config::load_sources`].
     pub sources: Arc<Vec<SourceConfig>>,
     /// The `[[channels]]` of the sources file; loaded with the sources.
-    pub channels: Arc<Vec<crate::channels::ChannelConfig>>,
+    pub channels: Arc<Vec<crate::scraper::channels::ChannelConfig>>,
     /// How the scraper fetches pages (not an environment variable: tests
     /// shorten the politeness delays).
     pub fetch: FetchOptions,
@@ -290,7 +290,8 @@ impl Config {
         };
         self.sources = Arc::new(sources::parse(&text).map_err(|e| sources::at_path(e, path))?);
         let names: Vec<String> = self.sources.iter().map(|s| s.name.clone()).collect();
-        self.channels = Arc::new(crate::channels::parse(&text, &names).map_err(|e| sources::at_path(e, path))?);
+        self.channels =
+            Arc::new(crate::scraper::channels::parse(&text, &names).map_err(|e| sources::at_path(e, path))?);
         Ok(())
     }
 

@@ -26,7 +26,6 @@
 
 pub mod app;
 pub mod bot;
-pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod component;

@@ -11,6 +11,7 @@
 //! anything (the next start runs it again); a run being stored finishes.
 
 pub mod adapters;
+pub mod channels;
 pub mod fetch;
 pub mod listing;
 pub mod normalize;
@@ -194,7 +195,8 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                 (RunResult::Failed(format!("the run took longer than {}", humantime::format_duration(limit))), false)
             }
         };
-        let posts = |source: &str, new: &[(i64, &Listing)]| crate::channels::posts(&ctx.config.channels, source, new);
+        let posts =
+            |source: &str, new: &[(i64, &Listing)]| crate::scraper::channels::posts(&ctx.config.channels, source, new);
         let policy = RunPolicy {
             channel_posts: Some(&posts),
             ..run_policy(ctx.config.unhealthy_after, &ctx.config.admin_chat_ids)

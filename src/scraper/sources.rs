@@ -433,7 +433,7 @@ mod tests {
             assert!(examples.iter().any(|s| s.kind == kind), "an example of {kind}");
         }
         let names: Vec<String> = examples.iter().map(|s| s.name.clone()).collect();
-        let channels = crate::channels::parse(&whole, &names).unwrap();
+        let channels = crate::scraper::channels::parse(&whole, &names).unwrap();
         assert_eq!(channels.len(), 1, "the channel example");
     }
 

@@ -52,7 +52,8 @@ async fn run(
     source_id: i64,
     listings: &[Listing],
 ) -> db::listings::RunReport {
-    let posts = |source: &str, new: &[(i64, &Listing)]| homehound::channels::posts(&config.channels, source, new);
+    let posts =
+        |source: &str, new: &[(i64, &Listing)]| homehound::scraper::channels::posts(&config.channels, source, new);
     let policy = RunPolicy { channel_posts: Some(&posts), ..homehound::scraper::run_policy(3, &[]) };
     let result = RunResult::Listings { listings: listings.to_vec(), validators: Validators::default() };
     db::listings::record_run(db, source_id, Utc::now(), &result, &policy, Utc::now()).await.unwrap()

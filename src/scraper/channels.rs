@@ -16,10 +16,8 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use crate::{
-    scraper::{listing::Listing, sources::SourcesError},
-    search::{ListingView, SearchFilter, syntax},
-};
+use super::{listing::Listing, sources::SourcesError};
+use crate::search::{ListingView, SearchFilter, syntax};
 
 /// One validated channel.
 #[derive(Debug, Clone)]
