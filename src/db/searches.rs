@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::begin_write;
-use crate::search::{ListingView, Prepared, Rooms, SearchFilter};
+use crate::search::{Rooms, SearchFilter};
 
 /// Most saved searches per chat.
 pub const MAX_PER_CHAT: u64 = 50;
@@ -251,9 +251,8 @@ const RECENT_LIMIT: u64 = 20_000;
 /// (the wizard's summary). The numeric filters (source, price, rooms, area,
 /// furnishing, period) are a SQL condition; a filter without districts or
 /// excluded words is one `COUNT(*)`. Districts and excluded words are matched
-/// here, on those three text columns of the rows SQL let through, with the
-/// same rules as alerts (Unicode case folding, which SQL's `LOWER` lacks on
-/// SQLite).
+/// by the filter ([`SearchFilter::count_text_matches`]) on those three text
+/// columns of the rows SQL let through.
 pub async fn recent_matches(
     db: &DatabaseConnection,
     filter: &SearchFilter,
@@ -328,18 +327,7 @@ pub async fn recent_matches(
         .into_tuple()
         .all(db)
         .await?;
-    let count = rows
-        .iter()
-        .filter(|(district, title, description)| {
-            let view = ListingView {
-                title,
-                description: description.as_deref(),
-                district: district.as_deref(),
-                ..ListingView::default()
-            };
-            filter.matches_text(&Prepared::new(view))
-        })
-        .count();
+    let count = filter.count_text_matches(&rows);
     Ok(count as u64)
 }
 

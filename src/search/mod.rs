@@ -155,6 +155,25 @@ impl SearchFilter {
         self.matches_district(p) && !self.exclude.iter().any(|w| p.text.contains(w.as_str()))
     }
 
+    /// How many of `texts` (district, title, description of listings the
+    /// numeric filters let through) match the districts and excluded words
+    /// (normalised filter), with the rules of alerts: Unicode case folding,
+    /// which SQL's `LOWER` lacks on SQLite.
+    pub fn count_text_matches(&self, texts: &[(Option<String>, String, Option<String>)]) -> usize {
+        texts
+            .iter()
+            .filter(|(district, title, description)| {
+                let view = ListingView {
+                    title,
+                    description: description.as_deref(),
+                    district: district.as_deref(),
+                    ..ListingView::default()
+                };
+                self.matches_text(&Prepared::new(view))
+            })
+            .count()
+    }
+
     /// Source, price, rooms, area and furnishing (no text).
     pub fn matches_numbers(&self, l: &ListingView<'_>) -> bool {
         if let Some(source) = &self.source
@@ -332,6 +351,20 @@ mod tests {
             furnished: Some(false),
             period: Some("month"),
         }
+    }
+
+    #[test]
+    fn text_matches_are_counted_with_case_folding() {
+        let f = SearchFilter { districts: vec!["Kreuzberg".into()], exclude: vec!["wbs".into()], ..Default::default() }
+            .normalized();
+        let row = |d: &str, t: &str, desc: Option<&str>| (Some(d.to_owned()), t.to_owned(), desc.map(str::to_owned));
+        let rows = [
+            row("KREUZBERG", "Altbau", None),
+            row("Kreuzberg", "Mit WBS", None),
+            row("Mitte", "Altbau", None),
+            row("kreuzberg", "Dachgeschoss", Some("kein Wbs nötig")),
+        ];
+        assert_eq!(f.count_text_matches(&rows), 1);
     }
 
     #[test]
