@@ -64,6 +64,8 @@ pub struct Config {
     pub expiry_check_interval: Duration,
     /// How long sent, failed and dropped messages are kept.
     pub outbox_retention: Duration,
+    /// A message Telegram cannot take is retried until it is this old.
+    pub send_give_up: Duration,
     /// How long a listing not seen since is kept (with its prices).
     pub listing_retention: Duration,
     /// How long source run records are kept.
@@ -158,6 +160,7 @@ impl Config {
         let trial_duration = duration(&get, "TRIAL_DURATION", "3d", "3d", true)?;
         let expiry_check_interval = duration(&get, "EXPIRY_CHECK_INTERVAL", "1m", "1m", false)?;
         let outbox_retention = duration(&get, "OUTBOX_RETENTION", "30d", "30d", false)?;
+        let send_give_up = duration(&get, "SEND_GIVE_UP", "24h", "24h", false)?;
         let listing_retention = duration(&get, "LISTING_RETENTION", "90d", "90d", false)?;
         let run_retention = duration(&get, "RUN_RETENTION", "30d", "30d", false)?;
 
@@ -262,6 +265,7 @@ impl Config {
             reminder_offsets,
             expiry_check_interval,
             outbox_retention,
+            send_give_up,
             listing_retention,
             run_retention,
             plans,

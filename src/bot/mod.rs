@@ -92,8 +92,12 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
 
     // The outbox sender lives with the bot: it uses this thread's `Bot`.
     let owner = format!("pid{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
-    let me_as_sender =
-        sender::Identity { owner, bot_username: me.username().to_owned(), admins: ctx.config.admin_chat_ids.clone() };
+    let me_as_sender = sender::Identity {
+        owner,
+        bot_username: me.username().to_owned(),
+        admins: ctx.config.admin_chat_ids.clone(),
+        give_up: ctx.config.send_give_up,
+    };
     let sender =
         tokio::spawn(sender::run(bot.clone(), ctx.db.clone(), ctx.shared.clone(), ctx.shutdown.clone(), me_as_sender));
     let mut sender_guard = AbortOnDrop(sender);

@@ -140,6 +140,41 @@ async fn after_a_429_nothing_is_sent_during_the_wait_and_every_alert_arrives_onc
     assert_eq!(statuses(&db, "sent").await, 40);
 }
 
+/// Telegram answering 500 in its own JSON is its trouble, not the
+/// message's: retried (more often than the six tries of before, while the
+/// message is younger than `SEND_GIVE_UP`), never given up at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_500s_in_its_own_json_are_retried_until_the_message_is_too_old() {
+    let fake = FakeTelegram::start().await;
+    fake.inject("sendMessage", [Fault::InternalError, Fault::InternalError, Fault::InternalError]);
+    let test_db = TestDb::new().await;
+    let db = fan_out(&test_db.url, 2, listing("l1", "Flat", None)).await;
+    let app = TestApp::start(config(&test_db.url, &fake.url, &[]), Components::default()).await;
+    wait_until(Duration::from_secs(40), "both alerts after three 500s", || fake.sends().len() >= 2).await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+    let counts = per_chat(&fake.sends());
+    assert_eq!((counts.get(&1), counts.get(&2)), (Some(&1), Some(&1)), "each alert once");
+    assert_eq!(fake.calls_to("sendMessage").len(), 5, "three refused, two accepted");
+    assert_eq!((statuses(&db, "sent").await, statuses(&db, "failed").await), (2, 0));
+
+    // A message older than SEND_GIVE_UP is given up at its next failure.
+    let fake = FakeTelegram::start().await;
+    fake.inject("sendMessage", [Fault::InternalError]);
+    let test_db = TestDb::new().await;
+    let db = fan_out(&test_db.url, 1, listing("l1", "Flat", None)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cfg = config(&test_db.url, &fake.url, &[("SEND_GIVE_UP", "1s")]);
+    let app = TestApp::start(cfg, Components::default()).await;
+    wait_until(Duration::from_secs(20), "the old message given up", || !fake.calls_to("sendMessage").is_empty()).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while statuses(&db, "failed").await == 0 {
+        assert!(Instant::now() < deadline, "the message was not given up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.stop().await, AppExit::Clean);
+    assert!(fake.sends().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_chats_are_marked_rejected_photos_go_as_text_and_server_errors_are_retried() {
     let fake = FakeTelegram::start().await;
@@ -237,6 +272,7 @@ fn two_senders_sharing_one_outbox_never_send_an_alert_twice() {
                         owner: format!("sender-{n}"),
                         bot_username: "homehound_test_bot".into(),
                         admins: Vec::new(),
+                        give_up: std::time::Duration::from_secs(86_400),
                     };
                     sender::run(bot, db, Shared::new(25, false), shutdown, me).await;
                 });

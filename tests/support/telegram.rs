@@ -42,7 +42,10 @@ pub enum Fault {
     RetryAfter(u32),
     Blocked,
     BadRequest(&'static str),
+    /// 502 with a proxy's HTML page.
     ServerError,
+    /// 500 in Telegram's own JSON (`{"ok":false,"error_code":500,…}`).
+    InternalError,
     Delay(Duration),
     /// 409: another getUpdates poller, or a webhook is set.
     Conflict,
@@ -599,6 +602,7 @@ async fn handle(
         Some(Fault::Blocked) => return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None),
         Some(Fault::BadRequest(d)) => return err(StatusCode::BAD_REQUEST, d, None),
         Some(Fault::ServerError) => return (StatusCode::BAD_GATEWAY, "Bad Gateway").into_response(),
+        Some(Fault::InternalError) => return err(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None),
         Some(Fault::Conflict) => {
             return err(
                 StatusCode::CONFLICT,

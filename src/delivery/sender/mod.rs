@@ -12,7 +12,9 @@
 //! - blocked / deactivated / chat not found / kicked → the chat is marked
 //!   blocked and its pending rows dropped;
 //! - a photo Telegram rejects (400) → sent again as text;
-//! - 5xx / network → retried with backoff; after [`MAX_ATTEMPTS`] → `failed`.
+//! - 5xx (Telegram's JSON or a proxy's page), timeouts, network → retried
+//!   with backoff capped at [`MAX_BACKOFF`], until the message is as old as
+//!   `SEND_GIVE_UP` (24 h by default) → `failed`.
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
@@ -50,8 +52,8 @@ use self::{
     prepare::{Prepared, render_batch},
 };
 
-/// Attempts before a row is given up as `failed`.
-pub const MAX_ATTEMPTS: i32 = 6;
+/// The longest wait between two tries of a message Telegram could not take.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Requests in flight at once, at least: with a higher rate limit, half a
 /// second's worth (Telegram answers a send in 0.1–0.5 s).
 const IN_FLIGHT: usize = 32;
@@ -84,6 +86,21 @@ pub struct Identity {
     pub bot_username: String,
     /// Told when a channel refuses the bot's posts.
     pub admins: Vec<i64>,
+    /// A message Telegram cannot take (5xx, timeouts, network down) is tried
+    /// again until it is this old (`SEND_GIVE_UP`), then `failed`.
+    pub give_up: Duration,
+}
+
+/// The wait before trying again a message that failed `attempts` times
+/// before: 2 s, doubling, at most [`MAX_BACKOFF`].
+pub fn retry_backoff(attempts: i32) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(attempts.clamp(0, 30) as u32 + 1)).min(MAX_BACKOFF)
+}
+
+/// Whether a message queued at `created` is given up at `now` after a
+/// transient failure: once it is `give_up` old.
+pub fn gives_up(created: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>, give_up: Duration) -> bool {
+    (now - created).to_std().is_ok_and(|age| age >= give_up)
 }
 
 /// Runs until shutdown.
@@ -235,6 +252,7 @@ pub async fn run(bot: Bot, db: DatabaseConnection, shared: Arc<Shared>, shutdown
                     shutdown: &shutdown,
                     lease: &lease,
                     admins: &me.admins,
+                    give_up: me.give_up,
                 };
                 deliver(&ctx, &token, &marks, row, to, msg).await;
                 drop(guard);
@@ -388,6 +406,7 @@ struct Delivery<'a> {
     shutdown: &'a Shutdown,
     lease: &'a Lease,
     admins: &'a [i64],
+    give_up: Duration,
 }
 
 /// Sends one claimed, rendered row and records what happened, under `token`.
@@ -399,7 +418,7 @@ async fn deliver(
     channel: Option<String>,
     rendered: Rendered,
 ) {
-    let Delivery { bot, db, shared, shutdown, lease, admins } = *ctx;
+    let Delivery { bot, db, shared, shutdown, lease, admins, give_up } = *ctx;
     let recipient = match &channel {
         Some(name) => Recipient::ChannelUsername(name.clone()),
         None => Recipient::Id(ChatId(row.chat_id)),
@@ -475,14 +494,14 @@ async fn deliver(
                 warn!(id = row.id, %why, "Telegram rejected the message; giving up");
                 db::outbox::fail(db, fence, outbox_status::FAILED, &why).await
             }
-            Sent::Transient(why) if row.attempts + 1 >= MAX_ATTEMPTS => {
+            Sent::Transient(why) if gives_up(row.created_at, now, give_up) => {
                 metrics::inc("homehound_alerts_failed_total", "Messages given up.", &kind_label, 1.0);
-                warn!(id = row.id, %why, attempts = row.attempts + 1, "giving up after repeated failures");
+                warn!(id = row.id, %why, attempts = row.attempts + 1, "giving up: Telegram could not take it for too long");
                 db::outbox::fail(db, fence, outbox_status::FAILED, &why).await
             }
             Sent::Transient(why) => {
                 metrics::inc("homehound_alerts_retried_total", "Messages retried after an error.", &kind_label, 1.0);
-                let backoff = Duration::from_secs(2u64.saturating_pow(row.attempts.max(0) as u32 + 1).min(300));
+                let backoff = retry_backoff(row.attempts);
                 db::outbox::retry(db, fence, now + chrono::Duration::from_std(backoff).unwrap_or_default(), true, &why)
                     .await
             }
@@ -491,5 +510,22 @@ async fn deliver(
             warn!(error = %e, id = row.id, "cannot record a delivery; the row will be resent after a restart");
         }
         return;
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_tried_again_until_it_is_too_old() {
+        assert_eq!(retry_backoff(0), Duration::from_secs(2));
+        assert_eq!(retry_backoff(3), Duration::from_secs(16));
+        assert_eq!(retry_backoff(50), MAX_BACKOFF, "capped");
+        let t0 = chrono::Utc::now();
+        let day = Duration::from_secs(86_400);
+        // A minute of refusals (more tries than the six of before) is not the end.
+        assert!(!gives_up(t0, t0 + chrono::Duration::seconds(62), day));
+        assert!(gives_up(t0, t0 + chrono::Duration::hours(24), day));
     }
 }
