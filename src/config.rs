@@ -50,8 +50,10 @@ pub struct Webhook {
     pub addr: SocketAddr,
 }
 
-/// The whole configuration of one homehound process.
-#[derive(Debug, Clone)]
+/// The whole configuration of one homehound process. Its `Debug` shows no
+/// secret: the token is redacted, the database URL's password too, and the
+/// sources show their urls as written (before `${ENV}` is resolved).
+#[derive(Clone)]
 pub struct Config {
     pub telegram_token: BotToken,
     pub telegram_api_url: Url,
@@ -320,6 +322,50 @@ pub fn backend_of(url: &str) -> Option<Backend> {
     }
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("telegram_token", &self.telegram_token)
+            .field("telegram_api_url", &self.telegram_api_url.as_str())
+            .field("database_url", &redacted_url(&self.database_url))
+            .field("sources_file", &self.sources_file)
+            .field("admin_chat_ids", &self.admin_chat_ids)
+            .field("trial_duration", &self.trial_duration)
+            .field("reminder_offsets", &self.reminder_offsets)
+            .field("expiry_check_interval", &self.expiry_check_interval)
+            .field("outbox_retention", &self.outbox_retention)
+            .field("send_give_up", &self.send_give_up)
+            .field("listing_retention", &self.listing_retention)
+            .field("run_retention", &self.run_retention)
+            .field("plans", &self.plans)
+            .field("telegram_rate_limit", &self.telegram_rate_limit)
+            .field("paid_broadcast", &self.paid_broadcast)
+            .field("paid_broadcast_min_stars", &self.paid_broadcast_min_stars)
+            .field("health_addr", &self.health_addr)
+            .field("webhook", &self.webhook)
+            .field("sources", &self.sources)
+            .field("channels", &self.channels.len())
+            .field("unhealthy_after", &self.unhealthy_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with its password (and any query, which may carry one) replaced.
+pub fn redacted_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("[redacted]"));
+            }
+            if u.query().is_some_and(|q| q.to_ascii_lowercase().contains("pass")) {
+                u.set_query(Some("[redacted]"));
+            }
+            u.to_string()
+        }
+        Err(_) => "[unparsable url]".to_owned(),
+    }
+}
+
 fn duration(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
@@ -386,6 +432,28 @@ mod tests {
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let mut c = config(&[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://hh:pg-s3cret-pw@db.internal:5432/homehound"),
+            ("SEND_GIVE_UP", "2h"),
+        ])
+        .unwrap();
+        assert_eq!(c.send_give_up, Duration::from_secs(7200));
+        // SAFETY: a unique variable name, read only by this test.
+        unsafe { std::env::set_var("HOMEHOUND_TEST_DEBUG_KEY", "k3y-from-env") };
+        let toml = "[[sources]]\nname = \"api\"\nkind = \"json\"\n\
+                    url = \"https://api.example/q?key=${HOMEHOUND_TEST_DEBUG_KEY}\"\n\
+                    [sources.json]\nitems = \"$.hits[*]\"\nurl = \"$.url\"\n";
+        c.sources = Arc::new(crate::scraper::sources::parse(toml).unwrap());
+        let shown = format!("{c:?}");
+        for secret in ["pg-s3cret-pw", "k3y-from-env", "AAEhBOweik6ad9r"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("db.internal") && shown.contains("${HOMEHOUND_TEST_DEBUG_KEY}"), "{shown}");
     }
 
     #[test]

@@ -272,7 +272,7 @@ fn resolve_env(
             (EnvMode::Placeholder, _, Some(d)) => d.to_owned(),
             (EnvMode::Placeholder, _, None) => format!("{name}-unset"),
             (EnvMode::Resolve, Some(v), _) => {
-                if v.len() >= 4 {
+                if !v.is_empty() {
                     secrets.push(v.clone());
                 }
                 v

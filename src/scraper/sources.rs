@@ -60,8 +60,9 @@ struct RawDetail {
     jsonld: Option<std::collections::BTreeMap<String, crate::scraper::adapters::field::FieldConfig>>,
 }
 
-/// One validated source.
-#[derive(Debug, Clone)]
+/// One validated source. Its `Debug` shows the url as written, never the
+/// resolved one (it may hold a `${ENV}` secret).
+#[derive(Clone)]
 pub struct SourceConfig {
     pub name: String,
     /// As written: a preset's name, or css, json, jsonld, a coded site.
@@ -75,6 +76,22 @@ pub struct SourceConfig {
     pub adapter: Adapter,
     /// How pages are asked for; `request.shown_url` is what may be shown.
     pub request: RequestSpec,
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("url", &self.shown_url())
+            .field("interval", &self.interval)
+            .field("currency", &self.currency)
+            .field("period", &self.period)
+            .field("max_pages", &self.max_pages)
+            .field("adapter", &self.adapter)
+            .field("request", &self.request)
+            .finish()
+    }
 }
 
 impl SourceConfig {
