@@ -33,6 +33,15 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
     let now = Utc::now();
     let chat = ctx.chat.0;
     let gone = || Ok(Some(strip_tags(&ctx.t.get("listing-gone"))));
+    // Callback data is the client's: an alert's buttons act only for a chat
+    // with access, on a listing it was alerted to.
+    if !ctx.has_access().await? {
+        return Ok(Some(strip_tags(&ctx.t.get("expired"))));
+    }
+    if !db::outbox::told(db, chat, listing_id).await? {
+        info!(chat, listing = listing_id, verb, "a button for a listing the chat was not alerted to");
+        return Ok(Some(ctx.t.stale_button()));
+    }
     match verb {
         "h" => {
             if !db::marks::set(db, chat, listing_id, listing_mark::HIDDEN, now).await? {
@@ -129,6 +138,9 @@ async fn set_keyboard(ctx: &Ctx<'_>, message: MessageId, rows: &[Vec<render::But
 /// `/saved`: one page of the chat's saved listings, newest first, each with
 /// its link, current price and a button to remove it.
 pub(super) async fn saved(ctx: &Ctx<'_>, page: u64, message: Option<MessageId>) -> Result<(), BotError> {
+    if !ctx.has_access().await? {
+        return ctx.reply(ctx.t.get("expired"), None).await.map(drop);
+    }
     let (total, ids) = db::marks::saved_page(&ctx.state.db, ctx.chat.0, page, SAVED_PAGE).await?;
     let rows = db::listings::with_sources(&ctx.state.db, &ids).await?;
     let pages = total.div_ceil(SAVED_PAGE).max(1);

@@ -122,6 +122,12 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether the chat has access now (a trial, a paid or granted period).
+    pub(super) async fn has_access(&self) -> Result<bool, BotError> {
+        let access = db::chats::access(&self.state.db, self.chat.0, Utc::now()).await?;
+        Ok(matches!(access, db::chats::Access::Active { .. }))
+    }
+
     pub(super) fn sources(&self) -> Vec<String> {
         self.state.config.sources.iter().map(|s| s.name.clone()).collect()
     }

@@ -214,8 +214,24 @@ pub async fn claim(
     Ok(picked)
 }
 
+/// Rows that reach a chat only while it is reachable (not paused, not
+/// blocked, with access): alerts, the digests that hold them, and the
+/// photos of a listing asked for under an alert.
 fn is_alert(kind: &str) -> bool {
-    kind == outbox_kind::NEW_LISTING || kind == outbox_kind::PRICE_DROP
+    [outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP, outbox_kind::DIGEST, outbox_kind::PHOTOS].contains(&kind)
+}
+
+/// Whether `chat_id` was alerted to `listing_id` (a new listing or a price
+/// drop was queued for it): what an alert's buttons act on. Callback data
+/// is the client's to forge, so every press is checked against this.
+pub async fn told(db: &DatabaseConnection, chat_id: i64, listing_id: i64) -> Result<bool, DbErr> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::ChatId.eq(chat_id))
+        .filter(outbox::Column::ListingId.eq(listing_id))
+        .filter(outbox::Column::Kind.is_in([outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP]))
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// A claimed row and the claim's token: what every outcome is recorded

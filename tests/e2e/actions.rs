@@ -354,3 +354,66 @@ async fn photos_on_demand_come_once_as_an_album_or_as_links_when_refused() {
         links.text
     );
 }
+
+/// Callback data is the client's to forge: a button acts only for a chat
+/// with access, on a listing the chat was alerted to; `/saved` needs access.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_buttons_need_access_and_an_alert_for_that_listing() {
+    use entity::access_period;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter};
+    let (fake, _t, _app, db, source_id) = setup().await;
+    both_search(&fake).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    // "a" is alerted (under the chat's 2,000); "c" is not (over it).
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("c", 9000, "Mitte")]).await;
+    fake.wait_shown(EN, "Flat a").await;
+    let id_of = |ext: &'static str| {
+        let db = db.clone();
+        async move {
+            entity::listing::Entity::find()
+                .filter(entity::listing::Column::ExternalId.eq(ext))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let (a, c) = (id_of("a").await, id_of("c").await);
+    let marks =
+        || async { listing_mark::Entity::find().filter(listing_mark::Column::ChatId.eq(EN)).count(&db).await.unwrap() };
+    let answered = |text: &'static str| {
+        move |calls: &[crate::support::telegram::Call]| {
+            calls.iter().filter(|c| c.method == "answercallbackquery" && c.body["text"].as_str() == Some(text)).count()
+        }
+    };
+
+    // With access, a listing it was never alerted to: refused.
+    fake.send_callback(EN, 1, "en", &format!("a:s:{c}"));
+    fake.wait_for(Duration::from_secs(10), "the refusal", |calls| {
+        answered("This button is out of date. Send /new or /searches.")(calls) >= 1
+    })
+    .await;
+    assert_eq!(marks().await, 0, "nothing saved for a listing it was not alerted to");
+
+    // Access ends: its own alert's buttons and /saved are refused too.
+    for p in access_period::Entity::find().filter(access_period::Column::ChatId.eq(EN)).all(&db).await.unwrap() {
+        let mut p: access_period::ActiveModel = p.into();
+        p.ends_at = Set(Utc::now() - chrono::Duration::hours(1));
+        p.update(&db).await.unwrap();
+    }
+    let expired = "Your access has ended, so alerts are off. Renew to get them again.";
+    for verb in ["s", "p", "h"] {
+        fake.send_callback(EN, 1, "en", &format!("a:{verb}:{a}"));
+    }
+    fake.wait_for(Duration::from_secs(10), "three refusals", |calls| answered(expired)(calls) >= 3).await;
+    assert_eq!(marks().await, 0, "nothing saved or hidden without access");
+    let photos = entity::outbox::Entity::find()
+        .filter(entity::outbox::Column::Kind.eq(entity::status::outbox_kind::PHOTOS))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(photos, 0, "no album queued without access");
+    fake.send_text(EN, "U", "en", "/saved");
+    fake.wait_shown(EN, expired).await;
+}
