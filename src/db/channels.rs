@@ -5,10 +5,10 @@
 //! sender reaches it by its `@name`. The chat's `blocked` marks a channel
 //! that refused the bot (403, not an admin).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{channel, chat};
+use entity::{channel, chat, outbox, status::outbox_status};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     sea_query::Expr,
@@ -30,7 +30,8 @@ pub fn is_channel(chat_id: i64) -> bool {
 
 /// Records the configured channels (`@name`, language) and returns each
 /// name's chat id. A channel that had refused the bot is tried again: the
-/// operator restarted, perhaps after fixing it.
+/// operator restarted, perhaps after fixing it. A channel no longer in the
+/// sources file gets none of the posts still queued for it (dropped).
 pub async fn sync(
     db: &DatabaseConnection,
     channels: &[(String, String)],
@@ -84,6 +85,21 @@ pub async fn sync(
             .exec(&txn)
             .await?;
         ids.insert(name.clone(), row.chat_id);
+    }
+    let configured: HashSet<String> = channels.iter().map(|(name, _)| name.to_ascii_lowercase()).collect();
+    let removed: Vec<i64> = known.values().filter(|c| !configured.contains(&c.name)).map(|c| c.chat_id).collect();
+    if !removed.is_empty() {
+        let dropped = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+            .col_expr(outbox::Column::LastError, Expr::value("the channel is no longer in the sources file"))
+            .filter(outbox::Column::ChatId.is_in(removed))
+            .filter(outbox::Column::Status.is_in([outbox_status::PENDING, outbox_status::HELD]))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if dropped > 0 {
+            tracing::info!(dropped, "posts queued for channels no longer in the sources file dropped");
+        }
     }
     txn.commit().await?;
     Ok(ids)

@@ -247,3 +247,34 @@ async fn a_shared_search_alerts_both_chats_keeps_them_in_step_and_each_can_leave
     fake.wait_shown(603, "needs access of your own").await;
     assert!(search_of(&db, 603).await.is_none());
 }
+
+/// A channel taken out of the sources file gets none of the posts still
+/// queued for it: they are dropped at the next start.
+#[tokio::test]
+async fn a_channel_removed_from_the_sources_file_gets_no_queued_posts() {
+    use entity::{outbox, status::outbox_kind};
+    let test_db = TestDb::new().await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    db::migrate(&db).await.unwrap();
+    let now = Utc::now();
+    let ids =
+        db::channels::sync(&db, &[("@flats".into(), "en".into()), ("@kept".into(), "en".into())], now).await.unwrap();
+    let txn = db::begin_write(&db).await.unwrap();
+    let rows = ["@flats", "@kept"]
+        .iter()
+        .map(|c| {
+            let key = format!("post-{c}");
+            db::outbox::pending_row(ids[*c], None, outbox_kind::NOTICE, key, db::outbox::PRIORITY_CHANNEL, None, now)
+        })
+        .collect();
+    db::outbox::enqueue(&txn, rows).await.unwrap();
+    txn.commit().await.unwrap();
+
+    db::channels::sync(&db, &[("@kept".into(), "en".into())], Utc::now()).await.unwrap();
+    let status_of = |chat: i64| {
+        let db = db.clone();
+        async move { outbox::Entity::find().all(&db).await.unwrap().into_iter().find(|r| r.chat_id == chat).unwrap().status }
+    };
+    assert_eq!(status_of(ids["@flats"]).await, "dropped");
+    assert_eq!(status_of(ids["@kept"]).await, "pending");
+}
