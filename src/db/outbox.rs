@@ -329,13 +329,16 @@ async fn update_claimed(
     Ok(())
 }
 
-/// Chats with held alerts (at most `limit`).
-pub async fn held_chats(db: &DatabaseConnection, limit: u64) -> Result<Vec<i64>, DbErr> {
+/// Chats with held alerts, in order of chat id, after `after`: at most
+/// `limit` (a caller pages through all of them by key).
+pub async fn held_chats(db: &DatabaseConnection, after: i64, limit: u64) -> Result<Vec<i64>, DbErr> {
     outbox::Entity::find()
         .select_only()
         .column(outbox::Column::ChatId)
         .filter(outbox::Column::Status.eq(outbox_status::HELD))
+        .filter(outbox::Column::ChatId.gt(after))
         .distinct()
+        .order_by_asc(outbox::Column::ChatId)
         .limit(limit)
         .into_tuple()
         .all(db)

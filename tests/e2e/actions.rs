@@ -417,3 +417,86 @@ async fn forged_buttons_need_access_and_an_alert_for_that_listing() {
     fake.send_text(EN, "U", "en", "/saved");
     fake.wait_shown(EN, expired).await;
 }
+
+/// 1,001 chats still in their quiet hours never keep waiting a chat whose
+/// hours are over: its digest comes within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_whose_quiet_hours_ended_gets_its_digest_behind_a_thousand_still_quiet() {
+    use chrono::Timelike;
+    use entity::{access_period, chat, outbox, status};
+    use sea_orm::ActiveValue::Set;
+    let (fake, _t, _app, db, source_id) = setup().await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    let listing = entity::listing::Entity::find().one(&db).await.unwrap().unwrap().id;
+    let now = Utc::now();
+    let minute = (now.hour() * 60 + now.minute()) as i32;
+    let (from, to) = ((minute + 1440 - 60) % 1440, (minute + 60) % 1440);
+    const LAST: i64 = 1_002;
+    let chats: Vec<chat::ActiveModel> = (1..=LAST)
+        .map(|id| chat::ActiveModel {
+            id: Set(id),
+            language: Set("en".into()),
+            paused: Set(false),
+            blocked: Set(false),
+            // The last chat's hours are over (switched off); the others are in theirs.
+            quiet_from: Set((id != LAST).then_some(from)),
+            quiet_to: Set((id != LAST).then_some(to)),
+            timezone: Set(Some("UTC".into())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in chats.chunks(300) {
+        chat::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.unwrap();
+    }
+    let held: Vec<outbox::ActiveModel> = (1..=LAST)
+        .map(|id| {
+            let mut row = db::outbox::pending_row(
+                id,
+                Some(listing),
+                status::outbox_kind::NEW_LISTING,
+                listing.to_string(),
+                db::outbox::PRIORITY_ALERT,
+                None,
+                now,
+            );
+            row.status = Set(status::outbox_status::HELD.into());
+            row
+        })
+        .collect();
+    for chunk in held.chunks(300) {
+        outbox::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.unwrap();
+    }
+    access_period::Entity::insert(access_period::ActiveModel {
+        chat_id: Set(LAST),
+        kind: Set(status::access_kind::TRIAL.into()),
+        starts_at: Set(now - chrono::Duration::days(1)),
+        ends_at: Set(now + chrono::Duration::days(1)),
+        status: Set(status::access_status::ACTIVE.into()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(&db)
+    .await
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    fake.wait_for(Duration::from_secs(10), "the digest of the chat whose hours ended", |calls| {
+        calls.iter().any(|c| c.method == "sendmessage" && c.body["chat_id"] == LAST)
+    })
+    .await;
+    println!("digest after {:?}", started.elapsed());
+    assert!(held_of(&db, 1).await && held_of(&db, 1_001).await, "the others still hold theirs");
+}
+
+async fn held_of(db: &DatabaseConnection, chat: i64) -> bool {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    entity::outbox::Entity::find()
+        .filter(entity::outbox::Column::ChatId.eq(chat))
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.status == entity::status::outbox_status::HELD)
+}
