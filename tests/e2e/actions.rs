@@ -500,3 +500,49 @@ async fn held_of(db: &DatabaseConnection, chat: i64) -> bool {
         .iter()
         .any(|r| r.status == entity::status::outbox_status::HELD)
 }
+
+/// A digest passes the checks its alerts would have passed alone: a muted
+/// district's listing is left out of it, and a chat that paused gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_leaves_out_what_the_chat_no_longer_wants() {
+    let (fake, _test_db, app, db, source_id) = setup().await;
+    let quiet_now = || {
+        let utc = Utc::now();
+        format!(
+            "/quiet {}-{}",
+            (utc - chrono::Duration::hours(1)).format("%H:%M"),
+            (utc + chrono::Duration::hours(1)).format("%H:%M")
+        )
+    };
+    for (chat, lang) in [(EN, "en"), (RU, "ru")] {
+        fake.send_text(chat, "U", lang, "/start");
+        fake.send_text(chat, "U", lang, "/new price=-2000");
+        fake.send_text(chat, "U", lang, "/timezone UTC");
+        fake.send_text(chat, "U", lang, &quiet_now());
+    }
+    fake.wait_shown(EN, "Quiet hours:").await;
+    fake.wait_for(Duration::from_secs(10), "the Russian quiet hours", |calls| {
+        calls.iter().filter(|c| c.method == "sendmessage" && c.body["chat_id"] == RU).count() >= 4
+    })
+    .await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("b", 1100, "Pankow")]).await;
+    wait_held(&db, 4).await;
+
+    // EN mutes Pankow for its search while the alerts are held.
+    let search = entity::search::Entity::find().all(&db).await.unwrap().into_iter().find(|s| s.chat_id == EN).unwrap();
+    let mut filter = homehound::search::SearchFilter::from_model(&search);
+    filter.muted_districts.push("Pankow".into());
+    assert!(db::searches::set_mutes(&db, EN, search.id, &filter, Utc::now()).await.unwrap());
+    // RU pauses.
+    fake.send_text(RU, "U", "ru", "/pause");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    fake.send_text(EN, "U", "en", "/quiet off");
+    fake.send_text(RU, "U", "ru", "/quiet off");
+    let digest = fake.wait_shown(EN, "While your alerts were quiet").await;
+    assert!(digest.text.contains("Flat a") && !digest.text.contains("Flat b"), "{}", digest.text);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(!fake.shown(RU).iter().any(|m| m.text.contains("Flat ")), "a paused chat gets no digest");
+    assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
+}

@@ -73,16 +73,20 @@ pub(super) async fn render_batch(
         }
         sources = source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
     }
-    if !alerted.is_empty() {
+    // The listings an alert or a digest carries are checked against the
+    // chat's searches and marks, each as at send time.
+    let mut checked: Vec<i64> = alerted.clone();
+    checked.extend(digests.values().flatten().map(|i| i.listing));
+    if !checked.is_empty() {
         let alert_chats: Vec<i64> = rows
             .iter()
-            .filter(|r| r.listing_id.is_some() && !db::channels::is_channel(r.chat_id))
+            .filter(|r| (r.listing_id.is_some() || digests.contains_key(&r.id)) && !db::channels::is_channel(r.chat_id))
             .map(|r| r.chat_id)
             .collect();
         for s in db::searches::active_of(db, &alert_chats).await? {
             searches.entry(s.chat_id).or_default().push(SearchFilter::from_model(&s));
         }
-        marks = db::marks::of(db, &alert_chats, &alerted).await?;
+        marks = db::marks::of(db, &alert_chats, &checked).await?;
     }
     let marked = |chat: i64, listing: i64, which: &str| marks.contains(&(chat, listing, which.to_owned()));
     let texts = |chat: i64| Texts(settings.get(&chat).map_or(Lang::En, |d| Lang::of_chat(&d.language)));
@@ -154,15 +158,24 @@ pub(super) async fn render_batch(
             }
             k if k == outbox_kind::DIGEST => {
                 let items = digests.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                // Each held alert passes the checks it would have passed
+                // alone: not hidden, and still matched by a search (or saved).
                 let entries: Vec<render::DigestEntry<'_>> = items
                     .iter()
                     .filter_map(|i| {
                         let l = listings.get(&i.listing)?;
-                        Some(render::DigestEntry { listing: l, source: source_of(l), drop: i.drop.as_deref() })
+                        let source = source_of(l);
+                        if marked(row.chat_id, l.id, listing_mark::HIDDEN) {
+                            return None;
+                        }
+                        let view = ListingView::of_stored(l, source);
+                        let wanted = marked(row.chat_id, l.id, listing_mark::SAVED)
+                            || searches.get(&row.chat_id).is_some_and(|s| s.iter().any(|f| f.matches(&view)));
+                        wanted.then_some(render::DigestEntry { listing: l, source, drop: i.drop.as_deref() })
                     })
                     .collect();
                 if entries.is_empty() {
-                    return Prepared::Drop("listing no longer stored");
+                    return Prepared::Drop("nothing it held is still wanted (hidden, muted, or no search matches)");
                 }
                 Prepared::Send(render::digest(texts(row.chat_id), row.id, &entries, 0))
             }
