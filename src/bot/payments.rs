@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::payment;
 use teloxide::{
-    RequestError,
+    ApiError, RequestError,
     prelude::*,
     types::{
         LabeledPrice, PreCheckoutQuery, SuccessfulPayment, TelegramTransactionId, TransactionPartner, User, UserId,
@@ -181,6 +181,17 @@ fn already_refunded(e: &RequestError) -> bool {
     e.to_string().contains("CHARGE_ALREADY_REFUNDED")
 }
 
+/// Whether Telegram's error refuses the refund (`Bad Request:
+/// CHARGE_NOT_FOUND`, `CHARGE_NOT_REFUNDABLE`, …). Anything else it answers
+/// in its JSON (a 5xx: "Internal Server Error") says nothing about the
+/// refund, which stays `refunding` for the reconciliation.
+fn refuses_refund(e: &ApiError) -> bool {
+    match e {
+        ApiError::Unknown(text) => text.starts_with("Bad Request") || text.starts_with("Forbidden"),
+        _ => true,
+    }
+}
+
 /// How one ask of Telegram for a refund ended.
 enum RefundOutcome {
     /// Refunded (now or before); access until then, if any is left.
@@ -200,7 +211,7 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
     match answer {
         Ok(Ok(_)) => (),
         Ok(Err(e)) if already_refunded(&e) => (),
-        Ok(Err(RequestError::Api(e))) => {
+        Ok(Err(RequestError::Api(e))) if refuses_refund(&e) => {
             db::payments::refund_refused(&state.money_db, payment).await?;
             return Ok(RefundOutcome::Refused(e.to_string()));
         }
