@@ -424,6 +424,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_telegrams_refusals_refuse_a_refund() {
+        let unknown = |t: &str| ApiError::Unknown(t.to_owned());
+        assert!(refuses_refund(&unknown("Bad Request: CHARGE_NOT_REFUNDABLE")));
+        assert!(refuses_refund(&unknown("Bad Request: CHARGE_NOT_FOUND")));
+        assert!(!refuses_refund(&unknown("Internal Server Error")));
+        assert!(!refuses_refund(&unknown("Bad Gateway")));
+    }
+
+    #[test]
     fn payloads_name_plan_and_chat() {
         let plans = vec![Plan { name: "week".into(), duration: Duration::from_secs(7 * 86_400), stars: 50 }];
         assert_eq!(parse_payload(&plans, &payload(&plans[0], ChatId(-42))).map(|(p, c)| (p.stars, c)), Some((50, -42)));
