@@ -105,7 +105,8 @@ pub async fn set_paused(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     /// Active until `ends_at` (the end of the last of its adjoining periods);
-    /// `kind` is the kind of the period running now.
+    /// `kind` is the kind of that last period (a plan paid during the trial
+    /// is "paid" access until its end).
     Active { kind: String, ends_at: DateTime<Utc> },
     /// Had access; it ended at `ended_at`.
     Expired { ended_at: DateTime<Utc> },
@@ -123,7 +124,7 @@ pub async fn access(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -
         .await?;
     let active: Vec<&access_period::Model> = periods.iter().filter(|p| p.status == access_status::ACTIVE).collect();
     match super::access::chain_at(&active, now) {
-        Some(chain) => Ok(Access::Active { kind: chain.current.kind.clone(), ends_at: chain.end }),
+        Some(chain) => Ok(Access::Active { kind: chain.last.kind.clone(), ends_at: chain.end }),
         None => Ok(periods
             .iter()
             .filter(|p| p.ends_at <= now)

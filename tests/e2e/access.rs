@@ -223,8 +223,9 @@ async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once()
     fake.wait_shown(chat, "7 days added").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.shown(chat).iter().filter(|m| m.text.contains("7 days added")).count(), 1);
+    // Paid during the trial: access is paid access, until the end of the week.
     fake.send_text(chat, "Payer", "en", "/status");
-    fake.wait_shown(chat, "Free trial, active until").await;
+    fake.wait_shown(chat, "Paid access, active until").await;
 
     let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
     assert_eq!(payment::Entity::find().count(&db).await.unwrap(), 1);
