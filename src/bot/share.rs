@@ -14,14 +14,35 @@ use crate::{
     texts::Arg,
 };
 
-/// `/share ID`: a deep link that gives another chat the same search.
+/// A new share token: 24 hex digits from the OS's generator.
+fn fresh_token() -> Result<String, BotError> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| BotError::Internal(format!("no randomness for a share link: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `/share ID`: a deep link that gives another chat the same search;
+/// `/share ID off` revokes it (the chats following it stay in step).
 pub(super) async fn share(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
+    let (args, off) = match args.trim().rsplit_once(char::is_whitespace) {
+        Some((first, last)) if last.eq_ignore_ascii_case("off") => (first, true),
+        _ => (args, false),
+    };
     let Some((arg, Some(id))) = search_arg(args) else {
         return ctx.reply(ctx.t.get("share-usage"), None).await.map(drop);
     };
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| BotError::Internal(format!("no randomness for a share link: {e}")))?;
-    let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let fresh = fresh_token()?;
+    if off {
+        let text = match db::searches::revoke_share(&ctx.state.db, ctx.chat.0, id, &fresh, Utc::now()).await? {
+            None => not_found(ctx, arg),
+            Some(false) => ctx.t.msg("share-not-shared", &[("id", Arg::Html(&id.to_string()))]),
+            Some(true) => {
+                info!(chat = ctx.chat.0, search = id, "share link revoked");
+                ctx.t.msg("share-revoked", &[("id", Arg::Html(&id.to_string()))])
+            }
+        };
+        return ctx.reply(text, None).await.map(drop);
+    }
     let Some(token) = db::searches::share(&ctx.state.db, ctx.chat.0, id, &fresh, Utc::now()).await? else {
         return ctx.reply(not_found(ctx, arg), None).await.map(drop);
     };

@@ -171,6 +171,32 @@ pub enum Joined {
     TooMany,
 }
 
+/// Revokes the link of the chat's search `id`: the group's token becomes
+/// `fresh` for every member (they stay in step), so the link given out no
+/// longer admits anyone; a later share gives the new token. `None` when the
+/// chat has no such search, `Some(false)` when it was not shared.
+pub async fn revoke_share(
+    db: &DatabaseConnection,
+    chat_id: i64,
+    id: i64,
+    fresh: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, DbErr> {
+    let txn = begin_write(db).await?;
+    let Some(row) = search::Entity::find_by_id(id).filter(search::Column::ChatId.eq(chat_id)).one(&txn).await? else {
+        return Ok(None);
+    };
+    let Some(group) = row.share_group else { return Ok(Some(false)) };
+    search::Entity::update_many()
+        .col_expr(search::Column::ShareGroup, Expr::value(fresh))
+        .col_expr(search::Column::UpdatedAt, Expr::value(now))
+        .filter(search::Column::ShareGroup.eq(group))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(true))
+}
+
 /// Gives `chat_id` the search shared as `token`: a copy of the group's
 /// filter, in the group, so later changes by any member apply to all.
 pub async fn join(db: &DatabaseConnection, chat_id: i64, token: &str, now: DateTime<Utc>) -> Result<Joined, DbErr> {

@@ -17,6 +17,7 @@ use crate::support::{TestApp, bot_only, config, db::TestDb, telegram::FakeTelegr
 
 const USER: i64 = 601;
 const FRIEND: i64 = 602;
+const STRANGER: i64 = 611;
 const ADMIN: i64 = 900;
 const CHANNEL: &str = "@flats_test";
 
@@ -227,6 +228,21 @@ async fn a_shared_search_alerts_both_chats_keeps_them_in_step_and_each_can_leave
     run(&db, &config, source_id, &[flat_in("b", "Mitte"), flat_in("c", "Pankow")]).await;
     fake.wait_shown(USER, "Flat c").await;
     fake.wait_shown(FRIEND, "Flat c").await;
+
+    // The link is revoked: nobody else can join; the two stay in step.
+    fake.send_text(USER, "Anna", "en", &format!("/share {mine} off"));
+    fake.wait_shown(USER, "no longer works").await;
+    fake.send_text(STRANGER, "Chen", "en", "/start");
+    fake.send_text(STRANGER, "Chen", "en", &format!("/start {start}"));
+    fake.wait_shown(STRANGER, "no longer exists").await;
+    assert!(search_of(&db, STRANGER).await.is_none(), "the revoked link admits nobody");
+    assert_eq!(search_of(&db, USER).await.unwrap().share_group, search_of(&db, FRIEND).await.unwrap().share_group);
+    // A later /share gives a new link.
+    fake.send_text(USER, "Anna", "en", &format!("/share {mine}"));
+    crate::support::wait_until(Duration::from_secs(10), "a new link", || {
+        fake.shown(USER).iter().filter(|m| m.text.contains("Send this link") && !m.text.contains(&link)).count() == 1
+    })
+    .await;
 
     // The friend leaves: the search goes on for the other chat only.
     fake.send_text(FRIEND, "Boris", "ru", &format!("/delete {}", theirs.id));

@@ -265,7 +265,7 @@ cmd-timezone = Your time zone: /timezone Europe/Berlin
 ## Shared searches (/share)
 
 cmd-share = Share a search with another chat: /share ID
-share-usage = Write the search's number: <code>/share 3</code> (see /searches).
+share-usage = Write the search's number: <code>/share 3</code> (see /searches); <code>/share 3 off</code> revokes its link.
 share-link =
     👥 Send this link to whoever hunts with you:
     { $link }
@@ -279,6 +279,8 @@ share-joined =
     <code>/new { $line }</code>
     A pause or mute by any of you applies to all; /delete { $id } leaves it.
 share-already = You already follow this search: #{ $id }.
+share-revoked = 🔒 The link to search #{ $id } no longer works. The chats that follow it keep it; <code>/share { $id }</code> gives a new link.
+share-not-shared = Search #{ $id } has no link to revoke.
 share-gone = This shared search no longer exists (everyone left it). Send /new to set up your own.
 share-needs-access = A shared search needs access of your own: see /plans.
 share-member-joined = 👥 Another chat now follows your search #{ $id } with you.

@@ -274,7 +274,7 @@ cmd-timezone = Часовой пояс: /timezone Europe/Moscow
 ## Shared searches (/share)
 
 cmd-share = Поделиться поиском: /share ID
-share-usage = Напишите номер поиска: <code>/share 3</code> (см. /searches).
+share-usage = Напишите номер поиска: <code>/share 3</code> (см. /searches); <code>/share 3 off</code> отзывает ссылку.
 share-link =
     👥 Отправьте эту ссылку тому, с кем ищете жильё:
     { $link }
@@ -288,6 +288,8 @@ share-joined =
     <code>/new { $line }</code>
     Пауза или заглушение у любого из вас действует для всех; /delete { $id } выводит из поиска.
 share-already = Вы уже ведёте этот поиск: #{ $id }.
+share-revoked = 🔒 Ссылка на поиск #{ $id } больше не работает. Чаты, которые его ведут, остаются; <code>/share { $id }</code> даст новую ссылку.
+share-not-shared = У поиска #{ $id } нет ссылки, которую можно отозвать.
 share-gone = Этого общего поиска больше нет (из него все вышли). Отправьте /new, чтобы настроить свой.
 share-needs-access = Для общего поиска нужен свой доступ: см. /plans.
 share-member-joined = 👥 К вашему поиску #{ $id } присоединился ещё один чат.
