@@ -19,7 +19,7 @@ use crate::{
     db,
     delivery::{render, sender},
     quiet::{QuietHours, zone},
-    search::{ListingView, SearchFilter},
+    search::{ListingView, Mute, SearchFilter},
     texts::Arg,
 };
 
@@ -85,28 +85,42 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
             // The searches that matched: the chat's active searches that
             // match the listing now.
             let view = ListingView::of_stored(&l, &source);
-            let mut muted = Vec::new();
+            let (mut muted, mut kept) = (Vec::new(), Vec::new());
             for s in db::searches::list(db, chat).await?.into_iter().filter(|s| !s.paused) {
                 let mut filter = SearchFilter::from_model(&s);
                 if !filter.matches(&view) {
                     continue;
                 }
-                match (verb, district) {
-                    ("md", Some(d)) => filter.muted_districts.push(d.to_owned()),
-                    _ => filter.muted_sources.push(source.clone()),
-                }
-                if db::searches::set_mutes(db, chat, s.id, &filter, now).await? {
-                    muted.push(format!("#{}", s.id));
+                let done = match (verb, district) {
+                    ("md", Some(d)) => filter.mute_district(d),
+                    _ => filter.mute_source(&source),
+                };
+                match done {
+                    Mute::WouldEmpty => kept.push(format!("#{}", s.id)),
+                    Mute::Already => (),
+                    Mute::Muted | Mute::Removed => {
+                        if db::searches::set_mutes(db, chat, s.id, &filter, now).await? {
+                            muted.push(format!("#{}", s.id));
+                        }
+                    }
                 }
             }
             set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
+            // A search that would match nothing if muted is left; pausing it
+            // is the way (`/pause ID`).
+            let kept_text = (!kept.is_empty()).then(|| {
+                ctx.t.msg(
+                    "mute-would-empty",
+                    &[("searches", Arg::Num(kept.len() as f64)), ("ids", Arg::Html(&kept.join(", ")))],
+                )
+            });
             if muted.is_empty() {
-                return Ok(Some(strip_tags(&ctx.t.get("mute-nothing"))));
+                return Ok(Some(strip_tags(&kept_text.unwrap_or_else(|| ctx.t.get("mute-nothing")))));
             }
             info!(chat, listing = listing_id, searches = %muted.join(","), verb, "muted from an alert");
             let count = Arg::Num(muted.len() as f64);
             let ids = muted.join(", ");
-            let text = match (verb, district) {
+            let mut text = match (verb, district) {
                 ("md", Some(d)) => ctx.t.msg(
                     "muted-district",
                     &[("district", Arg::Text(d)), ("searches", count), ("ids", Arg::Html(&ids))],
@@ -116,6 +130,9 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
                     &[("source", Arg::Text(&source)), ("searches", count), ("ids", Arg::Html(&ids))],
                 ),
             };
+            if let Some(kept) = kept_text {
+                text = format!("{text} {kept}");
+            }
             Ok(Some(strip_tags(&text)))
         }
         _ => Ok(Some(ctx.t.stale_button())),

@@ -236,9 +236,9 @@ pub async fn members(db: &DatabaseConnection, token: &str) -> Result<Vec<(i64, i
         .collect())
 }
 
-/// Writes the muted districts and sources of one of the chat's searches
-/// (🔕 on an alert), and of the searches shared with it; `false` when the
-/// chat has no search `id`.
+/// Writes the districts, muted districts and muted sources of one of the
+/// chat's searches (🔕 on an alert), and of the searches shared with it;
+/// `false` when the chat has no search `id`.
 pub async fn set_mutes(
     db: &DatabaseConnection,
     chat_id: i64,
@@ -249,6 +249,7 @@ pub async fn set_mutes(
     let json = |items: &Vec<String>| (!items.is_empty()).then(|| serde_json::to_string(items).unwrap_or_default());
     let Some(scope) = scope(db, chat_id, id).await? else { return Ok(false) };
     search::Entity::update_many()
+        .col_expr(search::Column::Districts, Expr::value(json(&filter.districts)))
         .col_expr(search::Column::MutedDistricts, Expr::value(json(&filter.muted_districts)))
         .col_expr(search::Column::MutedSources, Expr::value(json(&filter.muted_sources)))
         .col_expr(search::Column::UpdatedAt, Expr::value(now))

@@ -150,6 +150,39 @@ impl SearchFilter {
         self.matches_numbers(&p.view) && self.matches_text(p)
     }
 
+    /// Mutes `district` for this search. A district the search names is
+    /// taken out of its list instead (muting it there would leave
+    /// `district=X` and `X` muted: a search matching nothing); the only
+    /// district it names is left, and the answer says so (pause instead).
+    pub fn mute_district(&mut self, district: &str) -> Mute {
+        let named = |d: &String| d.trim().eq_ignore_ascii_case(district.trim());
+        if self.districts.iter().any(named) {
+            if self.districts.len() == 1 {
+                return Mute::WouldEmpty;
+            }
+            self.districts.retain(|d| !named(d));
+            return Mute::Removed;
+        }
+        if self.muted_districts.iter().any(named) {
+            return Mute::Already;
+        }
+        self.muted_districts.push(district.trim().to_owned());
+        Mute::Muted
+    }
+
+    /// Mutes `source` for this search; a search of that one source would
+    /// match nothing, so it is left, and the answer says so.
+    pub fn mute_source(&mut self, source: &str) -> Mute {
+        if self.source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(source)) {
+            return Mute::WouldEmpty;
+        }
+        if self.muted_sources.iter().any(|s| s.eq_ignore_ascii_case(source)) {
+            return Mute::Already;
+        }
+        self.muted_sources.push(source.to_owned());
+        Mute::Muted
+    }
+
     /// Districts and excluded words (normalised filter).
     pub fn matches_text(&self, p: &Prepared<'_>) -> bool {
         self.matches_district(p) && !self.exclude.iter().any(|w| p.text.contains(w.as_str()))
@@ -335,9 +368,38 @@ pub fn match_new(source: &str, new_listings: &[(i64, &Listing)], searches: &[sea
     pairs
 }
 
+/// What muting did to a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mute {
+    /// Added to its muted list.
+    Muted,
+    /// Taken out of the districts it names.
+    Removed,
+    /// Muted before.
+    Already,
+    /// Left as it was: it would match nothing (its only district, or its
+    /// source); pausing it is the way.
+    WouldEmpty,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn muting_never_makes_a_search_that_matches_nothing() {
+        let mut f = SearchFilter { districts: vec!["Mitte".into(), "Pankow".into()], ..Default::default() };
+        assert_eq!(f.mute_district("pankow"), Mute::Removed);
+        assert_eq!(f.districts, ["Mitte"]);
+        assert_eq!(f.mute_district("Mitte"), Mute::WouldEmpty);
+        assert_eq!((f.districts.len(), f.muted_districts.len()), (1, 0), "left as it was");
+        assert_eq!(f.mute_district("Wedding"), Mute::Muted, "not named: muted");
+        assert_eq!(f.mute_district("wedding"), Mute::Already);
+        let mut any = SearchFilter { source: Some("wg-berlin".into()), ..Default::default() };
+        assert_eq!(any.mute_source("WG-Berlin"), Mute::WouldEmpty);
+        assert_eq!(any.mute_source("immowelt"), Mute::Muted);
+        assert_eq!(any.muted_sources, ["immowelt"]);
+    }
 
     fn flat() -> ListingView<'static> {
         ListingView {

@@ -546,3 +546,51 @@ async fn a_digest_leaves_out_what_the_chat_no_longer_wants() {
     assert!(!fake.shown(RU).iter().any(|m| m.text.contains("Flat ")), "a paused chat gets no digest");
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }
+
+/// Muting the only district a search names would leave a search matching
+/// nothing: it is left, and the chat is told to pause instead; a district
+/// among several is taken out of the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn muting_the_only_district_of_a_search_does_not_make_it_match_nothing() {
+    let (fake, _t, _app, db, source_id) = setup().await;
+    fake.send_text(EN, "U", "en", "/start");
+    fake.send_text(EN, "U", "en", "/new price=-2000 district=Mitte");
+    fake.wait_shown(EN, "Saved search #").await;
+    fake.send_text(RU, "U", "ru", "/start");
+    fake.send_text(RU, "U", "ru", "/new price=-2000 district=Mitte,Pankow");
+    fake.wait_shown(RU, "сохранён").await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte")]).await;
+    fake.wait_shown(EN, "Flat a").await;
+    fake.wait_shown(RU, "Flat a").await;
+    let search_of = |chat: i64| {
+        let db = db.clone();
+        async move { search::Entity::find().all(&db).await.unwrap().into_iter().find(|s| s.chat_id == chat).unwrap() }
+    };
+    for (chat, lang, mute) in [(EN, "en", "🔕 Mute"), (RU, "ru", "🔕 Заглушить")] {
+        fake.press_on(chat, "Flat a", mute, lang);
+        crate::support::wait_until(Duration::from_secs(10), "the mute choice", || {
+            fake.buttons_on(chat, "Flat a").contains(&"🔕 Mitte".to_owned())
+        })
+        .await;
+        fake.press_on(chat, "Flat a", "🔕 Mitte", lang);
+    }
+    fake.wait_for(Duration::from_secs(10), "the answer to pause instead", |calls| {
+        calls.iter().any(|c| {
+            c.method == "answercallbackquery" && c.body["text"].as_str().is_some_and(|t| t.contains("send /pause"))
+        })
+    })
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while search_of(RU).await.districts.as_deref() != Some(r#"["Pankow"]"#) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", search_of(RU).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let en = search_of(EN).await;
+    assert_eq!(
+        (en.districts.as_deref(), en.muted_districts.as_deref()),
+        (Some(r#"["Mitte"]"#), None),
+        "left as it was"
+    );
+    assert_eq!(search_of(RU).await.muted_districts, None, "taken out of the list, not muted");
+}

@@ -205,6 +205,10 @@ muted-source = 🔕 { $source } muted in { $searches ->
     [one] search
    *[other] searches
 } { $ids }.
+mute-would-empty = { $searches ->
+        [one] Search { $ids } looks only at this one, so muting it would leave nothing: send /pause to stop its alerts.
+       *[other] Searches { $ids } look only at this one, so muting it would leave nothing: send /pause to stop their alerts.
+    }
 mute-nothing = No search of yours matches this listing any more.
 kept = ⭐ Saved. See /saved.
 listing-gone = This listing is no longer stored.
