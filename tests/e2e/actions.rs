@@ -468,6 +468,16 @@ async fn a_chat_whose_quiet_hours_ended_gets_its_digest_behind_a_thousand_still_
     for chunk in held.chunks(300) {
         outbox::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.unwrap();
     }
+    // The held listing is one the last chat saved: still wanted at send time.
+    entity::listing_mark::Entity::insert(entity::listing_mark::ActiveModel {
+        chat_id: Set(LAST),
+        listing_id: Set(listing),
+        mark: Set(status::listing_mark::SAVED.into()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&db)
+    .await
+    .unwrap();
     access_period::Entity::insert(access_period::ActiveModel {
         chat_id: Set(LAST),
         kind: Set(status::access_kind::TRIAL.into()),
