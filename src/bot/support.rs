@@ -21,10 +21,21 @@ use crate::{db, texts::escape};
 const WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// Charge ids shown to the admins with a request.
 const CHARGES_SHOWN: u64 = 10;
+/// Requests one chat may send the admins per [`WINDOW`].
+const REQUESTS_PER_WINDOW: u64 = 3;
 
-/// `/paysupport`: the next message of this chat goes to the admins.
+/// `/paysupport`: the next message of this chat goes to the admins (at
+/// most [`REQUESTS_PER_WINDOW`] an hour, so one chat cannot flood them).
 pub(super) async fn open(ctx: &Ctx<'_>) -> Result<(), BotError> {
-    db::chats::request_support(&ctx.state.db, ctx.chat.0, Utc::now()).await?;
+    let now = Utc::now();
+    // Each request leaves two rows per admin: the forwarded copy and its header.
+    let rows_per_request = 2 * ctx.state.config.admin_chat_ids.len().max(1) as u64;
+    let rows = db::support::forwarded_since(&ctx.state.db, ctx.chat.0, now - WINDOW).await?;
+    if rows >= REQUESTS_PER_WINDOW * rows_per_request {
+        info!(chat = ctx.chat.0, "payment support asked too often; not opened");
+        return ctx.reply(ctx.t.get("pay-support-busy"), None).await.map(drop);
+    }
+    db::chats::request_support(&ctx.state.db, ctx.chat.0, now).await?;
     ctx.reply(ctx.t.pay_support(), None).await.map(drop)
 }
 

@@ -65,7 +65,12 @@ pub async fn stats(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Stats,
     Ok(Stats {
         // Channels of the sources file have chat rows too; they are not users.
         chats: chat::Entity::find().filter(chat::Column::Id.gt(super::channels::CHAT_ID_BASE)).count(db).await?,
-        blocked: chat::Entity::find().filter(chat::Column::Blocked.eq(true)).count(db).await?,
+        // A channel refusing the bot's posts is not a user who blocked it.
+        blocked: chat::Entity::find()
+            .filter(chat::Column::Blocked.eq(true))
+            .filter(chat::Column::Id.gt(super::channels::CHAT_ID_BASE))
+            .count(db)
+            .await?,
         with_access: chat::Entity::find()
             .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
             .count(db)

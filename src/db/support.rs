@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::support_message;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// Remembers that `admin_message_id` in `admin_chat_id` shows a message of `user_chat_id`.
 pub async fn remember(
@@ -34,4 +34,14 @@ pub async fn user_of(db: &DatabaseConnection, admin_chat_id: i64, admin_message_
         .one(db)
         .await?
         .map(|m| m.user_chat_id))
+}
+
+/// How many admin-side messages (forwarded copies and their headers) the
+/// requests of `user_chat_id` left since `since`.
+pub async fn forwarded_since(db: &DatabaseConnection, user_chat_id: i64, since: DateTime<Utc>) -> Result<u64, DbErr> {
+    support_message::Entity::find()
+        .filter(support_message::Column::UserChatId.eq(user_chat_id))
+        .filter(support_message::Column::CreatedAt.gt(since))
+        .count(db)
+        .await
 }

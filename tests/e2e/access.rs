@@ -516,5 +516,22 @@ async fn paysupport_forwards_the_next_message_to_the_admins_and_their_reply_come
     fake.send_reply(2, "Anything else?", headers[1].1);
     let answer = fake.wait_shown(chat, "Anything else?").await;
     assert!(answer.text.starts_with("💬 <b>Support:</b>"), "{}", answer.text);
+
+    // Three requests an hour at most: the fourth /paysupport is not opened.
+    for n in 2..=3 {
+        fake.send_text(chat, "Payer", "en", "/paysupport");
+        crate::support::wait_until(Duration::from_secs(10), "the request opened", || {
+            fake.shown(chat).iter().filter(|m| m.text.contains("send your next message here")).count() == n
+        })
+        .await;
+        fake.send_text(chat, "Payer", "en", &format!("request {n}"));
+        crate::support::wait_until(Duration::from_secs(10), "the request sent", || {
+            fake.shown(chat).iter().filter(|m| m.text.contains("Sent to the admins")).count() == n
+        })
+        .await;
+    }
+    fake.send_text(chat, "Payer", "en", "/paysupport");
+    fake.wait_shown(chat, "three messages in the last hour").await;
+    assert_eq!(fake.shown(1).iter().filter(|m| m.text.contains("[forwardmessage")).count(), 3);
     assert_eq!(app.stop().await, AppExit::Clean);
 }

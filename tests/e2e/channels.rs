@@ -165,6 +165,8 @@ async fn a_channel_that_refuses_the_bot_is_reported_once_and_its_posts_dropped()
     let told = fake.shown(ADMIN).into_iter().filter(|m| m.text.contains("refuses")).count();
     assert_eq!(told, 1);
     assert!(fake.shown(fake.channel(CHANNEL)).is_empty());
+    // /stats does not count the refusing channel as a user who blocked the bot.
+    assert_eq!(db::admin::stats(&db, Utc::now()).await.unwrap().blocked, 0);
 }
 
 fn flat_in(id: &str, district: &str) -> Listing {

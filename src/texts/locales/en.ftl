@@ -154,6 +154,7 @@ paid = ✅ Thank you! { $duration } added: access until <b>{ $ends }</b>.
 refunded = ↩️ Your payment of { $stars } ⭐ was refunded. Your access now ends on { $ends }.
 refunded-ended = ↩️ Your payment of { $stars } ⭐ was refunded. Your access has ended.
 pay-support = For help with a payment, send your next message here: what went wrong and the date of the payment. It goes to an admin, whose answer comes back in this chat (usually within a day). Refunds of Telegram Stars are made by the admin through Telegram.
+pay-support-busy = You have sent the admins three messages in the last hour; they will answer here. You can write again in an hour.
 support-sent = 📨 Sent to the admins. Their answer will come here.
 support-unavailable = Sorry, no admin can be reached right now. Please try /paysupport again later.
 support-answer = 💬 <b>Support:</b>
