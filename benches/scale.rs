@@ -235,9 +235,33 @@ async fn bench() {
     let result = RunResult::Listings { listings: new, validators: Validators::default() };
     let rss_before = status_kib("VmRSS:");
     reset_peak();
+    // Meanwhile the bot writes, as users do (a /pause, a /resume), from its
+    // own thread and pool, every 20 ms: how long each waits for the run.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (running, url) = (running.clone(), url.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let bot = db::connect(&url, PoolRole::Bot).await.expect("connect");
+                let mut waits = Vec::new();
+                let mut paused = false;
+                while running.load(std::sync::atomic::Ordering::Acquire) {
+                    paused = !paused;
+                    let started = Instant::now();
+                    db::chats::set_paused(&bot, 1, paused, Utc::now()).await.expect("a bot write");
+                    waits.push(started.elapsed());
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                waits
+            })
+        })
+    };
     let started = Instant::now();
     let report = db::listings::record_run(&db, source_id, Utc::now(), &result, &policy, Utc::now()).await.expect("run");
     let run_time = started.elapsed();
+    running.store(false, std::sync::atomic::Ordering::Release);
+    let mut waits = writer.join().expect("writer");
     let peak = status_kib("VmHWM:");
     println!(
         "  a run of 1,000 new listings against {} searches: {run_time:.1?} ({} alerts queued); RSS {} -> peak {} MiB",
@@ -245,6 +269,13 @@ async fn bench() {
         report.alerts_queued,
         rss_before / 1024,
         peak / 1024
+    );
+    waits.sort();
+    let p99 = waits.get((waits.len() * 99 / 100).min(waits.len().saturating_sub(1))).copied().unwrap_or_default();
+    println!(
+        "  bot writes during the run: {} made, p99 {p99:.1?}, slowest {:.1?}",
+        waits.len(),
+        waits.last().copied().unwrap_or_default()
     );
 
     let started = Instant::now();

@@ -23,3 +23,4 @@ pub mod source;
 pub mod source_run;
 pub mod status;
 pub mod support_message;
+pub mod told;

@@ -13,3 +13,4 @@ pub use super::reminder_sent::Entity as ReminderSent;
 pub use super::search::Entity as Search;
 pub use super::source::Entity as Source;
 pub use super::source_run::Entity as SourceRun;
+pub use super::told::Entity as Told;

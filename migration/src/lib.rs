@@ -15,6 +15,7 @@ mod m20261206_000003_fencing_and_money;
 mod m20261206_000004_alert_actions;
 mod m20261206_000005_channels_shares_photos;
 mod m20261207_000006_runs_that_crash;
+mod m20261207_000007_told_and_unique_shares;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000004_alert_actions::Migration),
             Box::new(m20261206_000005_channels_shares_photos::Migration),
             Box::new(m20261207_000006_runs_that_crash::Migration),
+            Box::new(m20261207_000007_told_and_unique_shares::Migration),
         ]
     }
 }

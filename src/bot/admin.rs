@@ -83,14 +83,18 @@ async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
     let unhealthy = s.sources.iter().filter(|src| src.blocked || src.consecutive_failures > 0).count();
     let mut paid = String::new();
     if ctx.state.config.paid_broadcast {
-        let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
-        let sends = db::outbox::paid_since(&ctx.state.db, midnight).await?;
+        let days = db::outbox::paid_per_day(&ctx.state.db, Utc::now().date_naive(), 7).await?;
+        let today = days.first().map_or(0, |(_, n)| *n);
         let balance = ctx.state.shared.star_balance.load(std::sync::atomic::Ordering::Acquire);
         let state = if ctx.state.shared.gate.paid_allowed() { "on" } else { "paused" };
         let balance = if balance < 0 { "unknown".to_owned() } else { format!("{balance} ⭐") };
+        let week: Vec<String> =
+            days.iter().map(|(day, n)| format!("{} {:.1}", day.format("%m-%d"), *n as f64 / 10.0)).collect();
         paid = format!(
-            "\nPaid broadcasts: {state}; Star balance {balance}; spent today {:.1} ⭐ ({sends} paid sends)",
-            sends as f64 / 10.0
+            "\nPaid broadcasts: {state}; Star balance {balance}; spent today {:.1} ⭐ ({today} paid sends)\n  Stars \
+             spent per day (UTC): {}",
+            today as f64 / 10.0,
+            week.join(" · ")
         );
     }
     // Alert latency per source, over the last alerts sent (any replica).

@@ -38,7 +38,7 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
     if !ctx.has_access().await? {
         return Ok(Some(strip_tags(&ctx.t.get("expired"))));
     }
-    if !db::outbox::told(db, chat, listing_id).await? {
+    if !db::told::was_told(db, chat, listing_id).await? {
         info!(chat, listing = listing_id, verb, "a button for a listing the chat was not alerted to");
         return Ok(Some(ctx.t.stale_button()));
     }

@@ -65,10 +65,12 @@ impl Ctx<'_> {
         let gate = &self.state.shared.gate;
         let mut attempt = 1;
         loop {
-            if !gate.acquire_reply(per_chat.then_some(chat.0), &self.state.shutdown).await {
+            let Some(permit) = gate.acquire_reply(per_chat.then_some(chat.0), &self.state.shutdown).await else {
                 return Ok(None);
-            }
-            match request.send_ref().await {
+            };
+            let answer = request.send_ref().await;
+            drop(permit);
+            match answer {
                 Err(RequestError::RetryAfter(wait)) if attempt < REPLY_ATTEMPTS => {
                     crate::metrics::inc("homehound_telegram_429_total", "429 answers from Telegram.", &[], 1.0);
                     warn!(chat = chat.0, retry_after = ?wait.duration(), attempt, "a reply met a 429; sending it again after the wait");

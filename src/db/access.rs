@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use entity::{access_period, chat, outbox, reminder_sent, status::access_status};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, LockType, Query},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, Query},
 };
 
 use super::{begin_write, outbox::enqueue};
@@ -50,11 +50,10 @@ pub async fn extend<C: ConnectionTrait>(
     what: Extension<'_>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, DbErr> {
-    // One extension of a chat at a time: on PostgreSQL two payments (or a
-    // payment and a grant) would otherwise both read the same end and
-    // overlap. The chat's row lock lasts until the caller's transaction
-    // ends. (SQLite's write transactions are serial already.)
-    chat::Entity::find_by_id(chat_id).lock(LockType::Update).one(db).await?;
+    // One extension (or refund) of a chat at a time: on PostgreSQL two
+    // payments (or a payment and a grant) would otherwise both read the same
+    // end and overlap.
+    super::lock_chat(db, chat_id).await?;
     let starts_at = access_end(db, chat_id, now).await?.unwrap_or(now).max(now);
     let ends_at = starts_at + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
     access_period::Entity::insert(access_period::ActiveModel {

@@ -1,12 +1,14 @@
 //! Storing a scrape run: listings, price history, alerts, and the source's
-//! health, in one transaction.
+//! health.
 //!
 //! Invariants enforced here:
 //! - a listing is unique per (source, external id), by the schema's unique index;
 //! - the first successful run of a source (empty history) stores without
 //!   alerting anyone; every later run alerts on listings not seen before;
 //! - a listing and its alerts are written in the same transaction, so a crash
-//!   never stores a new listing without its alerts (or the reverse);
+//!   never stores a new listing without its alerts (or the reverse); a run is
+//!   written in chunks of such listings (at most about 4,000 alerts each), so
+//!   no other write waits long behind a run of 100,000 users;
 //! - alerts are outbox rows unique per (chat, kind, dedup key): a chat is told
 //!   of a listing once, and of each price fall once;
 //! - nothing stored is ever deleted by a failing or blocked run.
@@ -113,9 +115,8 @@ pub async fn record_run(
     policy: &RunPolicy<'_>,
     now: DateTime<Utc>,
 ) -> Result<RunReport, DbErr> {
-    let txn = begin_write(db).await?;
-    let src = super::sources::required(&txn, source_id).await?;
-    let had_listings = listing::Entity::find().filter(listing::Column::SourceId.eq(source_id)).count(&txn).await? > 0;
+    let src = super::sources::required(db, source_id).await?;
+    let had_listings = listing::Entity::find().filter(listing::Column::SourceId.eq(source_id)).count(db).await? > 0;
     let mut report = RunReport::default();
     let mut error = None;
     let mut validators = None;
@@ -138,9 +139,9 @@ pub async fn record_run(
                     "listings left out: a value does not fit its column"
                 );
             }
-            store_listings(&txn, &src, &valid, policy, now, &mut report).await?;
+            store_listings(db, &src, &valid, policy, now, &mut report).await?;
             let lost_prices =
-                report.found > 0 && report.missing_price * 2 > report.found && had_prices(&txn, source_id).await?;
+                report.found > 0 && report.missing_price * 2 > report.found && had_prices(db, source_id).await?;
             if lost_prices {
                 error = Some(format!("prices missing on {} of {} listings", report.missing_price, report.found));
             }
@@ -174,6 +175,10 @@ pub async fn record_run(
         error = Some("no listings on a page that used to have them".to_owned());
     }
 
+    // The run's outcome, in one short transaction after its listings: the
+    // source as it is now (an admin may have changed it meanwhile).
+    let txn = begin_write(db).await?;
+    let src = super::sources::required(&txn, source_id).await?;
     let failures = if bad { src.consecutive_failures.saturating_add(1) } else { 0 };
     let mut notified = src.unhealthy_notified;
     if bad && !notified && failures as u32 >= policy.unhealthy_after {
@@ -282,11 +287,11 @@ pub fn column_problem(l: &Listing) -> Option<&'static str> {
     None
 }
 
-async fn had_prices(txn: &DatabaseTransaction, source_id: i64) -> Result<bool, DbErr> {
+async fn had_prices(db: &DatabaseConnection, source_id: i64) -> Result<bool, DbErr> {
     Ok(listing::Entity::find()
         .filter(listing::Column::SourceId.eq(source_id))
         .filter(listing::Column::Price.is_not_null())
-        .count(txn)
+        .count(db)
         .await?
         > 0)
 }
@@ -297,20 +302,35 @@ fn photos_json(l: &Listing) -> Option<String> {
     (l.photos.len() > 1).then(|| serde_json::to_string(&l.photos).unwrap_or_default())
 }
 
-/// What a run's listings changed in storage: the news `fanout` turns into
-/// alerts.
-#[derive(Default)]
-struct Stored<'a> {
-    new: Vec<(i64, &'a Listing)>,
-    /// (listing, old price, new price), measured as `fanout::comparable`.
-    falls: Vec<(i64, i64, i64)>,
-    /// Listings back on the market, with the whole days they were away.
-    back: HashMap<i64, i64>,
-    returned: Vec<(i64, &'a Listing)>,
+/// What one listing of a run does to storage, decided before anything is
+/// written.
+enum Step<'a> {
+    New { l: &'a Listing, price: Option<i64> },
+    Seen { old: &'a listing::Model, l: &'a Listing, seen: fanout::SeenAgain },
 }
 
+/// A run's listings are written in transactions of at most this many
+/// listings, or as many as make about [`CHUNK_ALERTS`] alerts: no other
+/// write (a payment, a saved search, a sent mark) waits long behind a run.
+const CHUNK_LISTINGS: usize = 200;
+
+/// Alerts queued per transaction, about (a listing and its alerts are never
+/// split).
+const CHUNK_ALERTS: usize = 4_000;
+
+/// The key a new listing is matched under before it has its id.
+fn pending_key(index: usize) -> i64 {
+    -(index as i64) - 1
+}
+
+/// Stores a run's listings and queues what they announce. The existing
+/// rows are read and the candidate searches matched first, outside any
+/// write transaction; then the listings are written in chunks, each
+/// listing in the same transaction as its alerts, price drops and channel
+/// posts (a crash mid-run leaves no listing without its alerts; the rest are
+/// new again at the next run).
 async fn store_listings(
-    txn: &DatabaseTransaction,
+    db: &DatabaseConnection,
     src: &source::Model,
     listings: &[Listing],
     policy: &RunPolicy<'_>,
@@ -319,71 +339,237 @@ async fn store_listings(
 ) -> Result<(), DbErr> {
     let seeding = src.seeded_at.is_none();
     report.seeded = seeding;
-    let stored = store(txn, src, listings, now).await?;
-    report.new = stored.new.len();
-    report.price_drops = stored.falls.len();
-    report.returned = stored.returned.len();
-    if !fanout::announces(seeding, stored.new.len(), stored.falls.len(), stored.returned.len()) {
-        return Ok(());
+    let existing = existing_rows(db, src.id, listings).await?;
+    let mut steps = Vec::with_capacity(listings.len());
+    let mut back = HashMap::new();
+    for l in listings {
+        let price = l.price.map(|p| p.round() as i64);
+        match existing.get(&l.id) {
+            None => steps.push(Step::New { l, price }),
+            Some(old) => {
+                let was = fanout::Stored {
+                    price: old.price,
+                    monthly_price: old.monthly_price,
+                    last_seen_at: old.last_seen_at,
+                };
+                let seen = fanout::seen_again(was, src.last_success_at, price, l.monthly_price, now);
+                if let Some(days) = seen.back_days {
+                    back.insert(old.id, days);
+                }
+                steps.push(Step::Seen { old, l, seen });
+            }
+        }
     }
-    let searching = queue_alerts(txn, src, policy, &stored, now, report).await?;
-    if let Some(posts) = policy.channel_posts.filter(|_| !stored.new.is_empty()) {
-        report.posts_queued = queue_channel_posts(txn, posts(&src.name, &stored.new), now).await?;
+    report.new = steps.iter().filter(|s| matches!(s, Step::New { .. })).count();
+    report.price_drops = steps.iter().filter(|s| matches!(s, Step::Seen { seen, .. } if seen.fell.is_some())).count();
+    report.returned = back.len();
+    let announce = fanout::announces(seeding, report.new, report.price_drops, report.returned);
+
+    // The listings that are news (new ones under their pending key), matched
+    // against every candidate search, a page at a time.
+    let fresh: Vec<(i64, &Listing)> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Step::New { l, .. } => Some((pending_key(i), *l)),
+            Step::Seen { old, l, seen } if seen.back_days.is_some() => Some((old.id, *l)),
+            Step::Seen { .. } => None,
+        })
+        .collect();
+    let (matches, searching) =
+        if announce { match_fresh(db, src, policy, &fresh, now).await? } else { Default::default() };
+    let mut posts: HashMap<i64, Vec<String>> = HashMap::new();
+    if let Some(wanted) = policy.channel_posts.filter(|_| announce && report.new > 0) {
+        let new: Vec<(i64, &Listing)> = fresh.iter().copied().filter(|(key, _)| *key < 0).collect();
+        for (key, name) in wanted(&src.name, &new) {
+            posts.entry(key).or_default().push(name);
+        }
     }
-    report.alerts_queued += queue_price_drops(txn, &stored, &searching, now).await?;
+
+    let mut next = steps.iter().enumerate().peekable();
+    while next.peek().is_some() {
+        let txn = begin_write(db).await?;
+        let (mut listings_in, mut alerts_in) = (0, 0);
+        let mut rows = Vec::new();
+        let mut wanted_posts = Vec::new();
+        while let Some((i, step)) = next.next_if(|_| listings_in < CHUNK_LISTINGS && alerts_in < CHUNK_ALERTS) {
+            listings_in += 1;
+            let before = rows.len();
+            match step {
+                Step::New { l, price } => {
+                    let id = new_row(src.id, l, *price, now).insert(&txn).await?.id;
+                    if let Some(p) = price {
+                        insert_price(&txn, id, *p, l, now).await?;
+                    }
+                    let chats = matches.get(&pending_key(i)).map(Vec::as_slice).unwrap_or_default();
+                    rows.extend(chats.iter().map(|&chat| new_listing_row(chat, id, None, now)));
+                    wanted_posts.extend(posts.get(&pending_key(i)).into_iter().flatten().map(|n| (id, n.clone())));
+                }
+                Step::Seen { old, l, seen } => {
+                    write_seen(&txn, old, l, seen, now).await?;
+                    if let Some(days) = seen.back_days {
+                        let chats = matches.get(&old.id).map(Vec::as_slice).unwrap_or_default();
+                        rows.extend(chats.iter().map(|&chat| new_listing_row(chat, old.id, Some(days), now)));
+                    }
+                    if let Some((was, is)) = seen.fell.filter(|_| announce) {
+                        let fall = Fall { listing_id: old.id, old: was, new: is, back: back.get(&old.id).copied() };
+                        rows.extend(price_drop_rows(&txn, fall, &searching, now).await?);
+                    }
+                }
+            }
+            alerts_in += rows.len() - before;
+        }
+        report.alerts_queued += enqueue(&txn, rows).await?;
+        if !wanted_posts.is_empty() {
+            report.posts_queued += queue_channel_posts(&txn, wanted_posts, now).await?;
+        }
+        txn.commit().await?;
+    }
     Ok(())
 }
 
-/// Inserts the new listings and updates those seen again (with their
-/// prices); what changed, as `fanout` reads it.
-async fn store<'a>(
-    txn: &DatabaseTransaction,
-    src: &source::Model,
-    listings: &'a [Listing],
-    now: DateTime<Utc>,
-) -> Result<Stored<'a>, DbErr> {
-    let mut existing: HashMap<String, listing::Model> = HashMap::new();
+/// The stored rows of `listings` (by external id) of source `source_id`.
+async fn existing_rows(
+    db: &DatabaseConnection,
+    source_id: i64,
+    listings: &[Listing],
+) -> Result<HashMap<String, listing::Model>, DbErr> {
+    let mut existing = HashMap::new();
     let ids: Vec<&str> = listings.iter().map(|l| l.id.as_str()).collect();
     for chunk in ids.chunks(300) {
         let rows = listing::Entity::find()
-            .filter(listing::Column::SourceId.eq(src.id))
+            .filter(listing::Column::SourceId.eq(source_id))
             .filter(listing::Column::ExternalId.is_in(chunk.iter().copied()))
-            .all(txn)
+            .all(db)
             .await?;
         existing.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
     }
-    let mut stored = Stored::default();
-    for l in listings {
-        let price = l.price.map(|p| p.round() as i64);
-        let Some(old) = existing.get(&l.id) else {
-            let id = new_row(src.id, l, price, now).insert(txn).await?.id;
-            if let Some(p) = price {
-                insert_price(txn, id, p, l, now).await?;
-            }
-            stored.new.push((id, l));
-            continue;
-        };
-        let was = fanout::Stored { price: old.price, monthly_price: old.monthly_price, last_seen_at: old.last_seen_at };
-        let seen = fanout::seen_again(was, src.last_success_at, price, l.monthly_price, now);
-        if let Some(days) = seen.back_days {
-            stored.back.insert(old.id, days);
-            stored.returned.push((old.id, l));
-        }
-        let mut am = seen_row(old, l, now);
-        if let Some(p) = seen.new_price {
-            am.price = Set(Some(p));
-            am.monthly_price = Set(l.monthly_price);
-            am.currency = Set(l.currency.clone());
-            am.period = Set(l.period.map(|p| p.as_str().to_owned()));
-            am.updated_at = Set(now);
-            insert_price(txn, old.id, p, l, now).await?;
-        }
-        if let Some((o, n)) = seen.fell {
-            stored.falls.push((old.id, o, n));
-        }
-        am.update(txn).await?;
+    Ok(existing)
+}
+
+/// Updates a listing seen again (and its price history).
+async fn write_seen(
+    txn: &DatabaseTransaction,
+    old: &listing::Model,
+    l: &Listing,
+    seen: &fanout::SeenAgain,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut am = seen_row(old, l, now);
+    if let Some(p) = seen.new_price {
+        am.price = Set(Some(p));
+        am.monthly_price = Set(l.monthly_price);
+        am.currency = Set(l.currency.clone());
+        am.period = Set(l.period.map(|p| p.as_str().to_owned()));
+        am.updated_at = Set(now);
+        insert_price(txn, old.id, p, l, now).await?;
     }
-    Ok(stored)
+    am.update(txn).await?;
+    Ok(())
+}
+
+fn new_listing_row(chat_id: i64, listing_id: i64, back_days: Option<i64>, now: DateTime<Utc>) -> outbox::ActiveModel {
+    let payload = fanout::new_listing_payload(back_days);
+    let key = listing_id.to_string();
+    pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, payload, now)
+}
+
+/// The chats each fresh listing (new, or back on the market) is news to:
+/// by its key, those whose searches match it and that were never told of
+/// it; and every chat with an active search on the source. The candidate
+/// searches are read a page at a time, so memory stays bounded by the
+/// alerts themselves however many searches are saved.
+async fn match_fresh(
+    db: &DatabaseConnection,
+    src: &source::Model,
+    policy: &RunPolicy<'_>,
+    fresh: &[(i64, &Listing)],
+    now: DateTime<Utc>,
+) -> Result<(HashMap<i64, Vec<i64>>, HashSet<i64>), DbErr> {
+    // A listing back on the market is news only to the chats never told of it.
+    let returned: Vec<i64> = fresh.iter().map(|(key, _)| *key).filter(|key| *key > 0).collect();
+    let told_before = super::told::pairs(db, &returned).await?;
+    let mut matches: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut searching = HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = candidate_searches(db, &src.name, now, after, CANDIDATE_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        searching.extend(page.iter().map(|s| s.chat_id));
+        if !fresh.is_empty() {
+            for (key, chat) in (policy.matcher)(&src.name, fresh, &page) {
+                if !told_before.contains(&(key, chat)) {
+                    matches.entry(key).or_default().push(chat);
+                }
+            }
+        }
+        if (page.len() as u64) < CANDIDATE_PAGE {
+            break;
+        }
+    }
+    Ok((matches, searching))
+}
+
+/// Queues the channel posts the channels' filters want (listing, channel
+/// name), to the channels open for posts.
+async fn queue_channel_posts(
+    txn: &DatabaseTransaction,
+    wanted: Vec<(i64, String)>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let open = super::channels::open_for_posts(txn, &names, now).await?;
+    let rows = fanout::channel_posts(wanted, &open)
+        .into_iter()
+        .map(|(chat_id, listing_id)| {
+            let key = listing_id.to_string();
+            pending_row(chat_id, Some(listing_id), outbox_kind::CHANNEL_POST, key, PRIORITY_CHANNEL, None, now)
+        })
+        .collect();
+    enqueue(txn, rows).await
+}
+
+/// A listing's price fell from `old` to `new`.
+#[derive(Debug, Clone, Copy)]
+struct Fall {
+    listing_id: i64,
+    old: i64,
+    new: i64,
+    /// Back on the market after so many days, too.
+    back: Option<i64>,
+}
+
+/// The price-drop alerts of one fall, to the chats `fanout` says hear it.
+async fn price_drop_rows(
+    txn: &DatabaseTransaction,
+    fall: Fall,
+    searching: &HashSet<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::ActiveModel>, DbErr> {
+    let told = super::told::chats(txn, fall.listing_id).await?;
+    let saved = super::marks::saved_by_reachable(txn, fall.listing_id, now).await?;
+    let hidden = super::marks::hidden_by(txn, fall.listing_id).await?;
+    let cut = price_cuts(txn, fall.listing_id).await?;
+    let payload = fanout::price_drop_payload(fall.old, fall.new, cut, fall.back);
+    let key = fanout::price_drop_key(fall.listing_id, fall.new);
+    Ok(fanout::price_drop_audience(&told, searching, &saved, &hidden)
+        .into_iter()
+        .map(|chat_id| {
+            let payload = Some(payload.clone());
+            pending_row(
+                chat_id,
+                Some(fall.listing_id),
+                outbox_kind::PRICE_DROP,
+                key.clone(),
+                PRIORITY_ALERT,
+                payload,
+                now,
+            )
+        })
+        .collect())
 }
 
 /// The row of a listing seen for the first time.
@@ -444,109 +630,6 @@ fn seen_row(old: &listing::Model, l: &Listing, now: DateTime<Utc>) -> listing::A
         am.furnished = Set(l.furnished);
     }
     am
-}
-
-/// Queues the alerts of new listings and of listings back on the market
-/// (news to the chats that never heard of them: the outbox is unique per
-/// chat and listing; the alert says how long it was away). Returns the
-/// chats with an active search on the source.
-///
-/// The candidate searches are read a page at a time, each page matched and
-/// its alerts queued before the next is read: memory stays bounded however
-/// many searches are saved.
-async fn queue_alerts(
-    txn: &DatabaseTransaction,
-    src: &source::Model,
-    policy: &RunPolicy<'_>,
-    stored: &Stored<'_>,
-    now: DateTime<Utc>,
-    report: &mut RunReport,
-) -> Result<HashSet<i64>, DbErr> {
-    let mut fresh = stored.new.clone();
-    fresh.extend(stored.returned.iter().copied());
-    let mut searching: HashSet<i64> = HashSet::new();
-    let mut after = 0;
-    loop {
-        let page = candidate_searches(txn, &src.name, now, after, CANDIDATE_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        searching.extend(page.iter().map(|s| s.chat_id));
-        if !fresh.is_empty() {
-            let rows = (policy.matcher)(&src.name, &fresh, &page)
-                .into_iter()
-                .map(|(listing_id, chat_id)| {
-                    let key = listing_id.to_string();
-                    let payload = fanout::new_listing_payload(stored.back.get(&listing_id).copied());
-                    pending_row(chat_id, Some(listing_id), outbox_kind::NEW_LISTING, key, PRIORITY_ALERT, payload, now)
-                })
-                .collect();
-            report.alerts_queued += enqueue(txn, rows).await?;
-        }
-        if (page.len() as u64) < CANDIDATE_PAGE {
-            break;
-        }
-    }
-    Ok(searching)
-}
-
-/// Queues the channel posts the channels' filters want (listing, channel
-/// name), to the channels open for posts.
-async fn queue_channel_posts(
-    txn: &DatabaseTransaction,
-    wanted: Vec<(i64, String)>,
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let mut names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let open = super::channels::open_for_posts(txn, &names, now).await?;
-    let rows = fanout::channel_posts(wanted, &open)
-        .into_iter()
-        .map(|(chat_id, listing_id)| {
-            let key = listing_id.to_string();
-            pending_row(chat_id, Some(listing_id), outbox_kind::CHANNEL_POST, key, PRIORITY_CHANNEL, None, now)
-        })
-        .collect();
-    enqueue(txn, rows).await
-}
-
-/// Queues the price drops to the chats `fanout` says hear them.
-async fn queue_price_drops(
-    txn: &DatabaseTransaction,
-    stored: &Stored<'_>,
-    searching: &HashSet<i64>,
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let mut rows = Vec::new();
-    for &(listing_id, old, new) in &stored.falls {
-        let told: Vec<i64> = outbox::Entity::find()
-            .select_only()
-            .column(outbox::Column::ChatId)
-            .filter(outbox::Column::ListingId.eq(listing_id))
-            .filter(outbox::Column::Kind.is_in([outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP]))
-            .distinct()
-            .into_tuple()
-            .all(txn)
-            .await?;
-        let saved = super::marks::saved_by_reachable(txn, listing_id, now).await?;
-        let hidden = super::marks::hidden_by(txn, listing_id).await?;
-        let cut = price_cuts(txn, listing_id).await?;
-        let payload = fanout::price_drop_payload(old, new, cut, stored.back.get(&listing_id).copied());
-        for chat_id in fanout::price_drop_audience(&told, searching, &saved, &hidden) {
-            let key = fanout::price_drop_key(listing_id, new);
-            let payload = Some(payload.clone());
-            rows.push(pending_row(
-                chat_id,
-                Some(listing_id),
-                outbox_kind::PRICE_DROP,
-                key,
-                PRIORITY_ALERT,
-                payload,
-                now,
-            ));
-        }
-    }
-    enqueue(txn, rows).await
 }
 
 /// Candidate searches read per query when a run is matched: bounds the

@@ -34,6 +34,7 @@ pub mod retention;
 pub mod searches;
 pub mod sources;
 pub mod support;
+pub mod told;
 
 /// The database's clock: on PostgreSQL `CURRENT_TIMESTAMP`, the one time
 /// every replica agrees on (leases and claims compare times written by
@@ -141,6 +142,17 @@ where
         ..Default::default()
     })
     .await
+}
+
+/// Locks the chat's row until `txn` ends: one change at a time to what a
+/// chat owns that is counted or ordered (its access periods, its searches
+/// and their cap). On PostgreSQL two such transactions would otherwise read
+/// the same state and both write; SQLite's write transactions are serial
+/// already (the lock is a no-op there).
+pub async fn lock_chat<C: ConnectionTrait>(txn: &C, chat_id: i64) -> Result<(), DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect, sea_query::LockType};
+    entity::chat::Entity::find_by_id(chat_id).lock(LockType::Update).one(txn).await?;
+    Ok(())
 }
 
 /// Key of the PostgreSQL advisory lock held while migrating, so replicas

@@ -69,7 +69,8 @@ pub fn pending_row(
 }
 
 /// Queues the other photos of `listing_id` to `chat_id` ("📷 Photos"),
-/// once: `false` when they were queued before.
+/// once per chat and listing (recorded with what the chat was told, kept as
+/// long as the listing): `false` when they were queued before.
 pub async fn queue_photos(
     db: &DatabaseConnection,
     chat_id: i64,
@@ -77,11 +78,14 @@ pub async fn queue_photos(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let txn = begin_write(db).await?;
+    if !super::told::take_photos(&txn, chat_id, listing_id, now).await? {
+        return Ok(false);
+    }
     let row =
         pending_row(chat_id, Some(listing_id), outbox_kind::PHOTOS, listing_id.to_string(), PRIORITY_ALERT, None, now);
-    let queued = enqueue(&txn, vec![row]).await?;
+    enqueue(&txn, vec![row]).await?;
     txn.commit().await?;
-    Ok(queued > 0)
+    Ok(true)
 }
 
 /// Returns every `sending` row (claimed before `before`) to `pending`.
@@ -219,19 +223,6 @@ pub async fn claim(
 /// photos of a listing asked for under an alert.
 fn is_alert(kind: &str) -> bool {
     [outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP, outbox_kind::DIGEST, outbox_kind::PHOTOS].contains(&kind)
-}
-
-/// Whether `chat_id` was alerted to `listing_id` (a new listing or a price
-/// drop was queued for it): what an alert's buttons act on. Callback data
-/// is the client's to forge, so every press is checked against this.
-pub async fn told(db: &DatabaseConnection, chat_id: i64, listing_id: i64) -> Result<bool, DbErr> {
-    Ok(outbox::Entity::find()
-        .filter(outbox::Column::ChatId.eq(chat_id))
-        .filter(outbox::Column::ListingId.eq(listing_id))
-        .filter(outbox::Column::Kind.is_in([outbox_kind::NEW_LISTING, outbox_kind::PRICE_DROP]))
-        .count(db)
-        .await?
-        > 0)
 }
 
 /// A claimed row and the claim's token: what every outcome is recorded
@@ -415,14 +406,31 @@ pub fn digest_items(payload: &str) -> Option<Vec<DigestItem>> {
     serde_json::from_str::<Digest>(payload).ok().map(|d| d.items)
 }
 
-/// Messages sent as paid broadcasts since `since` (Stars spent: a tenth each).
-pub async fn paid_since(db: &DatabaseConnection, since: DateTime<Utc>) -> Result<u64, DbErr> {
-    outbox::Entity::find()
-        .filter(outbox::Column::Status.eq(outbox_status::SENT))
-        .filter(outbox::Column::SentAt.gte(since))
-        .filter(outbox::Column::Paid.eq(true))
-        .count(db)
-        .await
+/// Messages sent as paid broadcasts on each of the `days` UTC days up to
+/// and including `today`, newest first (Stars spent: a tenth each). One count
+/// per day, on the index of sent rows.
+pub async fn paid_per_day(
+    db: &DatabaseConnection,
+    today: chrono::NaiveDate,
+    days: u32,
+) -> Result<Vec<(chrono::NaiveDate, u64)>, DbErr> {
+    let mut counts = Vec::new();
+    for back in 0..days {
+        let Some(day) = today.checked_sub_days(chrono::Days::new(back.into())) else { break };
+        let (Some(start), Some(end)) = (day.and_hms_opt(0, 0, 0), day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        else {
+            break;
+        };
+        let sends = outbox::Entity::find()
+            .filter(outbox::Column::Status.eq(outbox_status::SENT))
+            .filter(outbox::Column::SentAt.gte(start.and_utc()))
+            .filter(outbox::Column::SentAt.lt(end.and_utc()))
+            .filter(outbox::Column::Paid.eq(true))
+            .count(db)
+            .await?;
+        counts.push((day, sends));
+    }
+    Ok(counts)
 }
 
 /// Puts the row back for another attempt at `next_at`; `counts` says whether
@@ -514,6 +522,9 @@ pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) 
             queued += n;
         }
     }
+    // In the same transaction: a chat told of a listing stays told for as
+    // long as the listing is kept.
+    super::told::record(txn, &rows).await?;
     Ok(queued)
 }
 

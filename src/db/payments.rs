@@ -170,6 +170,9 @@ pub async fn refunded(
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
     let txn = begin_write(db).await?;
+    // The lock an extension takes: a payment committing during the refund
+    // moves its period after this one is shortened, never into a gap.
+    super::lock_chat(&txn, payment.chat_id).await?;
     let marked = payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(REFUNDED))
         .col_expr(payment::Column::RefundedAt, Expr::value(now))

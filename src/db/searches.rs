@@ -31,6 +31,8 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Created, DbErr> {
     let txn = begin_write(db).await?;
+    // The cap holds however many saves arrive at once (PostgreSQL).
+    super::lock_chat(&txn, chat_id).await?;
     let count = search::Entity::find().filter(search::Column::ChatId.eq(chat_id)).count(&txn).await?;
     if count >= MAX_PER_CHAT {
         return Ok(Created::TooMany);
@@ -201,6 +203,9 @@ pub async fn revoke_share(
 /// filter, in the group, so later changes by any member apply to all.
 pub async fn join(db: &DatabaseConnection, chat_id: i64, token: &str, now: DateTime<Utc>) -> Result<Joined, DbErr> {
     let txn = begin_write(db).await?;
+    // Two joins at once (a double tap) are one; the cap holds. The unique
+    // (chat_id, share_group) index is the last word.
+    super::lock_chat(&txn, chat_id).await?;
     let rows = search::Entity::find()
         .filter(search::Column::ShareGroup.eq(token))
         .order_by_asc(search::Column::Id)

@@ -398,3 +398,60 @@ async fn the_wizard_count_in_sql_equals_matching_every_listing() {
         assert_eq!(got, want, "{f:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_joins_and_saves_keep_one_membership_and_the_cap() {
+    use db::searches::{Created, Joined, MAX_PER_CHAT};
+    use homehound::search::SearchFilter;
+    let test_db = TestDb::new().await;
+    let db = migrated(&test_db).await;
+    let now = Utc::now();
+    for id in [1, 2, 3] {
+        add_chat(&db, id).await;
+    }
+    let Created::Saved(shared) = db::searches::create(&db, 1, &SearchFilter::default(), now).await.unwrap() else {
+        panic!("saved")
+    };
+    let token = db::searches::share(&db, 1, shared, "tok", now).await.unwrap().unwrap();
+    // Four pools, as replicas (or a double tap) would: chat 2 follows the
+    // link eight times at once.
+    let mut pools = vec![db.clone()];
+    for _ in 0..3 {
+        pools.push(db::connect(&test_db.url, PoolRole::Bot).await.unwrap());
+    }
+    let joins: Vec<_> = (0..8)
+        .map(|i| {
+            let (db, token) = (pools[i % pools.len()].clone(), token.clone());
+            tokio::spawn(async move { db::searches::join(&db, 2, &token, Utc::now()).await })
+        })
+        .collect();
+    let mut joined = 0;
+    for j in joins {
+        match j.await.unwrap().unwrap() {
+            Joined::Joined { .. } => joined += 1,
+            Joined::Already(_) => (),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(joined, 1, "one membership");
+    assert_eq!(db::searches::list(&db, 2).await.unwrap().len(), 1);
+
+    // Chat 3 has 45 searches and saves 10 more at once: 50 in the end.
+    for _ in 0..45 {
+        db::searches::create(&db, 3, &SearchFilter::default(), now).await.unwrap();
+    }
+    let saves: Vec<_> = (0..10)
+        .map(|i| {
+            let db = pools[i % pools.len()].clone();
+            tokio::spawn(async move { db::searches::create(&db, 3, &SearchFilter::default(), Utc::now()).await })
+        })
+        .collect();
+    let mut refused = 0;
+    for s in saves {
+        if s.await.unwrap().unwrap() == Created::TooMany {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 5);
+    assert_eq!(db::searches::list(&db, 3).await.unwrap().len() as u64, MAX_PER_CHAT);
+}

@@ -459,6 +459,34 @@ async fn scrape(db: &DatabaseConnection, source_id: i64, l: Listing) -> u64 {
 const ADMIN: i64 = 9_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_within_the_free_budget_cost_no_stars() {
+    let _one_at_a_time = crate::support::rate_measurement().await;
+    let fake = FakeTelegram::start().await;
+    fake.enforce_paid_limits(30, 1_000);
+    let test_db = TestDb::new().await;
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    db::migrate(&db).await.unwrap();
+    let source = chats_with_searches(&db, 20).await;
+    let cfg = config(&test_db.url, &fake.url, &[("TELEGRAM_PAID_BROADCAST", "true"), ("TELEGRAM_RATE_LIMIT", "500")]);
+    let app = TestApp::start(cfg, crate::support::bot_only()).await;
+    fake.wait_for(Duration::from_secs(10), "the balance read", |c| c.iter().any(|c| c.method == "getmystarbalance"))
+        .await;
+    // 20 chats alerted at once, then again every 1.5 s: never more than 20
+    // messages in a second, under Telegram's free 30; not one paid.
+    for (i, id) in ["f1", "f2", "f3", "f4"].into_iter().enumerate() {
+        assert_eq!(scrape(&db, source, listing(id, "Free", None)).await, 20);
+        wait_until(Duration::from_secs(20), "the alerts", || fake.sends().len() >= 20 * (i + 1)).await;
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+    }
+    assert_eq!(app.stop().await, AppExit::Clean);
+    assert_eq!(fake.sends().len(), 80);
+    assert_eq!(fake.paid_sends().len(), 0, "no Star spent while the free budget had room");
+    assert_eq!(fake.limit_hits(), 0);
+    let spent: u64 = outbox::Entity::find().filter(outbox::Column::Paid.eq(true)).count(&db).await.unwrap();
+    assert_eq!(spent, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_broadcasts_alert_a_thousand_chats_within_seconds_and_fall_back_when_the_balance_is_low() {
     let _one_at_a_time = crate::support::rate_measurement().await;
     let fake = FakeTelegram::start().await;
@@ -503,6 +531,8 @@ async fn paid_broadcasts_alert_a_thousand_chats_within_seconds_and_fall_back_whe
     let stats = fake.wait_shown(ADMIN, "Alert latency").await.text;
     assert!(stats.contains("Paid broadcasts: on; Star balance 1000 ⭐"), "{stats}");
     assert!(stats.contains(&format!("spent today {:.1} ⭐ ({paid} paid sends)", paid as f64 / 10.0)), "{stats}");
+    let today = Utc::now().format("%m-%d");
+    assert!(stats.contains(&format!("Stars spent per day (UTC): {today} {:.1} · ", paid as f64 / 10.0)), "{stats}");
     assert!(stats.contains("s: p50") && stats.contains("(1000 alerts)"), "{stats}");
     fake.send_text(7, "User", "en", "/status");
     fake.wait_shown(7, "Sources last checked: s ").await;

@@ -583,6 +583,70 @@ async fn values_that_do_not_fit_their_columns_leave_out_that_listing_not_the_run
 }
 
 #[tokio::test]
+async fn forty_days_after_the_alert_a_price_drop_is_told_and_the_buttons_still_act() {
+    use db::retention::{Cutoffs, Pruned, prune_batch};
+    let (_t, db, source_id) = setup().await;
+    let t0 = Utc::now() - chrono::Duration::days(40);
+    let day = |d: i64| t0 + chrono::Duration::days(d);
+    let profile = ChatProfile { id: 1, username: None, first_name: None, language: "en".into() };
+    db::chats::register(&db, &profile, Duration::from_secs(100 * 86_400), t0).await.unwrap();
+    entity::search::Entity::insert(entity::search::ActiveModel {
+        chat_id: Set(1),
+        paused: Set(false),
+        created_at: Set(t0),
+        updated_at: Set(t0),
+        ..Default::default()
+    })
+    .exec(&db)
+    .await
+    .unwrap();
+    let run_at = |listings: Vec<Listing>, at: chrono::DateTime<Utc>| {
+        let db = db.clone();
+        async move {
+            let result = RunResult::Listings { listings, validators: Validators::default() };
+            db::listings::record_run(&db, source_id, at, &result, &POLICY, at).await.unwrap()
+        }
+    };
+    run_at(vec![flat("seed", 500.0)], day(0)).await;
+    let first = run_at(vec![flat("seed", 500.0), flat("x", 1000.0), flat("y", 800.0)], day(0)).await;
+    assert_eq!(first.alerts_queued, 2);
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, sea_orm::sea_query::Expr::value("sent"))
+        .exec(&db)
+        .await
+        .unwrap();
+    // Day 35: y is gone; x is still listed. Retention prunes the messages
+    // (30 days) but keeps the listings (90).
+    run_at(vec![flat("seed", 500.0), flat("x", 1000.0)], day(35)).await;
+    let cut = Cutoffs {
+        outbox: day(40) - chrono::Duration::days(30),
+        listings: day(40) - chrono::Duration::days(90),
+        runs: day(40) - chrono::Duration::days(30),
+    };
+    while prune_batch(&db, cut).await.unwrap() != Pruned::default() {}
+    assert_eq!(outbox::Entity::find().count(&db).await.unwrap(), 0, "the alerts' messages are pruned");
+
+    // Day 40: x is cheaper, y is back.
+    let fall = run_at(vec![flat("seed", 500.0), flat("x", 900.0), flat("y", 800.0)], day(40)).await;
+    assert_eq!(fall.price_drops, 1);
+    let drops = alerts(&db, "price_drop").await;
+    assert_eq!(drops.iter().map(|d| d.chat_id).collect::<Vec<_>>(), [1], "told 40 days ago, told of the fall");
+    assert!(alerts(&db, "new").await.is_empty(), "y was told of before: no second alert as new");
+
+    let x = listing::Entity::find().filter(listing::Column::ExternalId.eq("x")).one(&db).await.unwrap().unwrap();
+    assert!(db::told::was_told(&db, 1, x.id).await.unwrap(), "the alert's buttons still act");
+    assert!(!db::told::was_told(&db, 2, x.id).await.unwrap());
+    assert!(db::outbox::queue_photos(&db, 1, x.id, day(40)).await.unwrap(), "photos once");
+    assert!(!db::outbox::queue_photos(&db, 1, x.id, day(40)).await.unwrap());
+    assert!(!db::outbox::queue_photos(&db, 2, x.id, day(40)).await.unwrap(), "not to a chat never told");
+
+    // Told is kept as long as the listing, and goes with it.
+    let cut = Cutoffs { outbox: day(41), listings: day(41), runs: day(41) };
+    while prune_batch(&db, cut).await.unwrap() != Pruned::default() {}
+    assert_eq!(entity::told::Entity::find().count(&db).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn retention_keeps_the_database_flat_over_40_simulated_days() {
     use db::retention::{Cutoffs, Pruned, prune_batch};
     let (_t, db, source_id) = setup().await;

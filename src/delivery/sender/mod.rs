@@ -348,11 +348,8 @@ async fn send(bot: &Bot, chat: Recipient, msg: &Rendered, paid: bool) -> Sent {
             let photo = InputMediaPhoto::new(InputFile::url(url));
             InputMedia::Photo(if i == 0 { photo.caption(msg.html.clone()).parse_mode(ParseMode::Html) } else { photo })
         });
-        let mut req = bot.send_media_group(chat, media);
-        if paid {
-            req = req.allow_paid_broadcast(true);
-        }
-        return match req.await {
+        // An album is a chat's own request (📷): never paid for.
+        return match bot.send_media_group(chat, media).await {
             Ok(_) => Sent::Ok,
             Err(e) => match classify(&e) {
                 Sent::Rejected(why) => Sent::PhotoRejected(why),
@@ -427,7 +424,11 @@ async fn deliver(
     let fence = db::outbox::Fence { id: row.id, token };
     let mut msg = rendered;
     loop {
-        let Some(tier) = shared.gate.acquire(row.chat_id, shutdown).await else {
+        // An album is as many messages as photos, at the gate; it waits for
+        // the free budget (the chat asked for it: no Stars spent).
+        let album = msg.album.len() >= 2;
+        let messages = if album { msg.album.len() as u32 } else { 1 };
+        let Some(permit) = shared.gate.acquire(row.chat_id, messages, !album, shutdown).await else {
             // Shutdown before sending: the claim is released on next start.
             let _ = db::outbox::retry(db, fence, lease.now(), false, "shutdown").await;
             return;
@@ -438,8 +439,10 @@ async fn deliver(
             info!(id = row.id, "no longer the sender; leaving the row to the new one");
             return;
         }
-        let paid = tier == Tier::Paid;
+        let paid = permit.tier() == Tier::Paid;
         let outcome = send(bot, recipient.clone(), &msg, paid).await;
+        // Answered: the send holds its place in the budget a second more.
+        drop(permit);
         let now = lease.now();
         let result = match outcome {
             Sent::Ok => {
