@@ -123,16 +123,21 @@ fn main() {
             // As a run does: a page of candidates at a time.
             let (mut loaded, mut after) = (Duration::ZERO, 0);
             matches = 0;
+            let load = Instant::now();
+            let reachable = db::listings::reachable_chats(&db, Utc::now()).await.expect("reachable");
+            loaded += load.elapsed();
             loop {
                 let load = Instant::now();
-                let page = db::listings::candidate_searches(&db, "s", Utc::now(), after, db::listings::CANDIDATE_PAGE)
+                let mut page = db::listings::candidate_searches(&db, "s", after, db::listings::CANDIDATE_PAGE)
                     .await
                     .expect("candidates");
                 loaded += load.elapsed();
                 let Some(last) = page.last() else { break };
                 after = last.id;
+                let full = page.len() as u64 == db::listings::CANDIDATE_PAGE;
+                page.retain(|s| reachable.contains(&s.chat_id));
                 matches += homehound::search::match_new("s", &new, &page).len();
-                if (page.len() as u64) < db::listings::CANDIDATE_PAGE {
+                if !full {
                     break;
                 }
             }

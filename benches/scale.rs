@@ -101,6 +101,12 @@ async fn size_mib(db: &DatabaseConnection, dir: Option<&tempfile::TempDir>) -> f
 }
 
 fn main() {
+    // The run's own log line says how long reading and matching, and the
+    // writing in chunks, took.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("homehound::db::listings=info"))
+        .with_writer(std::io::stdout)
+        .init();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(bench());
 }

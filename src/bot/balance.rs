@@ -13,6 +13,8 @@ use crate::{db, delivery::gate::FREE_BUDGET};
 
 /// How often the balance is read.
 const EVERY: Duration = Duration::from_secs(300);
+/// The lease of the replica that tells the admins about the balance.
+const BALANCE_LEASE: &str = "star-balance";
 /// Bound on one `getMyStarBalance` call.
 const CALL: Duration = Duration::from_secs(30);
 
@@ -23,7 +25,11 @@ pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
     // Whether the admins were told the balance is too low (and not yet
     // that it recovered).
     let mut told_low = false;
+    let owner: &str = &db::leases::OWNER;
     loop {
+        // Every replica reads the balance (its gate may send); one tells
+        // the admins: the holder of lease `star-balance`.
+        let teller = matches!(db::leases::acquire_now(&state.db, BALANCE_LEASE, owner, EVERY * 2).await, Ok(Some(_)));
         match tokio::time::timeout(CALL, bot.get_my_star_balance().send()).await {
             Ok(Ok(balance)) => {
                 let stars = i64::from(balance.amount);
@@ -51,7 +57,7 @@ pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
                 } else {
                     None
                 };
-                if let Some(text) = text
+                if let Some(text) = text.filter(|_| teller)
                     && let Err(e) = db::admin::notify(&state.db, admins, "star-balance", &text).await
                 {
                     warn!(error = %e, "cannot tell the admins about the Star balance");
@@ -63,6 +69,9 @@ pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
             Err(_) => warn!("getMyStarBalance timed out"),
         }
         if !state.shutdown.sleep(EVERY).await {
+            if teller {
+                let _ = db::leases::release(&state.db, BALANCE_LEASE, owner).await;
+            }
             return;
         }
     }

@@ -258,6 +258,11 @@ pub(super) async fn refund(ctx: &Ctx<'_>, args: &str) -> Result<String, BotError
 const TELEGRAM_CALL: Duration = Duration::from_secs(30);
 /// How often Telegram's Star ledger is reconciled (also at start).
 const LEDGER_EVERY: Duration = Duration::from_secs(3600);
+
+/// The lease of the replica that reconciles the ledger and refunds.
+const LEDGER_LEASE: &str = "ledger";
+/// The longest a reconciliation round holds the lease.
+const LEDGER_ROUND: Duration = Duration::from_secs(600);
 /// Transactions per `getStarTransactions` page (Telegram's maximum).
 const LEDGER_PAGE: u8 = 100;
 /// Each pass reads again this many transactions before the stored position
@@ -271,14 +276,30 @@ const LEDGER_SETTLE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 /// Reconciles the payments against Telegram's own ledger at start and every
 /// [`LEDGER_EVERY`] until shutdown.
 pub(super) async fn reconcile_loop(bot: Bot, state: std::sync::Arc<BotState>) {
+    // One round at a time over all replicas (two would ask Telegram for the
+    // same refund, and one would be told it was refused): lease `ledger`,
+    // held for the round (at most ten minutes if the process dies in it).
+    let owner: &str = &db::leases::OWNER;
     loop {
-        match reconcile(&bot, &state).await {
-            Ok(r) => {
+        let held = match db::leases::acquire_now(&state.db, LEDGER_LEASE, owner, LEDGER_ROUND).await {
+            Ok(epoch) => epoch.is_some(),
+            Err(e) => {
+                warn!(error = %e, "cannot take the ledger lease; trying again next hour");
+                false
+            }
+        };
+        let round = if held { Some(reconcile(&bot, &state).await) } else { None };
+        if held {
+            let _ = db::leases::release(&state.db, LEDGER_LEASE, owner).await;
+        }
+        match round {
+            None => info!("another replica is reconciling the Star ledger"),
+            Some(Ok(r)) => {
                 if r.applied + r.refunds > 0 {
                     info!(read = r.read, applied = r.applied, refunds = r.refunds, "Star ledger reconciled");
                 }
             }
-            Err(e) => warn!(error = %state.config.telegram_token.scrub(&e.to_string()),
+            Some(Err(e)) => warn!(error = %state.config.telegram_token.scrub(&e.to_string()),
                 "cannot reconcile the Star ledger; trying again next hour"),
         }
         if !state.shutdown.sleep(LEDGER_EVERY).await {

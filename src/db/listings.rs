@@ -22,7 +22,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, ExprTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::{
@@ -339,6 +339,7 @@ async fn store_listings(
 ) -> Result<(), DbErr> {
     let seeding = src.seeded_at.is_none();
     report.seeded = seeding;
+    let started = std::time::Instant::now();
     let existing = existing_rows(db, src.id, listings).await?;
     let mut steps = Vec::with_capacity(listings.len());
     let mut back = HashMap::new();
@@ -386,8 +387,12 @@ async fn store_listings(
         }
     }
 
+    let matched = started.elapsed();
+    let (mut chunks, mut longest) = (0, std::time::Duration::ZERO);
     let mut next = steps.iter().enumerate().peekable();
     while next.peek().is_some() {
+        let chunk_started = std::time::Instant::now();
+        chunks += 1;
         let txn = begin_write(db).await?;
         let (mut listings_in, mut alerts_in) = (0, 0);
         let mut rows = Vec::new();
@@ -424,6 +429,19 @@ async fn store_listings(
             report.posts_queued += queue_channel_posts(&txn, wanted_posts, now).await?;
         }
         txn.commit().await?;
+        longest = longest.max(chunk_started.elapsed());
+    }
+    if report.new + report.price_drops + report.returned > 0 {
+        tracing::info!(
+            source = %src.name,
+            new = report.new,
+            alerts = report.alerts_queued,
+            read_and_matched = ?matched,
+            written = ?(started.elapsed() - matched),
+            chunks,
+            longest_chunk = ?longest,
+            "run stored"
+        );
     }
     Ok(())
 }
@@ -486,16 +504,23 @@ async fn match_fresh(
     fresh: &[(i64, &Listing)],
     now: DateTime<Utc>,
 ) -> Result<(HashMap<i64, Vec<i64>>, HashSet<i64>), DbErr> {
+    // One read transaction: a consistent snapshot, and on SQLite a page
+    // cache that other connections' commits do not empty page after page.
+    // It blocks no writer (WAL; on PostgreSQL, MVCC).
+    let read = db.begin().await?;
     // A listing back on the market is news only to the chats never told of it.
     let returned: Vec<i64> = fresh.iter().map(|(key, _)| *key).filter(|key| *key > 0).collect();
-    let told_before = super::told::pairs(db, &returned).await?;
+    let told_before = super::told::pairs(&read, &returned).await?;
+    let reachable = reachable_chats(&read, now).await?;
     let mut matches: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut searching = HashSet::new();
     let mut after = 0;
     loop {
-        let page = candidate_searches(db, &src.name, now, after, CANDIDATE_PAGE).await?;
+        let mut page = candidate_searches(&read, &src.name, after, CANDIDATE_PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
+        let full = page.len() as u64 == CANDIDATE_PAGE;
+        page.retain(|s| reachable.contains(&s.chat_id));
         searching.extend(page.iter().map(|s| s.chat_id));
         if !fresh.is_empty() {
             for (key, chat) in (policy.matcher)(&src.name, fresh, &page) {
@@ -504,10 +529,11 @@ async fn match_fresh(
                 }
             }
         }
-        if (page.len() as u64) < CANDIDATE_PAGE {
+        if !full {
             break;
         }
     }
+    read.commit().await?;
     Ok((matches, searching))
 }
 
@@ -729,13 +755,13 @@ pub async fn with_source(db: &DatabaseConnection, id: i64) -> Result<Option<(lis
     Ok(Some((l, name)))
 }
 
-/// Searches that may match a listing of `source`: not paused, of chats that
-/// are not paused, not blocked, and have access now; the next `limit` by id
-/// after `after` (keyset paging). The matcher applies the filters in memory.
+/// Searches that may match a listing of `source` (not paused; for that
+/// source or any), the next `limit` by id after `after` (keyset paging).
+/// Whether their chats can be alerted is [`reachable_chats`]; the matcher
+/// applies the filters in memory.
 pub async fn candidate_searches<C: ConnectionTrait>(
     db: &C,
     source: &str,
-    now: DateTime<Utc>,
     after: i64,
     limit: u64,
 ) -> Result<Vec<search::Model>, DbErr> {
@@ -743,12 +769,23 @@ pub async fn candidate_searches<C: ConnectionTrait>(
         .filter(search::Column::Id.gt(after))
         .order_by_asc(search::Column::Id)
         .limit(limit)
-        .join(JoinType::InnerJoin, search::Relation::Chat.def())
         .filter(search::Column::Paused.eq(false))
-        .filter(chat::Column::Paused.eq(false))
-        .filter(chat::Column::Blocked.eq(false))
         .filter(search::Column::Source.is_null().or(search::Column::Source.eq(source)))
-        .filter(search::Column::ChatId.in_subquery(super::reach::chats_with_access(now)))
         .all(db)
         .await
+}
+
+/// The chats a run may alert: not paused, not blocked, with access at
+/// `now` (one query, read once per run rather than once per page).
+pub async fn reachable_chats<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<HashSet<i64>, DbErr> {
+    let ids: Vec<i64> = chat::Entity::find()
+        .select_only()
+        .column(chat::Column::Id)
+        .filter(chat::Column::Paused.eq(false))
+        .filter(chat::Column::Blocked.eq(false))
+        .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
