@@ -23,11 +23,16 @@ use crate::{
     texts::Arg,
 };
 
+/// Searches an Undo acts on, at most (its callback data holds their ids).
+const MAX_UNDO: usize = 8;
+
 /// Saved listings per page of `/saved`.
 pub const SAVED_PAGE: u64 = 10;
 
 /// An alert's button; the text is the notice shown to the user.
 pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &str) -> Result<Option<String>, BotError> {
+    // An Undo of a mute carries the searches it changed: `ID.S1.rS2`.
+    let (id, undo) = id.split_once('.').unwrap_or((id, ""));
     let Ok(listing_id) = id.parse::<i64>() else { return Ok(Some(ctx.t.stale_button())) };
     let db = &ctx.state.db;
     let now = Utc::now();
@@ -44,11 +49,45 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
     }
     match verb {
         "h" => {
+            let Some((l, _)) = db::listings::with_source(db, listing_id).await? else { return gone() };
             if !db::marks::set(db, chat, listing_id, listing_mark::HIDDEN, now).await? {
                 return gone();
             }
             info!(chat, listing = listing_id, "listing hidden");
+            set_keyboard(ctx, message, &render::undo_keyboard(ctx.t, &l, format!("a:uh:{listing_id}"))).await?;
             Ok(Some(strip_tags(&ctx.t.get("hidden"))))
+        }
+        "uh" => {
+            let Some((l, _)) = db::listings::with_source(db, listing_id).await? else { return gone() };
+            db::marks::remove(db, chat, listing_id, listing_mark::HIDDEN).await?;
+            info!(chat, listing = listing_id, "hiding undone");
+            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
+            Ok(Some(strip_tags(&ctx.t.get("unhidden"))))
+        }
+        "ud" | "us" => {
+            let Some((l, source)) = db::listings::with_source(db, listing_id).await? else { return gone() };
+            let district = l.district.as_deref().map(str::trim).filter(|d| !d.is_empty());
+            let what = match (verb, district) {
+                ("ud", Some(d)) => d.to_owned(),
+                ("us", _) => source.clone(),
+                _ => return Ok(Some(ctx.t.stale_button())),
+            };
+            // The ids are the client's: only the chat's own searches change.
+            for item in undo.split('.').filter(|s| !s.is_empty()).take(MAX_UNDO) {
+                let (removed, id) = item.strip_prefix('r').map_or((false, item), |id| (true, id));
+                let Ok(id) = id.parse::<i64>() else { continue };
+                let Some(s) = db::searches::get(db, chat, id).await? else { continue };
+                let mut filter = SearchFilter::from_model(&s);
+                let changed =
+                    if verb == "ud" { filter.unmute_district(&what, removed) } else { filter.unmute_source(&what) };
+                if changed {
+                    db::searches::set_mutes(db, chat, id, &filter, now).await?;
+                    super::share::tell_members(ctx, id, "share-member-unmuted", &what).await?;
+                }
+            }
+            info!(chat, listing = listing_id, verb, "mute undone");
+            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
+            Ok(Some(strip_tags(&ctx.t.msg("unmuted", &[("what", Arg::Text(&what))]))))
         }
         "s" => {
             if !db::marks::set(db, chat, listing_id, listing_mark::SAVED, now).await? {
@@ -85,7 +124,7 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
             // The searches that matched: the chat's active searches that
             // match the listing now.
             let view = ListingView::of_stored(&l, &source);
-            let (mut muted, mut kept) = (Vec::new(), Vec::new());
+            let (mut muted, mut kept, mut undo) = (Vec::new(), Vec::new(), Vec::new());
             for s in db::searches::list(db, chat).await?.into_iter().filter(|s| !s.paused) {
                 let mut filter = SearchFilter::from_model(&s);
                 if !filter.matches(&view) {
@@ -101,11 +140,26 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
                     Mute::Muted | Mute::Removed => {
                         if db::searches::set_mutes(db, chat, s.id, &filter, now).await? {
                             muted.push(format!("#{}", s.id));
+                            let removed = if done == Mute::Removed { "r" } else { "" };
+                            undo.push(format!("{removed}{}", s.id));
+                            let what = match (verb, district) {
+                                ("md", Some(d)) => d.to_owned(),
+                                _ => source.clone(),
+                            };
+                            super::share::tell_members(ctx, s.id, "share-member-muted", &what).await?;
                         }
                     }
                 }
             }
-            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
+            // The alert's actions become "↩️ Undo" (when its data fits
+            // Telegram's 64 bytes; it names every search changed).
+            let undo = format!("a:u{}:{listing_id}.{}", &verb[1..], undo.join("."));
+            let keyboard = if muted.is_empty() || undo.len() > 64 {
+                render::alert_keyboard(ctx.t, &l)
+            } else {
+                render::undo_keyboard(ctx.t, &l, undo)
+            };
+            set_keyboard(ctx, message, &keyboard).await?;
             // A search that would match nothing if muted is left; pausing it
             // is the way (`/pause ID`).
             let kept_text = (!kept.is_empty()).then(|| {

@@ -485,6 +485,10 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
                 "p" | "r" => {
                     let paused = verb == "p";
                     let found = db::searches::set_paused(&ctx.state.db, ctx.chat.0, id, paused, now).await?;
+                    if found {
+                        let key = if paused { "share-member-paused" } else { "share-member-resumed" };
+                        super::share::tell_members(ctx, id, key, "").await?;
+                    }
                     (found, ctx.t.search_paused(id, paused))
                 }
                 "d" => (delete_search(ctx, id).await?, ctx.t.deleted(id)),

@@ -91,3 +91,32 @@ pub(super) async fn join_shared(ctx: &Ctx<'_>, token: &str) -> Result<(), BotErr
     };
     ctx.reply(text, None).await.map(drop)
 }
+
+/// Tells the other members of the share group of the chat's search
+/// `search_id` (when it is shared) what this chat changed for all of them:
+/// `key` is a message with `$id` (their own number of the search) and
+/// `$what`. A pause or a mute applies to the whole group, so everyone in it
+/// hears of it.
+pub(super) async fn tell_members(ctx: &Ctx<'_>, search_id: i64, key: &str, what: &str) -> Result<(), BotError> {
+    let db = &ctx.state.db;
+    let Some(group) = db::searches::get(db, ctx.chat.0, search_id).await?.and_then(|s| s.share_group) else {
+        return Ok(());
+    };
+    let event = Utc::now().timestamp_millis();
+    let mut told = 0;
+    for (chat, their_id) in db::searches::members(db, &group).await? {
+        if chat == ctx.chat.0 {
+            continue;
+        }
+        let text = texts_of(ctx.state, chat)
+            .await?
+            .msg(key, &[("id", Arg::Html(&their_id.to_string())), ("what", Arg::Text(what))]);
+        db::admin::notify_html(db, &[chat], &format!("share:{key}:{their_id}:{event}"), &text).await?;
+        told += 1;
+    }
+    if told > 0 {
+        info!(chat = ctx.chat.0, search = search_id, told, key, "share group told of a change");
+        ctx.state.shared.outbox_ready.notify_one();
+    }
+    Ok(())
+}

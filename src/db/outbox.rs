@@ -70,7 +70,8 @@ pub fn pending_row(
 
 /// Queues the other photos of `listing_id` to `chat_id` ("📷 Photos"),
 /// once per chat and listing (recorded with what the chat was told, kept as
-/// long as the listing): `false` when they were queued before.
+/// long as the listing): `false` when they were queued before. The caller
+/// checks that the chat was told of the listing.
 pub async fn queue_photos(
     db: &DatabaseConnection,
     chat_id: i64,
@@ -246,13 +247,16 @@ impl Fence<'_> {
 /// Telegram accepted the message. `false` when the claim was no longer
 /// this sender's (nothing changed).
 pub async fn mark_sent(db: &DatabaseConnection, row: Fence<'_>, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let txn = begin_write(db).await?;
     let result = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENT))
         .col_expr(outbox::Column::SentAt, Expr::value(now))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .filter(row.held())
-        .exec(db)
+        .exec(&txn)
         .await?;
+    super::told::record_from(&txn, outbox::Column::Id.eq(row.id)).await?;
+    txn.commit().await?;
     Ok(result.rows_affected > 0)
 }
 
@@ -268,7 +272,9 @@ pub async fn mark_sent_many(
 ) -> Result<u64, DbErr> {
     let mut marked = 0;
     for chunk in ids.chunks(1_000) {
-        marked += outbox::Entity::update_many()
+        // The mark and what the chats were told of, together.
+        let txn = begin_write(db).await?;
+        let rows = outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::value(outbox_status::SENT))
             .col_expr(outbox::Column::SentAt, Expr::value(now))
             .col_expr(outbox::Column::Paid, Expr::value(paid))
@@ -276,9 +282,16 @@ pub async fn mark_sent_many(
             .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
             .filter(outbox::Column::Status.eq(outbox_status::SENDING))
             .filter(outbox::Column::ClaimedBy.eq(token))
-            .exec(db)
+            .exec(&txn)
             .await?
             .rows_affected;
+        if rows > 0 {
+            let sent =
+                outbox::Column::Id.is_in(chunk.iter().copied()).and(outbox::Column::Status.eq(outbox_status::SENT));
+            super::told::record_from(&txn, sent).await?;
+        }
+        txn.commit().await?;
+        marked += rows;
     }
     Ok(marked)
 }
@@ -373,6 +386,9 @@ pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Ut
         .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
         .exec_without_returning(&txn)
         .await?;
+    // The digest tells the chat of what it holds.
+    let held_here = outbox::Column::ChatId.eq(chat_id).and(outbox::Column::Status.eq(outbox_status::HELD));
+    super::told::record_from(&txn, held_here).await?;
     let ids: Vec<i64> = held.iter().map(|r| r.id).collect();
     for chunk in ids.chunks(1_000) {
         outbox::Entity::update_many()
@@ -522,9 +538,6 @@ pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) 
             queued += n;
         }
     }
-    // In the same transaction: a chat told of a listing stays told for as
-    // long as the listing is kept.
-    super::told::record(txn, &rows).await?;
     Ok(queued)
 }
 

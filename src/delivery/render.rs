@@ -61,6 +61,16 @@ pub fn alert_keyboard(t: Texts, l: &listing::Model) -> Vec<Vec<Button>> {
     ]
 }
 
+/// An alert's buttons after 🙈 or 🔕: the row of actions becomes one
+/// "↩️ Undo" (`undo`: its callback data).
+pub fn undo_keyboard(t: Texts, l: &listing::Model, undo: String) -> Vec<Vec<Button>> {
+    let mut rows = alert_keyboard(t, l);
+    if let Some(actions) = rows.last_mut() {
+        *actions = vec![Button::callback(t.get("btn-undo"), undo)];
+    }
+    rows
+}
+
 /// "📷 Photos": the listing's photos after the first (which the alert
 /// showed), up to 9, as an album (or one photo); the caption, and the text
 /// sent instead when Telegram refuses them, links each photo.
@@ -325,9 +335,15 @@ pub fn channel_post(
 pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
     let facts = facts(t, l, source, None);
     let title = cut(&l.title, 120);
-    let details: Vec<String> = facts.iter().filter(|f| !f.starts_with("📞")).map(|f| escape(f)).collect();
+    // Bounded, so that a page of them (with a price-drop line each) stays
+    // under Telegram's 4,096 characters however long a scraped district is.
+    let details: Vec<String> =
+        facts.iter().filter(|f| !f.starts_with("📞")).map(|f| escape(&cut(f, ENTRY_FACT))).collect();
     format!("{n}. <a href=\"{}\">{}</a>\n{}", escape(&l.url), escape(&title), details.join(" · "))
 }
+
+/// The longest fact of a `/saved` or digest entry, in characters.
+const ENTRY_FACT: usize = 60;
 
 /// Listings per page of a digest.
 pub const DIGEST_PAGE: usize = 10;
@@ -418,6 +434,54 @@ mod tests {
             first_seen_at: now,
             last_seen_at: now,
             updated_at: now,
+        }
+    }
+
+    /// What Telegram counts against its 4,096 limit: the text after the
+    /// HTML is parsed, in UTF-16 code units.
+    fn visible_len(html: &str) -> usize {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => (),
+            }
+        }
+        let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        text.encode_utf16().count()
+    }
+
+    #[test]
+    fn a_digest_page_and_a_saved_page_of_the_longest_listings_fit_one_message() {
+        let long = listing::Model {
+            title: "Ä".repeat(300),
+            district: Some("D".repeat(255)),
+            url: format!("https://site.example/{}", "u".repeat(4000)),
+            price: Some(999_999_999_999),
+            monthly_price: Some(999_999_999_999),
+            rooms: Some(999.5),
+            area_m2: Some(99_999.25),
+            ..listing("x", None)
+        };
+        let drop = r#"{"old":999999999999,"new":999999999998,"cut":3}"#;
+        let source = "s".repeat(64);
+        let entries: Vec<DigestEntry<'_>> =
+            (0..25).map(|_| DigestEntry { listing: &long, source: &source, drop: Some(drop) }).collect();
+        for lang in [Lang::En, Lang::Ru] {
+            for page in 0..3 {
+                let html = digest(Texts(lang), 7, &entries, page).html;
+                assert!(visible_len(&html) <= 4_096, "{lang:?} page {page}: {}", visible_len(&html));
+            }
+            // /saved: a header and ten entries.
+            let mut saved = Texts(lang).msg("saved-header", &[("total", Arg::Html("999"))]);
+            for n in 1..=10 {
+                saved.push_str("\n\n");
+                saved.push_str(&saved_entry(Texts(lang), 990 + n, &long, &source));
+            }
+            assert!(visible_len(&saved) <= 4_096, "{lang:?} /saved: {}", visible_len(&saved));
         }
     }
 

@@ -170,6 +170,31 @@ impl SearchFilter {
         Mute::Muted
     }
 
+    /// Takes back [`SearchFilter::mute_district`]: `removed` when that took
+    /// the district out of the search's list (it is put back, unless the
+    /// list was emptied since: an empty list means every district), else
+    /// the district is unmuted. Whether anything changed.
+    pub fn unmute_district(&mut self, district: &str, removed: bool) -> bool {
+        let named = |d: &String| d.trim().eq_ignore_ascii_case(district.trim());
+        if removed {
+            if self.districts.is_empty() || self.districts.iter().any(named) {
+                return false;
+            }
+            self.districts.push(district.trim().to_owned());
+            return true;
+        }
+        let before = self.muted_districts.len();
+        self.muted_districts.retain(|d| !named(d));
+        before != self.muted_districts.len()
+    }
+
+    /// Takes back [`SearchFilter::mute_source`]. Whether anything changed.
+    pub fn unmute_source(&mut self, source: &str) -> bool {
+        let before = self.muted_sources.len();
+        self.muted_sources.retain(|s| !s.eq_ignore_ascii_case(source));
+        before != self.muted_sources.len()
+    }
+
     /// Mutes `source` for this search; a search of that one source would
     /// match nothing, so it is left, and the answer says so.
     pub fn mute_source(&mut self, source: &str) -> Mute {
@@ -399,6 +424,26 @@ mod tests {
         assert_eq!(any.mute_source("WG-Berlin"), Mute::WouldEmpty);
         assert_eq!(any.mute_source("immowelt"), Mute::Muted);
         assert_eq!(any.muted_sources, ["immowelt"]);
+    }
+
+    #[test]
+    fn undo_takes_a_mute_back_as_it_was_made() {
+        let mut f = SearchFilter { districts: vec!["Mitte".into(), "Pankow".into()], ..Default::default() };
+        let before = f.clone();
+        assert_eq!(f.mute_district("Pankow"), Mute::Removed);
+        assert!(f.unmute_district("Pankow", true));
+        assert_eq!(f.districts, ["Mitte", "Pankow"]);
+        assert!(!f.unmute_district("Pankow", true), "twice is once");
+        assert_eq!(f.mute_district("Wedding"), Mute::Muted);
+        assert!(f.unmute_district("wedding", false));
+        assert_eq!(f, before);
+        // A list emptied since means every district: nothing is narrowed.
+        let mut any = SearchFilter::default();
+        assert!(!any.unmute_district("Pankow", true));
+        assert!(any.districts.is_empty());
+        assert_eq!(any.mute_source("immowelt"), Mute::Muted);
+        assert!(any.unmute_source("Immowelt"));
+        assert!(any.muted_sources.is_empty());
     }
 
     fn flat() -> ListingView<'static> {

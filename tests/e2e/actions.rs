@@ -112,9 +112,10 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
     assert!(fake.buttons_on(EN, "Flat b").contains(&"🔕 All of s".to_owned()));
     fake.press_on(EN, "Flat b", "🔕 Kreuzberg", "en");
     crate::support::wait_until(Duration::from_secs(10), "the mute stored", || {
-        fake.buttons_on(EN, "Flat b").contains(&"🔕 Mute".to_owned())
+        fake.buttons_on(EN, "Flat b") == ["Open listing", "↩️ Undo"]
     })
     .await;
+    assert_eq!(fake.buttons_on(EN, "Flat a"), ["Open listing", "↩️ Undo"], "hidden: its actions become Undo");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let marks = listing_mark::Entity::find().all(&db).await.unwrap();
@@ -603,4 +604,57 @@ async fn muting_the_only_district_of_a_search_does_not_make_it_match_nothing() {
         "left as it was"
     );
     assert_eq!(search_of(RU).await.muted_districts, None, "taken out of the list, not muted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_takes_back_a_hide_and_a_mute() {
+    let (fake, _test_db, app, db, source_id) = setup().await;
+    both_search(&fake).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte")]).await;
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 1000, "Mitte"), flat("b", 1200, "Kreuzberg")]).await;
+    fake.wait_shown(EN, "Flat a").await;
+    fake.wait_shown(RU, "Flat b").await;
+    let actions = ["Open listing", "🙈 Hide", "🔕 Mute", "⭐ Save"];
+
+    // 🙈 then ↩️: the listing is shown again (its price drop arrives).
+    fake.press_on(EN, "Flat a", "🙈 Hide", "en");
+    crate::support::wait_until(Duration::from_secs(10), "Undo", || fake.buttons_on(EN, "Flat a").len() == 2).await;
+    fake.press_on(EN, "Flat a", "↩️ Undo", "en");
+    crate::support::wait_until(Duration::from_secs(10), "the actions back", || {
+        fake.buttons_on(EN, "Flat a") == actions
+    })
+    .await;
+    assert!(listing_mark::Entity::find().all(&db).await.unwrap().is_empty(), "the hide is taken back");
+
+    // 🔕 Kreuzberg then ↩️ (in Russian): the search is as it was.
+    fake.press_on(RU, "Flat b", "🔕 Заглушить", "ru");
+    crate::support::wait_until(Duration::from_secs(10), "the mute choice", || {
+        fake.buttons_on(RU, "Flat b").contains(&"🔕 Kreuzberg".to_owned())
+    })
+    .await;
+    fake.press_on(RU, "Flat b", "🔕 Kreuzberg", "ru");
+    crate::support::wait_until(Duration::from_secs(10), "Undo", || {
+        fake.buttons_on(RU, "Flat b").contains(&"↩️ Отменить".to_owned())
+    })
+    .await;
+    let ru_search = || async { search::Entity::find().all(&db).await.unwrap().into_iter().find(|s| s.chat_id == RU) };
+    assert_eq!(ru_search().await.unwrap().muted_districts.as_deref(), Some(r#"["Kreuzberg"]"#));
+    fake.press_on(RU, "Flat b", "↩️ Отменить", "ru");
+    crate::support::wait_until(Duration::from_secs(10), "the actions back", || {
+        fake.buttons_on(RU, "Flat b").contains(&"🔕 Заглушить".to_owned())
+    })
+    .await;
+    assert_eq!(ru_search().await.unwrap().muted_districts, None, "the mute is taken back");
+    run(&db, source_id, &[flat("seed", 900, "Mitte"), flat("a", 900, "Mitte"), flat("c", 1100, "Kreuzberg")]).await;
+    fake.wait_shown(RU, "Flat c").await;
+    fake.wait_shown(EN, "Price dropped 1\u{202f}000 EUR → 900 EUR").await;
+    // An Undo forged for another chat's search changes nothing.
+    let en_search = search::Entity::find().all(&db).await.unwrap().into_iter().find(|s| s.chat_id == EN).unwrap();
+    let b = entity::listing::Entity::find().all(&db).await.unwrap().into_iter().find(|l| l.external_id == "b").unwrap();
+    let en_before = en_search.clone();
+    fake.send_callback(RU, 1, "ru", &format!("a:ud:{}.r{}", b.id, en_search.id));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let en_after = search::Entity::find_by_id(en_before.id).one(&db).await.unwrap().unwrap();
+    assert_eq!(en_after.districts, en_before.districts);
+    drop_app(app).await;
 }

@@ -227,6 +227,9 @@ async fn a_shared_search_alerts_both_chats_keeps_them_in_step_and_each_can_leave
         assert!(std::time::Instant::now() < deadline, "{:?}", search_of(&db, USER).await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The other member hears of it, with their own number of the search.
+    let told = fake.wait_shown(USER, "Another member muted Mitte in your shared search").await;
+    assert!(told.text.contains(&format!("#{mine}")), "{}", told.text);
     run(&db, &config, source_id, &[flat_in("b", "Mitte"), flat_in("c", "Pankow")]).await;
     fake.wait_shown(USER, "Flat c").await;
     fake.wait_shown(FRIEND, "Flat c").await;

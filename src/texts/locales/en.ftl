@@ -197,7 +197,10 @@ btn-alerts-like = 🔔 Alerts like this
 btn-keep = ⭐ Save
 btn-mute-district = 🔕 { $district }
 btn-mute-source = 🔕 All of { $source }
-hidden = 🙈 Hidden: you will not see this listing again.
+hidden = 🙈 Hidden: you will not see this listing again (↩️ Undo under the alert takes it back).
+btn-undo = ↩️ Undo
+unhidden = ↩️ Shown again: its price drops reach you.
+unmuted = ↩️ Undone: { $what } alerts you again.
 muted-district = 🔕 District { $district } muted in { $searches ->
     [one] search
    *[other] searches
@@ -290,4 +293,8 @@ share-gone = This shared search no longer exists (everyone left it). Send /new t
 share-needs-access = A shared search needs access of your own: see /plans.
 share-member-joined = 👥 Another chat now follows your search #{ $id } with you.
 share-member-left = 👥 A chat left your shared search #{ $id }; it goes on for you.
+share-member-paused = 👥 Another member paused your shared search #{ $id }: it is paused for everyone in it. /searches to resume it.
+share-member-resumed = 👥 Another member resumed your shared search #{ $id }: it alerts everyone in it again.
+share-member-muted = 👥 Another member muted { $what } in your shared search #{ $id }: it is muted for everyone in it (/searches shows the search).
+share-member-unmuted = 👥 Another member took back the mute of { $what } in your shared search #{ $id }: it alerts everyone in it again.
 search-shared-mark = 👥 shared
