@@ -45,10 +45,23 @@ pub(super) async fn open(ctx: &Ctx<'_>) -> Result<(), BotError> {
 pub(super) async fn route(ctx: &Ctx<'_>, msg: &Message) -> Result<bool, BotError> {
     if ctx.admin
         && let Some(original) = msg.reply_to_message()
-        && let Some(user) = db::support::user_of(&ctx.state.db, ctx.chat.0, i64::from(original.id.0)).await?
     {
-        answer(ctx, msg, user).await?;
-        return Ok(true);
+        if let Some(user) = db::support::user_of(&ctx.state.db, ctx.chat.0, i64::from(original.id.0)).await? {
+            answer(ctx, msg, user).await?;
+            return Ok(true);
+        }
+        // A request older than retention: its thread is gone. Said so,
+        // rather than taking the answer for a command or a search.
+        if is_old_thread(original) {
+            let days = ctx.state.config.outbox_retention.as_secs() / 86_400;
+            let text = format!(
+                "This support request is older than {days} days: its thread is no longer kept, so the answer \
+                 cannot be routed to the user. Ask them to send /paysupport again, or write to the chat id in \
+                 the request yourself."
+            );
+            ctx.reply(text, None).await?;
+            return Ok(true);
+        }
     }
     if !db::chats::take_support_request(&ctx.state.db, ctx.chat.0, Utc::now() - WINDOW).await? {
         return Ok(false);
@@ -56,6 +69,17 @@ pub(super) async fn route(ctx: &Ctx<'_>, msg: &Message) -> Result<bool, BotError
     forward(ctx, msg).await?;
     Ok(true)
 }
+
+/// Whether `original` (a message an admin replied to) is one of the bot's
+/// support messages: a forwarded request, or its header.
+fn is_old_thread(original: &Message) -> bool {
+    let from_bot = original.from.as_ref().is_some_and(|u| u.is_bot);
+    let header = original.text().is_some_and(|t| t.starts_with(HEADER_START));
+    from_bot && (header || original.forward_origin().is_some())
+}
+
+/// How a support request's header begins (as the admin's client shows it).
+const HEADER_START: &str = "💬 Payment support from chat";
 
 /// Forwards the user's message to every admin, each followed by a header
 /// (chat id, name, charge ids) that replies to it.
@@ -75,9 +99,8 @@ async fn forward(ctx: &Ctx<'_>, msg: &Message) -> Result<(), BotError> {
     } else {
         charges.iter().map(|c| format!("<code>{}</code>", escape(c))).collect::<Vec<_>>().join(", ")
     };
-    let header = format!(
-        "💬 Payment support from chat <code>{chat}</code> ({who}).\nCharges: {charges}\nReply to this message to answer."
-    );
+    let header =
+        format!("{HEADER_START} <code>{chat}</code> ({who}).\nCharges: {charges}\nReply to this message to answer.");
     let mut delivered = 0;
     for &admin in &ctx.state.config.admin_chat_ids {
         let to = ChatId(admin);

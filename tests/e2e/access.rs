@@ -533,5 +533,12 @@ async fn paysupport_forwards_the_next_message_to_the_admins_and_their_reply_come
     fake.send_text(chat, "Payer", "en", "/paysupport");
     fake.wait_shown(chat, "three messages in the last hour").await;
     assert_eq!(fake.shown(1).iter().filter(|m| m.text.contains("[forwardmessage")).count(), 3);
+
+    // Past retention the thread is gone: an answer gets a clear reply.
+    let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
+    entity::support_message::Entity::delete_many().exec(&db).await.unwrap();
+    fake.send_reply(1, "Late answer", headers[0].2);
+    fake.wait_shown(1, "This support request is older than 30 days").await;
+    assert!(!fake.shown(chat).iter().any(|m| m.text.contains("Late answer")));
     assert_eq!(app.stop().await, AppExit::Clean);
 }
