@@ -37,17 +37,19 @@ pub fn comparable(price: Option<i64>, monthly: Option<i64>) -> Option<i64> {
 
 /// What seeing `stored` again with `price` (and `monthly`) at `now` means.
 /// It is back on the market when it was gone for over [`BACK_AFTER`] and a
-/// successful run of its source since it was last seen did not list it.
+/// run of its source that read the whole result set (every page; its start
+/// is `source_complete_run`) since it was last seen did not list it: a
+/// listing that only fell off the pages a run reads was never gone.
 pub fn seen_again(
     stored: Stored,
-    source_last_success: Option<DateTime<Utc>>,
+    source_complete_run: Option<DateTime<Utc>>,
     price: Option<i64>,
     monthly: Option<i64>,
     now: DateTime<Utc>,
 ) -> SeenAgain {
     let away = now - stored.last_seen_at;
     let back_days =
-        (away > BACK_AFTER && source_last_success.is_some_and(|t| t > stored.last_seen_at)).then(|| away.num_days());
+        (away > BACK_AFTER && source_complete_run.is_some_and(|t| t > stored.last_seen_at)).then(|| away.num_days());
     let new_price = price.filter(|p| Some(*p) != stored.price);
     let fell = match (new_price, comparable(stored.price, stored.monthly_price), comparable(price, monthly)) {
         (Some(_), Some(old), Some(new)) if new < old => Some((old, new)),

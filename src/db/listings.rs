@@ -353,7 +353,8 @@ async fn store_listings(
                     monthly_price: old.monthly_price,
                     last_seen_at: old.last_seen_at,
                 };
-                let seen = fanout::seen_again(was, src.last_success_at, price, l.monthly_price, now);
+                // `window_at`: the start of the last run that read every page.
+                let seen = fanout::seen_again(was, src.window_at, price, l.monthly_price, now);
                 if let Some(days) = seen.back_days {
                     back.insert(old.id, days);
                 }

@@ -284,21 +284,31 @@ async fn a_long_digest_pages_through_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_back_on_the_market_says_how_long_it_was_away() {
     let (fake, _t, _app, db, source_id) = setup().await;
-    let run_at = |listings: Vec<Listing>, days_ago: i64| {
+    // `complete`: the run read every page (the scraper then moves the
+    // source's window to the run's start).
+    let run_at = |listings: Vec<Listing>, days_ago: i64, complete: bool| {
         let db = db.clone();
         async move {
             let at = Utc::now() - chrono::Duration::days(days_ago);
             let result = RunResult::Listings { listings, validators: Validators::default() };
-            db::listings::record_run(&db, source_id, at, &result, &POLICY, at).await.unwrap()
+            let report = db::listings::record_run(&db, source_id, at, &result, &POLICY, at).await.unwrap();
+            if complete {
+                db::sources::move_window(&db, source_id, at).await.unwrap();
+            }
+            report
         }
     };
-    // a and b six days ago; five days ago a run listed b only: a was gone.
-    run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte")], 6).await;
-    assert_eq!(run_at(vec![flat("b", 1000, "Mitte")], 5).await.returned, 0);
+    // a, b and e six days ago; five days ago a whole run listed b and e: a
+    // was gone. Three days ago a run that read page 1 only listed b: e had
+    // only fallen off that page.
+    run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte"), flat("e", 1000, "Mitte")], 6, true).await;
+    assert_eq!(run_at(vec![flat("b", 1000, "Mitte"), flat("e", 1000, "Mitte")], 5, true).await.returned, 0);
+    assert_eq!(run_at(vec![flat("b", 1000, "Mitte")], 3, false).await.returned, 0);
     both_search(&fake).await;
-    // Today a is listed again (b was never away), and c is new.
-    let today = run_at(vec![flat("a", 1000, "Mitte"), flat("b", 1000, "Mitte"), flat("c", 1000, "Mitte")], 0).await;
-    assert_eq!((today.new, today.returned), (1, 1));
+    // Today a is listed again (b was never away, nor was e), and c is new.
+    let listed = ["a", "b", "c", "e"].map(|id| flat(id, 1000, "Mitte")).to_vec();
+    let today = run_at(listed, 0, true).await;
+    assert_eq!((today.new, today.returned), (1, 1), "a is back; e is not");
     let a = fake.wait_shown(EN, "Flat a").await;
     assert!(a.text.starts_with("<b>🔁 Back on the market after 6 days</b>\n<b>Flat a</b>"), "{}", a.text);
     let c = fake.wait_shown(EN, "Flat c").await;
