@@ -33,6 +33,9 @@ pub mod outbox_status {
     pub const DROPPED: &str = "dropped";
     /// An alert that came in the chat's quiet hours, waiting for its digest.
     pub const HELD: &str = "held";
+    /// A held alert gathered into a digest (`last_error` names it): dropped
+    /// once the digest is sent, held again if the digest fails.
+    pub const FOLDED: &str = "folded";
 }
 
 /// `access_periods.kind`

@@ -358,18 +358,35 @@ pub struct DigestItem {
     pub drop: Option<String>,
 }
 
-/// Replaces the chat's held alerts with one digest row (kind `digest`, its
+/// Times a chat's held alerts are gathered into a digest that then fails,
+/// before they are given up.
+pub const FOLD_TRIES: i32 = 3;
+
+/// What a folded alert's `last_error` says: the digest that holds it.
+fn in_digest(digest_id: i64) -> String {
+    format!("in digest {digest_id}")
+}
+
+/// Gathers the chat's held alerts into one digest row (kind `digest`, its
 /// payload `{"items": [...]}`, oldest first, one item per listing with the
-/// latest drop), in one transaction; the number of alerts gathered.
+/// latest drop), in one transaction; the number of alerts gathered. They
+/// stay `folded` until the digest's outcome is known ([`settle_folded`]).
 pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let txn = begin_write(db).await?;
-    let held = outbox::Entity::find()
-        .filter(outbox::Column::ChatId.eq(chat_id))
-        .filter(outbox::Column::Status.eq(outbox_status::HELD))
-        .order_by_asc(outbox::Column::Id)
-        .all(&txn)
+    let held_here = || outbox::Column::ChatId.eq(chat_id).and(outbox::Column::Status.eq(outbox_status::HELD));
+    // Alerts whose digests kept failing are given up.
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+        .col_expr(outbox::Column::LastError, Expr::value("its digest failed too often"))
+        .filter(held_here())
+        .filter(outbox::Column::Attempts.gte(FOLD_TRIES))
+        .exec(&txn)
         .await?;
-    let Some(first) = held.first() else { return Ok(0) };
+    let held = outbox::Entity::find().filter(held_here()).order_by_asc(outbox::Column::Id).all(&txn).await?;
+    let Some(first) = held.first() else {
+        txn.commit().await?;
+        return Ok(0);
+    };
     let mut items: Vec<DigestItem> = Vec::new();
     for row in &held {
         let Some(listing) = row.listing_id else { continue };
@@ -380,20 +397,18 @@ pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Ut
         }
     }
     let payload = serde_json::json!({ "items": items }).to_string();
-    let key = format!("digest:{}", first.id);
+    // Unique per gathering: alerts put back by a failed digest (each one
+    // try more) make a new one.
+    let key = format!("digest:{}:{}", first.id, first.attempts);
     let row = pending_row(chat_id, None, outbox_kind::DIGEST, key, PRIORITY_ALERT, Some(payload), now);
-    outbox::Entity::insert(row)
-        .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
-        .exec_without_returning(&txn)
-        .await?;
+    let digest_id = outbox::Entity::insert(row).exec(&txn).await?.last_insert_id;
     // The digest tells the chat of what it holds.
-    let held_here = outbox::Column::ChatId.eq(chat_id).and(outbox::Column::Status.eq(outbox_status::HELD));
-    super::told::record_from(&txn, held_here).await?;
+    super::told::record_from(&txn, held_here()).await?;
     let ids: Vec<i64> = held.iter().map(|r| r.id).collect();
     for chunk in ids.chunks(1_000) {
         outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
-            .col_expr(outbox::Column::LastError, Expr::value("sent in a digest"))
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::FOLDED))
+            .col_expr(outbox::Column::LastError, Expr::value(in_digest(digest_id)))
             .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
             .filter(outbox::Column::Status.eq(outbox_status::HELD))
             .exec(&txn)
@@ -401,6 +416,76 @@ pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Ut
     }
     txn.commit().await?;
     Ok(held.len())
+}
+
+/// What [`settle_folded`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// Alerts whose digest was sent (or dropped: the chat no longer wants it).
+    pub dropped: u64,
+    /// Alerts whose digest failed (or was itself gathered into another):
+    /// held again, to be gathered once more.
+    pub put_back: u64,
+}
+
+/// Settles up to 1,000 folded alerts whose digest's outcome is known.
+pub async fn settle_folded(db: &DatabaseConnection) -> Result<Settled, DbErr> {
+    let folded: Vec<Option<String>> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::LastError)
+        .filter(outbox::Column::Status.eq(outbox_status::FOLDED))
+        .limit(1_000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let digests: HashSet<i64> =
+        folded.iter().flatten().filter_map(|e| e.strip_prefix("in digest ")?.parse().ok()).collect();
+    if digests.is_empty() {
+        return Ok(Settled::default());
+    }
+    let statuses: Vec<(i64, String)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .column(outbox::Column::Status)
+        .filter(outbox::Column::Id.is_in(digests.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let status_of: std::collections::HashMap<i64, String> = statuses.into_iter().collect();
+    let (mut done, mut back) = (Vec::new(), Vec::new());
+    for id in digests {
+        match status_of.get(&id).map(String::as_str) {
+            // Sent, dropped, or pruned long ago: nothing is owed any more.
+            Some(outbox_status::SENT | outbox_status::DROPPED) | None => done.push(in_digest(id)),
+            Some(outbox_status::FAILED | outbox_status::FOLDED) => back.push(in_digest(id)),
+            Some(_) => (),
+        }
+    }
+    let mut settled = Settled::default();
+    let txn = begin_write(db).await?;
+    if !done.is_empty() {
+        settled.dropped = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
+            .col_expr(outbox::Column::LastError, Expr::value("sent in a digest"))
+            .filter(outbox::Column::Status.eq(outbox_status::FOLDED))
+            .filter(outbox::Column::LastError.is_in(done))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+    }
+    if !back.is_empty() {
+        settled.put_back = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(outbox_status::HELD))
+            .col_expr(outbox::Column::LastError, Expr::value("its digest failed"))
+            .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+            .filter(outbox::Column::Status.eq(outbox_status::FOLDED))
+            .filter(outbox::Column::LastError.is_in(back))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+    }
+    txn.commit().await?;
+    Ok(settled)
 }
 
 /// A digest row of the chat (for its "More" button).

@@ -455,3 +455,84 @@ async fn concurrent_joins_and_saves_keep_one_membership_and_the_cap() {
     assert_eq!(refused, 5);
     assert_eq!(db::searches::list(&db, 3).await.unwrap().len() as u64, MAX_PER_CHAT);
 }
+
+#[tokio::test]
+async fn a_digest_drops_its_alerts_only_once_sent_and_a_failed_one_puts_them_back() {
+    use db::outbox::{Fence, Settled, fold_digest, settle_folded};
+    use entity::status::{outbox_kind, outbox_status};
+    use homehound::db::listings::RunResult;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let test_db = TestDb::new().await;
+    let db = migrated(&test_db).await;
+    let now = Utc::now();
+    crate::support::db::insert_chats_with_access(&db, &[1], |_| {
+        (now - chrono::Duration::hours(1), now + chrono::Duration::days(1))
+    })
+    .await;
+    crate::support::db::insert_catch_all_searches(&db, &[1]).await;
+    let source =
+        db::sources::sync(&db, &[("s".into(), "css".into(), "https://site.example/".into())], now).await.unwrap()[0].id;
+    let policy = homehound::scraper::run_policy(3, &[]);
+    let run = |listings: Vec<homehound::listing::Listing>| {
+        let db = db.clone();
+        async move {
+            let result = RunResult::Listings { listings, validators: Default::default() };
+            db::listings::record_run(&db, source, now, &result, &policy, now).await.unwrap()
+        }
+    };
+    run(vec![crate::support::flat("seed", 900)]).await;
+    let two = vec![crate::support::flat("seed", 900), crate::support::flat("a", 1000), crate::support::flat("b", 1100)];
+    assert_eq!(run(two).await.alerts_queued, 2);
+    // Quiet hours held them.
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, sea_orm::sea_query::Expr::value(outbox_status::HELD))
+        .exec(&db)
+        .await
+        .unwrap();
+    let status_count = |status: &'static str| {
+        let db = db.clone();
+        async move {
+            outbox::Entity::find()
+                .filter(outbox::Column::Status.eq(status))
+                .filter(outbox::Column::Kind.ne(outbox_kind::DIGEST))
+                .count(&db)
+                .await
+                .unwrap()
+        }
+    };
+
+    assert_eq!(fold_digest(&db, 1, now).await.unwrap(), 2);
+    assert_eq!(status_count(outbox_status::FOLDED).await, 2, "kept until the digest's outcome is known");
+    assert_eq!(settle_folded(&db).await.unwrap(), Settled::default(), "the digest is still to be sent");
+    // The digest fails (Telegram rejected it): its alerts are held again.
+    let claimed = db::outbox::claim(&db, "s#1", 10, now).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].kind, outbox_kind::DIGEST);
+    db::outbox::fail(&db, Fence { id: claimed[0].id, token: "s#1" }, outbox_status::FAILED, "Bad Request")
+        .await
+        .unwrap();
+    assert_eq!(settle_folded(&db).await.unwrap(), Settled { dropped: 0, put_back: 2 });
+    assert_eq!(status_count(outbox_status::HELD).await, 2);
+
+    // Gathered again into a new digest, which is sent: now they are dropped.
+    assert_eq!(fold_digest(&db, 1, now).await.unwrap(), 2);
+    let later = now + chrono::Duration::seconds(5);
+    let claimed = db::outbox::claim(&db, "s#1", 10, later).await.unwrap();
+    assert_eq!(claimed.len(), 1, "the second digest");
+    assert_ne!(claimed[0].dedup_key, "", "a digest of its own");
+    db::outbox::mark_sent_many(&db, "s#1", &[claimed[0].id], false, later).await.unwrap();
+    assert_eq!(settle_folded(&db).await.unwrap(), Settled { dropped: 2, put_back: 0 });
+    assert_eq!(status_count(outbox_status::DROPPED).await, 2);
+    assert_eq!(status_count(outbox_status::FOLDED).await + status_count(outbox_status::HELD).await, 0);
+
+    // Alerts whose digests keep failing are given up after FOLD_TRIES.
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, sea_orm::sea_query::Expr::value(outbox_status::HELD))
+        .col_expr(outbox::Column::Attempts, sea_orm::sea_query::Expr::value(db::outbox::FOLD_TRIES))
+        .filter(outbox::Column::Kind.ne(outbox_kind::DIGEST))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(fold_digest(&db, 1, later).await.unwrap(), 0);
+    assert_eq!(status_count(outbox_status::DROPPED).await, 2);
+}

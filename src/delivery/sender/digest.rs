@@ -1,4 +1,6 @@
-//! Alerts held during quiet hours, folded into one digest when they end.
+//! Alerts held during quiet hours, folded into one digest when they end;
+//! they are dropped only once that digest is sent (a failed one puts them
+//! back, up to `db::outbox::FOLD_TRIES` times).
 
 use std::collections::HashMap;
 
@@ -17,6 +19,12 @@ const HELD_PAGE: u64 = 1_000;
 /// looked at, a page at a time by chat id: a chat whose hours ended is never
 /// kept waiting behind others still in theirs.
 pub(super) async fn fold_digests(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
+    // First the alerts of digests whose outcome is known: dropped once sent,
+    // held again (and gathered below) when their digest failed.
+    let settled = db::outbox::settle_folded(db).await?;
+    if settled.put_back > 0 {
+        tracing::warn!(alerts = settled.put_back, "a digest failed: its alerts are held to be sent in another");
+    }
     let now = Utc::now();
     let mut folded = 0;
     let mut after = i64::MIN;
