@@ -55,6 +55,10 @@ struct Cluster {
 }
 
 fn start_cluster(fake: &FakeTelegram, db: &TestDb, site_url: &str, n: usize) -> Cluster {
+    start_cluster_with(fake, db, site_url, n, &[])
+}
+
+fn start_cluster_with(fake: &FakeTelegram, db: &TestDb, site_url: &str, n: usize, extra: &[(&str, &str)]) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let sources = dir.path().join("sources.toml");
     std::fs::write(
@@ -72,19 +76,18 @@ fn start_cluster(fake: &FakeTelegram, db: &TestDb, site_url: &str, n: usize) -> 
     for _ in 0..n {
         let hook = free_addr();
         let hook_s = hook.to_string();
-        procs.push(Proc::spawn(
-            &["run"],
-            &[
-                ("TELEGRAM_BOT_TOKEN", TOKEN),
-                ("TELEGRAM_API_URL", fake.url.as_str()),
-                ("DATABASE_URL", db.url.as_str()),
-                ("SOURCES_FILE", sources_s.as_str()),
-                ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/hook"),
-                ("WEBHOOK_ADDR", hook_s.as_str()),
-                ("REMINDER_OFFSETS", "20s"),
-                ("EXPIRY_CHECK_INTERVAL", "1s"),
-            ],
-        ));
+        let mut envs = vec![
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", fake.url.as_str()),
+            ("DATABASE_URL", db.url.as_str()),
+            ("SOURCES_FILE", sources_s.as_str()),
+            ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/hook"),
+            ("WEBHOOK_ADDR", hook_s.as_str()),
+            ("REMINDER_OFFSETS", "20s"),
+            ("EXPIRY_CHECK_INTERVAL", "1s"),
+        ];
+        envs.extend_from_slice(extra);
+        procs.push(Proc::spawn(&["run"], &envs));
         hooks.push(hook);
     }
     for p in &procs {
@@ -248,4 +251,37 @@ async fn a_long_retry_after_mid_fan_out_repeats_no_alert() {
     assert!(refused >= 1, "the 429 was met");
     eprintln!("figures: fan-out with a 20 s retry_after: {} messages in {:?}", sends.len(), started.elapsed());
     drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_tells_the_admins_of_a_low_star_balance() {
+    let Some(test_db) = postgres() else { return };
+    let fake = FakeTelegram::start().await;
+    // Below PAID_BROADCAST_MIN_STARS (100): every replica reads it and stops
+    // paying; the admins hear of it once, not once per replica.
+    fake.set_star_balance(40);
+    let site = FakeSite::start().await;
+    site.set("/list", Page::Html(listing_page(&["2"])));
+    seed(&test_db.url, &site.url("/list")).await;
+    let extra = [("TELEGRAM_PAID_BROADCAST", "true"), ("TELEGRAM_RATE_LIMIT", "100"), ("ADMIN_CHAT_IDS", "424242")];
+    let low = |fake: &FakeTelegram| {
+        fake.shown(424242).iter().filter(|m| m.text.contains("below PAID_BROADCAST_MIN_STARS")).count()
+    };
+    let first = tokio::task::block_in_place(|| start_cluster_with(&fake, &test_db, &site.url("/list"), 1, &extra));
+    wait_until(Duration::from_secs(30), "the admin told", || low(&fake) == 1).await;
+    // A second replica reading the balance in another minute (notices of one
+    // minute are one message anyway): it tells nobody.
+    let minute = Utc::now().timestamp() / 60;
+    while Utc::now().timestamp() / 60 == minute {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reads = fake.calls_to("getMyStarBalance").len();
+    let second = tokio::task::block_in_place(|| start_cluster_with(&fake, &test_db, &site.url("/list"), 1, &extra));
+    wait_until(Duration::from_secs(30), "the second replica read the balance", || {
+        fake.calls_to("getMyStarBalance").len() > reads
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(low(&fake), 1, "one notice for two replicas");
+    drop((first, second));
 }
