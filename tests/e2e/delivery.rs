@@ -555,12 +555,13 @@ async fn paid_broadcasts_alert_a_thousand_chats_within_seconds_and_fall_back_whe
     assert_eq!(app.stop().await, AppExit::Clean);
     let sent = fake.sends().len() - before;
     assert_eq!(fake.paid_sends().len(), paid, "nothing paid below the minimum");
-    assert!(sent > 0 && sent as f64 <= 25.0 * window + 2.0, "{sent} sends in {window:.1} s: the free rate");
-    // 25/s leaves Telegram's 30/s five of margin; a stall of a loaded test
-    // machine can still bunch a few sends into one second (once seen in CI:
-    // one 429, retried after its wait, nothing lost).
+    // The free budget: 28 in any second, counted until a second after each
+    // answer, so however a loaded machine bunches them Telegram never sees
+    // more than its 30 in a second.
+    let free = homehound::delivery::gate::FREE_BUDGET as f64;
+    assert!(sent > 0 && sent as f64 <= free * (window + 1.0), "{sent} sends in {window:.1} s: the free rate");
     let hits = fake.limit_hits() - hits_before;
-    assert!(hits <= 1, "{hits} sends over the free limit");
+    assert_eq!(hits, 0, "no send over the free limit");
     let told = outbox::Entity::find()
         .filter(outbox::Column::ChatId.eq(ADMIN))
         .all(&db)
