@@ -782,9 +782,7 @@ pub async fn reachable_chats<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> 
     let ids: Vec<i64> = chat::Entity::find()
         .select_only()
         .column(chat::Column::Id)
-        .filter(chat::Column::Paused.eq(false))
-        .filter(chat::Column::Blocked.eq(false))
-        .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
+        .filter(super::reach::reachable(now))
         .into_tuple()
         .all(db)
         .await?;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use entity::{chat, listing, listing_mark, status::listing_mark as mark};
+use entity::{listing, listing_mark, status::listing_mark as mark};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -98,9 +98,7 @@ pub async fn saved_by_reachable<C: ConnectionTrait>(
         .join(JoinType::InnerJoin, listing_mark::Relation::Chat.def())
         .filter(listing_mark::Column::ListingId.eq(listing_id))
         .filter(listing_mark::Column::Mark.eq(mark::SAVED))
-        .filter(chat::Column::Paused.eq(false))
-        .filter(chat::Column::Blocked.eq(false))
-        .filter(listing_mark::Column::ChatId.in_subquery(super::reach::chats_with_access(now)))
+        .filter(super::reach::reachable(now))
         .into_tuple()
         .all(db)
         .await

@@ -186,9 +186,7 @@ pub async fn claim(
             .select_only()
             .column(chat::Column::Id)
             .filter(chat::Column::Id.is_in(alert_chats))
-            .filter(chat::Column::Paused.eq(false))
-            .filter(chat::Column::Blocked.eq(false))
-            .filter(chat::Column::Id.in_subquery(super::reach::chats_with_access(now)))
+            .filter(super::reach::reachable(now))
             .into_tuple()
             .all(&txn)
             .await?

@@ -2,11 +2,20 @@
 //! uses, depending on no other store.
 
 use chrono::{DateTime, Utc};
-use entity::{access_period, status::access_status};
+use entity::{access_period, chat, status::access_status};
 use sea_orm::{
-    ColumnTrait,
+    ColumnTrait, Condition,
     sea_query::{Query, SelectStatement},
 };
+
+/// The chats that may be alerted at `now` (a condition on `chats`): not
+/// paused, not blocked, with access.
+pub fn reachable(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(chat::Column::Paused.eq(false))
+        .add(chat::Column::Blocked.eq(false))
+        .add(chat::Column::Id.in_subquery(chats_with_access(now)))
+}
 
 /// The ids of chats with an active access period at `now` (a subquery):
 /// who may get alerts, broadcasts, and counts as "with access".
