@@ -16,6 +16,7 @@ mod m20261206_000004_alert_actions;
 mod m20261206_000005_channels_shares_photos;
 mod m20261207_000006_runs_that_crash;
 mod m20261207_000007_told_and_unique_shares;
+mod m20261207_000008_outbox_for_bulk_queueing;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_channels_shares_photos::Migration),
             Box::new(m20261207_000006_runs_that_crash::Migration),
             Box::new(m20261207_000007_told_and_unique_shares::Migration),
+            Box::new(m20261207_000008_outbox_for_bulk_queueing::Migration),
         ]
     }
 }

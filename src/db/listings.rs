@@ -21,8 +21,8 @@ use entity::{
     status::{outbox_kind, run_outcome},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::{
@@ -318,6 +318,10 @@ const CHUNK_LISTINGS: usize = 200;
 /// split).
 const CHUNK_ALERTS: usize = 4_000;
 
+/// The pause between two chunks on SQLite, so that writers waiting for the
+/// lock go first.
+const CHUNK_GAP: std::time::Duration = std::time::Duration::from_millis(3);
+
 /// The key a new listing is matched under before it has its id.
 fn pending_key(index: usize) -> i64 {
     -(index as i64) - 1
@@ -431,6 +435,11 @@ async fn store_listings(
         }
         txn.commit().await?;
         longest = longest.max(chunk_started.elapsed());
+        if next.peek().is_some() && db.get_database_backend() == DbBackend::Sqlite {
+            // SQLite has one writer: a bot write waiting for the lock (it
+            // tries every millisecond) goes in here, between two chunks.
+            tokio::time::sleep(CHUNK_GAP).await;
+        }
     }
     if report.new + report.price_drops + report.returned > 0 {
         tracing::info!(

@@ -27,8 +27,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, ExprTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr},
 };
 
@@ -331,13 +331,21 @@ async fn update_claimed(
     Ok(())
 }
 
+/// `status = 'held'`, written as a literal: a bound value would hide from
+/// either database's planner that the partial index `idx_outbox_held` (the
+/// held rows by chat) holds every row the query reads.
+fn is_held() -> SimpleExpr {
+    const _: () = assert!(matches!(outbox_status::HELD.as_bytes(), b"held"));
+    Expr::cust("\"status\" = 'held'")
+}
+
 /// Chats with held alerts, in order of chat id, after `after`: at most
 /// `limit` (a caller pages through all of them by key).
 pub async fn held_chats(db: &DatabaseConnection, after: i64, limit: u64) -> Result<Vec<i64>, DbErr> {
     outbox::Entity::find()
         .select_only()
         .column(outbox::Column::ChatId)
-        .filter(outbox::Column::Status.eq(outbox_status::HELD))
+        .filter(is_held())
         .filter(outbox::Column::ChatId.gt(after))
         .distinct()
         .order_by_asc(outbox::Column::ChatId)
@@ -371,7 +379,7 @@ fn in_digest(digest_id: i64) -> String {
 /// stay `folded` until the digest's outcome is known ([`settle_folded`]).
 pub async fn fold_digest(db: &DatabaseConnection, chat_id: i64, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let txn = begin_write(db).await?;
-    let held_here = || outbox::Column::ChatId.eq(chat_id).and(outbox::Column::Status.eq(outbox_status::HELD));
+    let held_here = || outbox::Column::ChatId.eq(chat_id).and(is_held());
     // Alerts whose digests kept failing are given up.
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(outbox_status::DROPPED))
@@ -609,17 +617,66 @@ pub async fn depth(db: &DatabaseConnection) -> Result<u64, DbErr> {
 
 /// Inserts outbox rows, skipping any already there (same chat, kind and key).
 pub async fn enqueue(txn: &DatabaseTransaction, rows: Vec<outbox::ActiveModel>) -> Result<u64, DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return enqueue_unnest(txn, &rows).await;
+    }
     let mut queued = 0;
-    // 2,000 rows of 10 values: under SQLite's 32,766 bound parameters, and
+    // 2,000 rows of 11 values: under SQLite's 32,766 bound parameters, and
     // few round trips for a large fan-out.
     for chunk in rows.chunks(2_000) {
         let result = outbox::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing_on([outbox::Column::ChatId, outbox::Column::Kind, outbox::Column::DedupKey])
+            .on_conflict_do_nothing_on([outbox::Column::DedupKey, outbox::Column::Kind, outbox::Column::ChatId])
             .exec_without_returning(txn)
             .await?;
         if let sea_orm::TryInsertResult::Inserted(n) = result {
             queued += n;
         }
+    }
+    Ok(queued)
+}
+
+/// [`enqueue`] on PostgreSQL: one statement per 5,000 rows, each column
+/// sent as one array (`INSERT … SELECT FROM UNNEST`), instead of a
+/// multi-row `VALUES` of 55,000 parameters that the server parses and binds
+/// one by one (a fan-out of 390,000 alerts took 17.7 s that way).
+async fn enqueue_unnest(txn: &DatabaseTransaction, rows: &[outbox::ActiveModel]) -> Result<u64, DbErr> {
+    use sea_orm::{ActiveValue, Statement, Value, sea_query::ArrayType};
+    fn get<T: Clone + Into<Value>>(v: &ActiveValue<T>, default: T) -> T {
+        match v {
+            ActiveValue::Set(v) | ActiveValue::Unchanged(v) => v.clone(),
+            ActiveValue::NotSet => default,
+        }
+    }
+    fn array<T: Into<Value>>(ty: ArrayType, items: impl Iterator<Item = T>) -> Value {
+        Value::Array(ty, Some(Box::new(items.map(Into::into).collect())))
+    }
+    const SQL: &str = "INSERT INTO outbox (chat_id, listing_id, kind, dedup_key, priority, payload, status, attempts, \
+                       next_attempt_at, created_at, paid) \
+                       SELECT c, NULLIF(l, 0), k, d, p, NULLIF(pl, ''), s, a, n, cr, pd \
+                       FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::int2[], $6::text[], $7::text[], \
+                       $8::int4[], $9::timestamptz[], $10::timestamptz[], $11::bool[]) \
+                       AS u(c, l, k, d, p, pl, s, a, n, cr, pd) \
+                       ON CONFLICT (dedup_key, kind, chat_id) DO NOTHING";
+    let now = Utc::now();
+    let mut queued = 0;
+    for chunk in rows.chunks(5_000) {
+        // Listing ids start at 1 and a payload is JSON: 0 and "" stand for
+        // NULL (arrays of this driver carry no NULL elements).
+        let values = vec![
+            array(ArrayType::BigInt, chunk.iter().map(|r| get(&r.chat_id, 0))),
+            array(ArrayType::BigInt, chunk.iter().map(|r| get(&r.listing_id, None).unwrap_or(0))),
+            array(ArrayType::String, chunk.iter().map(|r| get(&r.kind, String::new()))),
+            array(ArrayType::String, chunk.iter().map(|r| get(&r.dedup_key, String::new()))),
+            array(ArrayType::SmallInt, chunk.iter().map(|r| get(&r.priority, 0))),
+            array(ArrayType::String, chunk.iter().map(|r| get(&r.payload, None).unwrap_or_default())),
+            array(ArrayType::String, chunk.iter().map(|r| get(&r.status, outbox_status::PENDING.to_owned()))),
+            array(ArrayType::Int, chunk.iter().map(|r| get(&r.attempts, 0))),
+            array(ArrayType::ChronoDateTimeUtc, chunk.iter().map(|r| get(&r.next_attempt_at, now))),
+            array(ArrayType::ChronoDateTimeUtc, chunk.iter().map(|r| get(&r.created_at, now))),
+            array(ArrayType::Bool, chunk.iter().map(|r| get(&r.paid, false))),
+        ];
+        queued +=
+            txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, SQL, values)).await?.rows_affected();
     }
     Ok(queued)
 }
