@@ -164,6 +164,20 @@ pub(super) async fn ensure_chat(state: &BotState, chat: ChatId, user: Option<&Us
     }
 }
 
+/// The time zone `chat` reads times in: the one it set with /timezone, else
+/// one from its language (Moscow for Russian), else UTC.
+pub(super) async fn zone_of(state: &BotState, chat: i64) -> Result<chrono_tz::Tz, BotError> {
+    let row = db::chats::get(&state.db, chat).await?;
+    Ok(row.map_or(chrono_tz::UTC, |c| crate::quiet::zone(c.timezone.as_deref(), &c.language)))
+}
+
+impl Ctx<'_> {
+    /// The time zone of the chat writing ([`zone_of`]).
+    pub(super) async fn zone(&self) -> Result<chrono_tz::Tz, BotError> {
+        zone_of(self.state, self.chat.0).await
+    }
+}
+
 /// The texts of a chat that is not the one writing (an admin's answer, a
 /// notice): in the chat's stored language, English when unknown.
 pub(super) async fn texts_of(state: &BotState, chat: i64) -> Result<Texts, BotError> {

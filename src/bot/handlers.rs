@@ -180,7 +180,7 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
         };
         match syntax::parse(&line, &ctx.sources()) {
             Ok(filter) => return open_wizard(ctx, Some(filter)).await,
-            Err(e) => return ctx.reply(ctx.t.syntax_error(&e.to_string(), e.valid_form()), None).await.map(drop),
+            Err(e) => return ctx.reply(ctx.t.syntax_error(&e), None).await.map(drop),
         }
     }
     Ok(())
@@ -307,7 +307,7 @@ async fn wizard_press(ctx: &Ctx<'_>, nonce: &str, action: &str) -> Result<Option
 async fn new_line(ctx: &Ctx<'_>, args: &str) -> Result<(), BotError> {
     let filter = match syntax::parse(args, &ctx.sources()) {
         Ok(filter) => filter,
-        Err(e) => return ctx.reply(ctx.t.syntax_error(&e.to_string(), e.valid_form()), None).await.map(drop),
+        Err(e) => return ctx.reply(ctx.t.syntax_error(&e), None).await.map(drop),
     };
     let text = match db::searches::create(&ctx.state.db, ctx.chat.0, &filter, Utc::now()).await? {
         Created::Saved(id) => {
@@ -413,7 +413,12 @@ pub(super) async fn on_callback(bot: Bot, q: CallbackQuery, state: Arc<BotState>
         admin: state.config.is_admin(message.chat().id.0),
     };
     let data = q.data.as_deref().unwrap_or_default();
-    let handled = handle_button(&ctx, &q.from, message.id(), data);
+    // The answer's clock runs from here: waiting for this chat's previous
+    // press counts too.
+    let handled = async {
+        let _one_at_a_time = state.button_lock(ctx.chat.0).lock().await;
+        handle_button(&ctx, &q.from, message.id(), data).await
+    };
     tokio::pin!(handled);
     // Always answered, so the user's client stops its spinner: with the
     // handler's notice when it is done within CALLBACK_ANSWER, else at once

@@ -76,6 +76,33 @@ pub(crate) struct BotState {
     /// The bot's own username (from `getMe`), to tell its commands in a
     /// group from another bot's.
     username: String,
+    /// One chat's button presses are handled one at a time (a press of
+    /// chat `c` takes lock `c mod BUTTON_LOCKS`), apart from its messages.
+    buttons: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// Locks over the chats' button presses (striped: bounded memory however
+/// many chats press at once).
+const BUTTON_LOCKS: usize = 256;
+
+impl BotState {
+    /// The lock the presses of `chat` are handled under.
+    pub(crate) fn button_lock(&self, chat: i64) -> &tokio::sync::Mutex<()> {
+        &self.buttons[chat.rem_euclid(BUTTON_LOCKS as i64) as usize]
+    }
+}
+
+/// Which updates are handled one after another: a chat's messages, in
+/// order. Button presses (and payment queries) are not queued behind the
+/// chat's messages, so their spinner is answered within
+/// `CALLBACK_ANSWER` of the press however many replies the chat is
+/// waiting for; a chat's presses are still taken one at a time
+/// ([`BotState::button_lock`]).
+fn lane(update: &Update) -> Option<ChatId> {
+    match update.kind {
+        teloxide::types::UpdateKind::CallbackQuery(_) | teloxide::types::UpdateKind::PreCheckoutQuery(_) => None,
+        _ => update.chat().map(|c| c.id),
+    }
 }
 
 /// Builds this thread's own `Bot` (one per runtime: a `Bot` used from two
@@ -116,6 +143,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         shared: ctx.shared.clone(),
         shutdown: ctx.shutdown.clone(),
         username: me.username().to_owned(),
+        buttons: (0..BUTTON_LOCKS).map(|_| tokio::sync::Mutex::new(())).collect(),
     });
     // Payments Telegram has and the database lacks, and refunds left
     // half-done, at start and every hour.
@@ -125,6 +153,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .default_handler(|_| async {})
+        .distribution_function(lane)
         .error_handler(LoggingErrorHandler::with_custom_text("a bot handler failed"))
         .build();
     let stop = dispatcher.shutdown_token();

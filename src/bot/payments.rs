@@ -20,7 +20,7 @@ use tracing::{error, info, warn};
 
 use super::{
     BotError, BotState,
-    ctx::{Ctx, ensure_chat, texts_of},
+    ctx::{Ctx, ensure_chat, texts_of, zone_of},
     wizard::Keyboard,
 };
 use crate::{
@@ -133,7 +133,7 @@ pub(super) async fn successful(ctx: &Ctx<'_>, user: Option<&User>, p: &Successfu
     match record(ctx.state, &charge, user).await? {
         Applied::Extended(until) => {
             info!(chat = ctx.chat.0, plan = %plan.name, until = %until, "payment applied");
-            ctx.reply(ctx.t.paid(plan.duration, until), None).await.map(drop)
+            ctx.reply(ctx.t.paid(plan.duration, until, ctx.zone().await?), None).await.map(drop)
         }
         Applied::AlreadyApplied => {
             info!(chat = ctx.chat.0, charge = %charge.charge_id, "payment redelivered; already applied");
@@ -222,7 +222,8 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
     info!(chat = payment.chat_id, amount = payment.amount, charge = %payment.telegram_payment_charge_id,
         "payment refunded");
     // The user hears what happened (once: keyed by the charge).
-    let text = texts_of(state, payment.chat_id).await?.refunded(payment.amount, end);
+    let zone = zone_of(state, payment.chat_id).await?;
+    let text = texts_of(state, payment.chat_id).await?.refunded(payment.amount, end, zone);
     let key = format!("refunded:{}", payment.telegram_payment_charge_id);
     db::admin::notify_html(&state.db, &[payment.chat_id], &key, &text).await?;
     state.shared.outbox_ready.notify_one();
@@ -433,7 +434,7 @@ async fn apply_from_ledger(
         utc(until)
     );
     db::admin::notify_html(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
-    let text = texts_of(state, chat).await?.paid(plan.duration, until);
+    let text = texts_of(state, chat).await?.paid(plan.duration, until, zone_of(state, chat).await?);
     db::admin::notify_html(&state.db, &[chat], &format!("paid:{charge_id}"), &text).await?;
     Ok(true)
 }

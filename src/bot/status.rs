@@ -22,6 +22,7 @@ pub(super) async fn status(ctx: &Ctx<'_>) -> Result<(), BotError> {
         })
         .map(|src| (src.name, src.last_run_at))
         .collect();
-    let text = ctx.t.status(&access, paused, searches.len()) + &ctx.t.sources_checked(&checked, now);
+    let zone = ctx.zone().await?;
+    let text = ctx.t.status(&access, paused, searches.len(), zone) + &ctx.t.sources_checked(&checked, now, zone);
     ctx.reply(text, None).await.map(drop)
 }

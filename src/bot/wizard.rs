@@ -249,19 +249,16 @@ impl Wizard {
         if step == Step::Source && self.sources.len() <= 1 { Step::Districts } else { step }
     }
 
-    /// A typed price while [`Self::awaiting_price`]: "1500" (the highest) or
-    /// "800-1500". `Err` is the problem, for the user.
+    /// A typed price while [`Self::awaiting_price`]: "1500" (the highest),
+    /// "800-1500", "от 800 до 1500", "1 500 €" … (see
+    /// [`syntax::typed_price`]). `Err` is the problem, in the user's
+    /// language (HTML).
     pub fn type_price(&mut self, t: Texts, text: &str) -> Result<(), String> {
-        let text = text.trim();
-        if text.starts_with('-') {
+        let (min, max) = syntax::typed_price(text).map_err(|p| t.problem(&p))?;
+        if min.into_iter().chain(max).any(|p| p < MIN_TYPED_PRICE) {
             return Err(t.wizard_price_too_low(MIN_TYPED_PRICE));
         }
-        let line = if text.contains('-') { format!("price={text}") } else { format!("price=-{text}") };
-        let parsed = syntax::parse(&line, &[]).map_err(|e| e.to_string())?;
-        if parsed.price_min.into_iter().chain(parsed.price_max).any(|p| p < MIN_TYPED_PRICE) {
-            return Err(t.wizard_price_too_low(MIN_TYPED_PRICE));
-        }
-        (self.filter.price_min, self.filter.price_max) = (parsed.price_min, parsed.price_max);
+        (self.filter.price_min, self.filter.price_max) = (min, max);
         self.awaiting_price = false;
         self.step = Step::Rooms;
         Ok(())
@@ -476,7 +473,7 @@ mod tests {
         let t = Texts(Lang::En);
         let mut w = Wizard::new(1, vec![]);
         w.press("next");
-        for typed in ["-5", "5", "3-8", " -1500"] {
+        for typed in ["-5", "5", "3-8", " 0 €"] {
             w.awaiting_price = true;
             let problem = w.type_price(t, typed).expect_err(typed);
             assert!(problem.contains("below 10"), "{typed}: {problem}");
@@ -484,6 +481,39 @@ mod tests {
         }
         w.type_price(t, "1500").unwrap();
         assert_eq!((w.filter.price_min, w.filter.price_max, w.step), (None, Some(1500), Step::Rooms));
+    }
+
+    #[test]
+    fn a_typed_price_is_read_as_people_type_it_and_refused_in_their_language() {
+        for (typed, want) in [
+            ("1 500", (None, Some(1500))),
+            ("1.500", (None, Some(1500))),
+            ("1,500", (None, Some(1500))),
+            ("€1200", (None, Some(1200))),
+            ("1200 €", (None, Some(1200))),
+            ("800 - 1500", (Some(800), Some(1500))),
+            ("от 800 до 1500", (Some(800), Some(1500))),
+            ("1500-800", (Some(800), Some(1500))),
+            ("-1500", (None, Some(1500))),
+        ] {
+            let mut w = Wizard::new(1, vec![]);
+            w.press("next");
+            w.awaiting_price = true;
+            w.type_price(Texts(Lang::Ru), typed).unwrap_or_else(|e| panic!("{typed}: {e}"));
+            assert_eq!((w.filter.price_min, w.filter.price_max), want, "{typed}");
+        }
+        let mut w = Wizard::new(1, vec![]);
+        w.press("next");
+        w.awaiting_price = true;
+        let ru = w.type_price(Texts(Lang::Ru), "дёшево").expect_err("words");
+        assert_eq!(ru, "«дёшево» — не число");
+        let en = w.type_price(Texts(Lang::En), "cheap").expect_err("words");
+        assert_eq!(en, "“cheap” is not a number");
+        let low = w.type_price(Texts(Lang::Ru), "5").expect_err("too low");
+        assert_eq!(
+            Texts(Lang::Ru).wizard_price_invalid(&low).split(" Отправьте").next(),
+            Some("Не удалось прочитать цену: цена в месяц меньше 10 — это не цена.")
+        );
     }
 
     #[test]

@@ -35,6 +35,15 @@ fn payload(text: String, t: Texts) -> String {
     serde_json::to_string(&notice).unwrap_or_default()
 }
 
+/// The time left until `end`, as a reminder says it: to the hour from a
+/// day up (a "3 days" reminder sent a few minutes late still says 3 days),
+/// else to the minute.
+pub fn time_left(end: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    let secs = (end - now).num_seconds().max(0) as u64;
+    let unit = if secs >= 86_400 - 1_800 { 3_600 } else { 60 };
+    Duration::from_secs((secs + unit / 2) / unit * unit)
+}
+
 /// One pass of the expiry worker at `now`:
 ///
 /// - reminders: for each chat with access, the chain's end E; an offset `o`
@@ -98,7 +107,12 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
         }
         let t = texts(*chat_id);
         let key = format!("reminder:{}:{}", chain.last.id, nearest.as_secs());
-        let text = payload(t.reminder(**nearest, chain.end), t);
+        // The time really left: the pass runs every few minutes (and not
+        // while the process is down), so the offset is only its lower bound.
+        let left = time_left(chain.end, now);
+        let zone =
+            chats.get(chat_id).map_or(chrono_tz::UTC, |c| crate::quiet::zone(c.timezone.as_deref(), &c.language));
+        let text = payload(t.reminder(left, chain.end, zone), t);
         let row = pending_row(*chat_id, None, outbox_kind::REMINDER, key, PRIORITY_NOTICE, Some(text), now);
         reminders.push((marks, Some(row)));
         report.reminders += 1;
@@ -124,4 +138,22 @@ pub async fn pass(db: &DatabaseConnection, offsets: &[Duration], now: DateTime<U
     let ended_ids: Vec<i64> = ended.iter().map(|p| p.id).collect();
     access::expire_periods(db, &ended_ids, &notices, now).await?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_is_what_a_person_would_say() {
+        let end = Utc::now();
+        let left = |secs: i64| time_left(end, end - chrono::Duration::seconds(secs));
+        // A "1 hour" reminder sent 11 minutes late.
+        assert_eq!(left(49 * 60 + 10), Duration::from_secs(49 * 60));
+        // A "1 day" reminder sent a few minutes late, and one after 5 hours down.
+        assert_eq!(left(86_400 - 240), Duration::from_secs(86_400));
+        assert_eq!(left(19 * 3_600 + 20), Duration::from_secs(19 * 3_600));
+        assert_eq!(left(3 * 86_400 - 600), Duration::from_secs(3 * 86_400));
+        assert_eq!(left(-5), Duration::ZERO);
+    }
 }

@@ -20,7 +20,9 @@ pub const MAX_ITEM_CHARS: usize = 64;
 /// Largest price or area accepted.
 const MAX_NUMBER: f64 = 1e9;
 
-/// What is wrong with a line, for the user.
+/// What is wrong with a line. Shown to users through
+/// [`crate::texts::Texts::syntax_error`], in their language; `Display` is the
+/// English form, for logs and the operator's configuration errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyntaxError {
     #[error("the line is too long (at most {MAX_LINE} characters)")]
@@ -32,9 +34,53 @@ pub enum SyntaxError {
     #[error("{key} is given twice")]
     Repeated { key: &'static str },
     #[error("{key}: {problem}")]
-    Value { key: &'static str, problem: String },
+    Value { key: &'static str, problem: Problem },
     #[error("a quote is not closed")]
     UnclosedQuote,
+}
+
+/// What is wrong with one value. Values quoted back are clipped to 40
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("no value after =")]
+    NoValue,
+    #[error("no source \"{name}\" (no sources are configured)")]
+    NoSources { name: String },
+    #[error("no source \"{name}\"; known: {known}")]
+    UnknownSource { name: String, known: String },
+    #[error("{value} is not a whole number")]
+    NotWhole { value: String },
+    #[error("\"{value}\" has no dash: write MIN-MAX, MIN- or -MAX")]
+    NoDash { value: String },
+    #[error("give at least one bound: MIN-MAX, MIN- or -MAX")]
+    NoBound,
+    #[error("the minimum {min} is above the maximum {max}")]
+    MinAboveMax { min: String, max: String },
+    #[error("\"{value}\" is not a number")]
+    NotNumber { value: String },
+    #[error("{value} is out of range")]
+    OutOfRange { value: String },
+    #[error("\"{value}\": more than 50 rooms?")]
+    TooManyRooms { value: String },
+    #[error("\"{value}\": only whole numbers up to 4 take a + (write 4+)")]
+    PlusTooBig { value: String },
+    #[error("an empty item between commas")]
+    EmptyItem,
+    #[error("a quote is not closed")]
+    UnclosedQuote,
+    #[error("{value}: a quote inside a value")]
+    QuoteInside { value: String },
+    #[error("\"{value}\" is longer than {MAX_ITEM_CHARS} characters")]
+    ItemTooLong { value: String },
+    #[error("more than {MAX_ITEMS} items")]
+    TooManyItems,
+    #[error("\"{value}\" is not yes, no or any")]
+    NotFurnished { value: String },
+    #[error("\"{value}\" is not month, year, week, day or any")]
+    NotPeriod { value: String },
+    #[error("no period given")]
+    NoPeriod,
 }
 
 impl SyntaxError {
@@ -47,28 +93,19 @@ impl SyntaxError {
         }
     }
 
-    /// The valid form of the key the error is about, or of the whole line.
-    pub fn valid_form(&self) -> &'static str {
-        match self.key() {
-            Some("source") => "source=NAME (one of the sources this bot watches)",
-            Some("price") => "price=MIN-MAX, price=-MAX or price=MIN- (whole numbers)",
-            Some("rooms") => "rooms=studio,1,2,4+ or rooms=1-3",
-            Some("area") => "area=MIN-MAX, area=MIN- or area=-MAX (m²)",
-            Some("district") => "district=\"Dubai Marina\",JLT",
-            Some("furnished") => "furnished=yes, furnished=no or furnished=any",
-            Some("period") => "period=month,year (month, year, week, day or any)",
-            Some("exclude") => "exclude=WORD,WORD",
-            Some("not_district") => "not_district=\"Dubai Marina\",JLT (districts muted with 🔕)",
-            Some("not_source") => "not_source=NAME,NAME (sources muted with 🔕)",
-            _ => {
-                "source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district=\"Dubai Marina\",JLT \
-                 furnished=yes|no|any period=month,year exclude=WORD,WORD"
-            }
+    /// The key whose valid form answers the error: one of [`KEYS`], or
+    /// `None` for the whole line (an unknown key, a line that is not
+    /// key=value).
+    pub fn form_key(&self) -> Option<&'static str> {
+        match self {
+            SyntaxError::Repeated { key } | SyntaxError::Value { key, .. } => Some(key),
+            _ => None,
         }
     }
 }
 
-const KEYS: &[&str] =
+/// The keys of the syntax.
+pub const KEYS: &[&str] =
     &["source", "price", "rooms", "area", "district", "furnished", "period", "exclude", "not_district", "not_source"];
 
 fn is_open_quote(c: char) -> bool {
@@ -138,9 +175,9 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
         }
         seen.push(key);
         let value = value.trim();
-        let bad = |problem: String| SyntaxError::Value { key, problem };
+        let bad = |problem: Problem| SyntaxError::Value { key, problem };
         if value.is_empty() {
-            return Err(bad("no value after =".to_owned()));
+            return Err(bad(Problem::NoValue));
         }
         match key {
             "source" => {
@@ -149,24 +186,16 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
                 match (found, known_sources.is_empty()) {
                     (Some(s), _) => filter.source = Some(s.clone()),
                     (None, true) => {
-                        return Err(bad(format!("no source \"{}\" (no sources are configured)", clip(&name))));
+                        return Err(bad(Problem::NoSources { name: clip(&name) }));
                     }
                     (None, false) => {
-                        return Err(bad(format!("no source \"{}\"; known: {}", clip(&name), known_sources.join(", "))));
+                        return Err(bad(Problem::UnknownSource { name: clip(&name), known: known_sources.join(", ") }));
                     }
                 }
             }
             "price" => {
-                let (min, max) = range(value).map_err(bad)?;
-                let whole = |v: Option<f64>| -> Result<Option<i64>, SyntaxError> {
-                    match v {
-                        Some(v) if v.fract() != 0.0 => Err(bad(format!("{v} is not a whole number"))),
-                        Some(v) => Ok(Some(v as i64)),
-                        None => Ok(None),
-                    }
-                };
-                filter.price_min = whole(min)?;
-                filter.price_max = whole(max)?;
+                let (min, max) = price_range(value).map_err(bad)?;
+                (filter.price_min, filter.price_max) = (min, max);
             }
             "area" => {
                 let (min, max) = range(value).map_err(bad)?;
@@ -184,7 +213,7 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
                     "yes" | "y" | "true" | "да" => Some(true),
                     "no" | "n" | "false" | "нет" => Some(false),
                     "any" | "любая" | "любой" => None,
-                    other => return Err(bad(format!("\"{}\" is not yes, no or any", clip(other)))),
+                    other => return Err(bad(Problem::NotFurnished { value: clip(other) })),
                 }
             }
             _ => return Err(SyntaxError::UnknownKey(key.to_owned())),
@@ -195,7 +224,7 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
 
 /// `month,year` (also monthly/yearly/weekly/daily and Russian words); `any`
 /// is no filter. Kept in [`super::PERIODS`] order, without repeats.
-fn periods(value: &str) -> Result<Vec<String>, String> {
+fn periods(value: &str) -> Result<Vec<String>, Problem> {
     let mut chosen = Vec::new();
     for item in value.split(',').map(|i| i.trim().to_lowercase()).filter(|i| !i.is_empty()) {
         let period = match item.as_str() {
@@ -204,14 +233,14 @@ fn periods(value: &str) -> Result<Vec<String>, String> {
             "year" | "yearly" | "год" | "на год" => "year",
             "week" | "weekly" | "неделя" | "понедельно" => "week",
             "day" | "daily" | "день" | "посуточно" => "day",
-            other => return Err(format!("\"{}\" is not month, year, week, day or any", clip(other))),
+            other => return Err(Problem::NotPeriod { value: clip(other) }),
         };
         if !chosen.contains(&period) {
             chosen.push(period);
         }
     }
     if chosen.is_empty() {
-        return Err("no period given".to_owned());
+        return Err(Problem::NoPeriod);
     }
     Ok(super::PERIODS.iter().filter(|p| chosen.contains(p)).map(|p| (*p).to_owned()).collect())
 }
@@ -234,38 +263,184 @@ fn unquote(text: &str) -> String {
     }
 }
 
-fn number(text: &str) -> Result<f64, String> {
+fn number(text: &str) -> Result<f64, Problem> {
     let cleaned: String = text.trim().chars().filter(|c| !matches!(c, '_' | '\'' | ' ')).collect();
-    let v: f64 = cleaned.replace(',', ".").parse().map_err(|_| format!("\"{}\" is not a number", clip(text)))?;
+    let v: f64 = cleaned.replace(',', ".").parse().map_err(|_| Problem::NotNumber { value: clip(text) })?;
+    in_range(v, text)
+}
+
+fn in_range(v: f64, text: &str) -> Result<f64, Problem> {
     if !v.is_finite() || !(0.0..=MAX_NUMBER).contains(&v) {
-        return Err(format!("{} is out of range", clip(text)));
+        return Err(Problem::OutOfRange { value: clip(text.trim()) });
     }
     Ok(v)
 }
 
-/// `MIN-MAX`, `MIN-` or `-MAX`. A bare number is refused: it could mean a
-/// minimum or a maximum, and guessing wrong would silently hide listings.
-fn range(text: &str) -> Result<(Option<f64>, Option<f64>), String> {
+/// Currency signs and words people put around a price, lowercase.
+const CURRENCY: &[&str] = &[
+    "€",
+    "$",
+    "£",
+    "₽",
+    "zł",
+    "eur",
+    "euro",
+    "euros",
+    "usd",
+    "gbp",
+    "aed",
+    "dhs",
+    "dh",
+    "pln",
+    "rub",
+    "руб",
+    "руб.",
+    "р.",
+    "р",
+    "евро",
+    "дирхам",
+    "дирхамов",
+];
+
+/// A sum of money as people write it: `1500`, `1 500`, `1.500`, `1,500`,
+/// `1.500,50`, `€1200`, `1200 €`, `1200 EUR`. A `.` or `,` followed by
+/// exactly three digits groups thousands; otherwise it is the decimal
+/// point.
+fn money(text: &str) -> Result<f64, Problem> {
+    let not_a_number = || Problem::NotNumber { value: clip(text.trim()) };
+    let mut rest = text.trim().to_lowercase();
+    // Signs and words before or after the number, in any order.
+    loop {
+        let before = rest.len();
+        for word in CURRENCY {
+            if let Some(r) = rest.strip_prefix(word).filter(|r| r.starts_with(|c: char| !c.is_alphabetic())) {
+                rest = r.trim().to_owned();
+            }
+            if let Some(r) = rest.strip_suffix(word).filter(|r| r.ends_with(|c: char| !c.is_alphabetic())) {
+                rest = r.trim().to_owned();
+            }
+        }
+        if rest.len() == before {
+            break;
+        }
+    }
+    let digits: String =
+        rest.chars().filter(|c| !c.is_whitespace() && !matches!(c, '_' | '\'' | '’' | '\u{a0}' | '\u{202f}')).collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+        return Err(not_a_number());
+    }
+    // Each separator: thousands when three digits follow up to the next
+    // separator or the end, else the decimal point (only the last may be).
+    let mut number = String::with_capacity(digits.len());
+    let parts: Vec<&str> = digits.split(['.', ',']).collect();
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            return Err(not_a_number());
+        }
+        if i > 0 {
+            let grouping = part.len() == 3 && !(i == parts.len() - 1 && i == 1 && parts[0].len() > 3);
+            if !grouping {
+                if i != parts.len() - 1 {
+                    return Err(not_a_number());
+                }
+                number.push('.');
+            }
+        }
+        number.push_str(part);
+    }
+    let v: f64 = number.parse().map_err(|_| not_a_number())?;
+    in_range(v, text)
+}
+
+/// A whole sum of money ([`money`]).
+fn whole_money(text: &str) -> Result<i64, Problem> {
+    let v = money(text)?;
+    if v.fract() != 0.0 {
+        return Err(Problem::NotWhole { value: num(v) });
+    }
+    Ok(v as i64)
+}
+
+/// `price=`: `MIN-MAX`, `MIN-` or `-MAX` of whole sums ([`money`]).
+fn price_range(text: &str) -> Result<(Option<i64>, Option<i64>), Problem> {
     let Some((a, b)) = text.split_once('-') else {
-        return Err(format!("\"{}\" has no dash: write MIN-MAX, MIN- or -MAX", clip(text)));
+        return Err(Problem::NoDash { value: clip(text) });
     };
-    let min = if a.trim().is_empty() { None } else { Some(number(a)?) };
-    let max = if b.trim().is_empty() { None } else { Some(number(b)?) };
+    let min = if a.trim().is_empty() { None } else { Some(whole_money(a)?) };
+    let max = if b.trim().is_empty() { None } else { Some(whole_money(b)?) };
     match (min, max) {
-        (None, None) => Err("give at least one bound: MIN-MAX, MIN- or -MAX".to_owned()),
-        (Some(lo), Some(hi)) if lo > hi => Err(format!("the minimum {lo} is above the maximum {hi}")),
+        (None, None) => Err(Problem::NoBound),
+        (Some(lo), Some(hi)) if lo > hi => Err(Problem::MinAboveMax { min: lo.to_string(), max: hi.to_string() }),
         bounds => Ok(bounds),
     }
 }
 
-fn rooms(text: &str) -> Result<Rooms, String> {
+/// A price typed in answer to "the highest price?": a number is the
+/// highest; also `800-1500`, `800 - 1500`, `от 800 до 1500`, `from 800 to
+/// 1500`, `до 1500`, `up to 1500`, `от 800`, `800+`, with the sums written
+/// as [`money`] reads them. Bounds given the wrong way round are swapped.
+pub fn typed_price(text: &str) -> Result<(Option<i64>, Option<i64>), Problem> {
+    let text = text.trim().to_lowercase().replace(['–', '—', '−'], "-");
+    if text.is_empty() {
+        return Err(Problem::NoValue);
+    }
+    let words = |t: &str, list: &[&str]| -> Option<String> {
+        list.iter().find_map(|w| t.strip_prefix(w).filter(|r| r.starts_with(' ')).map(|r| r.trim().to_owned()))
+    };
+    let infix = |t: &str, list: &[&str]| -> Option<(String, String)> {
+        list.iter().find_map(|w| t.split_once(w).map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned())))
+    };
+    let (min, max) = if let Some(rest) = words(&text, &["от", "from", "min", "мин", "min.", "мин."]) {
+        // "от 800 до 1500", "from 800 to 1500", "от 800".
+        match infix(&rest, &[" до ", " to ", " по "]) {
+            Some((a, b)) => (Some(whole_money(&a)?), Some(whole_money(&b)?)),
+            None => (Some(whole_money(&rest)?), None),
+        }
+    } else if let Some(rest) = words(&text, &["до", "up to", "to", "max", "макс", "max.", "макс.", "under", "below"])
+    {
+        (None, Some(whole_money(&rest)?))
+    } else if let Some(rest) = text.strip_suffix('+') {
+        (Some(whole_money(rest)?), None)
+    } else if let Some((a, b)) = infix(&text, &[" до ", " to "]) {
+        (Some(whole_money(&a)?), Some(whole_money(&b)?))
+    } else if let Some((a, b)) = text.split_once('-') {
+        // "-1500" is "up to 1500", as in `price=-1500`.
+        let min = if a.trim().is_empty() { None } else { Some(whole_money(a)?) };
+        let max = if b.trim().is_empty() { None } else { Some(whole_money(b)?) };
+        (min, max)
+    } else {
+        (None, Some(whole_money(&text)?))
+    };
+    match (min, max) {
+        (None, None) => Err(Problem::NoBound),
+        (Some(lo), Some(hi)) if lo > hi => Ok((Some(hi), Some(lo))),
+        bounds => Ok(bounds),
+    }
+}
+
+/// `MIN-MAX`, `MIN-` or `-MAX`. A bare number is refused: it could mean a
+/// minimum or a maximum, and guessing wrong would silently hide listings.
+fn range(text: &str) -> Result<(Option<f64>, Option<f64>), Problem> {
+    let Some((a, b)) = text.split_once('-') else {
+        return Err(Problem::NoDash { value: clip(text) });
+    };
+    let min = if a.trim().is_empty() { None } else { Some(number(a)?) };
+    let max = if b.trim().is_empty() { None } else { Some(number(b)?) };
+    match (min, max) {
+        (None, None) => Err(Problem::NoBound),
+        (Some(lo), Some(hi)) if lo > hi => Err(Problem::MinAboveMax { min: num(lo), max: num(hi) }),
+        bounds => Ok(bounds),
+    }
+}
+
+fn rooms(text: &str) -> Result<Rooms, Problem> {
     let text = text.trim().to_lowercase();
     if !text.contains(',')
         && let Some((a, b)) = text.split_once('-')
     {
         let (min, max) = range(&format!("{a}-{b}"))?;
         if min.is_some_and(|m| m > 50.0) || max.is_some_and(|m| m > 50.0) {
-            return Err("more than 50 rooms?".to_owned());
+            return Err(Problem::TooManyRooms { value: clip(&text) });
         }
         return Ok(Rooms::Range { min, max });
     }
@@ -274,14 +449,14 @@ fn rooms(text: &str) -> Result<Rooms, String> {
     for item in text.split(',') {
         let item = item.trim();
         if item.is_empty() {
-            return Err("an empty item between commas".to_owned());
+            return Err(Problem::EmptyItem);
         }
         if matches!(item, "studio" | "студия" | "0") {
             counts.push(0.0);
         } else if let Some(n) = item.strip_suffix('+') {
             let n = number(n)?;
             if n.fract() != 0.0 || n > 4.0 {
-                return Err(format!("\"{item}\": only whole numbers up to 4 take a + (write 4+)"));
+                return Err(Problem::PlusTooBig { value: clip(item) });
             }
             // "2+" = 2, 3 and 4 or more.
             counts.extend((n as u32..4).map(f64::from));
@@ -289,7 +464,7 @@ fn rooms(text: &str) -> Result<Rooms, String> {
         } else {
             let n = number(item)?;
             if n > 50.0 {
-                return Err(format!("\"{item}\": more than 50 rooms?"));
+                return Err(Problem::TooManyRooms { value: clip(item) });
             }
             counts.push(n);
         }
@@ -299,26 +474,26 @@ fn rooms(text: &str) -> Result<Rooms, String> {
     Ok(Rooms::Set { counts, four_plus })
 }
 
-fn list(text: &str) -> Result<Vec<String>, String> {
-    let parts = split_outside_quotes(text, Some(',')).map_err(|_| "a quote is not closed".to_owned())?;
+fn list(text: &str) -> Result<Vec<String>, Problem> {
+    let parts = split_outside_quotes(text, Some(',')).map_err(|_| Problem::UnclosedQuote)?;
     let mut items: Vec<String> = Vec::new();
     for part in parts {
         let item = unquote(part);
         if item.is_empty() {
-            return Err("an empty item between commas".to_owned());
+            return Err(Problem::EmptyItem);
         }
         if item.chars().any(|c| is_open_quote(c) || is_close_quote(c)) {
-            return Err(format!("{}: a quote inside a value", clip(&item)));
+            return Err(Problem::QuoteInside { value: clip(&item) });
         }
         if item.chars().count() > MAX_ITEM_CHARS {
-            return Err(format!("\"{}\" is longer than {MAX_ITEM_CHARS} characters", clip(&item)));
+            return Err(Problem::ItemTooLong { value: clip(&item) });
         }
         if !items.iter().any(|i| i.eq_ignore_ascii_case(&item)) {
             items.push(item);
         }
     }
     if items.len() > MAX_ITEMS {
-        return Err(format!("more than {MAX_ITEMS} items"));
+        return Err(Problem::TooManyItems);
     }
     Ok(items)
 }
@@ -405,6 +580,86 @@ mod tests {
     }
 
     #[test]
+    fn money_is_read_as_people_write_it() {
+        for (text, want) in [
+            ("1500", 1500.0),
+            ("1 500", 1500.0),
+            ("1\u{a0}500", 1500.0),
+            ("1.500", 1500.0),
+            ("1,500", 1500.0),
+            ("1,500,000", 1_500_000.0),
+            ("1.500,50", 1500.5),
+            ("1500.5", 1500.5),
+            ("1,5", 1.5),
+            ("€1200", 1200.0),
+            ("1200 €", 1200.0),
+            ("1200€", 1200.0),
+            ("1200 EUR", 1200.0),
+            ("AED 7,500", 7500.0),
+            ("1500 руб.", 1500.0),
+            ("2 000 zł", 2000.0),
+        ] {
+            assert_eq!(money(text), Ok(want), "{text}");
+        }
+        for text in ["", "€", "abc", "12.5.3", "1..5", "1500 rooms", "1e5", "-"] {
+            assert!(money(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn typed_prices_as_people_type_them() {
+        for (text, want) in [
+            ("1500", (None, Some(1500))),
+            ("1 500", (None, Some(1500))),
+            ("800-1500", (Some(800), Some(1500))),
+            ("800 – 1500", (Some(800), Some(1500))),
+            ("от 800 до 1500", (Some(800), Some(1500))),
+            ("From 800 to 1,500", (Some(800), Some(1500))),
+            ("800 to 1500", (Some(800), Some(1500))),
+            ("до 1500", (None, Some(1500))),
+            ("up to €1500", (None, Some(1500))),
+            ("от 800", (Some(800), None)),
+            ("800+", (Some(800), None)),
+            ("800-", (Some(800), None)),
+            ("-1500", (None, Some(1500))),
+            ("1500-800", (Some(800), Some(1500))),
+        ] {
+            assert_eq!(typed_price(text), Ok(want), "{text}");
+        }
+        assert_eq!(typed_price("1500.5"), Err(Problem::NotWhole { value: "1500.5".into() }));
+        assert!(typed_price("cheap").is_err());
+        assert!(typed_price("").is_err());
+        // In the one-line syntax too, but the dash stays required.
+        let f = parse("price=€800-1.500", &[]).unwrap();
+        assert_eq!((f.price_min, f.price_max), (Some(800), Some(1500)));
+    }
+
+    #[test]
+    fn errors_read_in_the_chats_language() {
+        use crate::texts::{Lang, Texts};
+        let (en, ru) = (Texts(Lang::En), Texts(Lang::Ru));
+        let err = |line: &str| parse(line, &sources()).expect_err(line);
+        assert_eq!(
+            ru.syntax_error(&err("price=abc")),
+            "Не сохранено: price: в «abc» нет дефиса: пишите МИН-МАКС, МИН- или -МАКС.\n\
+             Правильно: <code>price=МИН-МАКС, price=-МАКС или price=МИН- (целые числа)</code>"
+        );
+        assert!(ru.syntax_error(&err("color=red")).starts_with("Не сохранено: нет ключа «color»."));
+        assert!(ru.syntax_error(&err("furnished=maybe")).contains("«maybe» — не yes, no или any"));
+        assert!(
+            ru.syntax_error(&err("source=nosuchsite"))
+                .contains("нет источника «nosuchsite»; источники: wg-berlin, dubizzle")
+        );
+        assert!(ru.syntax_error(&err("rooms=99")).starts_with("Не сохранено: rooms: «99»: больше 50 комнат?\n"));
+        assert!(
+            en.syntax_error(&err("hello"))
+                .starts_with("Not saved: “hello” is not key=value.\nValid form: <code>source=")
+        );
+        // Scraped or typed text is escaped.
+        assert!(en.syntax_error(&err("<b>=1")).contains("&lt;b&gt;"));
+    }
+
+    #[test]
     fn the_interface_example_parses() {
         let f = parse(
             r#"source=dubizzle price=1500-2000 rooms=studio,1,2,4+ area=40- district="Dubai Marina",JLT furnished=yes exclude=shared,WBS"#,
@@ -463,7 +718,10 @@ mod tests {
                 assert!(err.to_string().contains(key), "{line}: {err}");
                 // An unknown key is answered with the whole syntax.
                 let shown = if KEYS.contains(&key) { key } else { "source" };
-                assert!(err.valid_form().contains(&format!("{shown}=")), "{line}: {}", err.valid_form());
+                for t in [crate::texts::Texts(crate::texts::Lang::En), crate::texts::Texts(crate::texts::Lang::Ru)] {
+                    let text = t.syntax_error(&err);
+                    assert!(text.contains(&format!("<code>{shown}=")), "{line}: {text}");
+                }
             }
         }
         assert_eq!(parse(&"a".repeat(2000), &[]), Err(SyntaxError::TooLong));

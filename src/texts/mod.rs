@@ -3,8 +3,11 @@
 
 use std::{sync::LazyLock, time::Duration};
 
+use chrono_tz::Tz;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
 use tracing::warn;
+
+use crate::search::syntax::{Problem, SyntaxError};
 
 type Bundle = FluentBundle<FluentResource>;
 
@@ -99,6 +102,13 @@ pub const USER_COMMANDS: [&str; 13] = [
 #[derive(Debug, Clone, Copy)]
 pub struct Texts(pub Lang);
 
+/// `text` ending as a sentence: a full stop unless it ends in one already
+/// (or in `?`, `!`, `…`).
+pub fn sentence(text: &str) -> String {
+    let trimmed = text.trim_end();
+    if trimmed.ends_with(['.', '?', '!', '…']) { trimmed.to_owned() } else { format!("{trimmed}.") }
+}
+
 /// "2026-11-23 18:00 UTC".
 pub fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -150,6 +160,33 @@ impl Texts {
     /// Whether the language has message `id` (plan display names).
     fn has(self, id: &str) -> bool {
         self.0.bundle().has_message(id)
+    }
+
+    /// A moment as the chat reads it, in its time zone: "5 February, 03:20
+    /// (CET)", «5 февраля, 03:20 (МСК)»; the year is added when it is not
+    /// the current one.
+    pub fn at(self, at: chrono::DateTime<chrono::Utc>, zone: Tz) -> String {
+        use chrono::{Datelike, Timelike};
+        let local = at.with_timezone(&zone);
+        let month = self.get(&format!("month-{}", local.month()));
+        let (day, year) = (local.day().to_string(), local.year().to_string());
+        let this_year = chrono::Utc::now().with_timezone(&zone).year() == local.year();
+        let date = if this_year {
+            self.msg("date", &[("day", Arg::Html(&day)), ("month", Arg::Html(&month))])
+        } else {
+            self.msg("date-year", &[("day", Arg::Html(&day)), ("month", Arg::Html(&month)), ("year", Arg::Html(&year))])
+        };
+        format!("{date}, {:02}:{:02} ({})", local.hour(), local.minute(), self.zone_name(zone, at))
+    }
+
+    /// A zone's short name at `at`: MSK (МСК in Russian), CET/CEST, UTC;
+    /// "UTC+04" where the zone has no letters of its own.
+    pub fn zone_name(self, zone: Tz, at: chrono::DateTime<chrono::Utc>) -> String {
+        if zone == chrono_tz::Europe::Moscow {
+            return self.get("zone-moscow");
+        }
+        let abbreviation = at.with_timezone(&zone).format("%Z").to_string();
+        if abbreviation.starts_with(['+', '-']) { format!("UTC{abbreviation}") } else { abbreviation }
     }
 
     /// A duration for people: "30 days", "1 day 6 hours", "45 minutes";
@@ -274,7 +311,7 @@ impl Texts {
         self.get("wizard-price-prompt")
     }
     pub fn wizard_price_invalid(self, problem: &str) -> String {
-        self.msg("wizard-price-invalid", &[("problem", Arg::Text(problem))])
+        self.msg("wizard-price-invalid", &[("problem", Arg::Html(&sentence(problem)))])
     }
     pub fn wizard_price_too_low(self, min: i64) -> String {
         self.msg("wizard-price-too-low", &[("min", Arg::Html(&min.to_string()))])
@@ -310,8 +347,57 @@ impl Texts {
     pub fn too_many(self) -> String {
         self.msg("too-many", &[("max", Arg::Html(&crate::db::searches::MAX_PER_CHAT.to_string()))])
     }
-    pub fn syntax_error(self, problem: &str, valid_form: &str) -> String {
-        self.msg("syntax-error", &[("problem", Arg::Text(problem)), ("form", Arg::Text(valid_form))])
+    /// "Not saved: PROBLEM. Valid form: FORM", all in the chat's language.
+    pub fn syntax_error(self, e: &SyntaxError) -> String {
+        let problem = match e {
+            SyntaxError::TooLong => {
+                self.msg("syntax-too-long", &[("max", Arg::Html(&crate::search::syntax::MAX_LINE.to_string()))])
+            }
+            SyntaxError::NotKeyValue(token) => self.msg("syntax-not-key-value", &[("token", Arg::Text(token))]),
+            SyntaxError::UnknownKey(key) => self.msg("syntax-unknown-key", &[("key", Arg::Text(key))]),
+            SyntaxError::Repeated { key } => self.msg("syntax-repeated", &[("key", Arg::Text(key))]),
+            SyntaxError::Value { key, problem } => {
+                self.msg("syntax-value", &[("key", Arg::Text(key)), ("problem", Arg::Html(&self.problem(problem)))])
+            }
+            SyntaxError::UnclosedQuote => self.get("problem-unclosed-quote"),
+        };
+        let form = self.get(&format!("form-{}", e.form_key().unwrap_or("line").replace('_', "-")));
+        self.msg("syntax-error", &[("problem", Arg::Html(&sentence(&problem))), ("form", Arg::Html(&form))])
+    }
+
+    /// What is wrong with a value (no full stop: it may go on).
+    pub fn problem(self, p: &Problem) -> String {
+        let value = |id: &str, v: &str| self.msg(id, &[("value", Arg::Text(v))]);
+        match p {
+            Problem::NoValue => self.get("problem-no-value"),
+            Problem::NoSources { name } => self.msg("problem-no-sources", &[("name", Arg::Text(name))]),
+            Problem::UnknownSource { name, known } => {
+                self.msg("problem-unknown-source", &[("name", Arg::Text(name)), ("known", Arg::Text(known))])
+            }
+            Problem::NotWhole { value: v } => value("problem-not-whole", v),
+            Problem::NoDash { value: v } => value("problem-no-dash", v),
+            Problem::NoBound => self.get("problem-no-bound"),
+            Problem::MinAboveMax { min, max } => {
+                self.msg("problem-min-above-max", &[("min", Arg::Text(min)), ("max", Arg::Text(max))])
+            }
+            Problem::NotNumber { value: v } => value("problem-not-number", v),
+            Problem::OutOfRange { value: v } => value("problem-out-of-range", v),
+            Problem::TooManyRooms { value: v } => value("problem-too-many-rooms", v),
+            Problem::PlusTooBig { value: v } => value("problem-plus-too-big", v),
+            Problem::EmptyItem => self.get("problem-empty-item"),
+            Problem::UnclosedQuote => self.get("problem-unclosed-quote"),
+            Problem::QuoteInside { value: v } => value("problem-quote-inside", v),
+            Problem::ItemTooLong { value: v } => self.msg(
+                "problem-item-too-long",
+                &[("value", Arg::Text(v)), ("max", Arg::Num(crate::search::syntax::MAX_ITEM_CHARS as f64))],
+            ),
+            Problem::TooManyItems => {
+                self.msg("problem-too-many-items", &[("max", Arg::Num(crate::search::syntax::MAX_ITEMS as f64))])
+            }
+            Problem::NotFurnished { value: v } => value("problem-not-furnished", v),
+            Problem::NotPeriod { value: v } => value("problem-not-period", v),
+            Problem::NoPeriod => self.get("problem-no-period"),
+        }
     }
     pub fn searches_header(self, total: usize, page: usize, pages: usize) -> String {
         let mut text = self.msg("searches-header", &[("total", Arg::Html(&total.to_string()))]);
@@ -351,9 +437,10 @@ impl Texts {
         self.get("btn-renew")
     }
 
-    /// A reminder before the end (`left` is the configured offset).
-    pub fn reminder(self, left: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
-        self.msg("reminder", &[("left", Arg::Html(&self.duration(left))), ("ends", Arg::Html(&utc(ends_at)))])
+    /// A reminder before the end: `left` is the time really left (not the
+    /// configured offset), `ends_at` shown in the chat's `zone`.
+    pub fn reminder(self, left: Duration, ends_at: chrono::DateTime<chrono::Utc>, zone: Tz) -> String {
+        self.msg("reminder", &[("left", Arg::Html(&self.duration(left))), ("ends", Arg::Html(&self.at(ends_at, zone)))])
     }
 
     pub fn expired(self) -> String {
@@ -398,10 +485,12 @@ impl Texts {
     }
 
     /// Told to a user whose payment an admin refunded.
-    pub fn refunded(self, stars: i64, ends_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    pub fn refunded(self, stars: i64, ends_at: Option<chrono::DateTime<chrono::Utc>>, zone: Tz) -> String {
         let stars = stars.to_string();
         match ends_at {
-            Some(end) => self.msg("refunded", &[("stars", Arg::Html(&stars)), ("ends", Arg::Html(&utc(end)))]),
+            Some(end) => {
+                self.msg("refunded", &[("stars", Arg::Html(&stars)), ("ends", Arg::Html(&self.at(end, zone)))])
+            }
             None => self.msg("refunded-ended", &[("stars", Arg::Html(&stars))]),
         }
     }
@@ -411,8 +500,11 @@ impl Texts {
         self.msg("invoice-description", &[("duration", Arg::Html(&self.duration(duration)))])
     }
 
-    pub fn paid(self, duration: Duration, ends_at: chrono::DateTime<chrono::Utc>) -> String {
-        self.msg("paid", &[("duration", Arg::Html(&self.duration(duration))), ("ends", Arg::Html(&utc(ends_at)))])
+    pub fn paid(self, duration: Duration, ends_at: chrono::DateTime<chrono::Utc>, zone: Tz) -> String {
+        self.msg(
+            "paid",
+            &[("duration", Arg::Html(&self.duration(duration))), ("ends", Arg::Html(&self.at(ends_at, zone)))],
+        )
     }
 
     pub fn pay_support(self) -> String {
@@ -440,7 +532,7 @@ impl Texts {
         self.get(if paused { "all-paused" } else { "all-resumed" })
     }
 
-    pub fn status(self, access: &crate::db::chats::Access, paused: bool, searches: usize) -> String {
+    pub fn status(self, access: &crate::db::chats::Access, paused: bool, searches: usize, zone: Tz) -> String {
         use crate::db::chats::Access;
         use entity::status::access_kind;
         let mut text = match access {
@@ -451,9 +543,14 @@ impl Texts {
                     _ => "status-granted",
                 };
                 let left = (*ends_at - chrono::Utc::now()).to_std().unwrap_or_default();
-                self.msg(id, &[("ends", Arg::Html(&utc(*ends_at))), ("left", Arg::Html(&self.duration(left)))])
+                self.msg(
+                    id,
+                    &[("ends", Arg::Html(&self.at(*ends_at, zone))), ("left", Arg::Html(&self.duration(left)))],
+                )
             }
-            Access::Expired { ended_at } => self.msg("status-expired", &[("ended", Arg::Html(&utc(*ended_at)))]),
+            Access::Expired { ended_at } => {
+                self.msg("status-expired", &[("ended", Arg::Html(&self.at(*ended_at, zone)))])
+            }
             Access::Never => self.get("status-never"),
         };
         if paused {
@@ -470,6 +567,7 @@ impl Texts {
         self,
         sources: &[(String, Option<chrono::DateTime<chrono::Utc>>)],
         now: chrono::DateTime<chrono::Utc>,
+        zone: Tz,
     ) -> String {
         if sources.is_empty() {
             return String::new();
@@ -479,7 +577,7 @@ impl Texts {
             Some(at) => match (now - *at).num_minutes().max(0) {
                 0 => self.get("checked-now"),
                 m if m < 120 => self.msg("checked-minutes", &[("n", Arg::Html(&m.to_string()))]),
-                _ => utc(*at),
+                _ => self.at(*at, zone),
             },
         };
         let list: Vec<String> = sources.iter().map(|(name, at)| format!("{} {}", escape(name), ago(at))).collect();
@@ -489,6 +587,8 @@ impl Texts {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
 
     const EN: Texts = Texts(Lang::En);
@@ -564,23 +664,39 @@ mod tests {
     }
 
     #[test]
-    fn the_zone_is_written_once() {
+    fn times_read_in_the_chats_zone_and_language() {
+        use chrono::TimeZone;
+        let moscow = chrono_tz::Europe::Moscow;
+        let berlin = chrono_tz::Europe::Berlin;
+        let year = chrono::Utc::now().year_ce().1 as i32;
+        // 00:20 UTC on 5 February is 03:20 in Moscow, 01:20 in Berlin.
+        let at = chrono::Utc.with_ymd_and_hms(year, 2, 5, 0, 20, 0).unwrap();
+        assert_eq!(RU.at(at, moscow), "5 февраля, 03:20 (МСК)");
+        assert_eq!(EN.at(at, moscow), "5 February, 03:20 (MSK)");
+        assert_eq!(EN.at(at, berlin), "5 February, 01:20 (CET)");
+        assert_eq!(EN.at(at, chrono_tz::UTC), "5 February, 00:20 (UTC)");
+        assert_eq!(EN.at(at, chrono_tz::Asia::Dubai), "5 February, 04:20 (UTC+04)");
+        let summer = chrono::Utc.with_ymd_and_hms(year, 7, 1, 12, 0, 0).unwrap();
+        assert_eq!(EN.at(summer, berlin), "1 July, 14:00 (CEST)");
+        let next_year = chrono::Utc.with_ymd_and_hms(year + 1, 1, 2, 9, 5, 0).unwrap();
+        assert_eq!(RU.at(next_year, moscow), format!("2 января {} г., 12:05 (МСК)", year + 1));
+
         let end = chrono::Utc::now() + chrono::Duration::days(30);
         let access = crate::db::chats::Access::Active { kind: "paid".into(), ends_at: end };
-        for t in [EN, RU] {
-            for text in [
-                t.status(&access, false, 1),
-                t.reminder(Duration::from_secs(3 * DAY), end),
-                t.paid(Duration::from_secs(30 * DAY), end),
-            ] {
-                assert_eq!(text.matches("UTC").count(), 1, "{text}");
-            }
+        for text in [
+            RU.status(&access, false, 1, moscow),
+            RU.reminder(Duration::from_secs(3 * DAY), end, moscow),
+            RU.paid(Duration::from_secs(30 * DAY), end, moscow),
+            RU.refunded(50, Some(end), moscow),
+        ] {
+            assert_eq!(text.matches("(МСК)").count(), 1, "{text}");
+            assert!(!text.contains("UTC"), "{text}");
         }
-        assert!(EN.status(&access, false, 1).contains("(ends in 29 days)"), "{}", EN.status(&access, false, 1));
-        assert!(RU.status(&access, false, 1).contains("(осталось 29 дней)"));
+        assert!(EN.status(&access, false, 1, berlin).contains("(ends in 29 days)"));
+        assert!(RU.status(&access, false, 1, moscow).contains("(осталось 29 дней)"));
         let old = chrono::Utc::now() - chrono::Duration::hours(5);
-        let checked = EN.sources_checked(&[("a".into(), Some(old))], chrono::Utc::now());
-        assert_eq!(checked.matches("UTC").count(), 1, "{checked}");
+        let checked = RU.sources_checked(&[("a".into(), Some(old))], chrono::Utc::now(), moscow);
+        assert_eq!(checked.matches("(МСК)").count(), 1, "{checked}");
     }
 
     #[test]
@@ -619,7 +735,8 @@ mod tests {
     #[test]
     fn interpolated_values_are_escaped() {
         assert!(EN.saved(1, "district=<b>").contains("&lt;b&gt;"));
-        assert!(EN.syntax_error("\"<x>\" is odd", "a=<b>").contains("&lt;x&gt;"));
+        let err = crate::search::syntax::parse("furnished=<x>", &[]).expect_err("not yes or no");
+        assert!(EN.syntax_error(&err).contains("“&lt;x&gt;” is not yes"), "{}", EN.syntax_error(&err));
         assert!(EN.not_found("<1>").contains("&lt;1&gt;"));
         assert_eq!(EN.get("no-such-message"), "no-such-message");
     }

@@ -76,7 +76,9 @@ async fn a_trial_gets_each_reminder_once_at_its_time_and_one_expiry_notice() {
     let sent = notices(&db, 1).await;
     let kinds: Vec<&str> = sent.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, [outbox_kind::REMINDER, outbox_kind::REMINDER, outbox_kind::EXPIRY]);
-    assert!(sent[0].1.contains("<b>1 day</b>") && sent[0].1.contains("2026-03-04 12:00 UTC"), "{}", sent[0].1);
+    // The end in the chat's zone (UTC for an English chat without /timezone).
+    assert!(sent[0].1.contains("<b>1 day</b>") && sent[0].1.contains("4 March"), "{}", sent[0].1);
+    assert!(sent[0].1.contains(", 12:00 (UTC)"), "{}", sent[0].1);
     assert!(sent[1].1.contains("<b>1 hour</b>"), "{}", sent[1].1);
     assert!(sent.iter().all(|(_, p)| p.contains("m:plans")), "each with the renew button");
     let period = access_period::Entity::find().one(&db).await.unwrap().unwrap();
@@ -93,7 +95,8 @@ async fn a_worker_down_for_two_days_sends_only_the_nearest_reminder() {
     assert_eq!(homehound::expiry::pass(&db, &offsets(), at(late)).await.unwrap().reminders, 1);
     let sent = notices(&db, 1).await;
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].1.contains("<b>1 day</b>"), "the nearest missed one: {}", sent[0].1);
+    // The nearest missed one, saying the time really left.
+    assert!(sent[0].1.contains("<b>1 hour 30 minutes</b>"), "{}", sent[0].1);
     assert_eq!(reminder_sent::Entity::find().count(&db).await.unwrap(), 2, "3d recorded as passed");
     assert_eq!(homehound::expiry::pass(&db, &offsets(), at(late + 60)).await.unwrap(), Pass::default());
     assert_eq!(homehound::expiry::pass(&db, &offsets(), at(7 * DAY - 3600)).await.unwrap().reminders, 1, "1h on time");
@@ -246,7 +249,7 @@ async fn stars_invoice_pre_checkout_and_a_payment_delivered_twice_extends_once()
     let reply = fake.wait_shown(1, "Refunded 50").await;
     // The user is told, with the access left.
     let told = fake.wait_shown(chat, "Your payment of 50 ⭐ was refunded").await;
-    assert!(told.text.contains(&trial_end.format("%Y-%m-%d").to_string()), "{}", told.text);
+    assert!(told.text.contains(&trial_end.format("%-d %B").to_string()), "{}", told.text);
     assert!(reply.text.contains(&trial_end.format("%Y-%m-%d").to_string()), "{}", reply.text);
     let refund = fake.calls_to("refundStarPayment");
     assert_eq!(refund[0].body["user_id"], chat);

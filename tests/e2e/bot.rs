@@ -54,7 +54,11 @@ use homehound::search::SearchFilter;
 use sea_orm::{ActiveValue::Set, PaginatorTrait};
 
 /// A config with two sources, "wg" and "other" (never fetched: no scraper).
-fn config_with_sources(db_url: &str, telegram_url: &str, overrides: &[(&str, &str)]) -> homehound::config::Config {
+pub(crate) fn config_with_sources(
+    db_url: &str,
+    telegram_url: &str,
+    overrides: &[(&str, &str)],
+) -> homehound::config::Config {
     let mut cfg = config(db_url, telegram_url, overrides);
     let toml = r#"
 [[sources]]

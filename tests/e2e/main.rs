@@ -18,3 +18,4 @@ mod hostile;
 mod replicas;
 mod scraper;
 mod supervision;
+mod words;

@@ -461,6 +461,11 @@ impl FakeTelegram {
     /// Presses the button labelled `label` on the newest message of the chat
     /// that has one; panics when no message shows it.
     pub fn press(&self, chat_id: i64, label: &str) {
+        self.press_as(chat_id, label, "en");
+    }
+
+    /// [`Self::press`], as a client in `language`.
+    pub fn press_as(&self, chat_id: i64, label: &str, language: &str) {
         let shown = self.shown(chat_id);
         let (message_id, data) = shown
             .iter()
@@ -469,7 +474,7 @@ impl FakeTelegram {
             .unwrap_or_else(|| {
                 panic!("no button {label:?}; the chat shows {:#?}", shown.iter().rev().take(2).collect::<Vec<_>>())
             });
-        self.send_callback(chat_id, message_id, "en", &data);
+        self.send_callback(chat_id, message_id, language, &data);
     }
 
     /// Presses the button labelled `label` on the newest message of the chat

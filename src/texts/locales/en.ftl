@@ -92,8 +92,8 @@ wizard-districts = Which districts? Tap to select several, then Next.
 wizard-no-districts = No districts seen yet for this choice: any district.
 wizard-price = Highest monthly price (in the listing's currency)?
 wizard-price-prompt = Send the highest monthly price as a number (e.g. <code>1500</code>) or a range (<code>800-1500</code>).
-wizard-price-invalid = { $problem } Send a number like <code>1500</code> or a range like <code>800-1500</code>.
-wizard-price-too-low = A monthly price below { $min } is not a price.
+wizard-price-invalid = I could not read that price: { $problem } Send a number like <code>1500</code> or a range like <code>800-1500</code>.
+wizard-price-too-low = a monthly price below { $min } is not a price
 wizard-rooms = How many rooms? Tap to select several.
 wizard-area = Smallest area?
 wizard-furnished = Furnished?
@@ -122,8 +122,43 @@ search-saved =
     I will alert you to new matching listings.
 too-many = You have { $max } searches, the most one chat can have. Delete one first (/searches).
 syntax-error =
-    Not saved: { $problem }.
+    Not saved: { $problem }
     Valid form: <code>{ $form }</code>
+syntax-too-long = the line is too long (at most { $max } characters)
+syntax-not-key-value = “{ $token }” is not key=value
+syntax-unknown-key = there is no key “{ $key }”
+syntax-repeated = { $key } is given twice
+syntax-value = { $key }: { $problem }
+problem-no-value = no value after =
+problem-no-sources = there is no source “{ $name }” (no sources are configured)
+problem-unknown-source = there is no source “{ $name }”; the sources are { $known }
+problem-not-whole = { $value } is not a whole number
+problem-no-dash = “{ $value }” has no dash: write MIN-MAX, MIN- or -MAX
+problem-no-bound = give at least one bound: MIN-MAX, MIN- or -MAX
+problem-min-above-max = the minimum { $min } is above the maximum { $max }
+problem-not-number = “{ $value }” is not a number
+problem-out-of-range = { $value } is out of range
+problem-too-many-rooms = “{ $value }”: more than 50 rooms?
+problem-plus-too-big = “{ $value }”: only whole numbers up to 4 take a + (write 4+)
+problem-empty-item = an empty item between commas
+problem-unclosed-quote = a quote is not closed
+problem-quote-inside = “{ $value }” has a quote inside
+problem-item-too-long = “{ $value }” is longer than { $max } characters
+problem-too-many-items = more than { $max } items
+problem-not-furnished = “{ $value }” is not yes, no or any
+problem-not-period = “{ $value }” is not month, year, week, day or any
+problem-no-period = no period given
+form-line = source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD
+form-source = source=NAME (one of the sources this bot watches)
+form-price = price=MIN-MAX, price=-MAX or price=MIN- (whole numbers)
+form-rooms = rooms=studio,1,2,4+ or rooms=1-3
+form-area = area=MIN-MAX, area=MIN- or area=-MAX (m²)
+form-district = district="Dubai Marina",JLT
+form-furnished = furnished=yes, furnished=no or furnished=any
+form-period = period=month,year (month, year, week, day or any)
+form-exclude = exclude=WORD,WORD
+form-not-district = not_district="Dubai Marina",JLT (districts muted with 🔕)
+form-not-source = not_source=NAME,NAME (sources muted with 🔕)
 searches-header = <b>Your searches</b> ({ $total })
 searches-page = · page { $page }/{ $pages }
 search-paused-mark = ⏸ paused
@@ -298,3 +333,21 @@ share-member-resumed = 👥 Another member resumed your shared search #{ $id }: 
 share-member-muted = 👥 Another member muted { $what } in your shared search #{ $id }: it is muted for everyone in it (/searches shows the search).
 share-member-unmuted = 👥 Another member took back the mute of { $what } in your shared search #{ $id }: it alerts everyone in it again.
 search-shared-mark = 👥 shared
+
+## Dates
+
+date = { $day } { $month }
+date-year = { $day } { $month } { $year }
+zone-moscow = MSK
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December

@@ -99,8 +99,8 @@ wizard-districts = Какие районы? Можно выбрать неско
 wizard-no-districts = Районов пока не видно: любой район.
 wizard-price = Максимальная цена в месяц (в валюте объявления)?
 wizard-price-prompt = Отправьте максимальную цену числом (например, <code>1500</code>) или диапазоном (<code>800-1500</code>).
-wizard-price-invalid = { $problem } Отправьте число, например <code>1500</code>, или диапазон <code>800-1500</code>.
-wizard-price-too-low = Цена в месяц меньше { $min } — это не цена.
+wizard-price-invalid = Не удалось прочитать цену: { $problem } Отправьте число, например <code>1500</code>, или диапазон <code>800-1500</code>.
+wizard-price-too-low = цена в месяц меньше { $min } — это не цена
 wizard-rooms = Сколько комнат? Можно выбрать несколько.
 wizard-area = Минимальная площадь?
 wizard-furnished = Мебель?
@@ -130,8 +130,43 @@ search-saved =
     Я пришлю новые подходящие объявления.
 too-many = У вас уже { $max } поисков — это максимум. Сначала удалите один (/searches).
 syntax-error =
-    Не сохранено: { $problem }.
+    Не сохранено: { $problem }
     Правильно: <code>{ $form }</code>
+syntax-too-long = строка слишком длинная (не больше { $max } символов)
+syntax-not-key-value = «{ $token }» — не в виде ключ=значение
+syntax-unknown-key = нет ключа «{ $key }»
+syntax-repeated = { $key } указан дважды
+syntax-value = { $key }: { $problem }
+problem-no-value = нет значения после =
+problem-no-sources = нет источника «{ $name }» (источники не настроены)
+problem-unknown-source = нет источника «{ $name }»; источники: { $known }
+problem-not-whole = { $value } — не целое число
+problem-no-dash = в «{ $value }» нет дефиса: пишите МИН-МАКС, МИН- или -МАКС
+problem-no-bound = укажите хотя бы одну границу: МИН-МАКС, МИН- или -МАКС
+problem-min-above-max = минимум { $min } больше максимума { $max }
+problem-not-number = «{ $value }» — не число
+problem-out-of-range = число { $value } вне допустимых пределов
+problem-too-many-rooms = «{ $value }»: больше 50 комнат?
+problem-plus-too-big = «{ $value }»: плюс ставится только после целого числа до 4 (пишите 4+)
+problem-empty-item = пустое место между запятыми
+problem-unclosed-quote = не закрыта кавычка
+problem-quote-inside = в «{ $value }» есть кавычка
+problem-item-too-long = «{ $value }» длиннее { $max } символов
+problem-too-many-items = больше { $max } значений
+problem-not-furnished = «{ $value }» — не yes, no или any (да, нет, любая)
+problem-not-period = «{ $value }» — не month, year, week, day или any (месяц, год, неделя, день, любой)
+problem-no-period = не указан срок аренды
+form-line = source=ИСТОЧНИК price=МИН-МАКС rooms=studio,1,2,4+ area=МИН- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=СЛОВО,СЛОВО
+form-source = source=ИСТОЧНИК (один из источников, за которыми следит бот)
+form-price = price=МИН-МАКС, price=-МАКС или price=МИН- (целые числа)
+form-rooms = rooms=studio,1,2,4+ или rooms=1-3
+form-area = area=МИН-МАКС, area=МИН- или area=-МАКС (м²)
+form-district = district="Dubai Marina",JLT (районы через запятую)
+form-furnished = furnished=yes, furnished=no или furnished=any (да, нет, любая)
+form-period = period=month,year (month, year, week, day или any)
+form-exclude = exclude=СЛОВО,СЛОВО
+form-not-district = not_district="Dubai Marina",JLT (районы, скрытые кнопкой 🔕)
+form-not-source = not_source=ИСТОЧНИК,ИСТОЧНИК (источники, скрытые кнопкой 🔕)
 searches-header = <b>Ваши поиски</b> ({ $total })
 searches-page = · стр. { $page }/{ $pages }
 search-paused-mark = ⏸ на паузе
@@ -308,3 +343,21 @@ share-member-resumed = 👥 Другой участник возобновил �
 share-member-muted = 👥 Другой участник отключил { $what } в общем поиске #{ $id }: это действует для всех (/searches покажет поиск).
 share-member-unmuted = 👥 Другой участник отменил отключение { $what } в общем поиске #{ $id }: уведомления снова приходят всем.
 search-shared-mark = 👥 общий
+
+## Даты
+
+date = { $day } { $month }
+date-year = { $day } { $month } { $year } г.
+zone-moscow = МСК
+month-1 = января
+month-2 = февраля
+month-3 = марта
+month-4 = апреля
+month-5 = мая
+month-6 = июня
+month-7 = июля
+month-8 = августа
+month-9 = сентября
+month-10 = октября
+month-11 = ноября
+month-12 = декабря
