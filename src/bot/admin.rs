@@ -7,10 +7,7 @@ use chrono::Utc;
 use tracing::info;
 
 use super::{BotError, ctx::Ctx};
-use crate::{
-    db,
-    texts::{escape, utc},
-};
+use crate::{db, texts::Arg};
 
 /// Alerts whose latency `/stats` summarises (the most recent sent).
 const LATENCY_SAMPLE: u64 = 5_000;
@@ -22,6 +19,8 @@ const MAX_BROADCAST: usize = 3_500;
 pub(super) async fn command(ctx: &Ctx<'_>, command: &str, args: &str, raw_args: &str) -> Result<(), BotError> {
     let admin = ctx.chat.0;
     let now = Utc::now();
+    let t = ctx.t;
+    let num = |n: i64| n.to_string();
     let text = match command {
         "/stats" => stats(ctx).await?,
         "/refund" => super::payments::refund(ctx, args).await?,
@@ -35,31 +34,35 @@ pub(super) async fn command(ctx: &Ctx<'_>, command: &str, args: &str, raw_args: 
                     match db::admin::grant(&ctx.state.db, admin, target, duration, now).await? {
                         Some(until) => {
                             info!(admin, target, duration = %humantime::format_duration(duration), "access granted");
-                            format!(
-                                "Granted {} to chat {target}: access until {}.",
-                                ctx.t.duration(duration),
-                                utc(until)
+                            t.msg(
+                                "admin-grant-done",
+                                &[
+                                    ("duration", Arg::Html(&t.duration(duration))),
+                                    ("chat", Arg::Html(&num(target))),
+                                    ("ends", Arg::Html(&t.at(until, ctx.zone().await?))),
+                                ],
                             )
                         }
-                        None => format!("Chat {target} has never talked to this bot; nothing granted."),
+                        None => t.msg("admin-grant-unknown", &[("chat", Arg::Html(&num(target)))]),
                     }
                 }
-                _ => "Usage: <code>/grant CHAT_ID DURATION</code>, e.g. <code>/grant 123456 30d</code> \
-                      (DURATION up to 10 years: 12h, 7d, 30d, 1y)."
-                    .to_owned(),
+                _ => t.get("admin-grant-usage"),
             }
         }
         "/broadcast" => {
             let body = raw_args.trim();
             if body.is_empty() {
-                "Usage: <code>/broadcast TEXT</code>: TEXT goes to every chat with access, after all alerts.".to_owned()
+                t.get("admin-broadcast-usage")
             } else if body.chars().count() > MAX_BROADCAST {
-                format!("Too long: at most {MAX_BROADCAST} characters.")
+                t.msg("admin-broadcast-too-long", &[("max", Arg::Html(&MAX_BROADCAST.to_string()))])
             } else {
                 let queued = db::admin::broadcast(&ctx.state.db, admin, body, now).await?;
                 ctx.state.shared.outbox_ready.notify_one();
                 info!(admin, queued, "broadcast queued");
-                format!("Queued to {queued} chats; it goes out after pending alerts, under the rate limit.")
+                t.msg(
+                    "admin-broadcast-queued",
+                    &[("count", Arg::Html(&queued.to_string())), ("n", Arg::Num(queued as f64))],
+                )
             }
         }
         _ => return Ok(()),
@@ -79,23 +82,45 @@ fn fit(text: String) -> String {
 }
 
 async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
+    let t = ctx.t;
     let s = db::admin::stats(&ctx.state.db, Utc::now()).await?;
     let unhealthy = s.sources.iter().filter(|src| src.blocked || src.consecutive_failures > 0).count();
-    let mut paid = String::new();
+    let n = |v: u64| v.to_string();
+    let mut text = t.msg(
+        "admin-stats",
+        &[
+            ("chats", Arg::Html(&n(s.chats))),
+            ("blocked", Arg::Html(&n(s.blocked))),
+            ("access", Arg::Html(&n(s.with_access))),
+            ("searches", Arg::Html(&n(s.searches))),
+            ("listings", Arg::Html(&n(s.listings))),
+            ("new", Arg::Html(&n(s.listings_24h))),
+            ("sent", Arg::Html(&n(s.sent_24h))),
+            ("pending", Arg::Html(&n(s.pending))),
+            ("failed", Arg::Html(&n(s.failed))),
+            ("sources", Arg::Html(&s.sources.len().to_string())),
+            ("unhealthy", Arg::Html(&unhealthy.to_string())),
+        ],
+    );
     if ctx.state.config.paid_broadcast {
         let days = db::outbox::paid_per_day(&ctx.state.db, Utc::now().date_naive(), 7).await?;
         let today = days.first().map_or(0, |(_, n)| *n);
         let balance = ctx.state.shared.star_balance.load(std::sync::atomic::Ordering::Acquire);
-        let state = if ctx.state.shared.gate.paid_allowed() { "on" } else { "paused" };
-        let balance = if balance < 0 { "unknown".to_owned() } else { format!("{balance} ⭐") };
+        let state = t.get(if ctx.state.shared.gate.paid_allowed() { "admin-paid-on" } else { "admin-paid-paused" });
+        let balance = if balance < 0 { t.get("admin-balance-unknown") } else { format!("{balance} ⭐") };
         let week: Vec<String> =
             days.iter().map(|(day, n)| format!("{} {:.1}", day.format("%m-%d"), *n as f64 / 10.0)).collect();
-        paid = format!(
-            "\nPaid broadcasts: {state}; Star balance {balance}; spent today {:.1} ⭐ ({today} paid sends)\n  Stars \
-             spent per day (UTC): {}",
-            today as f64 / 10.0,
-            week.join(" · ")
-        );
+        text.push('\n');
+        text.push_str(&t.msg(
+            "admin-stats-paid",
+            &[
+                ("state", Arg::Html(&state)),
+                ("balance", Arg::Html(&balance)),
+                ("today", Arg::Html(&format!("{:.1}", today as f64 / 10.0))),
+                ("sends", Arg::Html(&today.to_string())),
+                ("week", Arg::Html(&week.join(" · "))),
+            ],
+        ));
     }
     // Alert latency per source, over the last alerts sent (any replica).
     let mut by_source: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
@@ -109,57 +134,65 @@ async fn stats(ctx: &Ctx<'_>) -> Result<String, BotError> {
             crate::metrics::quantile(&mut secs, 0.5).unwrap_or(0.0),
             crate::metrics::quantile(&mut secs, 0.95).unwrap_or(0.0),
         );
-        latency.push_str(&format!("\n  {}: p50 {p50:.1} s, p95 {p95:.1} s ({} alerts)", escape(name), secs.len()));
+        latency.push_str("\n  ");
+        latency.push_str(&t.msg(
+            "admin-latency-line",
+            &[
+                ("source", Arg::Text(name)),
+                ("p50", Arg::Html(&format!("{p50:.1}"))),
+                ("p95", Arg::Html(&format!("{p95:.1}"))),
+                ("count", Arg::Html(&secs.len().to_string())),
+            ],
+        ));
     }
     if !latency.is_empty() {
-        latency = format!("\nAlert latency, scrape → Telegram (last {LATENCY_SAMPLE} alerts):{latency}");
+        text.push('\n');
+        text.push_str(&t.msg("admin-latency", &[("n", Arg::Html(&LATENCY_SAMPLE.to_string()))]));
+        text.push_str(&latency);
     }
-    Ok(format!(
-        "<b>Stats</b>\nChats: {} ({} blocked the bot)\nWith active access: {}\nSaved searches: {}\n\
-         Listings: {} ({} new in 24 h)\nAlerts sent in 24 h: {}\nPending: {}, failed: {}\n\
-         Sources: {} ({} unhealthy, see /sources){paid}{latency}",
-        s.chats,
-        s.blocked,
-        s.with_access,
-        s.searches,
-        s.listings,
-        s.listings_24h,
-        s.sent_24h,
-        s.pending,
-        s.failed,
-        s.sources.len(),
-        unhealthy
-    ))
+    Ok(text)
 }
 
 async fn sources(ctx: &Ctx<'_>) -> Result<String, BotError> {
+    let t = ctx.t;
     let sources = db::sources::all(&ctx.state.db).await?;
     if sources.is_empty() {
-        return Ok("No sources have run yet (see SOURCES_FILE).".to_owned());
+        return Ok(t.get("admin-sources-none"));
     }
-    let never = || "never".to_owned();
+    let zone = ctx.zone().await?;
     let lines: Vec<String> = sources
         .iter()
         .map(|src| {
-            let state = if src.blocked {
-                "⛔ blocked"
+            let state = t.get(if src.blocked {
+                "admin-source-blocked"
             } else if src.consecutive_failures > 0 {
-                "⚠️ failing"
+                "admin-source-failing"
             } else {
-                "✅ ok"
-            };
-            let mut line = format!(
-                "<b>{}</b> ({}) {state}\nlast success: {}; found {} ({} new) last run; {} runs",
-                escape(&src.name),
-                escape(&src.kind),
-                src.last_success_at.map_or_else(never, utc),
-                src.last_found,
-                src.last_new,
-                src.total_runs
+                "admin-source-ok"
+            });
+            let mut line = t.msg(
+                "admin-source",
+                &[
+                    ("name", Arg::Text(&src.name)),
+                    ("kind", Arg::Text(&src.kind)),
+                    ("state", Arg::Html(&state)),
+                    (
+                        "success",
+                        Arg::Html(
+                            &src.last_success_at.map_or_else(|| t.get("admin-source-never"), |at| t.at(at, zone)),
+                        ),
+                    ),
+                    ("found", Arg::Html(&src.last_found.to_string())),
+                    ("new", Arg::Html(&src.last_new.to_string())),
+                    ("runs", Arg::Html(&src.total_runs.to_string())),
+                ],
             );
             if let (Some(at), Some(error)) = (src.last_error_at, &src.last_error) {
                 let error: String = error.chars().take(200).collect();
-                line.push_str(&format!("\nlast error {}: {}", utc(at), escape(&error)));
+                line.push('\n');
+                line.push_str(
+                    &t.msg("admin-source-error", &[("at", Arg::Html(&t.at(at, zone))), ("error", Arg::Text(&error))]),
+                );
             }
             line
         })

@@ -9,7 +9,7 @@ use teloxide::prelude::*;
 use tracing::{info, warn};
 
 use super::BotState;
-use crate::{db, delivery::gate::FREE_BUDGET};
+use crate::{db, delivery::gate::FREE_BUDGET, texts::Arg};
 
 /// How often the balance is read.
 const EVERY: Duration = Duration::from_secs(300);
@@ -42,25 +42,38 @@ pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
                 );
                 let enough = stars >= i64::from(min);
                 state.shared.gate.set_paid(enough);
-                let text = if !enough && !told_low {
+                // What to tell the admins (each in their chat's language).
+                let notice = if !enough && !told_low {
                     told_low = true;
                     warn!(stars, min, "Star balance below PAID_BROADCAST_MIN_STARS; paid broadcasts paused");
-                    Some(format!(
-                        "⚠️ The bot's Star balance is {stars} ⭐, below PAID_BROADCAST_MIN_STARS ({min}): paid \
-                         broadcasts are paused and alerts go at the free rate ({FREE_BUDGET}/s). Top the balance up \
-                         to resume them."
-                    ))
+                    Some("admin-balance-low")
                 } else if enough && told_low {
                     told_low = false;
                     info!(stars, "Star balance enough again; paid broadcasts resumed");
-                    Some(format!("✅ The bot's Star balance is {stars} ⭐: paid broadcasts resumed (up to {rate}/s)."))
+                    Some("admin-balance-ok")
                 } else {
                     None
                 };
-                if let Some(text) = text.filter(|_| teller)
-                    && let Err(e) = db::admin::notify(&state.db, admins, "star-balance", &text).await
-                {
-                    warn!(error = %e, "cannot tell the admins about the Star balance");
+                if let Some(id) = notice.filter(|_| teller) {
+                    for &admin in admins {
+                        let told = async {
+                            let t = super::ctx::texts_of(&state, admin).await?;
+                            let text = t.msg(
+                                id,
+                                &[
+                                    ("stars", Arg::Html(&stars.to_string())),
+                                    ("min", Arg::Html(&min.to_string())),
+                                    ("free", Arg::Html(&FREE_BUDGET.to_string())),
+                                    ("rate", Arg::Html(&rate.to_string())),
+                                ],
+                            );
+                            db::admin::notify(&state.db, &[admin], "star-balance", &text).await?;
+                            Ok::<_, super::BotError>(())
+                        };
+                        if let Err(e) = told.await {
+                            warn!(error = %e, "cannot tell the admins about the Star balance");
+                        }
+                    }
                 }
             }
             Ok(Err(e)) => {

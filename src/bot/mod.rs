@@ -336,21 +336,23 @@ async fn register_commands(bot: &Bot, config: &Config) {
         let t = texts::Texts(lang);
         texts::USER_COMMANDS.iter().map(|c| BotCommand::new(*c, t.get(&format!("cmd-{c}")))).collect()
     };
-    let mut admin = user(texts::Lang::En);
-    admin.extend([
-        BotCommand::new("stats", "Admin: figures"),
-        BotCommand::new("sources", "Admin: sources' health"),
-        BotCommand::new("grant", "Admin: /grant CHAT_ID DURATION"),
-        BotCommand::new("broadcast", "Admin: /broadcast TEXT"),
-        BotCommand::new("refund", "Admin: /refund CHARGE_ID"),
-    ]);
+    let admin = |lang: texts::Lang| -> Vec<BotCommand> {
+        let t = texts::Texts(lang);
+        let mut commands = user(lang);
+        commands.extend(
+            ["stats", "sources", "grant", "broadcast", "refund"]
+                .iter()
+                .map(|c| BotCommand::new(*c, t.get(&format!("admin-cmd-{c}")))),
+        );
+        commands
+    };
     let register = async {
         bot.set_my_commands(user(texts::Lang::En)).await?;
         bot.set_my_commands(user(texts::Lang::Ru)).language_code("ru").await?;
         for id in &config.admin_chat_ids {
-            bot.set_my_commands(admin.clone())
-                .scope(BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(*id)) })
-                .await?;
+            let scope = BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(*id)) };
+            bot.set_my_commands(admin(texts::Lang::En)).scope(scope.clone()).await?;
+            bot.set_my_commands(admin(texts::Lang::Ru)).scope(scope).language_code("ru").await?;
         }
         Ok::<_, RequestError>(())
     };

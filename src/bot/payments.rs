@@ -29,7 +29,7 @@ use crate::{
         self,
         payments::{Applied, Charge},
     },
-    texts::{Lang, Texts, escape, utc},
+    texts::{Arg, Lang, Texts},
 };
 
 /// Telegram Stars.
@@ -192,11 +192,32 @@ fn refuses_refund(e: &ApiError) -> bool {
     }
 }
 
+/// The reason in Telegram's refusal: `CHARGE_NOT_FOUND` from "Bad Request:
+/// CHARGE_NOT_FOUND".
+fn refusal_code(e: &ApiError) -> String {
+    let text = match e {
+        ApiError::Unknown(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let code = text.rsplit(": ").next().unwrap_or(&text).trim();
+    code.chars().take(100).collect()
+}
+
+/// Telegram's refusal of a refund, in words, in the admin's language.
+fn refusal(t: Texts, code: &str) -> String {
+    match code {
+        "CHARGE_NOT_FOUND" | "CHARGE_ID_INVALID" => t.get("refund-why-not-found"),
+        "CHARGE_NOT_REFUNDABLE" | "CHARGE_ALREADY_REFUNDED" => t.get("refund-why-not-refundable"),
+        other => t.msg("refund-why-other", &[("code", Arg::Text(other))]),
+    }
+}
+
 /// How one ask of Telegram for a refund ended.
 enum RefundOutcome {
     /// Refunded (now or before); access until then, if any is left.
     Done(Option<DateTime<Utc>>),
-    /// Telegram refused it; the payment stays paid.
+    /// Telegram refused it (its reason, e.g. `CHARGE_NOT_REFUNDABLE`); the
+    /// payment stays paid.
     Refused(String),
     /// Not known (network, timeout): stays `refunding`, asked again later.
     Unknown(String),
@@ -213,7 +234,7 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
         Ok(Err(e)) if already_refunded(&e) => (),
         Ok(Err(RequestError::Api(e))) if refuses_refund(&e) => {
             db::payments::refund_refused(&state.money_db, payment).await?;
-            return Ok(RefundOutcome::Refused(e.to_string()));
+            return Ok(RefundOutcome::Refused(refusal_code(&e)));
         }
         Ok(Err(e)) => return Ok(RefundOutcome::Unknown(state.config.telegram_token.scrub(&e.to_string()))),
         Err(_) => return Ok(RefundOutcome::Unknown("refundStarPayment timed out".to_owned())),
@@ -233,26 +254,49 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
 /// Admin `/refund CHARGE_ID`: the intent is recorded, then Telegram is
 /// asked, then the refund is completed (the access it bought taken back).
 pub(super) async fn refund(ctx: &Ctx<'_>, args: &str) -> Result<String, BotError> {
+    let t = ctx.t;
     let charge = args.trim();
     if charge.is_empty() || charge.contains(char::is_whitespace) {
-        return Ok("Usage: <code>/refund CHARGE_ID</code> (the telegram_payment_charge_id).".to_owned());
+        return Ok(t.get("admin-refund-usage"));
     }
     let Some(payment) = db::payments::request_refund(&ctx.state.money_db, ctx.chat.0, charge).await? else {
-        return Ok("No refundable payment with that charge id.".to_owned());
+        let refunded = db::payments::by_charge(&ctx.state.money_db, charge)
+            .await?
+            .is_some_and(|p| p.status == db::payments::REFUNDED);
+        return Ok(if refunded {
+            t.msg("admin-refund-already", &[("charge", Arg::Text(charge))])
+        } else {
+            t.get("admin-refund-none")
+        });
     };
+    let (stars, chat) = (payment.amount.to_string(), payment.chat_id.to_string());
     Ok(match ask_refund(ctx.bot, ctx.state, &payment).await? {
-        RefundOutcome::Done(end) => format!(
-            "Refunded {} ⭐ to chat {}. Access now {}.",
-            payment.amount,
-            payment.chat_id,
-            end.map_or_else(|| "ended".to_owned(), |e| format!("ends {}", utc(e)))
+        RefundOutcome::Done(Some(end)) => t.msg(
+            "admin-refund-done",
+            &[
+                ("stars", Arg::Html(&stars)),
+                ("chat", Arg::Html(&chat)),
+                ("ends", Arg::Html(&t.at(end, ctx.zone().await?))),
+            ],
         ),
-        RefundOutcome::Refused(why) => format!("Telegram refused the refund: {}", escape(&why)),
-        RefundOutcome::Unknown(why) => format!(
-            "Telegram did not answer ({}). The refund is recorded and will be completed automatically.",
-            escape(&why)
-        ),
+        RefundOutcome::Done(None) => {
+            t.msg("admin-refund-done-ended", &[("stars", Arg::Html(&stars)), ("chat", Arg::Html(&chat))])
+        }
+        RefundOutcome::Refused(code) => t.msg("admin-refund-refused", &[("why", Arg::Html(&refusal(t, &code)))]),
+        RefundOutcome::Unknown(why) => {
+            warn!(charge, %why, "the refund's outcome is not known yet");
+            t.get("admin-refund-unknown")
+        }
     })
+}
+
+/// Queues a notice to every admin, each in the language of their chat.
+pub(super) async fn tell_admins(state: &BotState, key: &str, text: impl Fn(Texts) -> String) -> Result<(), BotError> {
+    for &admin in &state.config.admin_chat_ids {
+        let t = texts_of(state, admin).await?;
+        db::admin::notify_html(&state.db, &[admin], key, &text(t)).await?;
+    }
+    Ok(())
 }
 
 /// Every call to Telegram made here is bounded by this.
@@ -322,16 +366,22 @@ struct Reconciled {
 /// applied (once: the charge id is unique) and reported to the admins.
 async fn reconcile(bot: &Bot, state: &BotState) -> Result<Reconciled, BotError> {
     let mut done = Reconciled::default();
-    let admins = &state.config.admin_chat_ids;
     for payment in db::payments::refunding(&state.money_db, 100).await? {
         let charge = &payment.telegram_payment_charge_id;
-        let text = match ask_refund(bot, state, &payment).await? {
-            RefundOutcome::Done(_) => format!("Refund of {charge} (chat {}) completed.", payment.chat_id),
-            RefundOutcome::Refused(why) => format!("Telegram refused the refund of {charge}: {}", escape(&why)),
-            RefundOutcome::Unknown(_) => continue,
-        };
+        let outcome = ask_refund(bot, state, &payment).await?;
+        if matches!(outcome, RefundOutcome::Unknown(_)) {
+            continue;
+        }
         done.refunds += 1;
-        db::admin::notify_html(&state.db, admins, &format!("refund:{charge}"), &text).await?;
+        let chat = payment.chat_id.to_string();
+        tell_admins(state, &format!("refund:{charge}"), |t| match &outcome {
+            RefundOutcome::Refused(code) => t.msg(
+                "admin-refund-refused-later",
+                &[("charge", Arg::Text(charge)), ("why", Arg::Html(&refusal(t, code)))],
+            ),
+            _ => t.msg("admin-refund-completed", &[("charge", Arg::Text(charge)), ("chat", Arg::Html(&chat))]),
+        })
+        .await?;
     }
     let stored = db::cursors::get(&state.db, LEDGER_CURSOR).await?;
     let mut offset = (stored - LEDGER_OVERLAP).max(0);
@@ -395,19 +445,24 @@ async fn apply_from_ledger(
     payload: &str,
     fresh: bool,
 ) -> Result<bool, BotError> {
-    let admins = &state.config.admin_chat_ids;
     let found = parse_payload(&state.config.plans, payload).filter(|(_, chat)| *chat == user);
     let Some((plan, chat)) = found else {
         error!(chat = user, charge = %charge_id, payload = %payload,
             "Telegram's ledger has a payment the database lacks, for no known plan");
         if fresh {
-            let text = format!(
-                "A payment in Telegram's ledger cannot be applied (unknown plan): chat {user}, {stars} ⭐, \
-                 payload <code>{}</code>, charge <code>{}</code>. Use /grant or /refund.",
-                escape(payload),
-                escape(charge_id)
-            );
-            db::admin::notify_html(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
+            let (user, stars) = (user.to_string(), stars.to_string());
+            tell_admins(state, &format!("ledger:{charge_id}"), |t| {
+                t.msg(
+                    "admin-ledger-unknown-plan",
+                    &[
+                        ("chat", Arg::Html(&user)),
+                        ("stars", Arg::Html(&stars)),
+                        ("payload", Arg::Text(payload)),
+                        ("charge", Arg::Text(charge_id)),
+                    ],
+                )
+            })
+            .await?;
         }
         return Ok(false);
     };
@@ -426,14 +481,21 @@ async fn apply_from_ledger(
         return Ok(false);
     };
     warn!(chat, charge = %charge_id, plan = %plan.name, "applied a payment found only in Telegram's ledger");
-    let text = format!(
-        "Applied a payment found only in Telegram's ledger: chat {chat}, {} ({stars} ⭐), charge <code>{}</code>; \
-         access until {}.",
-        escape(&plan.name),
-        escape(charge_id),
-        utc(until)
-    );
-    db::admin::notify_html(&state.db, admins, &format!("ledger:{charge_id}"), &text).await?;
+    let (chat_text, stars_text) = (chat.to_string(), stars.to_string());
+    tell_admins(state, &format!("ledger:{charge_id}"), |t| {
+        t.msg(
+            "admin-ledger-applied",
+            &[
+                ("chat", Arg::Html(&chat_text)),
+                ("plan", Arg::Text(&plan.name)),
+                ("stars", Arg::Html(&stars_text)),
+                ("charge", Arg::Text(charge_id)),
+                // Admins may sit in different zones: the date in UTC.
+                ("ends", Arg::Html(&t.at(until, chrono_tz::UTC))),
+            ],
+        )
+    })
+    .await?;
     let text = texts_of(state, chat).await?.paid(plan.duration, until, zone_of(state, chat).await?);
     db::admin::notify_html(&state.db, &[chat], &format!("paid:{charge_id}"), &text).await?;
     Ok(true)

@@ -15,7 +15,10 @@ use super::{
     BotError,
     ctx::{Ctx, texts_of},
 };
-use crate::{db, texts::escape};
+use crate::{
+    db,
+    texts::{Arg, escape},
+};
 
 /// How long a `/paysupport` request waits for the user's message.
 const WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
@@ -54,11 +57,7 @@ pub(super) async fn route(ctx: &Ctx<'_>, msg: &Message) -> Result<bool, BotError
         // rather than taking the answer for a command or a search.
         if is_old_thread(original) {
             let days = ctx.state.config.outbox_retention.as_secs() / 86_400;
-            let text = format!(
-                "This support request is older than {days} days: its thread is no longer kept, so the answer \
-                 cannot be routed to the user. Ask them to send /paysupport again, or write to the chat id in \
-                 the request yourself."
-            );
+            let text = ctx.t.msg("admin-support-old", &[("days", Arg::Html(&days.to_string()))]);
             ctx.reply(text, None).await?;
             return Ok(true);
         }
@@ -74,12 +73,13 @@ pub(super) async fn route(ctx: &Ctx<'_>, msg: &Message) -> Result<bool, BotError
 /// support messages: a forwarded request, or its header.
 fn is_old_thread(original: &Message) -> bool {
     let from_bot = original.from.as_ref().is_some_and(|u| u.is_bot);
-    let header = original.text().is_some_and(|t| t.starts_with(HEADER_START));
+    let header = original.text().is_some_and(|t| HEADER_STARTS.iter().any(|start| t.starts_with(start)));
     from_bot && (header || original.forward_origin().is_some())
 }
 
-/// How a support request's header begins (as the admin's client shows it).
-const HEADER_START: &str = "💬 Payment support from chat";
+/// How a support request's header begins (as the admin's client shows it),
+/// in English and in Russian.
+const HEADER_STARTS: [&str; 2] = ["💬 Payment support from chat", "💬 Обращение по оплате из чата"];
 
 /// Forwards the user's message to every admin, each followed by a header
 /// (chat id, name, charge ids) that replies to it.
@@ -94,22 +94,24 @@ async fn forward(ctx: &Ctx<'_>, msg: &Message) -> Result<(), BotError> {
             None => escape(&u.first_name),
         })
         .unwrap_or_default();
-    let charges = if charges.is_empty() {
-        "none".to_owned()
-    } else {
-        charges.iter().map(|c| format!("<code>{}</code>", escape(c))).collect::<Vec<_>>().join(", ")
-    };
-    let header =
-        format!("{HEADER_START} <code>{chat}</code> ({who}).\nCharges: {charges}\nReply to this message to answer.");
+    let charges = (!charges.is_empty())
+        .then(|| charges.iter().map(|c| format!("<code>{}</code>", escape(c))).collect::<Vec<_>>().join(", "));
     let mut delivered = 0;
     for &admin in &ctx.state.config.admin_chat_ids {
         let to = ChatId(admin);
         let result = async {
+            // In the admin's language.
+            let t = texts_of(ctx.state, admin).await?;
+            let charges = charges.clone().unwrap_or_else(|| t.get("admin-support-no-charges"));
+            let header = t.msg(
+                "admin-support-header",
+                &[("chat", Arg::Html(&chat.to_string())), ("who", Arg::Html(&who)), ("charges", Arg::Html(&charges))],
+            );
             let Some(copy) = ctx.paced_to(to, ctx.bot.forward_message(to, ctx.chat, msg.id), true).await? else {
                 return Ok(());
             };
             db::support::remember(&ctx.state.db, admin, i64::from(copy.id.0), chat, Utc::now()).await?;
-            let head = ctx.bot.send_message(to, header.clone()).parse_mode(ParseMode::Html);
+            let head = ctx.bot.send_message(to, header).parse_mode(ParseMode::Html);
             let head = head.reply_parameters(ReplyParameters::new(copy.id).allow_sending_without_reply());
             if let Some(head) = ctx.paced_to(to, head, true).await? {
                 db::support::remember(&ctx.state.db, admin, i64::from(head.id.0), chat, Utc::now()).await?;
@@ -145,14 +147,20 @@ async fn answer(ctx: &Ctx<'_>, msg: &Message, user: i64) -> Result<(), BotError>
     match sent {
         Ok(true) => {
             info!(admin = ctx.chat.0, chat = user, "support answer sent");
-            ctx.reply(format!("Sent to chat <code>{user}</code>."), None).await.map(drop)
+            ctx.reply(ctx.t.msg("admin-support-sent", &[("chat", Arg::Html(&user.to_string()))]), None).await.map(drop)
         }
         Ok(false) => Ok(()),
         Err(e) => {
             warn!(admin = ctx.chat.0, chat = user, error = %e, "cannot send a support answer");
-            ctx.reply(format!("Not delivered to chat <code>{user}</code>: {}", escape(&e.to_string())), None)
-                .await
-                .map(drop)
+            let why = e.to_string();
+            let text = ctx.t.msg(
+                "admin-support-not-delivered",
+                &[
+                    ("chat", Arg::Html(&user.to_string())),
+                    ("why", Arg::Text(&ctx.state.config.telegram_token.scrub(&why))),
+                ],
+            );
+            ctx.reply(text, None).await.map(drop)
         }
     }
 }

@@ -138,6 +138,11 @@ pub async fn request_refund(
     Ok(Some(payment))
 }
 
+/// The payment with Telegram's charge id `charge_id`, if any.
+pub async fn by_charge(db: &DatabaseConnection, charge_id: &str) -> Result<Option<payment::Model>, DbErr> {
+    payment::Entity::find().filter(payment::Column::TelegramPaymentChargeId.eq(charge_id)).one(db).await
+}
+
 /// Telegram refused the refund for good: the payment is `paid` again.
 pub async fn refund_refused(db: &DatabaseConnection, payment: &payment::Model) -> Result<(), DbErr> {
     payment::Entity::update_many()

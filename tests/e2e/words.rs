@@ -5,7 +5,11 @@ use homehound::app::AppExit;
 
 use crate::{
     bot::config_with_sources,
-    support::{TestApp, bot_only, db::TestDb, telegram::FakeTelegram},
+    support::{
+        TestApp, bot_only,
+        db::TestDb,
+        telegram::{FakeTelegram, Fault},
+    },
 };
 
 /// Fails when a text sent to a Russian chat has a line of words without a
@@ -127,5 +131,54 @@ async fn a_button_is_answered_at_once_behind_a_queue_of_replies() {
     fake.wait_shown(chat, "Which site?").await;
     let helps = fake.shown(chat).iter().filter(|m| m.text.contains("alerts you to new listings")).count();
     assert!(helps < 17, "the wizard came after every queued reply");
+    assert_eq!(app.stop().await, AppExit::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_russian_admin_reads_admin_answers_and_refusals_in_russian() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let (admin, user) = (1, 4300);
+    let overrides = [("ADMIN_CHAT_IDS", "1"), ("PLANS", "week:7d:50")];
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &overrides), bot_only()).await;
+    fake.send_text(user, "Payer", "en", "/start");
+    fake.wait_shown(user, "free trial").await;
+    fake.send_text(admin, "Админ", "ru", "/start");
+    fake.wait_button(admin, "🔎 Новый поиск").await;
+
+    fake.send_text(admin, "Админ", "ru", "/grant 4300 30d");
+    let granted = fake.wait_shown(admin, "Чату 4300 добавлено 30 дней: доступ до ").await;
+    assert!(granted.text.ends_with("(МСК)."), "{}", granted.text);
+    fake.send_text(admin, "Админ", "ru", "/grant");
+    fake.wait_shown(admin, "Как писать: <code>/grant ID_ЧАТА СРОК</code>").await;
+    fake.send_text(admin, "Админ", "ru", "/stats");
+    let stats = fake.wait_shown(admin, "<b>Статистика</b>").await;
+    assert!(stats.text.contains("Чатов: 2"), "{}", stats.text);
+    fake.send_text(admin, "Админ", "ru", "/sources");
+    fake.wait_shown(admin, "Источники ещё не запускались").await;
+    fake.send_text(admin, "Админ", "ru", "/refund nosuch");
+    fake.wait_shown(admin, "Нет платежа с таким id.").await;
+
+    // Telegram refuses a refund: said in words, not as the library's error.
+    fake.send_successful_payment(user, "XTR", 50, &format!("plan:week:{user}"), "charge-r");
+    fake.wait_shown(user, "Thank you!").await;
+    fake.inject("refundStarPayment", [Fault::BadRequest("Bad Request: CHARGE_NOT_REFUNDABLE")]);
+    fake.send_text(admin, "Админ", "ru", "/refund charge-r");
+    let refused = fake.wait_shown(admin, "Telegram отказал в возврате").await;
+    assert_eq!(
+        refused.text,
+        "Telegram отказал в возврате: этот платёж уже нельзя вернуть (он слишком старый или уже возвращён)."
+    );
+    for shown in fake.shown(admin) {
+        assert_reads_russian(&shown.text);
+    }
+    // The admin's command menu has a Russian version.
+    let menus = fake.calls_to("setMyCommands");
+    let russian_admin = menus
+        .iter()
+        .find(|c| c.body["scope"]["type"] == "chat" && c.body["language_code"] == "ru")
+        .expect("a Russian admin menu");
+    let commands = russian_admin.body["commands"].as_array().unwrap();
+    assert!(commands.iter().any(|c| c["command"] == "grant" && c["description"] == "Админ: /grant ID_ЧАТА СРОК"));
     assert_eq!(app.stop().await, AppExit::Clean);
 }

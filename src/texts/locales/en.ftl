@@ -351,3 +351,70 @@ month-9 = September
 month-10 = October
 month-11 = November
 month-12 = December
+
+## Admin
+
+admin-grant-done = Granted { $duration } to chat { $chat }: access until { $ends }.
+admin-grant-unknown = Chat { $chat } has never talked to this bot; nothing granted.
+admin-grant-usage = Usage: <code>/grant CHAT_ID DURATION</code>, e.g. <code>/grant 123456 30d</code> (DURATION up to 10 years: 12h, 7d, 30d, 1y).
+admin-broadcast-usage = Usage: <code>/broadcast TEXT</code>: TEXT goes to every chat with access, after all alerts.
+admin-broadcast-too-long = Too long: at most { $max } characters.
+admin-broadcast-queued = Queued to { $count } { $n ->
+    [one] chat
+   *[other] chats
+    }; it goes out after pending alerts, under the rate limit.
+admin-stats =
+    <b>Stats</b>
+    Chats: { $chats } ({ $blocked } blocked the bot)
+    With active access: { $access }
+    Saved searches: { $searches }
+    Listings: { $listings } ({ $new } new in 24 h)
+    Alerts sent in 24 h: { $sent }
+    Pending: { $pending }, failed: { $failed }
+    Sources: { $sources } ({ $unhealthy } unhealthy, see /sources)
+admin-stats-paid =
+    Paid broadcasts: { $state }; Star balance { $balance }; spent today { $today } ⭐ ({ $sends } paid sends)
+    Stars spent per day (UTC): { $week }
+admin-paid-on = on
+admin-paid-paused = paused
+admin-balance-unknown = unknown
+admin-latency = Alert latency, scrape → Telegram (last { $n } alerts):
+admin-latency-line = { $source }: p50 { $p50 } s, p95 { $p95 } s ({ $count } alerts)
+admin-sources-none = No sources have run yet (see SOURCES_FILE).
+admin-source-blocked = ⛔ blocked
+admin-source-failing = ⚠️ failing
+admin-source-ok = ✅ ok
+admin-source-never = never
+admin-source =
+    <b>{ $name }</b> ({ $kind }) { $state }
+    last success: { $success }; found { $found } ({ $new } new) last run; { $runs } runs
+admin-source-error = last error { $at }: { $error }
+admin-refund-usage = Usage: <code>/refund CHARGE_ID</code> (the telegram_payment_charge_id).
+admin-refund-none = No payment with that charge id.
+admin-refund-already = The payment <code>{ $charge }</code> was already refunded.
+admin-refund-done = Refunded { $stars } ⭐ to chat { $chat }. Their access now ends { $ends }.
+admin-refund-done-ended = Refunded { $stars } ⭐ to chat { $chat }. Their access has ended.
+admin-refund-refused = Telegram refused the refund: { $why }
+admin-refund-unknown = Telegram did not answer. The refund is recorded and will be completed automatically.
+admin-refund-completed = The refund of <code>{ $charge }</code> (chat { $chat }) is completed.
+admin-refund-refused-later = Telegram refused the refund of <code>{ $charge }</code>: { $why }
+refund-why-not-found = Telegram has no payment with this charge id (check it in the support request).
+refund-why-not-refundable = this payment can no longer be refunded (it is too old, or was refunded already).
+refund-why-other = Telegram answered “{ $code }”.
+admin-ledger-unknown-plan = A payment in Telegram's ledger cannot be applied (unknown plan): chat { $chat }, { $stars } ⭐, payload <code>{ $payload }</code>, charge <code>{ $charge }</code>. Use /grant or /refund.
+admin-ledger-applied = Applied a payment found only in Telegram's ledger: chat { $chat }, { $plan } ({ $stars } ⭐), charge <code>{ $charge }</code>; access until { $ends }.
+admin-balance-low = ⚠️ The bot's Star balance is { $stars } ⭐, below PAID_BROADCAST_MIN_STARS ({ $min }): paid broadcasts are paused and alerts go at the free rate ({ $free }/s). Top the balance up to resume them.
+admin-balance-ok = ✅ The bot's Star balance is { $stars } ⭐: paid broadcasts resumed (up to { $rate }/s).
+admin-support-header =
+    💬 Payment support from chat <code>{ $chat }</code> ({ $who }).
+    Charges: { $charges }
+    Reply to this message to answer.
+admin-support-no-charges = none
+admin-support-old = This support request is older than { $days } days: its thread is no longer kept, so the answer cannot be routed to the user. Ask them to send /paysupport again, or write to the chat id in the request yourself.
+admin-support-sent = Sent to chat <code>{ $chat }</code>.
+admin-support-not-delivered = Not delivered to chat <code>{ $chat }</code>: { $why }
+admin-cmd-stats = Admin: figures
+admin-cmd-sources = Admin: sources' health
+admin-cmd-grant = Admin: /grant CHAT_ID DURATION
+admin-cmd-broadcast = Admin: /broadcast TEXT
+admin-cmd-refund = Admin: /refund CHARGE_ID

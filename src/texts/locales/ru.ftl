@@ -361,3 +361,70 @@ month-9 = сентября
 month-10 = октября
 month-11 = ноября
 month-12 = декабря
+
+## Администратор
+
+admin-grant-done = Чату { $chat } добавлено { $duration }: доступ до { $ends }.
+admin-grant-unknown = Чат { $chat } ни разу не писал боту; ничего не добавлено.
+admin-grant-usage = Как писать: <code>/grant ID_ЧАТА СРОК</code>, например <code>/grant 123456 30d</code> (СРОК до 10 лет: 12h, 7d, 30d, 1y).
+admin-broadcast-usage = Как писать: <code>/broadcast ТЕКСТ</code> — ТЕКСТ получат все чаты с доступом, после всех уведомлений.
+admin-broadcast-too-long = Слишком длинно: не больше { $max } символов.
+admin-broadcast-queued = Поставлено в очередь для { $count } { $n ->
+    [one] чата
+   *[other] чатов
+    }; уйдёт после ожидающих уведомлений, в пределах лимита отправки.
+admin-stats =
+    <b>Статистика</b>
+    Чатов: { $chats } (заблокировали бота: { $blocked })
+    С активным доступом: { $access }
+    Сохранённых поисков: { $searches }
+    Объявлений: { $listings } (новых за 24 ч: { $new })
+    Уведомлений за 24 ч: { $sent }
+    В очереди: { $pending }, не доставлено: { $failed }
+    Источников: { $sources } (с проблемами: { $unhealthy }, см. /sources)
+admin-stats-paid =
+    Платные рассылки: { $state }; баланс звёзд { $balance }; потрачено сегодня { $today } ⭐ (платных отправок: { $sends })
+    Звёзды по дням (UTC): { $week }
+admin-paid-on = включены
+admin-paid-paused = на паузе
+admin-balance-unknown = неизвестен
+admin-latency = Задержка уведомлений, сбор → Telegram (последние { $n }):
+admin-latency-line = { $source }: p50 { $p50 } с, p95 { $p95 } с (уведомлений: { $count })
+admin-sources-none = Источники ещё не запускались (см. SOURCES_FILE).
+admin-source-blocked = ⛔ заблокирован
+admin-source-failing = ⚠️ ошибки
+admin-source-ok = ✅ в порядке
+admin-source-never = никогда
+admin-source =
+    <b>{ $name }</b> ({ $kind }) { $state }
+    последний успех: { $success }; в последнем запуске найдено { $found } (новых: { $new }); запусков: { $runs }
+admin-source-error = последняя ошибка { $at }: { $error }
+admin-refund-usage = Как писать: <code>/refund ID_ПЛАТЕЖА</code> (telegram_payment_charge_id).
+admin-refund-none = Нет платежа с таким id.
+admin-refund-already = Платёж <code>{ $charge }</code> уже возвращён.
+admin-refund-done = Возвращено { $stars } ⭐ чату { $chat }. Доступ теперь до { $ends }.
+admin-refund-done-ended = Возвращено { $stars } ⭐ чату { $chat }. Доступ закончился.
+admin-refund-refused = Telegram отказал в возврате: { $why }
+admin-refund-unknown = Telegram не ответил. Возврат записан и будет завершён автоматически.
+admin-refund-completed = Возврат <code>{ $charge }</code> (чат { $chat }) завершён.
+admin-refund-refused-later = Telegram отказал в возврате <code>{ $charge }</code>: { $why }
+refund-why-not-found = у Telegram нет платежа с таким id (проверьте его в обращении).
+refund-why-not-refundable = этот платёж уже нельзя вернуть (он слишком старый или уже возвращён).
+refund-why-other = Telegram ответил «{ $code }».
+admin-ledger-unknown-plan = Платёж из журнала Telegram нельзя применить (неизвестный тариф): чат { $chat }, { $stars } ⭐, payload <code>{ $payload }</code>, платёж <code>{ $charge }</code>. Используйте /grant или /refund.
+admin-ledger-applied = Применён платёж, найденный только в журнале Telegram: чат { $chat }, { $plan } ({ $stars } ⭐), платёж <code>{ $charge }</code>; доступ до { $ends }.
+admin-balance-low = ⚠️ Баланс звёзд бота — { $stars } ⭐, меньше PAID_BROADCAST_MIN_STARS ({ $min }): платные рассылки на паузе, уведомления идут с бесплатной скоростью ({ $free }/с). Пополните баланс, чтобы их возобновить.
+admin-balance-ok = ✅ Баланс звёзд бота — { $stars } ⭐: платные рассылки возобновлены (до { $rate }/с).
+admin-support-header =
+    💬 Обращение по оплате из чата <code>{ $chat }</code> ({ $who }).
+    Платежи: { $charges }
+    Ответьте на это сообщение, чтобы ответить пользователю.
+admin-support-no-charges = нет
+admin-support-old = Этому обращению больше { $days } дней: его переписка уже не хранится, и ответ нельзя переслать пользователю. Попросите его снова отправить /paysupport или напишите сами в чат с id из обращения.
+admin-support-sent = Отправлено в чат <code>{ $chat }</code>.
+admin-support-not-delivered = Не доставлено в чат <code>{ $chat }</code>: { $why }
+admin-cmd-stats = Админ: статистика
+admin-cmd-sources = Админ: состояние источников
+admin-cmd-grant = Админ: /grant ID_ЧАТА СРОК
+admin-cmd-broadcast = Админ: /broadcast ТЕКСТ
+admin-cmd-refund = Админ: /refund ID_ПЛАТЕЖА
