@@ -79,8 +79,14 @@ pub fn photos(t: Texts, l: &listing::Model) -> Option<Rendered> {
     if others.is_empty() {
         return None;
     }
-    let links: Vec<String> =
-        others.iter().enumerate().map(|(i, url)| format!("<a href=\"{}\">{}</a>", escape(url), i + 2)).collect();
+    let links: Vec<String> = others
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let label = t.msg("photo-n", &[("n", Arg::Html(&(i + 2).to_string()))]);
+            format!("<a href=\"{}\">{label}</a>", escape(url))
+        })
+        .collect();
     let head = t.msg("photos-of", &[("title", Arg::Text(&cut(&l.title, 200)))]);
     let html = format!("{head}\n{}", links.join(" · "));
     let (photo, album) = match others.len() {
@@ -183,6 +189,18 @@ fn money(amount: i64, currency: Option<&str>) -> String {
     }
 }
 
+/// The banknote of a listing's currency (💶 euro, 💵 dollar, 💷 pound, 💴
+/// yen), 💰 for any other.
+fn money_sign(currency: Option<&str>) -> &'static str {
+    match currency.map(str::to_ascii_uppercase).as_deref() {
+        Some("EUR" | "€") => "💶",
+        Some("USD" | "$") => "💵",
+        Some("GBP" | "£") => "💷",
+        Some("JPY" | "¥") => "💴",
+        _ => "💰",
+    }
+}
+
 /// Cuts `text` to `max` characters, with an ellipsis when cut.
 fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -199,9 +217,13 @@ fn facts(t: Texts, l: &listing::Model, source: &str, market: Option<Market>) -> 
     let mut lines = Vec::new();
     match (l.monthly_price, l.price) {
         (Some(m), _) => {
-            lines.push(t.msg("alert-price-month", &[("price", Arg::Html(&money(m, l.currency.as_deref())))]))
+            let (sign, price) = (money_sign(l.currency.as_deref()), money(m, l.currency.as_deref()));
+            lines.push(t.msg("alert-price-month", &[("sign", Arg::Html(sign)), ("price", Arg::Html(&price))]))
         }
-        (None, Some(p)) => lines.push(t.msg("alert-price", &[("price", Arg::Html(&money(p, l.currency.as_deref())))])),
+        (None, Some(p)) => {
+            let (sign, price) = (money_sign(l.currency.as_deref()), money(p, l.currency.as_deref()));
+            lines.push(t.msg("alert-price", &[("sign", Arg::Html(sign)), ("price", Arg::Html(&price))]))
+        }
         (None, None) => (),
     }
     if let (Some(market), Some(price)) = (market, l.monthly_price) {
@@ -224,7 +246,7 @@ fn facts(t: Texts, l: &listing::Model, source: &str, market: Option<Market>) -> 
         size.push(if r == 0.0 { t.get("alert-studio") } else { t.msg("alert-rooms", &[("n", Arg::Num(r))]) });
     }
     if let Some(a) = l.area_m2 {
-        size.push(format!("{} m²", trim_float(a)));
+        size.push(t.msg("alert-area", &[("area", Arg::Html(&trim_float(a)))]));
     }
     if !size.is_empty() {
         lines.push(format!("🛏 {}", size.join(" · ")));
@@ -411,6 +433,23 @@ mod tests {
     use super::*;
     use crate::texts::Lang;
 
+    #[test]
+    fn money_signs_units_and_percentages_read_right_in_each_language() {
+        let mut flat = listing("Flat", None);
+        for (currency, sign) in [("EUR", "💶"), ("USD", "💵"), ("GBP", "💷"), ("AED", "💰"), ("zł", "💰")] {
+            flat.currency = Some(currency.into());
+            let html = listing_alert(Texts(Lang::En), "new", None, &flat, "s", None).html;
+            assert!(html.contains(&format!("{sign} 1\u{202f}250 {currency}/month")), "{currency}: {html}");
+        }
+        let ru = listing_alert(Texts(Lang::Ru), "new", None, &flat, "s", None).html;
+        assert!(ru.contains("54.5 м²") && !ru.contains("m²"), "{ru}");
+        let en = listing_alert(Texts(Lang::En), "new", None, &flat, "s", None).html;
+        assert!(en.contains("54.5 m²"), "{en}");
+        let entries = [DigestEntry { listing: &flat, drop: None, source: "s" }];
+        let digest = digest(Texts(Lang::En), 7, &entries, 0).html;
+        assert!(!digest.contains('🌅'), "a digest may come at any hour: {digest}");
+    }
+
     fn listing(title: &str, photo: Option<&str>) -> listing::Model {
         let now = Utc::now();
         listing::Model {
@@ -591,7 +630,7 @@ mod tests {
         let t = Texts(Lang::Ru);
         let r = listing_alert(t, "new", None, &listing("Квартира", None), "s", None);
         assert!(r.html.contains("💶 1\u{202f}250 EUR/мес."), "{}", r.html);
-        assert!(r.html.contains("🛏 2 комнаты · 54.5 m²"), "{}", r.html);
+        assert!(r.html.contains("🛏 2 комнаты · 54.5 м²"), "{}", r.html);
         assert!(matches!(&r.keyboard[0][0], Button::Url { label, .. } if label == "Открыть объявление"));
         let drop =
             listing_alert(t, "price_drop", Some(r#"{"old":1400,"new":1250}"#), &listing("Flat", None), "s", None);
@@ -625,7 +664,7 @@ mod tests {
         );
         // 1250 against 1500: 17 % below; 54.5 m² → 23 EUR/m².
         let r = listing_alert(Texts(Lang::En), "new", None, &listing("Flat", None), "s", Some(market));
-        assert!(r.html.contains("📊 23 EUR/m² · 17 % below the median of 11 similar listings"), "{}", r.html);
+        assert!(r.html.contains("📊 23 EUR/m² · 17% below the median of 11 similar listings"), "{}", r.html);
         let high = listing::Model { monthly_price: Some(1800), ..listing("Flat", None) };
         let r = listing_alert(Texts(Lang::Ru), "new", None, &high, "s", Some(market));
         assert!(r.html.contains("📊 33 EUR/м² · на 20 % выше медианы 11 похожих объявлений"), "{}", r.html);

@@ -290,21 +290,37 @@ fn tail_chars(text: &str, n: usize) -> &str {
 pub fn clean_text(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max * 4));
     let mut count = 0;
+    let mut cut = false;
     for word in text.split_whitespace() {
-        if count > 0 {
-            if count >= max {
-                break;
+        let len = word.chars().count();
+        let sep = usize::from(count > 0);
+        if count + sep + len > max {
+            cut = true;
+            if count == 0 {
+                // One word longer than the whole: cut inside it.
+                out.extend(word.chars().take(max.saturating_sub(1)));
+                count = out.chars().count();
             }
+            break;
+        }
+        if sep == 1 {
             out.push(' ');
-            count += 1;
         }
-        for c in word.chars() {
-            if count >= max {
-                break;
+        out.push_str(word);
+        count += sep + len;
+    }
+    if cut && max > 0 {
+        // Cut at a word's end, with an ellipsis, within `max` characters.
+        if count + 1 > max {
+            match out.rfind(' ') {
+                Some(at) => out.truncate(at),
+                None => {
+                    let keep: String = out.chars().take(max - 1).collect();
+                    out = keep;
+                }
             }
-            out.push(c);
-            count += 1;
         }
+        out.push('…');
     }
     out
 }
@@ -415,8 +431,15 @@ mod tests {
     #[test]
     fn text_and_urls() {
         assert_eq!(clean_text("  a \n\t b  c ", 100), "a b c");
-        assert_eq!(clean_text("abcdef", 3), "abc");
-        assert_eq!(clean_text("ab cd", 3), "ab ");
+        // Cut at a word's end, with an ellipsis, within the bound.
+        assert_eq!(clean_text("abcdef", 3), "ab…");
+        assert_eq!(clean_text("ab cd", 3), "ab…");
+        assert_eq!(clean_text("ab cd", 5), "ab cd");
+        let title = "Helle Altbauwohnung mit Balkon ".repeat(12);
+        let cut = clean_text(&title, MAX_TITLE);
+        let kept = cut.strip_suffix('…').expect("an ellipsis");
+        assert!(cut.chars().count() <= MAX_TITLE && title.starts_with(kept), "{cut}");
+        assert!(title[kept.len()..].starts_with(' '), "cut mid-word: {cut}");
         let base = Url::parse("https://site.example/list/page?x=1").unwrap();
         assert_eq!(absolute_url(&base, "/a/1").as_deref(), Some("https://site.example/a/1"));
         assert_eq!(absolute_url(&base, "b").as_deref(), Some("https://site.example/list/b"));

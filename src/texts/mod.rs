@@ -661,6 +661,11 @@ mod tests {
         assert_eq!(rooms(RU, 5.0), "5 комнат");
         assert_eq!(rooms(RU, 21.0), "21 комната");
         assert_eq!(rooms(RU, 1.5), "1.5 комнаты");
+        let joined =
+            |n: f64| RU.msg("share-joined", &[("id", Arg::Html("3")), ("n", Arg::Num(n)), ("line", Arg::Html(""))]);
+        assert!(joined(1.0).contains("вместе с ещё одним чатом:"), "{}", joined(1.0));
+        assert!(joined(21.0).contains("вместе с ещё 21 чатом:"), "{}", joined(21.0));
+        assert!(joined(5.0).contains("вместе с ещё 5 чатами:"), "{}", joined(5.0));
     }
 
     #[test]

@@ -203,7 +203,7 @@ async fn the_median_badge_needs_ten_comparables_and_says_the_right_percentage() 
     seen.push(flat("y", 1100, "Mitte"));
     run(&db, source_id, &seen).await;
     let y = fake.wait_shown(EN, "Flat y").await;
-    assert!(y.text.contains("📊 22 EUR/m² · 19 % below the median of 10 similar listings"), "{}", y.text);
+    assert!(y.text.contains("📊 22 EUR/m² · 19% below the median of 10 similar listings"), "{}", y.text);
     assert_eq!(app.stop().await, homehound::app::AppExit::Clean);
 }
 
@@ -359,8 +359,8 @@ async fn photos_on_demand_come_once_as_an_album_or_as_links_when_refused() {
     fake.press_on(RU, "Flat a", "📷 Фото (3)", "ru");
     let links = fake.wait_shown(RU, "Ещё фото").await;
     assert!(
-        links.text.contains(r#"<a href="https://img.example/a2.jpg">2</a>"#)
-            && links.text.contains(r#"<a href="https://img.example/a4.jpg">4</a>"#),
+        links.text.contains(r#"<a href="https://img.example/a2.jpg">фото 2</a>"#)
+            && links.text.contains(r#"<a href="https://img.example/a4.jpg">фото 4</a>"#),
         "{}",
         links.text
     );

@@ -213,8 +213,8 @@ checked-minutes = { $n } min ago
 
 ## Alerts
 
-alert-price-month = 💶 { $price }/month
-alert-price = 💶 { $price }
+alert-price-month = { $sign } { $price }/month
+alert-price = { $sign } { $price }
 alert-rooms = { $n ->
     [one] { $n } room
    *[other] { $n } rooms
@@ -226,6 +226,7 @@ btn-hide = 🙈 Hide
 btn-mute = 🔕 Mute
 btn-photos = 📷 Photos ({ $n })
 photos-of = 📷 More photos: { $title }
+photo-n = photo { $n }
 photos-sending = 📷 Sending the photos…
 photos-sent = 📷 The photos were sent above.
 btn-alerts-like = 🔔 Alerts like this
@@ -275,11 +276,12 @@ cmd-help = Help
 ## Market context
 
 market-per-m2 = { $price }/m²
-market-below = { $pct } % below the median of { $n } similar { $n ->
+alert-area = { $area } m²
+market-below = { $pct }% below the median of { $n } similar { $n ->
     [one] listing
    *[other] listings
 }
-market-above = { $pct } % above the median of { $n } similar { $n ->
+market-above = { $pct }% above the median of { $n } similar { $n ->
     [one] listing
    *[other] listings
 }
@@ -292,7 +294,7 @@ alert-price-cut = price cut #{ $n }
 
 ## Quiet hours and digests
 
-digest-header = 🌅 <b>While your alerts were quiet: { $n ->
+digest-header = 📬 <b>While your alerts were quiet: { $n ->
     [one] { $n } listing
    *[other] { $n } listings
 }</b>
@@ -300,7 +302,7 @@ digest-more = …and { $n } more.
 quiet-set = 🌙 Quiet hours: { $window } ({ $zone }). Alerts in them come as one message when they end.
 quiet-off = 🔔 Quiet hours off: alerts come as they are found.
 quiet-usage = Write the hours as <code>/quiet 23:00-08:00</code> (your time zone: { $zone }; change it with <code>/timezone Europe/Berlin</code>), or <code>/quiet off</code>.
-timezone-set = 🕑 Time zone: { $zone } (now { $time } there).
+timezone-set = 🕑 Time zone: { $zone } (now { $time } there). Dates and quiet hours now follow it.
 timezone-usage = Write an IANA time zone, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone UTC</code>.
 cmd-quiet = Quiet hours: /quiet 23:00-08:00 or off
 cmd-timezone = Your time zone: /timezone Europe/Berlin

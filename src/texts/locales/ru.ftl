@@ -219,8 +219,8 @@ checked-minutes = { $n } мин назад
 
 ## Объявления
 
-alert-price-month = 💶 { $price }/мес.
-alert-price = 💶 { $price }
+alert-price-month = { $sign } { $price }/мес.
+alert-price = { $sign } { $price }
 alert-rooms = { $n ->
     [one] { $n } комната
     [few] { $n } комнаты
@@ -234,6 +234,7 @@ btn-hide = 🙈 Скрыть
 btn-mute = 🔕 Заглушить
 btn-photos = 📷 Фото ({ $n })
 photos-of = 📷 Ещё фото: { $title }
+photo-n = фото { $n }
 photos-sending = 📷 Отправляю фото…
 photos-sent = 📷 Фото уже отправлены выше.
 btn-alerts-like = 🔔 Присылать похожие
@@ -284,6 +285,7 @@ cmd-help = Помощь
 ## Рыночный контекст
 
 market-per-m2 = { $price }/м²
+alert-area = { $area } м²
 market-below = на { $pct } % ниже медианы { $n } { $n ->
     [one] похожего объявления
    *[other] похожих объявлений
@@ -301,16 +303,16 @@ alert-price-cut = снижение №{ $n }
 
 ## Тихие часы и сводки
 
-digest-header = 🌅 <b>Пока уведомления молчали: { $n ->
+digest-header = 📬 <b>Пока уведомления молчали: { $n ->
     [one] { $n } объявление
     [few] { $n } объявления
    *[many] { $n } объявлений
 }</b>
 digest-more = …и ещё { $n }.
-quiet-set = 🌙 Тихие часы: { $window } ({ $zone }). Объявления за это время придут одним сообщением, когда они закончатся.
+quiet-set = 🌙 Тихие часы: { $window } ({ $zone }). Объявления, найденные в тихие часы, придут одним сообщением, когда тихие часы закончатся.
 quiet-off = 🔔 Тихие часы выключены: объявления приходят сразу.
 quiet-usage = Укажите часы так: <code>/quiet 23:00-08:00</code> (ваш часовой пояс: { $zone }; сменить — <code>/timezone Europe/Berlin</code>), или <code>/quiet off</code>.
-timezone-set = 🕑 Часовой пояс: { $zone } (там сейчас { $time }).
+timezone-set = 🕑 Часовой пояс: { $zone } (там сейчас { $time }). Даты и тихие часы теперь по нему.
 timezone-usage = Укажите часовой пояс IANA, например <code>/timezone Europe/Moscow</code> или <code>/timezone UTC</code>.
 cmd-quiet = Тихие часы: /quiet 23:00-08:00 или off
 cmd-timezone = Часовой пояс: /timezone Europe/Moscow
@@ -326,7 +328,8 @@ share-link =
     Открывший её (со своим доступом) будет вести поиск #{ $id } вместе с вами: пауза или заглушение у одного действует для обоих, а /delete выводит из поиска.
 share-joined =
     👥 Теперь вы ведёте поиск #{ $id } вместе с { $n ->
-        [one] ещё одним чатом
+        [1] ещё одним чатом
+        [one] ещё { $n } чатом
        *[other] ещё { $n } чатами
     }:
     <code>/new { $line }</code>
