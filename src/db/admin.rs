@@ -27,6 +27,20 @@ pub async fn notify(db: &DatabaseConnection, admins: &[i64], key: &str, text: &s
     notify_as(db, admins, key, text, false).await
 }
 
+/// [`notify`], each admin in their own language ([`super::outbox::notify_each`]).
+pub async fn notify_each(
+    db: &DatabaseConnection,
+    admins: &[i64],
+    key: &str,
+    render: super::outbox::Render<'_>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let key = format!("{key}:{}", now.timestamp() / 60);
+    super::outbox::notify_each(&txn, admins, &key, render, false, now).await?;
+    txn.commit().await
+}
+
 /// [`notify`] with a text that is already Telegram HTML (its interpolated
 /// values escaped by the caller).
 pub async fn notify_html(db: &DatabaseConnection, chats: &[i64], key: &str, html: &str) -> Result<(), DbErr> {

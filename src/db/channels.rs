@@ -150,7 +150,7 @@ pub async fn refused(
     db: &DatabaseConnection,
     chat_id: i64,
     admins: &[i64],
-    text: &str,
+    text: super::outbox::Render<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let txn = begin_write(db).await?;
@@ -158,7 +158,7 @@ pub async fn refused(
     super::outbox::block_in(&txn, chat_id, "the channel refuses the bot", now).await?;
     if !was_blocked {
         let key = format!("channel:{chat_id}:refused:{}", now.timestamp_millis());
-        super::outbox::notify_chats(&txn, admins, &key, text, false, now).await?;
+        super::outbox::notify_each(&txn, admins, &key, text, false, now).await?;
     }
     txn.commit().await?;
     Ok(!was_blocked)

@@ -27,7 +27,7 @@ use sea_orm::{
 
 use super::{
     begin_write,
-    outbox::{PRIORITY_ALERT, PRIORITY_CHANNEL, enqueue, notify_admins, pending_row},
+    outbox::{PRIORITY_ALERT, PRIORITY_CHANNEL, enqueue, notify_each, pending_row},
 };
 use crate::{
     fanout,
@@ -92,9 +92,9 @@ pub struct RunPolicy<'a> {
     pub matcher: Matcher,
     /// The admins' notice that the source failed `failures` runs in a row
     /// (source name, failures, the last error).
-    pub down_text: fn(&str, i32, &str) -> String,
+    pub down_text: fn(&str, &str, i32, &str) -> String,
     /// The admins' notice that the source works again (name, listings found).
-    pub up_text: fn(&str, usize) -> String,
+    pub up_text: fn(&str, &str, usize) -> String,
     /// The (listing id, channel `@name`) posts to make of a run's new
     /// listings (source name, new listings with their stored ids).
     pub channel_posts: Option<&'a ChannelPosts<'a>>,
@@ -182,15 +182,16 @@ pub async fn record_run(
     let failures = if bad { src.consecutive_failures.saturating_add(1) } else { 0 };
     let mut notified = src.unhealthy_notified;
     if bad && !notified && failures as u32 >= policy.unhealthy_after {
-        let text = (policy.down_text)(&src.name, failures, error.as_deref().unwrap_or(report.outcome));
-        notify_admins(&txn, policy.admins, &format!("source:{}:down:{}", src.id, now.timestamp_millis()), &text, now)
-            .await?;
+        let why = error.as_deref().unwrap_or(report.outcome);
+        let text = |lang: &str| (policy.down_text)(lang, &src.name, failures, why);
+        let key = format!("source:{}:down:{}", src.id, now.timestamp_millis());
+        notify_each(&txn, policy.admins, &key, &text, false, now).await?;
         notified = true;
         report.health_changed = Some(true);
     } else if !bad && notified {
-        let text = (policy.up_text)(&src.name, report.found);
-        notify_admins(&txn, policy.admins, &format!("source:{}:up:{}", src.id, now.timestamp_millis()), &text, now)
-            .await?;
+        let text = |lang: &str| (policy.up_text)(lang, &src.name, report.found);
+        let key = format!("source:{}:up:{}", src.id, now.timestamp_millis());
+        notify_each(&txn, policy.admins, &key, &text, false, now).await?;
         notified = false;
         report.health_changed = Some(false);
     }

@@ -703,10 +703,28 @@ pub async fn notify_chats(
     html: bool,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    if admins.is_empty() {
+    notify_each(txn, admins, key, &|_| text.to_owned(), html, now).await
+}
+
+/// A notice's text for a chat, from the chat's stored language code (the
+/// component that tells renders it).
+pub type Render<'a> = &'a (dyn Fn(&str) -> String + Sync);
+
+/// Queues a notice to each of `chats`, in its own language (`render` gets
+/// the chat's stored language code; English for a chat never seen, whose
+/// row is created).
+pub async fn notify_each(
+    txn: &DatabaseTransaction,
+    chats: &[i64],
+    key: &str,
+    render: Render<'_>,
+    html: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if chats.is_empty() {
         return Ok(());
     }
-    let chats: Vec<chat::ActiveModel> = admins
+    let rows: Vec<chat::ActiveModel> = chats
         .iter()
         .map(|id| chat::ActiveModel {
             id: Set(*id),
@@ -718,17 +736,27 @@ pub async fn notify_chats(
             ..Default::default()
         })
         .collect();
-    chat::Entity::insert_many(chats).on_conflict_do_nothing_on([chat::Column::Id]).exec_without_returning(txn).await?;
-    let payload = if html {
-        serde_json::json!({ "text": text, "html": true }).to_string()
-    } else {
-        serde_json::json!({ "text": text }).to_string()
-    };
-    let rows = admins
+    chat::Entity::insert_many(rows).on_conflict_do_nothing_on([chat::Column::Id]).exec_without_returning(txn).await?;
+    let languages: std::collections::HashMap<i64, String> = chat::Entity::find()
+        .select_only()
+        .column(chat::Column::Id)
+        .column(chat::Column::Language)
+        .filter(chat::Column::Id.is_in(chats.iter().copied()))
+        .into_tuple()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    let rows = chats
         .iter()
         .map(|chat_id| {
-            let payload = Some(payload.clone());
-            pending_row(*chat_id, None, outbox_kind::NOTICE, key.to_owned(), PRIORITY_NOTICE, payload, now)
+            let text = render(languages.get(chat_id).map_or("en", String::as_str));
+            let payload = if html {
+                serde_json::json!({ "text": text, "html": true }).to_string()
+            } else {
+                serde_json::json!({ "text": text }).to_string()
+            };
+            pending_row(*chat_id, None, outbox_kind::NOTICE, key.to_owned(), PRIORITY_NOTICE, Some(payload), now)
         })
         .collect();
     enqueue(txn, rows).await?;

@@ -141,7 +141,7 @@ pub async fn drop_run(db: &DatabaseConnection, source_id: i64) -> Result<(), DbE
 }
 
 /// What the scraper decided about a run that took the process down.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Crash<'a> {
     pub started_at: DateTime<Utc>,
     /// Such runs in a row, this one included.
@@ -152,7 +152,8 @@ pub struct Crash<'a> {
     pub error: &'a str,
     /// Told to these admins.
     pub admins: &'a [i64],
-    pub admin_text: &'a str,
+    /// The notice, in an admin's language.
+    pub admin_text: super::outbox::Render<'a>,
 }
 
 /// Records a run that took the process down as failed, backs the source off
@@ -193,7 +194,7 @@ pub async fn record_crash(
     .insert(&txn)
     .await?;
     let key = format!("source:{source_id}:crash:{}", crash.started_at.timestamp_millis());
-    super::outbox::notify_admins(&txn, crash.admins, &key, crash.admin_text, now).await?;
+    super::outbox::notify_each(&txn, crash.admins, &key, crash.admin_text, false, now).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::{
     db,
     health::FAILING_AFTER,
     metrics,
+    texts::{Arg, Lang, Texts},
 };
 
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
@@ -40,8 +41,10 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
             Ok(pass) => {
                 if ctx.health.pass_succeeded() >= FAILING_AFTER {
                     info!("expiry passes work again");
-                    let text = "✅ The expiry worker works again.";
-                    if let Err(e) = db::admin::notify(&ctx.db, &ctx.config.admin_chat_ids, "expiry:up", text).await {
+                    let text = |lang: &str| Texts(Lang::of_chat(lang)).get("admin-expiry-up");
+                    if let Err(e) =
+                        db::admin::notify_each(&ctx.db, &ctx.config.admin_chat_ids, "expiry:up", &text).await
+                    {
                         warn!(error = %e, "cannot tell the admins");
                     }
                 }
@@ -61,11 +64,14 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
                 let failed = ctx.health.pass_failed();
                 warn!(error = %e, failed_in_a_row = failed, "expiry pass failed; retrying next interval");
                 if failed == FAILING_AFTER {
-                    let text = format!(
-                        "⚠️ The expiry worker has failed {failed} passes in a row (no reminder or expiry notice is \
-                         queued): {e}"
-                    );
-                    if let Err(e) = db::admin::notify(&ctx.db, &ctx.config.admin_chat_ids, "expiry:down", &text).await {
+                    let why = e.to_string();
+                    let text = |lang: &str| {
+                        Texts(Lang::of_chat(lang))
+                            .msg("admin-expiry-down", &[("failed", Arg::Num(failed as f64)), ("why", Arg::Html(&why))])
+                    };
+                    if let Err(e) =
+                        db::admin::notify_each(&ctx.db, &ctx.config.admin_chat_ids, "expiry:down", &text).await
+                    {
                         warn!(error = %e, "cannot tell the admins");
                     }
                 }

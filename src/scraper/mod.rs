@@ -39,6 +39,7 @@ use crate::{
         listings::{RunPolicy, RunResult},
     },
     metrics,
+    texts::{Arg, Lang, Texts},
 };
 
 /// How long source tasks may take to finish a store after shutdown.
@@ -58,12 +59,17 @@ pub const fn run_policy(unhealthy_after: u32, admins: &[i64]) -> RunPolicy<'_> {
     }
 }
 
-fn source_down(name: &str, failures: i32, why: &str) -> String {
-    format!("⚠️ Source {name} has failed {failures} runs in a row: {why}")
+/// Told to an admin whose chat reads `lang` (plain text).
+fn source_down(lang: &str, name: &str, failures: i32, why: &str) -> String {
+    Texts(Lang::of_chat(lang)).msg(
+        "admin-source-down",
+        &[("name", Arg::Html(name)), ("failures", Arg::Num(f64::from(failures))), ("why", Arg::Html(why))],
+    )
 }
 
-fn source_up(name: &str, found: usize) -> String {
-    format!("✅ Source {name} works again ({found} listings).")
+fn source_up(lang: &str, name: &str, found: usize) -> String {
+    Texts(Lang::of_chat(lang))
+        .msg("admin-source-up", &[("name", Arg::Html(name)), ("found", Arg::Html(&found.to_string()))])
 }
 
 pub async fn run(ctx: ComponentCtx) -> ComponentResult {
@@ -142,7 +148,7 @@ async fn source_loop(ctx: ComponentCtx, fetcher: Arc<Fetcher>, source: SourceCon
                 let wait = crash_backoff(crashes, source.interval);
                 let until = now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::days(1));
                 let error = crashed_error(started_at);
-                let admin_text = source_crashed(&source.name, crashes, until);
+                let admin_text = |lang: &str| source_crashed(lang, &source.name, crashes, until);
                 let crash = db::sources::Crash {
                     started_at,
                     crashes,
@@ -297,11 +303,16 @@ fn crashed_error(started_at: DateTime<Utc>) -> String {
     )
 }
 
-fn source_crashed(name: &str, crashes: i32, until: DateTime<Utc>) -> String {
-    format!(
-        "💥 Source {name}: the process stopped during its run ({crashes} in a row). A page may crash the parser or \
-         exhaust memory. The source waits until {}; check it with `homehound check-source {name}`.",
-        until.format("%Y-%m-%d %H:%M UTC")
+fn source_crashed(lang: &str, name: &str, crashes: i32, until: DateTime<Utc>) -> String {
+    let t = Texts(Lang::of_chat(lang));
+    t.msg(
+        "admin-source-crashed",
+        &[
+            ("name", Arg::Html(name)),
+            ("crashes", Arg::Num(f64::from(crashes))),
+            // Admins may sit in different zones: the time in UTC.
+            ("until", Arg::Html(&t.at(until, chrono_tz::UTC))),
+        ],
     )
 }
 
@@ -471,5 +482,17 @@ mod tests {
         assert_eq!(crash_backoff(1, Duration::from_secs(600)), Duration::from_secs(1200));
         assert_eq!(crash_backoff(2, Duration::from_secs(600)), Duration::from_secs(2400));
         assert_eq!(crash_backoff(30, Duration::from_secs(600)), Duration::from_secs(86_400), "a day at most");
+    }
+}
+
+#[cfg(test)]
+mod notice_tests {
+    #[test]
+    fn source_notices_read_in_the_admins_language() {
+        let ru = super::source_down("ru", "wg", 3, "HTTP 500");
+        assert_eq!(ru, "⚠️ Источник wg не сработал 3 раза подряд: HTTP 500");
+        assert_eq!(super::source_down("ru", "wg", 5, "x"), "⚠️ Источник wg не сработал 5 раз подряд: x");
+        assert_eq!(super::source_down("en", "wg", 3, "HTTP 500"), "⚠️ Source wg has failed 3 runs in a row: HTTP 500");
+        assert_eq!(super::source_up("ru", "wg", 12), "✅ Источник wg снова работает (объявлений: 12).");
     }
 }

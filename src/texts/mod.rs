@@ -622,6 +622,69 @@ mod tests {
         }
     }
 
+    /// Each message's variables (`$name`), read with a work list.
+    fn variables(text: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+        use fluent_syntax::ast::{Entry, Expression, InlineExpression, PatternElement};
+        let resource = FluentResource::try_new(text.to_owned()).unwrap_or_else(|(_, e)| panic!("syntax: {e:?}"));
+        let mut all = std::collections::BTreeMap::new();
+        for entry in resource.entries() {
+            let Entry::Message(m) = entry else { continue };
+            let mut found = std::collections::BTreeSet::new();
+            let mut todo: Vec<&fluent_syntax::ast::Pattern<&str>> = m.value.iter().collect();
+            while let Some(pattern) = todo.pop() {
+                for element in &pattern.elements {
+                    let PatternElement::Placeable { expression } = element else { continue };
+                    let inline = match expression {
+                        Expression::Select { selector, variants } => {
+                            todo.extend(variants.iter().map(|v| &v.value));
+                            selector
+                        }
+                        Expression::Inline(inline) => inline,
+                    };
+                    if let InlineExpression::VariableReference { id } = inline {
+                        found.insert(id.name.to_owned());
+                    }
+                }
+            }
+            all.insert(m.id.name.to_owned(), found);
+        }
+        all
+    }
+
+    #[test]
+    fn both_languages_take_the_same_arguments() {
+        let (en, ru) = (variables(RESOURCES[0].1), variables(RESOURCES[1].1));
+        for (id, vars) in &en {
+            assert_eq!(Some(vars), ru.get(id), "{id}: English takes {vars:?}, Russian {:?}", ru.get(id));
+        }
+    }
+
+    #[test]
+    fn every_message_the_code_names_exists_in_both_languages() {
+        let pattern = regex::Regex::new(r#"\b(?:msg|get)\(\s*"([a-z0-9]+(?:-[a-z0-9]+)+)""#).unwrap();
+        let (en, ru) = (variables(RESOURCES[0].1), variables(RESOURCES[1].1));
+        let mut todo = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut named = 0;
+        while let Some(path) = todo.pop() {
+            if path.is_dir() {
+                todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let code = std::fs::read_to_string(&path).unwrap();
+            for id in pattern.captures_iter(&code).map(|c| c[1].to_owned()) {
+                if id == "no-such-message" {
+                    continue;
+                }
+                named += 1;
+                assert!(en.contains_key(&id) && ru.contains_key(&id), "{}: {id} is missing", path.display());
+            }
+        }
+        assert!(named > 150, "only {named} message ids found in the code");
+    }
+
     #[test]
     fn durations_read_as_people_write_them() {
         let d = |s: u64| Duration::from_secs(s);

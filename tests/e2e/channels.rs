@@ -145,8 +145,10 @@ async fn a_channel_that_refuses_the_bot_is_reported_once_and_its_posts_dropped()
     fake.refuse_channel(CHANNEL);
     run(&db, &config, source_id, &[flat("seed", 1000, 2.0)]).await;
     assert_eq!(run(&db, &config, source_id, &[flat("seed", 1000, 2.0), flat("a", 1000, 2.0)]).await.posts_queued, 1);
-    let notice = fake.wait_shown(ADMIN, "refuses").await;
+    let notice = fake.wait_shown(ADMIN, "does not take the bot's posts").await;
     assert!(notice.text.contains(CHANNEL) && notice.text.contains("admin"), "{}", notice.text);
+    // Said in words, not as the library's error.
+    assert!(!notice.text.contains("Unknown error") && !notice.text.contains("Bad Request"), "{}", notice.text);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let rows = entity::outbox::Entity::find().all(&db).await.unwrap();
@@ -162,7 +164,7 @@ async fn a_channel_that_refuses_the_bot_is_reported_once_and_its_posts_dropped()
     let later = [flat("seed", 1000, 2.0), flat("a", 1000, 2.0), flat("b", 1000, 2.0)];
     assert_eq!(run(&db, &config, source_id, &later).await.posts_queued, 0);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let told = fake.shown(ADMIN).into_iter().filter(|m| m.text.contains("refuses")).count();
+    let told = fake.shown(ADMIN).into_iter().filter(|m| m.text.contains("does not take the bot's posts")).count();
     assert_eq!(told, 1);
     assert!(fake.shown(fake.channel(CHANNEL)).is_empty());
     // /stats does not count the refusing channel as a user who blocked the bot.

@@ -36,6 +36,7 @@ use super::{
 use crate::{
     db, metrics,
     shutdown::{AbortOnDrop, Shutdown},
+    texts::{Arg, Lang, Texts},
 };
 
 mod digest;
@@ -475,12 +476,7 @@ async fn deliver(
             Sent::Blocked(why) | Sent::Rejected(why) if channel.is_some() && refuses(&why) => {
                 let name = channel.as_deref().unwrap_or_default();
                 warn!(channel = name, %why, "the channel refuses the bot's posts; dropping them");
-                let text = format!(
-                    "📢 The channel {name} refuses the bot's posts ({why}). Its posts are dropped. Add the bot to \
-                     the channel as an admin allowed to post; posting is tried again in {} hours, or at the next \
-                     start.",
-                    db::channels::REFUSAL_PAUSE.num_hours()
-                );
+                let text = |lang: &str| channel_refusal(Texts(Lang::of_chat(lang)), name, &why);
                 db::channels::refused(db, row.chat_id, admins, &text, now).await.map(drop)
             }
             Sent::Blocked(why) => {
@@ -516,8 +512,45 @@ async fn deliver(
     }
 }
 
+/// A channel's refusal of the bot's posts, in words (Telegram's error is
+/// "Forbidden: bot is not a member of the channel chat" and the like).
+fn channel_refusal(t: Texts, name: &str, error: &str) -> String {
+    let lower = error.to_ascii_lowercase();
+    let why = if lower.contains("not a member") || lower.contains("kicked") {
+        t.get("channel-why-not-member")
+    } else if lower.contains("not enough rights") || lower.contains("administrator") || lower.contains("admin") {
+        t.get("channel-why-no-rights")
+    } else if lower.contains("chat not found") {
+        t.get("channel-why-not-found")
+    } else {
+        let code = error.rsplit(": ").next().unwrap_or(error).trim_end_matches('"');
+        t.msg("channel-why-other", &[("code", Arg::Html(&code.chars().take(100).collect::<String>()))])
+    };
+    t.msg(
+        "admin-channel-refuses",
+        &[
+            ("name", Arg::Html(name)),
+            ("why", Arg::Html(&why)),
+            ("hours", Arg::Html(&db::channels::REFUSAL_PAUSE.num_hours().to_string())),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod retry_tests {
+    #[test]
+    fn a_channels_refusal_is_said_in_words() {
+        let ru = super::channel_refusal(
+            super::Texts(super::Lang::Ru),
+            "@flats",
+            r#"Unknown error: "Forbidden: bot is not a member of the channel chat""#,
+        );
+        assert!(ru.starts_with("📢 Канал @flats не принимает сообщения бота: бот не состоит в канале."), "{ru}");
+        assert!(!ru.contains("Forbidden") && !ru.contains("Unknown error"), "{ru}");
+        let en = super::channel_refusal(super::Texts(super::Lang::En), "@flats", "Bad Request: chat not found");
+        assert!(en.contains("Telegram knows no such channel"), "{en}");
+    }
+
     use super::*;
 
     #[test]

@@ -431,3 +431,22 @@ admin-cmd-sources = Админ: состояние источников
 admin-cmd-grant = Админ: /grant ID_ЧАТА СРОК
 admin-cmd-broadcast = Админ: /broadcast ТЕКСТ
 admin-cmd-refund = Админ: /refund ID_ПЛАТЕЖА
+admin-source-down = ⚠️ Источник { $name } не сработал { $failures } { $failures ->
+        [few] раза
+       *[other] раз
+    } подряд: { $why }
+admin-source-up = ✅ Источник { $name } снова работает (объявлений: { $found }).
+admin-source-crashed = 💥 Источник { $name }: процесс остановился во время его запуска ({ $crashes } { $crashes ->
+        [few] раза
+       *[other] раз
+    } подряд). Возможно, страница роняет разбор или съедает память. Источник ждёт до { $until }; проверьте его командой «homehound check-source { $name }».
+admin-expiry-up = ✅ Обработчик сроков доступа снова работает.
+admin-expiry-down = ⚠️ Обработчик сроков доступа не сработал { $failed } { $failed ->
+        [few] раза
+       *[other] раз
+    } подряд (напоминания и уведомления об окончании не ставятся в очередь): { $why }
+admin-channel-refuses = 📢 Канал { $name } не принимает сообщения бота: { $why } Его сообщения отброшены. Добавьте бота в канал администратором с правом публикации; попытка повторится через { $hours } ч или при следующем запуске.
+channel-why-not-member = бот не состоит в канале.
+channel-why-no-rights = у бота нет права публиковать там.
+channel-why-not-found = Telegram не знает такого канала (проверьте его @имя).
+channel-why-other = Telegram ответил «{ $code }».
