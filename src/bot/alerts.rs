@@ -125,9 +125,17 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
             // match the listing now.
             let view = ListingView::of_stored(&l, &source);
             let (mut muted, mut kept, mut undo) = (Vec::new(), Vec::new(), Vec::new());
+            // Searches that had muted it before (a second press, or another
+            // alert of the same district).
+            let mut already = 0;
             for s in db::searches::list(db, chat).await?.into_iter().filter(|s| !s.paused) {
                 let mut filter = SearchFilter::from_model(&s);
                 if !filter.matches(&view) {
+                    let same = |list: &[String], value: &str| list.iter().any(|v| v.eq_ignore_ascii_case(value));
+                    already += usize::from(match (verb, district) {
+                        ("md", Some(d)) => same(&filter.muted_districts, d),
+                        _ => same(&filter.muted_sources, &source),
+                    });
                     continue;
                 }
                 let done = match (verb, district) {
@@ -169,7 +177,15 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
                 )
             });
             if muted.is_empty() {
-                return Ok(Some(strip_tags(&kept_text.unwrap_or_else(|| ctx.t.get("mute-nothing")))));
+                let what = match (verb, district) {
+                    ("md", Some(d)) => d.to_owned(),
+                    _ => source.clone(),
+                };
+                let none = || match already {
+                    0 => ctx.t.get("mute-nothing"),
+                    _ => ctx.t.msg("mute-already", &[("what", Arg::Text(&what))]),
+                };
+                return Ok(Some(strip_tags(&kept_text.unwrap_or_else(none))));
             }
             info!(chat, listing = listing_id, searches = %muted.join(","), verb, "muted from an alert");
             let count = Arg::Num(muted.len() as f64);

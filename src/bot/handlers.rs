@@ -151,8 +151,13 @@ async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), Bot
         db::chats::register(&ctx.state.db, &profile(ctx.chat, user), ctx.state.config.trial_duration, Utc::now())
             .await?;
     info!(chat = ctx.chat.0, new = registration.new, unblocked = registration.unblocked, "chat registered");
-    let welcome = ctx.t.welcome(user.map(|u| u.first_name.as_str()), registration.new, ctx.state.config.trial_duration);
-    ctx.reply(welcome, Some(&main_menu(ctx.t))).await?;
+    // A chat that knows the bot and follows a link (a shared search, "🔔
+    // Alerts like this") gets what the link opens, not the welcome again.
+    if registration.new || registration.unblocked || args.trim().is_empty() {
+        let first_name = user.map(|u| u.first_name.as_str());
+        let welcome = ctx.t.welcome(first_name, registration.new, ctx.state.config.trial_duration);
+        ctx.reply(welcome, Some(&main_menu(ctx.t))).await?;
+    }
     // A shared search's link (`/share`).
     if let Some(token) = args.strip_prefix("share_") {
         return share::join_shared(ctx, token).await;

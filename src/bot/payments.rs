@@ -67,7 +67,7 @@ pub(super) async fn invoice(ctx: &Ctx<'_>, name: &str) -> Result<Option<String>,
         ctx.t.invoice_description(plan.duration),
         payload(plan, ctx.chat),
         XTR,
-        [LabeledPrice::new(plan.name.clone(), plan.stars)],
+        [LabeledPrice::new(ctx.t.plan_label(&plan.name), plan.stars)],
     );
     if ctx.paced(request, true).await?.is_none() {
         return Ok(None);

@@ -142,7 +142,17 @@ async fn answer(ctx: &Ctx<'_>, msg: &Message, user: i64) -> Result<(), BotError>
             let request = ctx.bot.send_message(to, t.support_answer(text)).parse_mode(ParseMode::Html);
             ctx.paced_to(to, request, true).await.map(|m| m.is_some())
         }
-        None => ctx.paced_to(to, ctx.bot.copy_message(to, ctx.chat, msg.id), true).await.map(|m| m.is_some()),
+        // A photo, a document…: the header first, so the user knows who
+        // answers, then the admin's message as it is.
+        None => {
+            let head = ctx.bot.send_message(to, t.get("support-answer")).parse_mode(ParseMode::Html);
+            match ctx.paced_to(to, head, true).await {
+                Ok(Some(_)) => {
+                    ctx.paced_to(to, ctx.bot.copy_message(to, ctx.chat, msg.id), true).await.map(|m| m.is_some())
+                }
+                other => other.map(|m| m.is_some()),
+            }
+        }
     };
     match sent {
         Ok(true) => {

@@ -472,8 +472,13 @@ impl Texts {
     /// At most 32 characters (Telegram's limit; plan names are at most
     /// `config::MAX_PLAN_NAME`). Plain text: invoices are not HTML.
     pub fn invoice_title(self, name: &str) -> String {
-        let shown = if self.has(&format!("plan-{name}")) { self.plan_name(name) } else { name.replace('_', " ") };
-        self.msg("invoice-title", &[("name", Arg::Html(&shown))]).chars().take(32).collect()
+        self.msg("invoice-title", &[("name", Arg::Html(&self.plan_label(name)))]).chars().take(32).collect()
+    }
+
+    /// A plan as users read it: its localised name where the resources
+    /// have one (`plan-week`), else its id with spaces.
+    pub fn plan_label(self, name: &str) -> String {
+        if self.has(&format!("plan-{name}")) { self.plan_name(name) } else { name.replace('_', " ") }
     }
 
     pub fn private_only(self) -> String {

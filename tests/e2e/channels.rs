@@ -241,7 +241,7 @@ async fn a_shared_search_alerts_both_chats_keeps_them_in_step_and_each_can_leave
     fake.wait_shown(USER, "no longer works").await;
     fake.send_text(STRANGER, "Chen", "en", "/start");
     fake.send_text(STRANGER, "Chen", "en", &format!("/start {start}"));
-    fake.wait_shown(STRANGER, "no longer exists").await;
+    fake.wait_shown(STRANGER, "This share link does not work").await;
     assert!(search_of(&db, STRANGER).await.is_none(), "the revoked link admits nobody");
     assert_eq!(search_of(&db, USER).await.unwrap().share_group, search_of(&db, FRIEND).await.unwrap().share_group);
     // A later /share gives a new link.

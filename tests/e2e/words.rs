@@ -182,3 +182,45 @@ async fn a_russian_admin_reads_admin_answers_and_refusals_in_russian() {
     assert!(commands.iter().any(|c| c["command"] == "grant" && c["description"] == "Админ: /grant ID_ЧАТА СРОК"));
     assert_eq!(app.stop().await, AppExit::Clean);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_open_what_they_promise_without_the_welcome_again_and_invoices_name_the_plan() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let (anna, ivan) = (801, 802);
+    let overrides = [("PLANS", "week:7d:50")];
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &overrides), bot_only()).await;
+    fake.send_text(anna, "Anna", "en", "/start");
+    fake.send_text(anna, "Anna", "en", "/new price=-2000");
+    let saved = fake.wait_shown(anna, "Saved search #").await;
+    let id: String = saved.text.split('#').nth(1).unwrap().chars().take_while(char::is_ascii_digit).collect();
+    fake.send_text(anna, "Anna", "en", &format!("/share {id}"));
+    let shown = fake.wait_shown(anna, "Send this link").await;
+    let link = shown.text.split_whitespace().find(|w| w.starts_with("https://t.me/")).unwrap().to_owned();
+    let token = link.split("start=").nth(1).unwrap().trim_end_matches(['.', ')']).to_owned();
+
+    // Ivan knows the bot already: the link joins him, with no second welcome.
+    fake.send_text(ivan, "Иван", "ru", "/start");
+    fake.wait_shown(ivan, "пробный период").await;
+    fake.send_text(ivan, "Иван", "ru", &format!("/start {token}"));
+    fake.wait_shown(ivan, "Теперь вы ведёте поиск").await;
+    // A link that leads nowhere says so (not that everyone left).
+    fake.send_text(ivan, "Иван", "ru", "/start share_0123456789abcdef01234567");
+    fake.wait_shown(ivan, "Эта ссылка не работает").await;
+    let welcomes = fake.shown(ivan).iter().filter(|m| m.text.contains("пробный период")).count();
+    assert_eq!(welcomes, 1, "{:#?}", fake.shown(ivan));
+    for shown in fake.shown(ivan) {
+        assert_reads_russian(&shown.text);
+    }
+
+    // The invoice's line item is the plan's name, not its id.
+    fake.send_text(ivan, "Иван", "ru", "/plans");
+    fake.wait_button(ivan, "Неделя · 7 дней · 50 ⭐").await;
+    fake.press_as(ivan, "Неделя · 7 дней · 50 ⭐", "ru");
+    let calls = fake
+        .wait_for(std::time::Duration::from_secs(10), "the invoice", |c| c.iter().any(|c| c.method == "sendinvoice"))
+        .await;
+    let invoice = &calls.iter().find(|c| c.method == "sendinvoice").unwrap().body;
+    assert_eq!(invoice["prices"][0]["label"], "Неделя", "{invoice}");
+    assert_eq!(app.stop().await, AppExit::Clean);
+}

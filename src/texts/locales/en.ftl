@@ -250,6 +250,7 @@ mute-would-empty = { $searches ->
        *[other] Searches { $ids } look only at this one, so muting it would leave nothing: send /pause to stop their alerts.
     }
 mute-nothing = No search of yours matches this listing any more.
+mute-already = 🔕 { $what } is already muted in your searches.
 kept = ⭐ Saved. See /saved.
 listing-gone = This listing is no longer stored.
 
@@ -326,7 +327,7 @@ share-joined =
 share-already = You already follow this search: #{ $id }.
 share-revoked = 🔒 The link to search #{ $id } no longer works. The chats that follow it keep it; <code>/share { $id }</code> gives a new link.
 share-not-shared = Search #{ $id } has no link to revoke.
-share-gone = This shared search no longer exists (everyone left it). Send /new to set up your own.
+share-gone = This share link does not work: it was turned off, or the search was deleted. Send /new to set up your own.
 share-needs-access = A shared search needs access of your own: see /plans.
 share-member-joined = 👥 Another chat now follows your search #{ $id } with you.
 share-member-left = 👥 A chat left your shared search #{ $id }; it goes on for you.
