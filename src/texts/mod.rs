@@ -109,11 +109,6 @@ pub fn sentence(text: &str) -> String {
     if trimmed.ends_with(['.', '?', '!', '…']) { trimmed.to_owned() } else { format!("{trimmed}.") }
 }
 
-/// "2026-11-23 18:00 UTC".
-pub fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// An argument of a message.
 pub enum Arg<'a> {
     /// Text placed as is (already HTML, or escaped by the caller).

@@ -224,3 +224,25 @@ async fn links_open_what_they_promise_without_the_welcome_again_and_invoices_nam
     assert_eq!(invoice["prices"][0]["label"], "Неделя", "{invoice}");
     assert_eq!(app.stop().await, AppExit::Clean);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_are_shown_in_the_chats_zone() {
+    let fake = FakeTelegram::start().await;
+    let test_db = TestDb::new().await;
+    let chat = 810;
+    let app = TestApp::start(config_with_sources(&test_db.url, &fake.url, &[]), bot_only()).await;
+    fake.send_text(chat, "Иван", "ru", "/start");
+    fake.send_text(chat, "Иван", "ru", "/status");
+    let status = fake.wait_shown(chat, "Пробный период, действует до").await;
+    assert!(status.text.contains("(МСК)</b>") && !status.text.contains("UTC"), "{}", status.text);
+    assert_reads_russian(&status.text);
+    fake.send_text(chat, "Иван", "ru", "/timezone Asia/Dubai");
+    let set = fake.wait_shown(chat, "Часовой пояс: Asia/Dubai").await;
+    assert!(set.text.contains("тихие часы теперь по нему"), "{}", set.text);
+    fake.send_text(chat, "Иван", "ru", "/status");
+    crate::support::wait_until(std::time::Duration::from_secs(10), "the status in Dubai's time", || {
+        fake.shown(chat).iter().any(|m| m.text.contains("Пробный период") && m.text.contains("(UTC+04)</b>"))
+    })
+    .await;
+    assert_eq!(app.stop().await, AppExit::Clean);
+}
