@@ -162,13 +162,12 @@ async fn answer(ctx: &Ctx<'_>, msg: &Message, user: i64) -> Result<(), BotError>
         Ok(false) => Ok(()),
         Err(e) => {
             warn!(admin = ctx.chat.0, chat = user, error = %e, "cannot send a support answer");
-            let why = e.to_string();
+            // In words: the library's error stays in the log.
+            let blocked = e.to_string().contains("Forbidden");
+            let why = ctx.t.get(if blocked { "support-why-blocked" } else { "support-why-failed" });
             let text = ctx.t.msg(
                 "admin-support-not-delivered",
-                &[
-                    ("chat", Arg::Html(&user.to_string())),
-                    ("why", Arg::Text(&ctx.state.config.telegram_token.scrub(&why))),
-                ],
+                &[("chat", Arg::Html(&user.to_string())), ("why", Arg::Html(&why))],
             );
             ctx.reply(text, None).await.map(drop)
         }

@@ -431,3 +431,5 @@ channel-why-not-member = the bot is not a member of the channel.
 channel-why-no-rights = the bot has no right to post there.
 channel-why-not-found = Telegram knows no such channel (check its @name).
 channel-why-other = Telegram answered “{ $code }”.
+support-why-blocked = they blocked the bot, so it cannot write to them.
+support-why-failed = Telegram did not take the message; reply again in a minute.

@@ -451,3 +451,5 @@ channel-why-not-member = бот не состоит в канале.
 channel-why-no-rights = у бота нет права публиковать там.
 channel-why-not-found = Telegram не знает такого канала (проверьте его @имя).
 channel-why-other = Telegram ответил «{ $code }».
+support-why-blocked = пользователь заблокировал бота, и бот не может ему написать.
+support-why-failed = Telegram не принял сообщение; ответьте ещё раз через минуту.
