@@ -37,9 +37,14 @@ fn payload(text: String, t: Texts) -> String {
 
 /// The time left until `end`, as a reminder says it: to the hour from a
 /// day up (a "3 days" reminder sent a few minutes late still says 3 days),
-/// else to the minute.
+/// to the minute from a minute up, else in whole seconds (rounded up: a
+/// pass runs just after an offset falls due).
 pub fn time_left(end: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
-    let secs = (end - now).num_seconds().max(0) as u64;
+    let millis = (end - now).num_milliseconds().max(0) as u64;
+    let secs = millis / 1_000;
+    if secs < 60 {
+        return Duration::from_secs(millis.div_ceil(1_000));
+    }
     let unit = if secs >= 86_400 - 1_800 { 3_600 } else { 60 };
     Duration::from_secs((secs + unit / 2) / unit * unit)
 }
@@ -155,5 +160,7 @@ mod tests {
         assert_eq!(left(19 * 3_600 + 20), Duration::from_secs(19 * 3_600));
         assert_eq!(left(3 * 86_400 - 600), Duration::from_secs(3 * 86_400));
         assert_eq!(left(-5), Duration::ZERO);
+        // Seconds (test configurations): rounded up.
+        assert_eq!(time_left(end, end - chrono::Duration::milliseconds(7_300)), Duration::from_secs(8));
     }
 }

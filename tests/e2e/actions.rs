@@ -110,6 +110,15 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(fake.buttons_on(EN, "Flat b").contains(&"🔕 All of s".to_owned()));
+    let (flat_b, mute_kreuzberg) = fake
+        .shown(EN)
+        .iter()
+        .rev()
+        .find_map(|m| {
+            let data = m.buttons.iter().find(|(label, _)| label == "🔕 Kreuzberg")?.1.clone();
+            Some((m.message_id, data))
+        })
+        .expect("the district's mute button");
     fake.press_on(EN, "Flat b", "🔕 Kreuzberg", "en");
     crate::support::wait_until(Duration::from_secs(10), "the mute stored", || {
         fake.buttons_on(EN, "Flat b") == ["Open listing", "↩️ Undo"]
@@ -131,6 +140,17 @@ async fn hide_mute_and_save_change_what_arrives_and_survive_a_restart() {
         assert!(std::time::Instant::now() < deadline, "marks {marks:?}, searches {searches:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The same mute pressed again (an old message's button) says it is
+    // muted already, not that nothing matches.
+    let answered = fake.calls_to("answerCallbackQuery").len();
+    fake.send_callback(EN, flat_b, "en", &mute_kreuzberg);
+    let calls = fake
+        .wait_for(Duration::from_secs(10), "the second mute's answer", |c| {
+            c.iter().filter(|c| c.method == "answercallbackquery").count() > answered
+        })
+        .await;
+    let answer = calls.iter().filter(|c| c.method == "answercallbackquery").nth(answered).unwrap();
+    assert_eq!(answer.body["text"], "🔕 Kreuzberg is already muted in your searches.", "{}", answer.body);
     // /searches shows the muted district.
     fake.send_text(EN, "U", "en", "/searches");
     fake.wait_shown(EN, "not_district=Kreuzberg").await;
