@@ -521,6 +521,12 @@ async fn paysupport_forwards_the_next_message_to_the_admins_and_their_reply_come
     fake.send_reply(2, "Anything else?", headers[1].1);
     let answer = fake.wait_shown(chat, "Anything else?").await;
     assert!(answer.text.starts_with("💬 <b>Support:</b>"), "{}", answer.text);
+    // A photo answer: the header first, then the photo as the admin sent it.
+    fake.send_photo_reply(1, headers[0].2);
+    let copy = fake.wait_shown(chat, "[copymessage of message").await;
+    let shown = fake.shown(chat);
+    let at = shown.iter().position(|m| m.message_id == copy.message_id).unwrap();
+    assert_eq!(shown[at - 1].text, "💬 <b>Support:</b>", "{shown:#?}");
 
     // Three requests an hour at most: the fourth /paysupport is not opened.
     for n in 2..=3 {

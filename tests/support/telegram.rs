@@ -271,6 +271,16 @@ impl FakeTelegram {
     /// Queues a text message from `chat_id` that replies to the bot's
     /// message `reply_to` in that chat (an admin answering a forward).
     pub fn send_reply(&self, chat_id: i64, text: &str, reply_to: i64) {
+        self.send_reply_with(chat_id, ("text", json!(text)), reply_to);
+    }
+
+    /// Queues a photo (no caption) from `chat_id` in reply to its message `reply_to`.
+    pub fn send_photo_reply(&self, chat_id: i64, reply_to: i64) {
+        let photo = json!([{"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 60}]);
+        self.send_reply_with(chat_id, ("photo", photo), reply_to);
+    }
+
+    fn send_reply_with(&self, chat_id: i64, content: (&str, Value), reply_to: i64) {
         let mut inner = self.inner.lock().unwrap();
         let update_id = inner.next_update_id;
         inner.next_update_id += 1;
@@ -280,7 +290,7 @@ impl FakeTelegram {
             "date": chrono::Utc::now().timestamp(),
             "chat": {"id": chat_id, "type": "private", "first_name": "admin"},
             "from": {"id": chat_id, "is_bot": false, "first_name": "admin", "language_code": "en"},
-            "text": text,
+            content.0: content.1,
             "reply_to_message": {
                 "message_id": reply_to,
                 "date": chrono::Utc::now().timestamp(),
