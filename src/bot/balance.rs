@@ -9,7 +9,11 @@ use teloxide::prelude::*;
 use tracing::{info, warn};
 
 use super::BotState;
-use crate::{db, delivery::gate::FREE_BUDGET, texts::Arg};
+use crate::{
+    db,
+    delivery::gate::FREE_BUDGET,
+    texts::{Arg, Texts},
+};
 
 /// How often the balance is read.
 const EVERY: Duration = Duration::from_secs(300);
@@ -20,7 +24,7 @@ const CALL: Duration = Duration::from_secs(30);
 
 /// Watches the balance until shutdown (only with `TELEGRAM_PAID_BROADCAST`).
 pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
-    let (min, admins) = (state.config.paid_broadcast_min_stars, &state.config.admin_chat_ids);
+    let min = state.config.paid_broadcast_min_stars;
     let rate = state.config.telegram_rate_limit;
     // Whether the admins were told the balance is too low (and not yet
     // that it recovered).
@@ -55,24 +59,19 @@ pub(super) async fn watch(bot: Bot, state: std::sync::Arc<BotState>) {
                     None
                 };
                 if let Some(id) = notice.filter(|_| teller) {
-                    for &admin in admins {
-                        let told = async {
-                            let t = super::ctx::texts_of(&state, admin).await?;
-                            let text = t.msg(
-                                id,
-                                &[
-                                    ("stars", Arg::Html(&stars.to_string())),
-                                    ("min", Arg::Html(&min.to_string())),
-                                    ("free", Arg::Html(&FREE_BUDGET.to_string())),
-                                    ("rate", Arg::Html(&rate.to_string())),
-                                ],
-                            );
-                            db::admin::notify(&state.db, &[admin], "star-balance", &text).await?;
-                            Ok::<_, super::BotError>(())
-                        };
-                        if let Err(e) = told.await {
-                            warn!(error = %e, "cannot tell the admins about the Star balance");
-                        }
+                    let text = |t: Texts| {
+                        t.msg(
+                            id,
+                            &[
+                                ("stars", Arg::Html(&stars.to_string())),
+                                ("min", Arg::Html(&min.to_string())),
+                                ("free", Arg::Html(&FREE_BUDGET.to_string())),
+                                ("rate", Arg::Html(&rate.to_string())),
+                            ],
+                        )
+                    };
+                    if let Err(e) = super::payments::tell_admins(&state, "star-balance", text).await {
+                        warn!(error = %e, "cannot tell the admins about the Star balance");
                     }
                 }
             }

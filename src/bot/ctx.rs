@@ -164,11 +164,20 @@ pub(super) async fn ensure_chat(state: &BotState, chat: ChatId, user: Option<&Us
     }
 }
 
-/// The time zone `chat` reads times in: the one it set with /timezone, else
-/// one from its language (Moscow for Russian), else UTC.
+/// The language and time zone of a chat that is not the one writing (an
+/// admin's answer, a notice), from one read of its row: its stored language
+/// (English when unknown) and the zone it set with /timezone, else one
+/// from its language (Moscow for Russian), else UTC.
+pub(super) async fn reader_of(state: &BotState, chat: i64) -> Result<(Texts, chrono_tz::Tz), BotError> {
+    Ok(match db::chats::get(&state.db, chat).await? {
+        Some(c) => (Texts(Lang::of_chat(&c.language)), crate::quiet::zone(c.timezone.as_deref(), &c.language)),
+        None => (Texts(Lang::En), chrono_tz::UTC),
+    })
+}
+
+/// The time zone `chat` reads times in ([`reader_of`]).
 pub(super) async fn zone_of(state: &BotState, chat: i64) -> Result<chrono_tz::Tz, BotError> {
-    let row = db::chats::get(&state.db, chat).await?;
-    Ok(row.map_or(chrono_tz::UTC, |c| crate::quiet::zone(c.timezone.as_deref(), &c.language)))
+    Ok(reader_of(state, chat).await?.1)
 }
 
 impl Ctx<'_> {
@@ -178,11 +187,9 @@ impl Ctx<'_> {
     }
 }
 
-/// The texts of a chat that is not the one writing (an admin's answer, a
-/// notice): in the chat's stored language, English when unknown.
+/// The texts of a chat that is not the one writing ([`reader_of`]).
 pub(super) async fn texts_of(state: &BotState, chat: i64) -> Result<Texts, BotError> {
-    let lang = db::chats::get(&state.db, chat).await?.map(|c| Lang::from_code(Some(&c.language)));
-    Ok(Texts(lang.unwrap_or(Lang::En)))
+    Ok(reader_of(state, chat).await?.0)
 }
 
 /// Tells the user something went wrong, unless Telegram is refusing sends

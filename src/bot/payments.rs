@@ -20,7 +20,7 @@ use tracing::{error, info, warn};
 
 use super::{
     BotError, BotState,
-    ctx::{Ctx, ensure_chat, texts_of, zone_of},
+    ctx::{Ctx, ensure_chat, reader_of, texts_of},
     wizard::Keyboard,
 };
 use crate::{
@@ -243,8 +243,8 @@ async fn ask_refund(bot: &Bot, state: &BotState, payment: &payment::Model) -> Re
     info!(chat = payment.chat_id, amount = payment.amount, charge = %payment.telegram_payment_charge_id,
         "payment refunded");
     // The user hears what happened (once: keyed by the charge).
-    let zone = zone_of(state, payment.chat_id).await?;
-    let text = texts_of(state, payment.chat_id).await?.refunded(payment.amount, end, zone);
+    let (t, zone) = reader_of(state, payment.chat_id).await?;
+    let text = t.refunded(payment.amount, end, zone);
     let key = format!("refunded:{}", payment.telegram_payment_charge_id);
     db::admin::notify_html(&state.db, &[payment.chat_id], &key, &text).await?;
     state.shared.outbox_ready.notify_one();
@@ -496,7 +496,8 @@ async fn apply_from_ledger(
         )
     })
     .await?;
-    let text = texts_of(state, chat).await?.paid(plan.duration, until, zone_of(state, chat).await?);
+    let (t, zone) = reader_of(state, chat).await?;
+    let text = t.paid(plan.duration, until, zone);
     db::admin::notify_html(&state.db, &[chat], &format!("paid:{charge_id}"), &text).await?;
     Ok(true)
 }

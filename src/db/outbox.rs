@@ -681,18 +681,6 @@ async fn enqueue_unnest(txn: &DatabaseTransaction, rows: &[outbox::ActiveModel])
     Ok(queued)
 }
 
-/// Queues a notice to every admin (creating their chat rows if they never
-/// wrote to the bot).
-pub async fn notify_admins(
-    txn: &DatabaseTransaction,
-    admins: &[i64],
-    key: &str,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    notify_chats(txn, admins, key, text, false, now).await
-}
-
 /// Queues a notice (plain text, or Telegram HTML when `html`) to `admins`,
 /// creating their chat rows if they never wrote to the bot.
 pub async fn notify_chats(

@@ -352,6 +352,11 @@ fn money(text: &str) -> Result<f64, Problem> {
     in_range(v, text)
 }
 
+/// One side of a `MIN-MAX` range: none when empty, else read by `read`.
+fn bound<T>(side: &str, read: impl Fn(&str) -> Result<T, Problem>) -> Result<Option<T>, Problem> {
+    if side.trim().is_empty() { Ok(None) } else { read(side).map(Some) }
+}
+
 /// A whole sum of money ([`money`]).
 fn whole_money(text: &str) -> Result<i64, Problem> {
     let v = money(text)?;
@@ -366,9 +371,7 @@ fn price_range(text: &str) -> Result<(Option<i64>, Option<i64>), Problem> {
     let Some((a, b)) = text.split_once('-') else {
         return Err(Problem::NoDash { value: clip(text) });
     };
-    let min = if a.trim().is_empty() { None } else { Some(whole_money(a)?) };
-    let max = if b.trim().is_empty() { None } else { Some(whole_money(b)?) };
-    match (min, max) {
+    match (bound(a, whole_money)?, bound(b, whole_money)?) {
         (None, None) => Err(Problem::NoBound),
         (Some(lo), Some(hi)) if lo > hi => Err(Problem::MinAboveMax { min: lo.to_string(), max: hi.to_string() }),
         bounds => Ok(bounds),
@@ -405,9 +408,7 @@ pub fn typed_price(text: &str) -> Result<(Option<i64>, Option<i64>), Problem> {
         (Some(whole_money(&a)?), Some(whole_money(&b)?))
     } else if let Some((a, b)) = text.split_once('-') {
         // "-1500" is "up to 1500", as in `price=-1500`.
-        let min = if a.trim().is_empty() { None } else { Some(whole_money(a)?) };
-        let max = if b.trim().is_empty() { None } else { Some(whole_money(b)?) };
-        (min, max)
+        (bound(a, whole_money)?, bound(b, whole_money)?)
     } else {
         (None, Some(whole_money(&text)?))
     };
@@ -424,9 +425,7 @@ fn range(text: &str) -> Result<(Option<f64>, Option<f64>), Problem> {
     let Some((a, b)) = text.split_once('-') else {
         return Err(Problem::NoDash { value: clip(text) });
     };
-    let min = if a.trim().is_empty() { None } else { Some(number(a)?) };
-    let max = if b.trim().is_empty() { None } else { Some(number(b)?) };
-    match (min, max) {
+    match (bound(a, number)?, bound(b, number)?) {
         (None, None) => Err(Problem::NoBound),
         (Some(lo), Some(hi)) if lo > hi => Err(Problem::MinAboveMax { min: num(lo), max: num(hi) }),
         bounds => Ok(bounds),
