@@ -17,6 +17,7 @@ mod m20261206_000005_channels_shares_photos;
 mod m20261207_000006_runs_that_crash;
 mod m20261207_000007_told_and_unique_shares;
 mod m20261207_000008_outbox_for_bulk_queueing;
+mod m20261208_000009_outbox_without_foreign_keys;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_runs_that_crash::Migration),
             Box::new(m20261207_000007_told_and_unique_shares::Migration),
             Box::new(m20261207_000008_outbox_for_bulk_queueing::Migration),
+            Box::new(m20261208_000009_outbox_without_foreign_keys::Migration),
         ]
     }
 }

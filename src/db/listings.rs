@@ -104,7 +104,7 @@ pub struct RunPolicy<'a> {
 pub type ChannelPosts<'a> = dyn Fn(&str, &[(i64, &Listing)]) -> Vec<(i64, String)> + Sync + 'a;
 
 /// See [`RunPolicy::matcher`]: (source name, new listings, candidate searches).
-pub type Matcher = fn(&str, &[(i64, &Listing)], &[search::Model]) -> Vec<(i64, i64)>;
+pub type Matcher = fn(&str, &[(i64, &Listing)], &[search::Filter]) -> Vec<(i64, i64)>;
 
 /// Records one run of `source_id` that started at `started`.
 pub async fn record_run(
@@ -311,13 +311,20 @@ enum Step<'a> {
 }
 
 /// A run's listings are written in transactions of at most this many
-/// listings, or as many as make about [`CHUNK_ALERTS`] alerts: no other
+/// listings, or as many as make about [`chunk_alerts`] alerts: no other
 /// write (a payment, a saved search, a sent mark) waits long behind a run.
 const CHUNK_LISTINGS: usize = 200;
 
 /// Alerts queued per transaction, about (a listing and its alerts are never
-/// split).
-const CHUNK_ALERTS: usize = 4_000;
+/// split): on SQLite, whose one writer every other write waits for, a few
+/// thousand (tens of milliseconds); on PostgreSQL, where no other write
+/// waits for a run's new rows, more, for fewer commits.
+fn chunk_alerts(backend: DbBackend) -> usize {
+    match backend {
+        DbBackend::Sqlite => 4_000,
+        _ => 20_000,
+    }
+}
 
 /// The pause between two chunks on SQLite, so that writers waiting for the
 /// lock go first.
@@ -395,6 +402,7 @@ async fn store_listings(
 
     let matched = started.elapsed();
     let (mut chunks, mut longest) = (0, std::time::Duration::ZERO);
+    let chunk_alerts = chunk_alerts(db.get_database_backend());
     let mut next = steps.iter().enumerate().peekable();
     while next.peek().is_some() {
         let chunk_started = std::time::Instant::now();
@@ -403,7 +411,7 @@ async fn store_listings(
         let (mut listings_in, mut alerts_in) = (0, 0);
         let mut rows = Vec::new();
         let mut wanted_posts = Vec::new();
-        while let Some((i, step)) = next.next_if(|_| listings_in < CHUNK_LISTINGS && alerts_in < CHUNK_ALERTS) {
+        while let Some((i, step)) = next.next_if(|_| listings_in < CHUNK_LISTINGS && alerts_in < chunk_alerts) {
             listings_in += 1;
             let before = rows.len();
             match step {
@@ -526,8 +534,12 @@ async fn match_fresh(
     let mut matches: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut searching = HashSet::new();
     let mut after = 0;
+    let (mut reading, mut matching) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     loop {
+        let started = std::time::Instant::now();
         let mut page = candidate_searches(&read, &src.name, after, CANDIDATE_PAGE).await?;
+        reading += started.elapsed();
+        let started = std::time::Instant::now();
         let Some(last) = page.last() else { break };
         after = last.id;
         let full = page.len() as u64 == CANDIDATE_PAGE;
@@ -540,11 +552,13 @@ async fn match_fresh(
                 }
             }
         }
+        matching += started.elapsed();
         if !full {
             break;
         }
     }
     read.commit().await?;
+    tracing::debug!(source = %src.name, ?reading, ?matching, "candidate searches read and matched");
     Ok((matches, searching))
 }
 
@@ -775,13 +789,14 @@ pub async fn candidate_searches<C: ConnectionTrait>(
     source: &str,
     after: i64,
     limit: u64,
-) -> Result<Vec<search::Model>, DbErr> {
+) -> Result<Vec<search::Filter>, DbErr> {
     search::Entity::find()
         .filter(search::Column::Id.gt(after))
         .order_by_asc(search::Column::Id)
         .limit(limit)
         .filter(search::Column::Paused.eq(false))
         .filter(search::Column::Source.is_null().or(search::Column::Source.eq(source)))
+        .into_partial_model::<search::Filter>()
         .all(db)
         .await
 }

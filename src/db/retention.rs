@@ -2,8 +2,9 @@
 //!
 //! Sent, failed and dropped outbox rows (and the support threads' message
 //! ids, a few rows a day) after `OUTBOX_RETENTION`, listings
-//! not seen for `LISTING_RETENTION` (their prices and messages go with them,
-//! by the foreign keys' `ON DELETE CASCADE`), source runs after
+//! not seen for `LISTING_RETENTION` (their messages deleted in the same
+//! transaction, their prices and marks by the foreign keys' `ON DELETE
+//! CASCADE`; the outbox has no foreign keys on PostgreSQL), source runs after
 //! `RUN_RETENTION`. Each batch is one short statement on an indexed column,
 //! so the bot and the scraper keep writing while a large backlog is pruned.
 
@@ -45,6 +46,42 @@ where
     Ok(E::delete_many().filter(id.is_in(ids)).exec(db).await?.rows_affected)
 }
 
+/// Deletes up to [`BATCH`] listings not seen since `cut`, and their
+/// messages with them (one transaction).
+async fn listings_batch(db: &DatabaseConnection, cut: DateTime<Utc>) -> Result<u64, DbErr> {
+    let ids: Vec<i64> = listing::Entity::find()
+        .select_only()
+        .column(listing::Column::Id)
+        .filter(listing::Column::LastSeenAt.lt(cut))
+        .limit(BATCH)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let txn = super::begin_write(db).await?;
+    // Seen again meanwhile: kept, with its messages.
+    let deleted = listing::Entity::delete_many()
+        .filter(listing::Column::Id.is_in(ids.clone()))
+        .filter(listing::Column::LastSeenAt.lt(cut))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let kept = Query::select()
+        .column(listing::Column::Id)
+        .from(listing::Entity)
+        .and_where(listing::Column::Id.is_in(ids.clone()))
+        .to_owned();
+    outbox::Entity::delete_many()
+        .filter(outbox::Column::ListingId.is_in(ids))
+        .filter(outbox::Column::ListingId.not_in_subquery(kept))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
 /// A source that retention emptied (no listing left, no successful run
 /// since the listings' cut-off) stores its next run silently again, like a
 /// first run: its old listings are gone, so everything would look new.
@@ -81,8 +118,7 @@ pub async fn prune_batch(db: &DatabaseConnection, cut: Cutoffs) -> Result<Pruned
                 support_message::Column::CreatedAt.lt(cut.outbox),
             )
             .await?,
-        listings: batch::<listing::Entity>(db, listing::Column::Id, listing::Column::LastSeenAt.lt(cut.listings))
-            .await?,
+        listings: listings_batch(db, cut.listings).await?,
         runs: batch::<source_run::Entity>(db, source_run::Column::Id, source_run::Column::StartedAt.lt(cut.runs))
             .await?,
     })

@@ -315,6 +315,11 @@ impl SearchFilter {
 
     /// The filter stored in a `searches` row.
     pub fn from_model(m: &search::Model) -> Self {
+        Self::from_columns(&search::Filter::from(m))
+    }
+
+    /// The filter of a search's filter columns (what the scraper reads).
+    pub fn from_columns(m: &search::Filter) -> Self {
         let json_list = |s: &Option<String>| -> Vec<String> {
             s.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
         };
@@ -379,9 +384,9 @@ pub fn like(l: &entity::listing::Model, source: Option<&str>) -> SearchFilter {
 /// Every (listing, chat) pair where one of `searches` matches one of a
 /// run's new listings (stored ids), once per pair (see [`SearchIndex`]):
 /// the scraper's [`Matcher`](crate::db::listings::Matcher).
-pub fn match_new(source: &str, new_listings: &[(i64, &Listing)], searches: &[search::Model]) -> Vec<(i64, i64)> {
+pub fn match_new(source: &str, new_listings: &[(i64, &Listing)], searches: &[search::Filter]) -> Vec<(i64, i64)> {
     let candidates: Vec<(i64, SearchFilter)> =
-        searches.iter().map(|m| (m.chat_id, SearchFilter::from_model(m).normalized())).collect();
+        searches.iter().map(|m| (m.chat_id, SearchFilter::from_columns(m).normalized())).collect();
     let index = SearchIndex::new(&candidates);
     let mut pairs = Vec::new();
     let mut chats = Vec::new();

@@ -649,6 +649,10 @@ async fn forty_days_after_the_alert_a_price_drop_is_told_and_the_buttons_still_a
     let cut = Cutoffs { outbox: day(41), listings: day(41), runs: day(41) };
     while prune_batch(&db, cut).await.unwrap() != Pruned::default() {}
     assert_eq!(entity::told::Entity::find().count(&db).await.unwrap(), 0);
+    // Its messages still queued (the photos) go with it, on both backends
+    // (PostgreSQL's outbox has no foreign keys to cascade).
+    let left = outbox::Entity::find().filter(outbox::Column::ListingId.eq(x.id)).count(&db).await.unwrap();
+    assert_eq!(left, 0, "no message outlives its listing");
 }
 
 #[tokio::test]
