@@ -45,8 +45,11 @@ impl MigrationTrait for Migration {
         }
         let db = manager.get_connection();
         for sql in [
-            "DELETE FROM outbox WHERE listing_id IS NOT NULL AND listing_id NOT IN (SELECT id FROM listings)",
-            "DELETE FROM outbox WHERE chat_id NOT IN (SELECT id FROM chats)",
+            // Anti-joins: `NOT IN (SELECT …)` over a million listings is
+            // checked row by row once it no longer fits `work_mem`.
+            "DELETE FROM outbox o WHERE o.listing_id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM listings l WHERE l.id = o.listing_id)",
+            "DELETE FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM chats c WHERE c.id = o.chat_id)",
             "ALTER TABLE outbox ADD CONSTRAINT fk_outbox_chat FOREIGN KEY (chat_id) REFERENCES chats (id) \
              ON DELETE CASCADE",
             "ALTER TABLE outbox ADD CONSTRAINT fk_outbox_listing FOREIGN KEY (listing_id) REFERENCES listings (id) \
