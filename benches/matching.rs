@@ -110,6 +110,8 @@ fn main() {
                 description: None,
                 furnished: None,
                 phone: None,
+                lat: None,
+                lon: None,
             })
             .collect();
         let new: Vec<(i64, &Listing)> = listings.iter().enumerate().map(|(i, l)| (i as i64, l)).collect();

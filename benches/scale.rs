@@ -250,6 +250,8 @@ async fn bench() {
             description: None,
             furnished: Some(rng.next(2) == 0),
             phone: None,
+            lat: None,
+            lon: None,
         })
         .collect();
     let policy = homehound::scraper::run_policy(3, &[]);

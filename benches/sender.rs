@@ -129,6 +129,8 @@ fn fan_out(chats: i64, limit: &str) {
         description: None,
         furnished: None,
         phone: None,
+        lat: None,
+        lon: None,
     };
     let scraped = Instant::now();
     let queued = rt.block_on(async {

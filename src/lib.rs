@@ -34,6 +34,7 @@ pub mod db;
 pub mod delivery;
 pub mod expiry;
 pub mod fanout;
+pub mod geo;
 pub mod health;
 pub mod http;
 pub mod listing;

@@ -49,7 +49,7 @@ pub fn photos_of(l: &entity::listing::Model) -> Vec<String> {
 pub const MAX_PHOTOS: usize = 10;
 
 /// A normalised listing; also the JSON line `check-source` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Listing {
     pub source: String,
     pub id: String,
@@ -79,6 +79,11 @@ pub struct Listing {
     pub furnished: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Where the flat is, when the source says (WGS 84 degrees).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
 }
 
 impl Listing {
@@ -100,6 +105,7 @@ impl Listing {
             "description" => self.description.is_some(),
             "furnished" => self.furnished.is_some(),
             "phone" => self.phone.is_some(),
+            "lat" | "lon" | "geo" => self.lat.is_some() && self.lon.is_some(),
             _ => true,
         }
     }

@@ -28,6 +28,9 @@ pub struct Model {
     pub photos: Option<String>,
     /// The advertiser's phone, where the source gives one.
     pub phone: Option<String>,
+    /// Where the flat is (WGS 84 degrees), when the source says.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -29,6 +29,10 @@ pub struct Model {
     /// The searches of several chats that are one search (`/share`): the
     /// share link's token; a change by one applies to all. Null: not shared.
     pub share_group: Option<String>,
+    /// `near=`: listings within `near_m` metres of (`near_lat`, `near_lon`).
+    pub near_lat: Option<f64>,
+    pub near_lon: Option<f64>,
+    pub near_m: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "chat_id", to = "id")]
@@ -59,6 +63,9 @@ pub struct Filter {
     pub periods: Option<String>,
     pub muted_districts: Option<String>,
     pub muted_sources: Option<String>,
+    pub near_lat: Option<f64>,
+    pub near_lon: Option<f64>,
+    pub near_m: Option<i32>,
 }
 
 impl From<&Model> for Filter {
@@ -80,6 +87,9 @@ impl From<&Model> for Filter {
             periods: m.periods.clone(),
             muted_districts: m.muted_districts.clone(),
             muted_sources: m.muted_sources.clone(),
+            near_lat: m.near_lat,
+            near_lon: m.near_lon,
+            near_m: m.near_m,
         }
     }
 }

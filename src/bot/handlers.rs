@@ -52,9 +52,10 @@ pub(super) async fn on_message(bot: Bot, msg: Message, state: Arc<BotState>) -> 
     } else if msg.chat.is_private() && !is_command(&msg) {
         match super::support::route(&ctx, &msg).await {
             Ok(true) => Ok(()),
-            Ok(false) => match msg.text() {
-                Some(text) => handle_text(&ctx, text, user).await,
-                None => return Ok(()),
+            Ok(false) => match (msg.text(), msg.location()) {
+                (Some(text), _) => handle_text(&ctx, text, user).await,
+                (None, Some(place)) => shared_place(&ctx, place.latitude, place.longitude).await,
+                (None, None) => return Ok(()),
             },
             Err(e) => Err(e),
         }
@@ -144,6 +145,19 @@ async fn typed_text(ctx: &Ctx<'_>, text: &str) -> Result<(), BotError> {
         }
     }
     ctx.reply(ctx.t.unknown(), None).await.map(drop)
+}
+
+/// A location the user shared (📎 → Location): the place of the open
+/// wizard's search (it then asks how far from it), otherwise a hint.
+async fn shared_place(ctx: &Ctx<'_>, lat: f64, lon: f64) -> Result<(), BotError> {
+    let Some(mut wizard) = load_wizard(ctx).await? else {
+        return ctx.reply(ctx.t.place_without_wizard(), None).await.map(drop);
+    };
+    if !wizard.share_place(lat, lon) {
+        return ctx.reply(ctx.t.place_not_taken(), None).await.map(drop);
+    }
+    // Drawn again under the location, where the user looks.
+    show_wizard(ctx, wizard, true).await
 }
 
 async fn start(ctx: &Ctx<'_>, user: Option<&User>, args: &str) -> Result<(), BotError> {

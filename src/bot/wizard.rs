@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    search::{PERIODS, Rooms, SearchFilter, syntax},
+    search::{Near, PERIODS, Rooms, SearchFilter, syntax},
     texts::Texts,
 };
 
@@ -22,11 +22,15 @@ const PRICES: &[i64] = &[500, 750, 1000, 1250, 1500, 2000, 2500, 3000];
 pub const MIN_TYPED_PRICE: i64 = 10;
 /// Area presets (smallest m²).
 const AREAS: &[u32] = &[20, 30, 40, 50, 60, 80, 100];
+/// Radius presets around a shared location, in metres.
+pub const RADII: &[i32] = &[1_000, 2_000, 5_000, 10_000];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     Source,
     Districts,
+    /// How far from the location the user shared (📎 → Location).
+    Radius,
     Price,
     Rooms,
     Area,
@@ -39,7 +43,7 @@ impl Step {
     fn back(self) -> Step {
         match self {
             Step::Source | Step::Districts => Step::Source,
-            Step::Price => Step::Districts,
+            Step::Radius | Step::Price => Step::Districts,
             Step::Rooms => Step::Price,
             Step::Area => Step::Rooms,
             Step::Furnished => Step::Area,
@@ -64,6 +68,9 @@ pub struct Wizard {
     pub districts: Vec<String>,
     /// The next text message is the typed price.
     pub awaiting_price: bool,
+    /// The location the user shared, until a radius is picked.
+    #[serde(default)]
+    pub place: Option<(f64, f64)>,
 }
 
 /// What a button press asks the bot to do next.
@@ -93,7 +100,16 @@ impl Wizard {
     pub fn new(nonce: u32, sources: Vec<String>) -> Self {
         let step = if sources.len() > 1 { Step::Source } else { Step::Districts };
         let filter = SearchFilter::default();
-        Self { nonce, message_id: None, step, filter, sources, districts: Vec::new(), awaiting_price: false }
+        Self {
+            nonce,
+            message_id: None,
+            step,
+            filter,
+            sources,
+            districts: Vec::new(),
+            awaiting_price: false,
+            place: None,
+        }
     }
 
     /// The step's number and the number of steps the user goes through.
@@ -101,7 +117,7 @@ impl Wizard {
         let skipped = usize::from(self.sources.len() <= 1);
         let index = match self.step {
             Step::Source => 1,
-            Step::Districts => 2,
+            Step::Districts | Step::Radius => 2,
             Step::Price => 3,
             Step::Rooms => 4,
             Step::Area => 5,
@@ -162,6 +178,16 @@ impl Wizard {
                 }
             },
             (Step::Districts, "next") => self.step = Step::Price,
+            (Step::Districts, "noplace") => self.filter.near = None,
+            (Step::Radius, "km") => {
+                let (Some(radius_m), Some((lat, lon))) =
+                    (arg.parse::<i32>().ok().filter(|r| RADII.contains(r)), self.place)
+                else {
+                    return Outcome::Stale;
+                };
+                self.filter.near = Some(Near { lat, lon, radius_m });
+                self.step = Step::Price;
+            }
             (Step::Price, "p") => match arg {
                 "any" => {
                     (self.filter.price_min, self.filter.price_max) = (None, None);
@@ -245,6 +271,20 @@ impl Wizard {
         Outcome::Redraw
     }
 
+    /// A location the user shared (📎 → Location) while the wizard is
+    /// open: asks how far from it, on its own screen. `false` when the
+    /// point is no place on earth, or the wizard is past the place's step.
+    pub fn share_place(&mut self, lat: f64, lon: f64) -> bool {
+        let open_step = matches!(self.step, Step::Source | Step::Districts | Step::Radius);
+        let Some(point) = crate::geo::Point::new(lat, lon).filter(|_| open_step) else { return false };
+        // Six decimals (11 cm), as the one-line syntax writes them.
+        let round = |v: f64| (v * 1e6).round() / 1e6;
+        self.place = Some((round(point.lat), round(point.lon)));
+        self.awaiting_price = false;
+        self.step = Step::Radius;
+        true
+    }
+
     fn first_step_at_or_before(&self, step: Step) -> Step {
         if step == Step::Source && self.sources.len() <= 1 { Step::Districts } else { step }
     }
@@ -296,7 +336,16 @@ impl Wizard {
                     button(format!("{}{}", if any_on { "✅ " } else { "" }, t.btn_any()), "d:any"),
                     button(t.btn_next().to_owned(), "next"),
                 ]);
-                screen(if self.districts.is_empty() { "wizard-no-districts" } else { "wizard-districts" })
+                if let Some(near) = &self.filter.near {
+                    rows.push(vec![button(t.btn_drop_place(&syntax::format_radius(near.radius_m)), "noplace")]);
+                }
+                let question =
+                    screen(if self.districts.is_empty() { "wizard-no-districts" } else { "wizard-districts" });
+                format!("{question}\n\n{}", t.wizard_place_hint())
+            }
+            Step::Radius => {
+                rows.push(RADII.iter().map(|r| button(format!("≤ {} km", r / 1000), &format!("km:{r}"))).collect());
+                screen("wizard-radius")
             }
             Step::Price => {
                 for chunk in PRICES.chunks(4) {
@@ -397,6 +446,26 @@ mod tests {
             .clone();
         let action = data.strip_prefix(&format!("w:{}:", w.nonce)).unwrap().to_owned();
         w.press(&action)
+    }
+
+    #[test]
+    fn a_shared_location_asks_for_a_radius_and_becomes_near() {
+        let mut w = Wizard::new(3, vec!["a".into()]);
+        assert_eq!(w.step, Step::Districts);
+        assert!(!w.share_place(95.0, 13.0), "no place on earth");
+        assert!(w.share_place(52.520_000_04, 13.405), "at the districts step");
+        assert_eq!((w.step, w.counter()), (Step::Radius, (1, 6)), "part of the districts step");
+        assert_eq!(w.press("km:3000"), Outcome::Stale, "only the offered radii");
+        press_label(&mut w, "≤ 2 km");
+        assert_eq!(w.filter.near, Some(Near { lat: 52.52, lon: 13.405, radius_m: 2_000 }));
+        assert_eq!(w.step, Step::Price);
+        assert!(!w.share_place(52.5, 13.4), "past the districts step");
+        press_label(&mut w, "‹ Back");
+        let (text, _) = w.view(Texts(Lang::En), 0);
+        assert!(text.contains("send a location"), "{text}");
+        press_label(&mut w, "📍 2km around your place ✕");
+        assert_eq!(w.filter.near, None);
+        assert_eq!(w.press("km:2000"), Outcome::Stale, "no radius screen now");
     }
 
     #[test]

@@ -285,6 +285,11 @@ pub fn column_problem(l: &Listing) -> Option<&'static str> {
     if l.rooms.is_some_and(|r| !(0.0..=1000.0).contains(&r)) || l.area_m2.is_some_and(|a| !(0.0..1.0e7).contains(&a)) {
         return Some("rooms or area out of range");
     }
+    match (l.lat, l.lon) {
+        (None, None) => (),
+        (Some(lat), Some(lon)) if crate::geo::Point::new(lat, lon).is_some() => (),
+        _ => return Some("coordinates out of range or half given"),
+    }
     None
 }
 
@@ -642,6 +647,8 @@ fn new_row(source_id: i64, l: &Listing, price: Option<i64>, now: DateTime<Utc>) 
         photo: Set(l.photo.clone()),
         photos: Set(photos_json(l)),
         phone: Set(l.phone.clone()),
+        lat: Set(l.lat),
+        lon: Set(l.lon),
         first_seen_at: Set(now),
         last_seen_at: Set(now),
         updated_at: Set(now),
@@ -679,6 +686,9 @@ fn seen_row(old: &listing::Model, l: &Listing, now: DateTime<Utc>) -> listing::A
     }
     if l.furnished.is_some() {
         am.furnished = Set(l.furnished);
+    }
+    if l.lat.is_some() && l.lon.is_some() {
+        (am.lat, am.lon) = (Set(l.lat), Set(l.lon));
     }
     am
 }

@@ -55,6 +55,9 @@ pub async fn create(
         periods: Set(json(&filter.periods)),
         muted_districts: Set(json(&filter.muted_districts)),
         muted_sources: Set(json(&filter.muted_sources)),
+        near_lat: Set(filter.near.map(|n| n.lat)),
+        near_lon: Set(filter.near.map(|n| n.lon)),
+        near_m: Set(filter.near.map(|n| n.radius_m)),
         paused: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -284,7 +287,8 @@ const RECENT_LIMIT: u64 = 20_000;
 /// furnishing, period) are a SQL condition; a filter without districts or
 /// excluded words is one `COUNT(*)`. Districts and excluded words are matched
 /// by the filter ([`SearchFilter::count_text_matches`]) on those three text
-/// columns of the rows SQL let through.
+/// columns of the rows SQL let through; `near=` in SQL by a box around its
+/// circle, then by the distance.
 pub async fn recent_matches(
     db: &DatabaseConnection,
     filter: &SearchFilter,
@@ -345,14 +349,24 @@ pub async fn recent_matches(
     if !filter.periods.is_empty() {
         cond = cond.add(listing::Column::Period.is_in(filter.periods.iter().cloned()));
     }
-    if filter.districts.is_empty() && filter.exclude.is_empty() {
+    if let Some(near) = filter.near {
+        // A box around the circle in SQL; the circle itself below.
+        let dlat = f64::from(near.radius_m) / 111_000.0;
+        let dlon = dlat / near.lat.to_radians().cos().max(0.01);
+        cond = cond
+            .add(listing::Column::Lat.between(near.lat - dlat, near.lat + dlat))
+            .add(listing::Column::Lon.between(near.lon - dlon, near.lon + dlon));
+    }
+    if filter.districts.is_empty() && filter.exclude.is_empty() && filter.near.is_none() {
         return listing::Entity::find().filter(cond).count(db).await;
     }
-    let rows: Vec<(Option<String>, String, Option<String>)> = listing::Entity::find()
+    let rows: Vec<crate::search::RecentRow> = listing::Entity::find()
         .select_only()
         .column(listing::Column::District)
         .column(listing::Column::Title)
         .column(listing::Column::Description)
+        .column(listing::Column::Lat)
+        .column(listing::Column::Lon)
         .filter(cond)
         .order_by_desc(listing::Column::Id)
         .limit(RECENT_LIMIT)

@@ -470,6 +470,8 @@ mod tests {
             photo: photo.map(str::to_owned),
             photos: None,
             phone: Some("+971500000001".into()),
+            lat: None,
+            lon: None,
             first_seen_at: now,
             last_seen_at: now,
             updated_at: now,

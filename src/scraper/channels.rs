@@ -133,6 +133,8 @@ mod tests {
             description: None,
             furnished: None,
             phone: None,
+            lat: None,
+            lon: None,
         }
     }
 

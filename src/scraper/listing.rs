@@ -35,6 +35,10 @@ pub struct RawListing {
     pub price_value: Option<f64>,
     /// Area already read as a number of m² (JSON).
     pub area_value: Option<f64>,
+    /// Latitude and longitude apart, or `geo` as "lat,lon".
+    pub lat: Option<String>,
+    pub lon: Option<String>,
+    pub geo: Option<String>,
 }
 
 pub use crate::listing::Listing;
@@ -101,6 +105,7 @@ impl RawListing {
             photos.clear();
         }
         let description = self.description.map(|d| clean_text(&d, MAX_DESCRIPTION)).filter(|d| !d.is_empty());
+        let point = crate::geo::read(self.lat.as_deref(), self.lon.as_deref(), self.geo.as_deref());
         Some(Listing {
             source: source.to_owned(),
             id,
@@ -119,6 +124,8 @@ impl RawListing {
             description,
             furnished: self.furnished,
             phone: self.phone.map(|p| clean_text(&p, 40)).filter(|p| !p.is_empty()),
+            lat: point.map(|p| p.lat),
+            lon: point.map(|p| p.lon),
         })
     }
 }

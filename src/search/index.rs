@@ -28,7 +28,7 @@ struct Bounds {
     has_price: bool,
     has_area: bool,
     has_rooms: bool,
-    /// Source, furnishing, periods or mutes set, or a room set the mask cannot express: use
+    /// Source, place, furnishing, periods or mutes set, or a room set the mask cannot express: use
     /// the full filter after the numeric checks.
     full_check: bool,
 }
@@ -48,6 +48,7 @@ impl Bounds {
             has_area: f.area_min.is_some() || f.area_max.is_some(),
             has_rooms: f.rooms.is_some(),
             full_check: f.source.is_some()
+                || f.near.is_some()
                 || f.furnished.is_some()
                 || !f.periods.is_empty()
                 || !f.muted_districts.is_empty()
@@ -245,6 +246,8 @@ mod tests {
                                     district,
                                     furnished,
                                     period: Some("month"),
+                                    lat: None,
+                                    lon: None,
                                 };
                                 let mut want: Vec<i64> =
                                     searches.iter().filter(|(_, f)| f.matches(&view)).map(|(c, _)| *c).collect();

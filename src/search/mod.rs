@@ -54,6 +54,38 @@ pub struct SearchFilter {
     /// Sources muted from an alert (🔕).
     #[serde(default)]
     pub muted_sources: Vec<String>,
+    /// `near=LAT,LON:2km`: only listings within that distance (a listing
+    /// without coordinates never passes).
+    #[serde(default)]
+    pub near: Option<Near>,
+}
+
+/// What [`SearchFilter::count_text_matches`] reads of a stored listing:
+/// district, title, description, latitude, longitude.
+pub type RecentRow = (Option<String>, String, Option<String>, Option<f64>, Option<f64>);
+
+/// A place and a radius: `near=52.5200,13.4050:2km`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Near {
+    pub lat: f64,
+    pub lon: f64,
+    /// The radius, in metres.
+    pub radius_m: i32,
+}
+
+impl Near {
+    /// The smallest and largest radius accepted, in metres.
+    pub const MIN_RADIUS_M: i32 = 100;
+    pub const MAX_RADIUS_M: i32 = 100_000;
+
+    /// Whether a listing at (`lat`, `lon`) is within the radius; never
+    /// when it has no coordinates.
+    pub fn contains(&self, lat: Option<f64>, lon: Option<f64>) -> bool {
+        let (Some(here), Some(lat), Some(lon)) = (crate::geo::Point::new(self.lat, self.lon), lat, lon) else {
+            return false;
+        };
+        crate::geo::Point::new(lat, lon).is_some_and(|p| here.distance_m(p) <= f64::from(self.radius_m))
+    }
 }
 
 /// The rental periods a search can choose, in the order shown.
@@ -72,6 +104,8 @@ pub struct ListingView<'a> {
     pub furnished: Option<bool>,
     /// `month`, `week`, `day`, `year` or `total`.
     pub period: Option<&'a str>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
 }
 
 impl<'a> ListingView<'a> {
@@ -87,6 +121,8 @@ impl<'a> ListingView<'a> {
             district: l.district.as_deref(),
             furnished: l.furnished,
             period: l.period.as_deref(),
+            lat: l.lat,
+            lon: l.lon,
         }
     }
 
@@ -102,6 +138,8 @@ impl<'a> ListingView<'a> {
             district: l.district.as_deref(),
             furnished: l.furnished,
             period: l.period.map(|p| p.as_str()),
+            lat: l.lat,
+            lon: l.lon,
         }
     }
 }
@@ -217,17 +255,16 @@ impl SearchFilter {
     /// numeric filters let through) match the districts and excluded words
     /// (normalised filter), with the rules of alerts: Unicode case folding,
     /// which SQL's `LOWER` lacks on SQLite.
-    pub fn count_text_matches(&self, texts: &[(Option<String>, String, Option<String>)]) -> usize {
-        texts
-            .iter()
-            .filter(|(district, title, description)| {
+    pub fn count_text_matches(&self, rows: &[RecentRow]) -> usize {
+        rows.iter()
+            .filter(|(district, title, description, lat, lon)| {
                 let view = ListingView {
                     title,
                     description: description.as_deref(),
                     district: district.as_deref(),
                     ..ListingView::default()
                 };
-                self.matches_text(&Prepared::new(view))
+                self.near.is_none_or(|near| near.contains(*lat, *lon)) && self.matches_text(&Prepared::new(view))
             })
             .count()
     }
@@ -270,6 +307,11 @@ impl SearchFilter {
             return false;
         }
         if !self.periods.is_empty() && !l.period.is_some_and(|p| self.periods.iter().any(|want| want == p)) {
+            return false;
+        }
+        if let Some(near) = &self.near
+            && !near.contains(l.lat, l.lon)
+        {
             return false;
         }
         self.passes_mutes(l)
@@ -349,6 +391,10 @@ impl SearchFilter {
             periods: json_list(&m.periods),
             muted_districts: json_list(&m.muted_districts),
             muted_sources: json_list(&m.muted_sources),
+            near: match (m.near_lat, m.near_lon, m.near_m) {
+                (Some(lat), Some(lon), Some(radius_m)) => Some(Near { lat, lon, radius_m }),
+                _ => None,
+            },
         }
     }
 }
@@ -462,14 +508,47 @@ mod tests {
             district: Some("Kreuzberg"),
             furnished: Some(false),
             period: Some("month"),
+            lat: Some(52.4990),
+            lon: Some(13.4180),
         }
+    }
+
+    #[test]
+    fn near_keeps_listings_within_the_radius_and_never_one_without_a_place() {
+        // Kottbusser Tor; the flat is about 0.5 km from it.
+        let near = |radius_m| SearchFilter {
+            near: Some(Near { lat: 52.4993, lon: 13.4181 + 0.007, radius_m }),
+            ..Default::default()
+        };
+        assert!(near(1_000).matches(&flat()));
+        assert!(!near(300).matches(&flat()));
+        assert!(!near(10_000).matches(&ListingView { lat: None, lon: None, ..flat() }), "no place, no match");
+        assert!(!near(10_000).matches(&ListingView { lon: None, ..flat() }));
+        // Through the index too (a place is a full check).
+        let searches = vec![(1, near(1_000).normalized()), (2, near(300).normalized())];
+        let index = SearchIndex::new(&searches);
+        let mut chats = Vec::new();
+        index.chats_for(&flat(), &mut chats);
+        assert_eq!(chats, vec![1]);
+        chats.clear();
+        index.chats_for(&ListingView { lat: None, ..flat() }, &mut chats);
+        assert!(chats.is_empty());
+        // The wizard's 7-day count applies it as well.
+        let rows = [
+            (None, "a".to_owned(), None, Some(52.4990), Some(13.4180)),
+            (None, "b".to_owned(), None, Some(52.52), Some(13.405)),
+            (None, "c".to_owned(), None, None, None),
+        ];
+        assert_eq!(near(1_000).normalized().count_text_matches(&rows), 1);
     }
 
     #[test]
     fn text_matches_are_counted_with_case_folding() {
         let f = SearchFilter { districts: vec!["Kreuzberg".into()], exclude: vec!["wbs".into()], ..Default::default() }
             .normalized();
-        let row = |d: &str, t: &str, desc: Option<&str>| (Some(d.to_owned()), t.to_owned(), desc.map(str::to_owned));
+        let row = |d: &str, t: &str, desc: Option<&str>| {
+            (Some(d.to_owned()), t.to_owned(), desc.map(str::to_owned), None, None)
+        };
         let rows = [
             row("KREUZBERG", "Altbau", None),
             row("Kreuzberg", "Mit WBS", None),
@@ -578,6 +657,8 @@ mod tests {
             photo: None,
             photos: None,
             phone: None,
+            lat: None,
+            lon: None,
             first_seen_at: now,
             last_seen_at: now,
             updated_at: now,

@@ -9,7 +9,7 @@
 //! writes a filter back in the same syntax, so `/searches` shows lines a user
 //! can copy, and `parse(format(f)) == f`.
 
-use super::{Rooms, SearchFilter};
+use super::{Near, Rooms, SearchFilter};
 
 /// Longest line accepted (Telegram messages can be 4,096 characters).
 pub const MAX_LINE: usize = 1_000;
@@ -81,6 +81,12 @@ pub enum Problem {
     NotPeriod { value: String },
     #[error("no period given")]
     NoPeriod,
+    #[error("\"{value}\" is not a place and radius: write LAT,LON:RADIUS")]
+    NotNear { value: String },
+    #[error("\"{value}\" is not a place on earth (latitude -90 to 90, longitude -180 to 180)")]
+    NotPlace { value: String },
+    #[error("\"{value}\": the radius is 100 m to 100 km (500m, 2km, 1.5km)")]
+    NotRadius { value: String },
 }
 
 impl SyntaxError {
@@ -105,8 +111,19 @@ impl SyntaxError {
 }
 
 /// The keys of the syntax.
-pub const KEYS: &[&str] =
-    &["source", "price", "rooms", "area", "district", "furnished", "period", "exclude", "not_district", "not_source"];
+pub const KEYS: &[&str] = &[
+    "source",
+    "price",
+    "rooms",
+    "area",
+    "district",
+    "furnished",
+    "period",
+    "exclude",
+    "not_district",
+    "not_source",
+    "near",
+];
 
 fn is_open_quote(c: char) -> bool {
     matches!(c, '"' | '“' | '„' | '«')
@@ -208,6 +225,7 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
             "not_district" => filter.muted_districts = list(value).map_err(bad)?,
             "not_source" => filter.muted_sources = list(value).map_err(bad)?,
             "period" => filter.periods = periods(value).map_err(bad)?,
+            "near" => filter.near = Some(near(value).map_err(bad)?),
             "furnished" => {
                 filter.furnished = match value.to_lowercase().as_str() {
                     "yes" | "y" | "true" | "да" => Some(true),
@@ -220,6 +238,50 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
         }
     }
     Ok(filter)
+}
+
+/// `52.5200,13.4050:2km`: a place (latitude, longitude in degrees) and a
+/// radius in km or m (`500m`, `1.5km`, `2 км`; a bare number is km).
+fn near(value: &str) -> Result<Near, Problem> {
+    let not_near = || Problem::NotNear { value: clip(value) };
+    let (place, radius) = value.rsplit_once(':').ok_or_else(not_near)?;
+    let (lat, lon) = place.split_once(',').ok_or_else(not_near)?;
+    let coordinate = |t: &str| t.trim().parse::<f64>().map_err(|_| not_near());
+    let point = crate::geo::Point::new(coordinate(lat)?, coordinate(lon)?)
+        .ok_or_else(|| Problem::NotPlace { value: clip(place) })?;
+    let not_radius = || Problem::NotRadius { value: clip(radius) };
+    let r = radius.trim().to_lowercase().replace(',', ".");
+    let (number, unit) = match r.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => (&r[..at], r[at..].trim()),
+        None => (r.as_str(), "km"),
+    };
+    let number: f64 = number.parse().map_err(|_| not_radius())?;
+    let metres = match unit {
+        "km" | "км" => number * 1000.0,
+        "m" | "м" => number,
+        _ => return Err(not_radius()),
+    };
+    if !metres.is_finite() || !(f64::from(Near::MIN_RADIUS_M)..=f64::from(Near::MAX_RADIUS_M)).contains(&metres) {
+        return Err(not_radius());
+    }
+    // Six decimals are 11 cm: as precise as a phone's location, and what
+    // `format` writes back.
+    let round = |v: f64| (v * 1e6).round() / 1e6;
+    Ok(Near { lat: round(point.lat), lon: round(point.lon), radius_m: metres.round() as i32 })
+}
+
+/// A radius as people write it: `2km`, `1.5km`, `500m`.
+pub fn format_radius(metres: i32) -> String {
+    if metres >= 1000 && metres % 100 == 0 {
+        format!("{}km", num(f64::from(metres) / 1000.0))
+    } else {
+        format!("{metres}m")
+    }
+}
+
+/// `near=` as written: `52.52,13.405:2km`.
+pub fn format_near(near: &Near) -> String {
+    format!("{},{}:{}", num(near.lat), num(near.lon), format_radius(near.radius_m))
 }
 
 /// `month,year` (also monthly/yearly/weekly/daily and Russian words); `any`
@@ -567,6 +629,9 @@ pub fn format(filter: &SearchFilter) -> String {
     if !filter.muted_sources.is_empty() {
         parts.push(format!("not_source={}", quoted_list(&filter.muted_sources)));
     }
+    if let Some(near) = &filter.near {
+        parts.push(format!("near={}", format_near(near)));
+    }
     parts.join(" ")
 }
 
@@ -734,12 +799,41 @@ mod tests {
     }
 
     #[test]
+    fn near_is_a_place_and_a_radius() {
+        let near = |line: &str| parse(line, &[]).map(|f| f.near.expect("near"));
+        let want = |lat, lon, radius_m| Near { lat, lon, radius_m };
+        assert_eq!(near("near=52.5200,13.4050:2km"), Ok(want(52.52, 13.405, 2_000)));
+        assert_eq!(near("near=52.52,13.405:500m"), Ok(want(52.52, 13.405, 500)));
+        assert_eq!(near("near=52.52,13.405:1,5km"), Ok(want(52.52, 13.405, 1_500)));
+        assert_eq!(near("near=52.52,13.405:3"), Ok(want(52.52, 13.405, 3_000)), "a bare number is km");
+        assert_eq!(near("near=52.52,13.405:2 км"), Err(SyntaxError::NotKeyValue("км".into())), "one token");
+        assert_eq!(near("near=52.52,13.405:2км"), Ok(want(52.52, 13.405, 2_000)));
+        assert_eq!(near("near=52.1234567,13.7654321:1km"), Ok(want(52.123457, 13.765432, 1_000)), "11 cm is enough");
+        let problem = |line: &str| match parse(line, &[]) {
+            Err(SyntaxError::Value { key: "near", problem }) => problem,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert!(matches!(problem("near=52.52,13.405"), Problem::NotNear { .. }));
+        assert!(matches!(problem("near=52.52:2km"), Problem::NotNear { .. }));
+        assert!(matches!(problem("near=abc,13:2km"), Problem::NotNear { .. }));
+        assert!(matches!(problem("near=95,13:2km"), Problem::NotPlace { .. }));
+        assert!(matches!(problem("near=52.5,52.5:2km"), Problem::NotPlace { .. }));
+        assert!(matches!(problem("near=52.52,13.405:50m"), Problem::NotRadius { .. }));
+        assert!(matches!(problem("near=52.52,13.405:500km"), Problem::NotRadius { .. }));
+        assert!(matches!(problem("near=52.52,13.405:2mi"), Problem::NotRadius { .. }));
+        assert!(matches!(problem("near=52.52,13.405:NaNkm"), Problem::NotRadius { .. }));
+    }
+
+    #[test]
     fn format_round_trips() {
         for line in [
             r#"source=dubizzle price=1500-2000 rooms=studio,1,2,4+ area=40- district="Dubai Marina",JLT furnished=yes exclude=shared,WBS"#,
             "price=-900 rooms=1-3 area=20.5-80 furnished=no",
             "rooms=4+ period=month,year",
             "period=day",
+            "price=-1500 near=52.52,13.405:2km",
+            "near=-33.8688,151.2093:500m",
+            "near=52.520008,13.404954:1.5km",
             "",
         ] {
             let f = parse(line, &sources()).unwrap();

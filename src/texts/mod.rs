@@ -302,6 +302,22 @@ impl Texts {
             .msg("wizard-step", &[("step", Arg::Html(&step.to_string())), ("steps", Arg::Html(&steps.to_string()))]);
         format!("{head}\n{}", self.get(id))
     }
+    /// Under the districts question: a location searches around a place.
+    pub fn wizard_place_hint(self) -> String {
+        self.get("wizard-place-hint")
+    }
+    /// The button that takes a `near=` place out of the wizard's search.
+    pub fn btn_drop_place(self, radius: &str) -> String {
+        self.msg("btn-drop-place", &[("radius", Arg::Text(radius))])
+    }
+    /// A location sent while no wizard waits for one.
+    pub fn place_without_wizard(self) -> String {
+        self.get("place-without-wizard")
+    }
+    /// A location that is no place on earth, or came too late in the wizard.
+    pub fn place_not_taken(self) -> String {
+        self.get("place-not-taken")
+    }
     pub fn wizard_price_prompt(self) -> String {
         self.get("wizard-price-prompt")
     }
@@ -392,6 +408,9 @@ impl Texts {
             Problem::NotFurnished { value: v } => value("problem-not-furnished", v),
             Problem::NotPeriod { value: v } => value("problem-not-period", v),
             Problem::NoPeriod => self.get("problem-no-period"),
+            Problem::NotNear { value: v } => value("problem-not-near", v),
+            Problem::NotPlace { value: v } => value("problem-not-place", v),
+            Problem::NotRadius { value: v } => value("problem-not-radius", v),
         }
     }
     pub fn searches_header(self, total: usize, page: usize, pages: usize) -> String {

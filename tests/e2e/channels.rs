@@ -47,7 +47,7 @@ fn app_config(test_db: &TestDb, fake: &FakeTelegram, dir: &tempfile::TempDir, ch
 }
 
 /// Records a run of source "s" as the scraper does, channels included.
-async fn run(
+pub(crate) async fn run(
     db: &DatabaseConnection,
     config: &Config,
     source_id: i64,
@@ -62,7 +62,9 @@ async fn run(
 
 /// The bot thread on a fresh database, the source and channels recorded as
 /// the scraper records them at start.
-async fn setup(channel: bool) -> (FakeTelegram, TestDb, tempfile::TempDir, Config, TestApp, DatabaseConnection, i64) {
+pub(crate) async fn setup(
+    channel: bool,
+) -> (FakeTelegram, TestDb, tempfile::TempDir, Config, TestApp, DatabaseConnection, i64) {
     let fake = FakeTelegram::start().await;
     let test_db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();

@@ -1217,6 +1217,10 @@ fn bayut_answer_gives_what_the_manifest_says() {
         }
         assert!(l.phone.as_deref().is_some_and(|p| p.starts_with("+9715")), "{ctx}: phone {:?}", l.phone);
     }
+    // Coordinates from `_geoloc` (Algolia's geo field; lng is the longitude).
+    let place = |id: &str| listings.iter().find(|l| l.id == id).and_then(|l| l.lat.zip(l.lon));
+    assert_eq!(place("13188112"), Some((25.195321802271, 55.271978342815)));
+    assert_eq!(place("13188054"), Some((25.071935, 55.140227)));
     let first = listings.iter().find(|l| l.id == "13188112").unwrap();
     assert!(
         first.title.starts_with("LUXURY 3BR <Burj & Fountain View> | \"Chiller-Free\""),
@@ -1355,6 +1359,16 @@ fn check_periods(kind: &str, file: &str, wants: &[(&str, Period)]) {
     }
 }
 
+/// The coordinates of listings as the saved page gives them (`None`: the
+/// page gives none, or gives a latitude twice, which is no place).
+fn check_places(kind: &str, file: &str, wants: &[(&str, Option<(f64, f64)>)]) {
+    let listings = parse(kind, file).expect("parsed");
+    for (id, want) in wants {
+        let l = listings.iter().find(|l| l.id == *id).unwrap_or_else(|| panic!("{file}: no listing {id}"));
+        assert_eq!(l.lat.zip(l.lon), *want, "{file} #{id}: coordinates");
+    }
+}
+
 #[test]
 fn immoscout_app_api_search() {
     let file = "immobilienscout24/duesseldorf-wohnung-mieten-search-mobile-api-2026.json";
@@ -1430,6 +1444,9 @@ fn immoscout_app_api_search() {
         ],
     );
     check_periods("immoscout", file, &[("168963883", Period::Month), ("169563032", Period::Month)]);
+    // The app's answer gives an address's coordinates; an incomplete
+    // address ("unvollständige Adresse") has none.
+    check_places("immoscout", file, &[("169565655", Some((51.22912, 6.81009))), ("169563032", None)]);
 }
 
 #[test]
@@ -1815,6 +1832,13 @@ fn inberlinwohnen_2026_search() {
             ),
         ],
     );
+    // The cards' snapshots; card 3's gives its latitude as its longitude too
+    // (MANIFEST: bad data): no place, rather than one in Kazakhstan.
+    check_places(
+        "inberlinwohnen",
+        "inberlinwohnen/wohnungsfinder-search-2026.html",
+        &[("19537", Some((52.51124625, 13.49553618))), ("19536", Some((52.51124625, 13.49553618))), ("19535", None)],
+    );
 }
 
 #[test]
@@ -1859,6 +1883,11 @@ fn deutsche_wohnen_api_list() {
                 Some("https://cdn.expose.vonovia.de/DeuWo-000510240.jpg?width=324&crop=4:3"),
             ),
         ],
+    );
+    check_places(
+        "deutsche-wohnen",
+        "deutsche-wohnen/berlin-mietangebote-api-list-2026.json",
+        &[("1463360003", Some((52.4503177, 13.2616793))), ("1465830002", Some((52.4455844, 13.3370697)))],
     );
 }
 

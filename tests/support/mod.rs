@@ -145,6 +145,8 @@ pub fn flat(id: &str, price: i64) -> homehound::listing::Listing {
         description: None,
         furnished: None,
         phone: None,
+        lat: None,
+        lon: None,
     }
 }
 

@@ -313,6 +313,23 @@ impl FakeTelegram {
         );
     }
 
+    /// Queues a location a private chat shares (📎 → Location).
+    pub fn send_location(&self, chat_id: i64, language: &str, lat: f64, lon: f64) {
+        let mut inner = self.inner.lock().unwrap();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        let message = json!({
+            "message_id": 1000 + update_id,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": {"id": chat_id, "type": "private", "first_name": "User"},
+            "from": {"id": chat_id, "is_bot": false, "first_name": "User", "language_code": language},
+            "location": {"latitude": lat, "longitude": lon},
+        });
+        inner.updates.push(json!({"update_id": update_id, "message": message}));
+        drop(inner);
+        self.new_update.notify_waiters();
+    }
+
     /// Queues a text message from a private chat, served by `getUpdates`.
     pub fn send_text(&self, chat_id: i64, first_name: &str, language: &str, text: &str) {
         self.push_text(

@@ -41,6 +41,10 @@ pub struct CssConfig {
     pub description: Option<FieldConfig>,
     pub furnished: Option<FieldConfig>,
     pub phone: Option<FieldConfig>,
+    /// Latitude and longitude apart, or `geo` as "lat,lon".
+    pub lat: Option<FieldConfig>,
+    pub lon: Option<FieldConfig>,
+    pub geo: Option<FieldConfig>,
     pub next_page: Option<FieldConfig>,
 }
 
@@ -61,6 +65,9 @@ impl CssConfig {
             "description" => self.description.as_ref(),
             "furnished" => self.furnished.as_ref(),
             "phone" => self.phone.as_ref(),
+            "lat" => self.lat.as_ref(),
+            "lon" => self.lon.as_ref(),
+            "geo" => self.geo.as_ref(),
             "next_page" => self.next_page.as_ref(),
             _ => None,
         }

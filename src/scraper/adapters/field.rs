@@ -305,6 +305,9 @@ pub fn raw_listing(
         description: get("description"),
         furnished: get("furnished").and_then(|f| parse_flag(&f)),
         phone: get("phone"),
+        lat: get("lat"),
+        lon: get("lon"),
+        geo: get("geo"),
         ..Default::default()
     }
 }
@@ -335,6 +338,9 @@ pub const FIELDS: &[&str] = &[
     "description",
     "furnished",
     "phone",
+    "lat",
+    "lon",
+    "geo",
 ];
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ pub struct JsonConfig {
     pub description: Option<FieldConfig>,
     pub furnished: Option<FieldConfig>,
     pub phone: Option<FieldConfig>,
+    /// Latitude and longitude apart, or `geo` as "lat,lon".
+    pub lat: Option<FieldConfig>,
+    pub lon: Option<FieldConfig>,
+    pub geo: Option<FieldConfig>,
 }
 
 impl JsonConfig {
@@ -81,6 +85,9 @@ impl JsonConfig {
             "description" => self.description.as_ref(),
             "furnished" => self.furnished.as_ref(),
             "phone" => self.phone.as_ref(),
+            "lat" => self.lat.as_ref(),
+            "lon" => self.lon.as_ref(),
+            "geo" => self.geo.as_ref(),
             _ => None,
         }
     }

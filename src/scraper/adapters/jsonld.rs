@@ -60,7 +60,11 @@ impl JsonLdSpec {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(Some(v)) = self.get(stringify!($f), nodes) { listing.$f = Some(v); } )* };
         }
-        set!(id, url, title, price, currency, district, photo, description, phone);
+        set!(id, url, title, price, currency, district, photo, description, phone, lat, lon, geo);
+        // A configured "lat,lon" wins over the coordinates schema.org gave.
+        if matches!(self.get("geo", nodes), Some(Some(_))) && !matches!(self.get("lat", nodes), Some(Some(_))) {
+            (listing.lat, listing.lon) = (None, None);
+        }
         // A configured text wins over the number schema.org gave.
         if let Some(Some(v)) = self.get("area", nodes) {
             listing.area = Some(v);
@@ -202,7 +206,10 @@ fn fill_from(into: &mut RawListing, from: RawListing) {
         photo,
         description,
         furnished,
-        phone
+        phone,
+        lat,
+        lon,
+        geo
     );
 }
 
@@ -330,10 +337,25 @@ fn listing(node: &Value) -> RawListing {
             let a = address?;
             string(a.get("name")).or_else(|| string(a.get("streetAddress"))).and_then(|t| district_of(&t))
         });
+    // schema.org `geo` (GeoCoordinates), on the listing, its item or its
+    // place (`contentLocation`, `location`).
+    let geo = [node, item]
+        .into_iter()
+        .flat_map(|n| {
+            [
+                n.get("geo"),
+                n.get("contentLocation").and_then(|p| p.get("geo")),
+                n.get("location").and_then(|p| p.get("geo")),
+            ]
+        })
+        .flatten()
+        .find(|g| g.get("latitude").is_some());
     RawListing {
         id,
         url,
         title: field("name"),
+        lat: geo.and_then(|g| string(g.get("latitude"))),
+        lon: geo.and_then(|g| string(g.get("longitude"))),
         price,
         currency,
         rooms: field("numberOfRooms").or_else(|| field("numberOfBedrooms")),
@@ -359,6 +381,29 @@ mod tests {
         assert_eq!(photos(node.get("image")), ["https://x/1.jpg", "https://x/2.jpg", "https://x/3.jpg"]);
         assert_eq!(photos(Some(&Value::String("https://x/only.jpg".into()))), ["https://x/only.jpg"]);
         assert!(photos(None).is_empty());
+    }
+
+    #[test]
+    fn coordinates_from_schema_org_geo() {
+        let read = |json: &str| {
+            let node: Value = serde_json::from_str(json).unwrap();
+            let l = listing(&node);
+            (l.lat, l.lon)
+        };
+        let some = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+        let geo = r#"{"@type": "GeoCoordinates", "latitude": 52.5219, "longitude": "13.4132"}"#;
+        assert_eq!(read(&format!(r#"{{"@type": "Apartment", "geo": {geo}}}"#)), some("52.5219", "13.4132"));
+        assert_eq!(
+            read(&format!(r#"{{"@type": "Offer", "itemOffered": {{"@type": "Apartment", "geo": {geo}}}}}"#)),
+            some("52.5219", "13.4132")
+        );
+        assert_eq!(
+            read(&format!(
+                r#"{{"@type": "RealEstateListing", "contentLocation": {{"@type": "Place", "geo": {geo}}}}}"#
+            )),
+            some("52.5219", "13.4132")
+        );
+        assert_eq!(read(r#"{"@type": "Apartment", "geo": {"@type": "GeoShape", "box": "1 2 3 4"}}"#), (None, None));
     }
 
     #[test]

@@ -90,6 +90,11 @@ wizard-step = <b>New search · { $step }/{ $steps }</b>
 wizard-source = Which site?
 wizard-districts = Which districts? Tap to select several, then Next.
 wizard-no-districts = No districts seen yet for this choice: any district.
+wizard-place-hint = 📍 Or send a location (📎 → Location) to get listings around a place.
+wizard-radius = How far from the place you sent?
+btn-drop-place = 📍 { $radius } around your place ✕
+place-without-wizard = To get listings around this place, open /new and send the location at the districts step, or write <code>/new near=LAT,LON:2km</code>.
+place-not-taken = I can take a location only at the districts step of /new (press ‹ Back to get there).
 wizard-price = Highest monthly price (in the listing's currency)?
 wizard-price-prompt = Send the highest monthly price as a number (e.g. <code>1500</code>) or a range (<code>800-1500</code>).
 wizard-price-invalid = I could not read that price: { $problem } Send a number like <code>1500</code> or a range like <code>800-1500</code>.
@@ -148,7 +153,10 @@ problem-too-many-items = more than { $max } items
 problem-not-furnished = “{ $value }” is not yes, no or any
 problem-not-period = “{ $value }” is not month, year, week, day or any
 problem-no-period = no period given
-form-line = source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD
+problem-not-near = “{ $value }” is not a place and radius: write LAT,LON:RADIUS
+problem-not-place = “{ $value }” is not a place on earth (latitude −90 to 90, longitude −180 to 180)
+problem-not-radius = “{ $value }”: the radius is 100 m to 100 km (500m, 2km, 1.5km)
+form-line = source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD near=LAT,LON:2km
 form-source = source=NAME (one of the sources this bot watches)
 form-price = price=MIN-MAX, price=-MAX or price=MIN- (whole numbers)
 form-rooms = rooms=studio,1,2,4+ or rooms=1-3
@@ -159,6 +167,7 @@ form-period = period=month,year (month, year, week, day or any)
 form-exclude = exclude=WORD,WORD
 form-not-district = not_district="Dubai Marina",JLT (districts muted with 🔕)
 form-not-source = not_source=NAME,NAME (sources muted with 🔕)
+form-near = near=52.5200,13.4050:2km (latitude,longitude:radius; share a location in /new to pick one)
 searches-header = <b>Your searches</b> ({ $total })
 searches-page = · page { $page }/{ $pages }
 search-paused-mark = ⏸ paused

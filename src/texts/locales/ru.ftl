@@ -97,6 +97,11 @@ wizard-step = <b>Новый поиск · { $step }/{ $steps }</b>
 wizard-source = Какой сайт?
 wizard-districts = Какие районы? Можно выбрать несколько, затем Далее.
 wizard-no-districts = Районов пока не видно: любой район.
+wizard-place-hint = 📍 Или отправьте геопозицию (📎 → Геопозиция), чтобы получать объявления рядом с местом.
+wizard-radius = Как далеко от отправленного места?
+btn-drop-place = 📍 { $radius } от вашего места ✕
+place-without-wizard = Чтобы получать объявления рядом с этим местом, откройте /new и отправьте геопозицию на шаге районов или напишите <code>/new near=ШИРОТА,ДОЛГОТА:2km</code>.
+place-not-taken = Геопозицию можно отправить только на шаге районов в /new (вернитесь кнопкой ‹ Назад).
 wizard-price = Максимальная цена в месяц (в валюте объявления)?
 wizard-price-prompt = Отправьте максимальную цену числом (например, <code>1500</code>) или диапазоном (<code>800-1500</code>).
 wizard-price-invalid = Не удалось прочитать цену: { $problem } Отправьте число, например <code>1500</code>, или диапазон <code>800-1500</code>.
@@ -156,7 +161,10 @@ problem-too-many-items = больше { $max } значений
 problem-not-furnished = «{ $value }» — не yes, no или any (да, нет, любая)
 problem-not-period = «{ $value }» — не month, year, week, day или any (месяц, год, неделя, день, любой)
 problem-no-period = не указан срок аренды
-form-line = source=ИСТОЧНИК price=МИН-МАКС rooms=studio,1,2,4+ area=МИН- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=СЛОВО,СЛОВО
+problem-not-near = «{ $value }» — не место и радиус: напишите ШИРОТА,ДОЛГОТА:РАДИУС
+problem-not-place = «{ $value }» — не точка на Земле (широта от −90 до 90, долгота от −180 до 180)
+problem-not-radius = «{ $value }»: радиус от 100 м до 100 км (500m, 2km, 1.5km)
+form-line = source=ИСТОЧНИК price=МИН-МАКС rooms=studio,1,2,4+ area=МИН- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=СЛОВО,СЛОВО near=ШИРОТА,ДОЛГОТА:2km
 form-source = source=ИСТОЧНИК (один из источников, за которыми следит бот)
 form-price = price=МИН-МАКС, price=-МАКС или price=МИН- (целые числа)
 form-rooms = rooms=studio,1,2,4+ или rooms=1-3
@@ -167,6 +175,7 @@ form-period = period=month,year (month, year, week, day или any)
 form-exclude = exclude=СЛОВО,СЛОВО
 form-not-district = not_district="Dubai Marina",JLT (районы, скрытые кнопкой 🔕)
 form-not-source = not_source=ИСТОЧНИК,ИСТОЧНИК (источники, скрытые кнопкой 🔕)
+form-near = near=52.5200,13.4050:2km (широта,долгота:радиус; в /new можно отправить геопозицию)
 searches-header = <b>Ваши поиски</b> ({ $total })
 searches-page = · стр. { $page }/{ $pages }
 search-paused-mark = ⏸ на паузе
