@@ -31,6 +31,10 @@ pub struct Model {
     /// Where the flat is (WGS 84 degrees), when the source says.
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// "❓ Still there?": when its page was last asked, and since when it
+    /// is taken down (null: online, or never asked).
+    pub checked_at: Option<DateTimeUtc>,
+    pub gone_at: Option<DateTimeUtc>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -19,6 +19,7 @@ mod m20261207_000007_told_and_unique_shares;
 mod m20261207_000008_outbox_for_bulk_queueing;
 mod m20261208_000009_outbox_without_foreign_keys;
 mod m20261208_000010_coordinates;
+mod m20261208_000011_listing_presence;
 
 /// The list of every migration, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_outbox_for_bulk_queueing::Migration),
             Box::new(m20261208_000009_outbox_without_foreign_keys::Migration),
             Box::new(m20261208_000010_coordinates::Migration),
+            Box::new(m20261208_000011_listing_presence::Migration),
         ]
     }
 }

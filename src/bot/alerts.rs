@@ -246,20 +246,29 @@ pub(super) async fn saved(ctx: &Ctx<'_>, page: u64, message: Option<MessageId>) 
                 &[("page", Arg::Html(&(page + 1).to_string())), ("pages", Arg::Html(&pages.to_string()))],
             ));
         }
+        let zone = ctx.zone().await?;
         let mut buttons: Keyboard = Vec::new();
-        let mut row = Vec::new();
+        let (mut row, mut ask) = (Vec::new(), Vec::new());
         for (i, (l, source)) in rows.iter().enumerate() {
             let n = page * SAVED_PAGE + i as u64 + 1;
             text.push_str("\n\n");
             text.push_str(&render::saved_entry(ctx.t, n, l, source));
-            let label = ctx.t.msg("btn-unsave", &[("n", Arg::Html(&n.to_string()))]);
-            row.push((label, format!("v:d:{}:{page}", l.id)));
+            if let Some(at) = l.checked_at {
+                let key = if l.gone_at.is_some() { "saved-gone" } else { "saved-online" };
+                text.push('\n');
+                text.push_str(&ctx.t.msg(key, &[("at", Arg::Text(&ctx.t.at(at, zone)))]));
+            }
+            let n_arg = [("n", Arg::Html(&n.to_string()))];
+            row.push((ctx.t.msg("btn-unsave", &n_arg), format!("v:d:{}:{page}", l.id)));
+            ask.push((ctx.t.msg("btn-still-there", &n_arg), format!("v:c:{}:{page}", l.id)));
             if row.len() == 5 {
                 buttons.push(std::mem::take(&mut row));
+                buttons.push(std::mem::take(&mut ask));
             }
         }
         if !row.is_empty() {
             buttons.push(row);
+            buttons.push(ask);
         }
         let mut nav = Vec::new();
         if page > 0 {
@@ -277,6 +286,72 @@ pub(super) async fn saved(ctx: &Ctx<'_>, page: u64, message: Option<MessageId>) 
         Some(id) => ctx.edit(id, text, Some(&keyboard)).await.map(drop),
         None => ctx.reply(text, Some(&keyboard)).await.map(drop),
     }
+}
+
+/// How a listing's page is asked "❓ Still there?": once (the user may ask
+/// again), within 10 s, at most 2 MiB, one request per host at a time.
+pub(super) fn page_check() -> crate::scraper::fetch::FetchOptions {
+    crate::scraper::fetch::FetchOptions {
+        connect_timeout: std::time::Duration::from_secs(5),
+        total_timeout: std::time::Duration::from_secs(10),
+        max_body: 2 * 1024 * 1024,
+        politeness: std::time::Duration::from_secs(1),
+        attempts: 1,
+        run_timeout: std::time::Duration::from_secs(15),
+        ..Default::default()
+    }
+}
+
+/// A page asked within this long is not asked again: the answer stands.
+const RECHECK_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// A saved listing's "❓ Still there?": asks the listing's own page (once,
+/// politely) whether it is still online, marks the answer in `/saved` and
+/// redraws the page. Only for a chat with access that saved the listing.
+pub(super) async fn still_there(ctx: &Ctx<'_>, message: MessageId, rest: &str) -> Result<Option<String>, BotError> {
+    let (id, page) = rest.split_once(':').unwrap_or((rest, "0"));
+    let Ok(listing_id) = id.parse::<i64>() else { return Ok(Some(ctx.t.stale_button())) };
+    let page = page.parse().unwrap_or(0);
+    let db = &ctx.state.db;
+    if !ctx.has_access().await? {
+        return Ok(Some(strip_tags(&ctx.t.get("expired"))));
+    }
+    let marks = db::marks::of(db, &[ctx.chat.0], &[listing_id]).await?;
+    if !marks.contains(&(ctx.chat.0, listing_id, listing_mark::SAVED.to_owned())) {
+        info!(chat = ctx.chat.0, listing = listing_id, "a Still-there button for a listing the chat did not save");
+        return Ok(Some(ctx.t.stale_button()));
+    }
+    let Some((listing, source)) = db::listings::with_source(db, listing_id).await? else {
+        return Ok(Some(strip_tags(&ctx.t.get("listing-gone"))));
+    };
+    let now = Utc::now();
+    if listing.checked_at.is_some_and(|at| now - at < RECHECK_AFTER) {
+        let key = if listing.gone_at.is_some() { "still-there-gone" } else { "still-there-online" };
+        return Ok(Some(strip_tags(&ctx.t.get(key))));
+    }
+    let Ok(url) = reqwest::Url::parse(&listing.url) else {
+        return Ok(Some(strip_tags(&ctx.t.get("still-there-unknown"))));
+    };
+    let marker = ctx.state.config.sources.iter().find(|s| s.name == source).and_then(|s| s.gone.as_ref());
+    let fetched = ctx.state.pages.fetch(&url, &Default::default()).await;
+    let presence = crate::scraper::gone::presence(&fetched, &url, &listing.external_id, marker);
+    info!(chat = ctx.chat.0, listing = listing_id, %source, ?presence, "a saved listing's page asked");
+    let key = match presence {
+        crate::scraper::gone::Presence::Online => "still-there-online",
+        crate::scraper::gone::Presence::Gone(_) => "still-there-gone",
+        crate::scraper::gone::Presence::Unknown(_) => {
+            // Nothing marked; said in the chat too, in case the spinner
+            // was answered before the site was.
+            let text = ctx.t.get("still-there-unknown");
+            ctx.reply(text.clone(), None).await?;
+            return Ok(Some(strip_tags(&text)));
+        }
+    };
+    let gone = key == "still-there-gone";
+    if db::listings::set_presence(db, listing_id, gone, now).await? {
+        saved(ctx, page, Some(message)).await?;
+    }
+    Ok(Some(strip_tags(&ctx.t.get(key))))
 }
 
 /// A saved listing's ✖: removes it and redraws the page.

@@ -494,6 +494,7 @@ async fn handle_button(ctx: &Ctx<'_>, user: &User, message: MessageId, data: &st
         ["a", verb, id] => super::alerts::press(ctx, message, verb, id).await,
         ["g", id, page] => super::alerts::digest_page(ctx, message, id, page).await.map(|()| None),
         ["v", "d", rest] => super::alerts::unsave(ctx, message, rest).await,
+        ["v", "c", rest] => super::alerts::still_there(ctx, message, rest).await,
         ["v", page] => super::alerts::saved(ctx, page.parse().unwrap_or(0), Some(message)).await.map(|()| None),
         ["w", nonce, action] => wizard_press(ctx, nonce, action).await,
         ["l", page] => {

@@ -23,6 +23,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr,
 };
 
 use super::{
@@ -690,7 +691,26 @@ fn seen_row(old: &listing::Model, l: &Listing, now: DateTime<Utc>) -> listing::A
     if l.lat.is_some() && l.lon.is_some() {
         (am.lat, am.lon) = (Set(l.lat), Set(l.lon));
     }
+    // Listed again: not taken down (whatever its page said before).
+    if old.gone_at.is_some() {
+        am.gone_at = Set(None);
+    }
     am
+}
+
+/// Records what a listing's own page said at `now` ("❓ Still there?"):
+/// taken down (since the first time it said so) or online; `false` when
+/// the listing is no longer stored.
+pub async fn set_presence(db: &DatabaseConnection, id: i64, gone: bool, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let gone_at =
+        if gone { Expr::col(listing::Column::GoneAt).if_null(now) } else { Expr::value(Option::<DateTime<Utc>>::None) };
+    let result = listing::Entity::update_many()
+        .col_expr(listing::Column::CheckedAt, Expr::value(now))
+        .col_expr(listing::Column::GoneAt, gone_at)
+        .filter(listing::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
 }
 
 /// Candidate searches read per query when a run is matched: bounds the

@@ -472,6 +472,8 @@ mod tests {
             phone: Some("+971500000001".into()),
             lat: None,
             lon: None,
+            checked_at: None,
+            gone_at: None,
             first_seen_at: now,
             last_seen_at: now,
             updated_at: now,

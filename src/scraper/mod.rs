@@ -13,6 +13,7 @@
 pub mod adapters;
 pub mod channels;
 pub mod fetch;
+pub mod gone;
 pub mod listing;
 pub mod normalize;
 pub mod request;

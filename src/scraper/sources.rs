@@ -46,6 +46,9 @@ struct RawSource {
     request: Option<RequestConfig>,
     /// Readings of the site's exposé pages: one table or a list.
     detail: Option<Value>,
+    /// How a listing's own page reads once it is taken down: a text on the
+    /// page, or a selector that matches there ("❓ Still there?").
+    gone: Option<String>,
 }
 
 /// `[sources.detail]`: how an exposé (one listing's own page) is read.
@@ -76,6 +79,8 @@ pub struct SourceConfig {
     pub adapter: Adapter,
     /// How pages are asked for; `request.shown_url` is what may be shown.
     pub request: RequestSpec,
+    /// `gone = "…"`: how a listing's page reads once it is taken down.
+    pub gone: Option<crate::scraper::gone::Marker>,
 }
 
 impl std::fmt::Debug for SourceConfig {
@@ -90,6 +95,7 @@ impl std::fmt::Debug for SourceConfig {
             .field("max_pages", &self.max_pages)
             .field("adapter", &self.adapter)
             .field("request", &self.request)
+            .field("gone", &self.gone)
             .finish()
     }
 }
@@ -333,7 +339,19 @@ fn validate(
     if raw.request.is_some() && matches!(adapter, Adapter::Site(_)) {
         return Err(invalid("request", "is for css, json and jsonld sources and presets".to_owned()));
     }
-    Ok(SourceConfig { name, kind: shown_kind, url: first.url, interval, currency, period, max_pages, adapter, request })
+    let gone = raw.gone.map(|g| crate::scraper::gone::Marker::new(&g)).transpose().map_err(|p| invalid("gone", p))?;
+    Ok(SourceConfig {
+        name,
+        kind: shown_kind,
+        url: first.url,
+        interval,
+        currency,
+        period,
+        max_pages,
+        adapter,
+        request,
+        gone,
+    })
 }
 
 /// One `[sources.detail]` table: its pattern and its reading. Errors name

@@ -659,6 +659,8 @@ mod tests {
             phone: None,
             lat: None,
             lon: None,
+            checked_at: None,
+            gone_at: None,
             first_seen_at: now,
             last_seen_at: now,
             updated_at: now,

@@ -27,9 +27,10 @@ fn flat(id: &str, price: i64, rooms: f64) -> Listing {
 
 /// A sources file with source "s" and, when `channel`, the channel
 /// `@flats_test` taking its flats up to 1,500 a month with 1 to 3 rooms.
-fn app_config(test_db: &TestDb, fake: &FakeTelegram, dir: &tempfile::TempDir, channel: bool) -> Config {
+fn app_config(test_db: &TestDb, fake: &FakeTelegram, dir: &tempfile::TempDir, channel: bool, extra: &str) -> Config {
     let file = dir.path().join("sources.toml");
-    let mut text = "[[sources]]\nname = \"s\"\nkind = \"wg-gesucht\"\nurl = \"https://site.example/\"\n".to_owned();
+    let mut text =
+        format!("[[sources]]\nname = \"s\"\nkind = \"wg-gesucht\"\nurl = \"https://site.example/\"\n{extra}\n");
     if channel {
         text.push_str(&format!(
             "[[channels]]\nchat = \"{CHANNEL}\"\nsources = [\"s\"]\nfilter = \"price=-1500 rooms=1-3\"\n"
@@ -62,14 +63,22 @@ pub(crate) async fn run(
 
 /// The bot thread on a fresh database, the source and channels recorded as
 /// the scraper records them at start.
-pub(crate) async fn setup(
-    channel: bool,
-) -> (FakeTelegram, TestDb, tempfile::TempDir, Config, TestApp, DatabaseConnection, i64) {
+pub(crate) async fn setup(channel: bool) -> Setup {
+    setup_with(channel, "").await
+}
+
+/// What [`setup`] starts: the fake Telegram, the database, the sources
+/// file's folder, the configuration, the bot thread, a connection and the
+/// id of source "s".
+pub(crate) type Setup = (FakeTelegram, TestDb, tempfile::TempDir, Config, TestApp, DatabaseConnection, i64);
+
+/// [`setup`], with lines `extra` in source "s"'s table of the sources file.
+pub(crate) async fn setup_with(channel: bool, extra: &str) -> Setup {
     let fake = FakeTelegram::start().await;
     let test_db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = app_config(&test_db, &fake, &dir, channel);
-    let app = TestApp::start(app_config(&test_db, &fake, &dir, channel), bot_only()).await;
+    let config = app_config(&test_db, &fake, &dir, channel, extra);
+    let app = TestApp::start(app_config(&test_db, &fake, &dir, channel, extra), bot_only()).await;
     let db = db::connect(&test_db.url, PoolRole::Admin).await.unwrap();
     let source_id =
         db::sources::sync(&db, &[("s".into(), "wg-gesucht".into(), "https://site.example/".into())], Utc::now())

@@ -4,6 +4,7 @@
 //! the scraper records them).
 
 use homehound::listing::Listing;
+use sea_orm::EntityTrait;
 
 use crate::channels::{run, setup};
 
@@ -76,4 +77,94 @@ async fn near_by_the_syntax_and_by_a_shared_location_alerts_only_flats_within_th
     let told = |chat: i64, flat: &str| fake.shown(chat).iter().any(|m| m.text.contains(&format!("Flat {flat}")));
     assert!(!told(ANNA, "alex") && !told(ANNA, "nowhere"));
     assert!(!told(BORIS, "kotti") && !told(BORIS, "nowhere"));
+}
+
+/// The `n` of listing `flat` in the newest `/saved` page of `chat`.
+fn saved_number(fake: &crate::support::telegram::FakeTelegram, chat: i64, flat: &str) -> usize {
+    let page = fake.shown(chat).into_iter().rev().find(|m| m.text.contains("Saved listings")).expect("a /saved page");
+    let entry = page.text.split("\n\n").find(|e| e.contains(&format!(">Flat {flat}</a>"))).expect("the entry");
+    entry.split('.').next().unwrap().trim().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn still_there_asks_the_listing_page_once_and_marks_the_answer_in_saved() {
+    let site = crate::support::site::FakeSite::start().await;
+    let (fake, _t, _dir, config, _app, db, source_id) =
+        crate::channels::setup_with(false, "gone = \"Angebot ist nicht mehr verfügbar\"").await;
+    use crate::support::site::Page;
+    site.set("/l/online", Page::Html("<h1>Flat online</h1><p>2 Zimmer</p>".into()));
+    site.set("/l/deleted", Page::Status(404));
+    site.set("/l/marked", Page::Html("<p>Dieses Angebot ist nicht mehr verfügbar.</p>".into()));
+    site.set("/l/moved", Page::Redirect("/suche".into()));
+    site.set("/suche", Page::Html("<h1>Suche</h1>".into()));
+    site.set("/l/down", Page::Status(503));
+    let on_site = |id: &str| Listing { url: site.url(&format!("/l/{id}")), ..flat_at(id, None) };
+
+    fake.send_text(ANNA, "Anna", "en", "/start");
+    fake.send_text(ANNA, "Anna", "en", "/new price=-2000");
+    fake.wait_shown(ANNA, "Saved search #").await;
+    run(&db, &config, source_id, &[flat_at("seed", None)]).await;
+    let ids = ["online", "deleted", "marked", "moved", "down"];
+    run(&db, &config, source_id, &ids.map(on_site)).await;
+    for id in ids {
+        fake.wait_shown(ANNA, &format!("Flat {id}")).await;
+        fake.press_on(ANNA, &format!("Flat {id}"), "⭐ Save", "en");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while entity::listing_mark::Entity::find().all(&db).await.unwrap().len() < 5 {
+        assert!(std::time::Instant::now() < deadline, "five saved");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    fake.send_text(ANNA, "Anna", "en", "/saved");
+    fake.wait_shown(ANNA, "Saved listings").await;
+
+    // Each asked once: what its page says is marked in /saved.
+    for (id, mark) in [
+        ("online", "✅ still online (asked"),
+        ("deleted", "❌ taken down (asked"),
+        ("marked", "❌ taken down (asked"),
+        ("moved", "❌ taken down (asked"),
+    ] {
+        let n = saved_number(&fake, ANNA, id);
+        fake.press(ANNA, &format!("❓ #{n}"));
+        crate::support::wait_until(std::time::Duration::from_secs(10), id, || {
+            let page = fake.shown(ANNA).into_iter().rev().find(|m| m.text.contains("Saved listings")).unwrap();
+            page.text.split("\n\n").any(|e| e.contains(&format!(">Flat {id}</a>")) && e.contains(mark))
+        })
+        .await;
+    }
+    // A site that does not answer as a page: said, nothing marked.
+    let n = saved_number(&fake, ANNA, "down");
+    fake.press(ANNA, &format!("❓ #{n}"));
+    fake.wait_shown(ANNA, "did not answer as a listing page would").await;
+    let page = fake.shown(ANNA).into_iter().rev().find(|m| m.text.contains("Saved listings")).unwrap();
+    let down = page.text.split("\n\n").find(|e| e.contains(">Flat down</a>")).unwrap().to_owned();
+    assert!(!down.contains("asked"), "{down}");
+
+    // Asked again within ten minutes: the answer stands, the site is not asked.
+    let n = saved_number(&fake, ANNA, "online");
+    fake.press(ANNA, &format!("❓ #{n}"));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(site.hits_of("/l/online"), 1);
+    assert_eq!(site.hits_of("/l/deleted"), 1);
+
+    // Callback data is the client's: a chat that did not save the listing
+    // gets nothing fetched.
+    let online = entity::listing::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.external_id == "marked")
+        .unwrap();
+    fake.send_text(BORIS, "Boris", "en", "/start");
+    fake.wait_shown(BORIS, "free trial").await;
+    fake.send_callback(BORIS, 1, "en", &format!("v:c:{}:0", online.id));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(site.hits_of("/l/marked"), 1, "a forged press fetched nothing");
+
+    // Listed again by its source: no longer taken down.
+    run(&db, &config, source_id, &[on_site("marked")]).await;
+    let again = entity::listing::Entity::find_by_id(online.id).one(&db).await.unwrap().unwrap();
+    assert!(again.gone_at.is_none() && again.checked_at.is_some());
 }

@@ -265,9 +265,15 @@ listing-gone = This listing is no longer stored.
 
 ## Saved listings
 
-saved-header = <b>Saved listings</b> ({ $total })
+saved-header = <b>Saved listings</b> ({ $total }); ❓ asks a listing's page whether it is still there
 saved-empty = You have not saved any listing yet. Tap ⭐ Save under an alert.
 btn-unsave = ✖ #{ $n }
+btn-still-there = ❓ #{ $n }
+saved-online = ✅ still online (asked { $at })
+saved-gone = ❌ taken down (asked { $at })
+still-there-online = ✅ Still online.
+still-there-gone = ❌ Taken down: the listing's page is gone.
+still-there-unknown = ❔ The site did not answer as a listing page would; try again later.
 unsaved = Removed from your saved listings.
 
 ## Command menu
