@@ -339,6 +339,43 @@ async fn bench() {
         times.push(started.elapsed());
     }
     println!("  wizard summary (7-day count): p95 {:.1?} over 20 filters, half with districts", p95(times));
+
+    // /market: the chart of one district (about 78,000 listings of the last
+    // 12 weeks) and of every listing up to 2,000 a month (about 560,000: read
+    // as a sample of 100,000), from the query to the PNG.
+    let texts = homehound::texts::Texts(homehound::texts::Lang::En);
+    for (what, filter) in [
+        ("district=Mitte", SearchFilter { districts: vec!["Mitte".into()], ..Default::default() }),
+        ("price=-2000", SearchFilter { price_max: Some(2_000), ..Default::default() }),
+    ] {
+        let (mut queries, mut draws, mut totals) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut listings, mut weight, mut bytes) = (0, 0, 0);
+        for _ in 0..5 {
+            let now = Utc::now();
+            let started = Instant::now();
+            let (points, w) =
+                db::searches::market_points(&db, &filter, homehound::market::since(now)).await.expect("points");
+            queries.push(started.elapsed());
+            let drawn = Instant::now();
+            let m = homehound::market::market(&points, w, now);
+            let marks = homehound::chart::Marks {
+                range: homehound::market::range_per_m2(filter.price_min, filter.price_max, m.median_area),
+                listing: None,
+            };
+            let png = homehound::chart::render(&m, &texts.market_labels(what), marks).expect("chart");
+            draws.push(drawn.elapsed());
+            totals.push(started.elapsed());
+            (listings, weight, bytes) = (m.listings, w, png.len());
+        }
+        println!(
+            "  /market {what}: {listings} listings (read 1 in {weight}), query p95 {:.1?}, chart p95 {:.1?}, \
+             total p95 {:.1?}; PNG {} KiB",
+            p95(queries),
+            p95(draws),
+            p95(totals),
+            bytes / 1024
+        );
+    }
     println!("  RSS now {} MiB; database {:.0} MiB", status_kib("VmRSS:") / 1024, size_mib(&db, dir.as_ref()).await);
 
     let _ = db.close().await;

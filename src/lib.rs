@@ -26,6 +26,7 @@
 
 pub mod app;
 pub mod bot;
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod component;
@@ -38,6 +39,7 @@ pub mod geo;
 pub mod health;
 pub mod http;
 pub mod listing;
+pub mod market;
 pub mod metrics;
 pub mod quiet;
 pub mod scraper;

@@ -203,17 +203,7 @@ pub(super) async fn apologize(ctx: &Ctx<'_>, error: &BotError) {
 
 /// Callback notices are plain text: drop the HTML tags and entities.
 pub(super) fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => (),
-        }
-    }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+    crate::texts::plain(html)
 }
 
 /// A search's number as typed after a command (`3` or `#3`): `None` when

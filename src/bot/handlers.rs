@@ -115,6 +115,7 @@ async fn handle_text(ctx: &Ctx<'_>, text: &str, user: Option<&User>) -> Result<(
         }
         "/status" => status::status(ctx).await,
         "/saved" => super::alerts::saved(ctx, 0, None).await,
+        "/market" => super::market::market(ctx, args).await,
         "/quiet" => super::alerts::quiet(ctx, args).await,
         "/timezone" => super::alerts::timezone(ctx, args).await,
         "/plans" => super::payments::plans(ctx).await,

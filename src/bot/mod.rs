@@ -10,6 +10,7 @@ mod alerts;
 mod balance;
 mod ctx;
 mod handlers;
+mod market;
 mod payments;
 mod share;
 mod status;

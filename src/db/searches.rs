@@ -278,23 +278,11 @@ pub async fn delete(db: &DatabaseConnection, chat_id: i64, id: i64) -> Result<bo
     Ok(result.rows_affected > 0)
 }
 
-/// Most recent listings whose text is looked at by [`recent_matches`] when
-/// the filter has districts or excluded words.
-const RECENT_LIMIT: u64 = 20_000;
-
-/// How many listings first seen since `since` `filter` would have matched
-/// (the wizard's summary). The numeric filters (source, price, rooms, area,
-/// furnishing, period) are a SQL condition; a filter without districts or
-/// excluded words is one `COUNT(*)`. Districts and excluded words are matched
-/// by the filter ([`SearchFilter::count_text_matches`]) on those three text
-/// columns of the rows SQL let through; `near=` in SQL by a box around its
-/// circle, then by the distance.
-pub async fn recent_matches(
-    db: &DatabaseConnection,
-    filter: &SearchFilter,
-    since: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let filter = filter.clone().normalized();
+/// The SQL part of `filter` over listings first seen since `since`: source,
+/// price, area, rooms, furnishing, period, and a box around a `near=`
+/// circle (districts, excluded words and the circle itself are checked on
+/// the rows).
+async fn condition(db: &DatabaseConnection, filter: &SearchFilter, since: DateTime<Utc>) -> Result<Condition, DbErr> {
     let mut cond = Condition::all().add(listing::Column::FirstSeenAt.gte(since));
     if let Some(name) = &filter.source {
         let ids: Vec<i64> = source::Entity::find()
@@ -357,6 +345,85 @@ pub async fn recent_matches(
             .add(listing::Column::Lat.between(near.lat - dlat, near.lat + dlat))
             .add(listing::Column::Lon.between(near.lon - dlon, near.lon + dlon));
     }
+    Ok(cond)
+}
+
+/// Most listings a market chart reads; beyond, a sample.
+pub const MARKET_LIMIT: u64 = 100_000;
+
+/// The listings first seen since `since` that `filter` matches, as a market
+/// chart reads them (the monthly price, the area, when first seen), and the
+/// weight of each: where SQL lets more than [`MARKET_LIMIT`] through, every
+/// n-th by id is read (n, the weight, scales the counts back; medians of
+/// such a sample are as good for a chart).
+pub async fn market_points(
+    db: &DatabaseConnection,
+    filter: &SearchFilter,
+    since: DateTime<Utc>,
+) -> Result<(Vec<crate::market::Point>, u64), DbErr> {
+    let filter = filter.clone().normalized();
+    let mut cond = condition(db, &filter, since).await?.add(listing::Column::MonthlyPrice.is_not_null());
+    let total = listing::Entity::find().filter(cond.clone()).count(db).await?;
+    let weight = Ord::max(total.div_ceil(MARKET_LIMIT), 1);
+    if weight > 1 {
+        cond = cond.add(Expr::col(listing::Column::Id).modulo(weight as i64).eq(0));
+    }
+    let point = |at, price, area| crate::market::Point { first_seen_at: at, monthly_price: price, area_m2: area };
+    if filter.districts.is_empty() && filter.exclude.is_empty() && filter.near.is_none() {
+        let rows: Vec<(DateTime<Utc>, i64, Option<f64>)> = listing::Entity::find()
+            .select_only()
+            .column(listing::Column::FirstSeenAt)
+            .column(listing::Column::MonthlyPrice)
+            .column(listing::Column::AreaM2)
+            .filter(cond)
+            .into_tuple()
+            .all(db)
+            .await?;
+        return Ok((rows.into_iter().map(|(at, price, area)| point(at, price, area)).collect(), weight));
+    }
+    type Row = (DateTime<Utc>, i64, Option<f64>, Option<String>, String, Option<String>, Option<f64>, Option<f64>);
+    let rows: Vec<Row> = listing::Entity::find()
+        .select_only()
+        .column(listing::Column::FirstSeenAt)
+        .column(listing::Column::MonthlyPrice)
+        .column(listing::Column::AreaM2)
+        .column(listing::Column::District)
+        .column(listing::Column::Title)
+        .column(listing::Column::Description)
+        .column(listing::Column::Lat)
+        .column(listing::Column::Lon)
+        .filter(cond)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let points = rows
+        .into_iter()
+        .filter(|(_, _, _, district, title, description, lat, lon)| {
+            filter.matches_stored_text(district.as_deref(), title, description.as_deref(), *lat, *lon)
+        })
+        .map(|(at, price, area, ..)| point(at, price, area))
+        .collect();
+    Ok((points, weight))
+}
+
+/// Most recent listings whose text is looked at by [`recent_matches`] when
+/// the filter has districts or excluded words.
+const RECENT_LIMIT: u64 = 20_000;
+
+/// How many listings first seen since `since` `filter` would have matched
+/// (the wizard's summary). The numeric filters (source, price, rooms, area,
+/// furnishing, period) are a SQL condition; a filter without districts or
+/// excluded words is one `COUNT(*)`. Districts and excluded words are matched
+/// by the filter ([`SearchFilter::count_text_matches`]) on those three text
+/// columns of the rows SQL let through; `near=` in SQL by a box around its
+/// circle, then by the distance.
+pub async fn recent_matches(
+    db: &DatabaseConnection,
+    filter: &SearchFilter,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let filter = filter.clone().normalized();
+    let cond = condition(db, &filter, since).await?;
     if filter.districts.is_empty() && filter.exclude.is_empty() && filter.near.is_none() {
         return listing::Entity::find().filter(cond).count(db).await;
     }

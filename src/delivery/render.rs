@@ -173,7 +173,7 @@ pub struct Notice {
     pub html: bool,
 }
 
-fn money(amount: i64, currency: Option<&str>) -> String {
+pub(crate) fn money(amount: i64, currency: Option<&str>) -> String {
     let digits = amount.abs().to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -202,7 +202,7 @@ fn money_sign(currency: Option<&str>) -> &'static str {
 }
 
 /// Cuts `text` to `max` characters, with an ellipsis when cut.
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

@@ -258,15 +258,23 @@ impl SearchFilter {
     pub fn count_text_matches(&self, rows: &[RecentRow]) -> usize {
         rows.iter()
             .filter(|(district, title, description, lat, lon)| {
-                let view = ListingView {
-                    title,
-                    description: description.as_deref(),
-                    district: district.as_deref(),
-                    ..ListingView::default()
-                };
-                self.near.is_none_or(|near| near.contains(*lat, *lon)) && self.matches_text(&Prepared::new(view))
+                self.matches_stored_text(district.as_deref(), title, description.as_deref(), *lat, *lon)
             })
             .count()
+    }
+
+    /// Whether a stored listing's district, title, description and place
+    /// pass the filter (normalised): the part SQL does not check.
+    pub fn matches_stored_text(
+        &self,
+        district: Option<&str>,
+        title: &str,
+        description: Option<&str>,
+        lat: Option<f64>,
+        lon: Option<f64>,
+    ) -> bool {
+        let view = ListingView { title, description, district, ..ListingView::default() };
+        self.near.is_none_or(|near| near.contains(lat, lon)) && self.matches_text(&Prepared::new(view))
     }
 
     /// Source, price, rooms, area and furnishing (no text).

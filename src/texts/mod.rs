@@ -79,12 +79,29 @@ impl Lang {
     }
 }
 
+/// Telegram HTML as plain text (callback notices, chart labels): the tags
+/// dropped, the entities read.
+pub fn plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => (),
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
 /// The commands in the users' menu, in order; each described by the
 /// resources' `cmd-NAME`.
-pub const USER_COMMANDS: [&str; 13] = [
+pub const USER_COMMANDS: [&str; 14] = [
     "new",
     "searches",
     "saved",
+    "market",
     "delete",
     "share",
     "pause",
@@ -309,6 +326,32 @@ impl Texts {
     /// The button that takes a `near=` place out of the wizard's search.
     pub fn btn_drop_place(self, radius: &str) -> String {
         self.msg("btn-drop-place", &[("radius", Arg::Text(radius))])
+    }
+    /// The texts of a `/market` chart about `what` (a filter in the
+    /// one-line syntax, empty for every listing).
+    pub fn market_labels(self, what: &str) -> crate::chart::Labels {
+        let title = if what.is_empty() {
+            self.get("market-all")
+        } else {
+            self.msg("market-title", &[("what", Arg::Text(&crate::delivery::render::cut(what, 90)))])
+        };
+        crate::chart::Labels {
+            title: plain(&title),
+            weekly: plain(&self.get("market-weekly")),
+            per_m2: plain(&self.get("market-per-m2")),
+            yours: plain(&self.get("market-yours")),
+            listing: plain(&self.get("market-listing")),
+            no_data: plain(&self.get("market-no-data")),
+        }
+    }
+    /// Under a `/market` chart: how many listings, the medians.
+    pub fn market_caption(self, listings: usize, median: Option<i64>, per_m2: Option<f64>) -> String {
+        let median = median.map(|m| crate::delivery::render::money(m, None)).unwrap_or_else(|| "–".to_owned());
+        let per_m2 = per_m2.map(|p| format!("{p:.1}")).unwrap_or_else(|| "–".to_owned());
+        self.msg(
+            "market-caption",
+            &[("listings", Arg::Num(listings as f64)), ("median", Arg::Html(&median)), ("per_m2", Arg::Html(&per_m2))],
+        )
     }
     /// A location sent while no wizard waits for one.
     pub fn place_without_wizard(self) -> String {

@@ -15,6 +15,7 @@ mod database;
 mod delivery;
 mod fixtures;
 mod hostile;
+mod market;
 mod places;
 mod replicas;
 mod scraper;

@@ -34,6 +34,9 @@ pub struct Call {
     pub method: String,
     pub body: Value,
     pub at: Instant,
+    /// Files uploaded with the call (multipart parts with a file name):
+    /// the field and the bytes.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// A scripted answer that replaces the normal one, once.
@@ -583,6 +586,28 @@ fn err(status: StatusCode, description: &str, parameters: Option<Value>) -> Resp
     (status, axum::Json(body)).into_response()
 }
 
+/// The file parts of a multipart/form-data body, byte for byte: (field
+/// name, content).
+fn multipart_files(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let Some(boundary) = content_type.split("boundary=").nth(1).map(|b| format!("--{}", b.trim_matches('"'))) else {
+        return Vec::new();
+    };
+    let starts: Vec<usize> = memchr::memmem::find_iter(body, boundary.as_bytes()).collect();
+    let mut files = Vec::new();
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + boundary.len()..pair[1]];
+        let Some(split) = memchr::memmem::find(part, b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&part[..split]);
+        if !head.contains("filename=") {
+            continue;
+        }
+        let name = head.split("name=\"").nth(1).and_then(|n| n.split('"').next()).unwrap_or_default().to_owned();
+        let content = &part[split + 4..];
+        files.push((name, content.strip_suffix(b"\r\n").unwrap_or(content).to_vec()));
+    }
+    files
+}
+
 /// The fields of a multipart/form-data body as a JSON object (teloxide sends
 /// sendPhoto and other file-capable methods as multipart).
 fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Value> {
@@ -607,7 +632,9 @@ async fn handle(
 ) -> Response {
     let method = method.to_lowercase();
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let body: Value = if content_type.starts_with("multipart/form-data") {
+    let multipart = content_type.starts_with("multipart/form-data");
+    let files = if multipart { multipart_files(content_type, &body) } else { Vec::new() };
+    let body: Value = if multipart {
         multipart_fields(content_type, &body).unwrap_or(Value::Null)
     } else {
         serde_json::from_slice(&body).unwrap_or(Value::Null)
@@ -617,7 +644,7 @@ async fn handle(
         if bot.strip_prefix("bot") != Some(inner.accepted_token.as_str()) {
             return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
         }
-        inner.calls.push(Call { method: method.clone(), body: body.clone(), at: Instant::now() });
+        inner.calls.push(Call { method: method.clone(), body: body.clone(), at: Instant::now(), files });
         (inner.faults.get_mut(&method).and_then(|q| q.pop_front()), inner.latency.get(&method).copied())
     };
     if let Some(delay) = latency {

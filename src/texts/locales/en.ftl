@@ -41,6 +41,7 @@ help =
     /delete <code>ID</code> — delete a search
     /share <code>ID</code> — a link that gives another chat the same search, kept in step
     /saved — listings you saved with ⭐ Save
+    /market — the market in a chart: median price per week and price per m², for all listings, a filter (<code>/market district=Mitte rooms=2</code>) or a saved search (<code>/market ID</code>)
     /pause, /resume — stop or restart all alerts
     /quiet <code>23:00-08:00</code> — hold alerts at night and get them as one message in the morning; /quiet off
     /timezone <code>Europe/Berlin</code> — your time zone
@@ -448,3 +449,16 @@ channel-why-not-found = Telegram knows no such channel (check its @name).
 channel-why-other = Telegram answered “{ $code }”.
 support-why-blocked = they blocked the bot, so it cannot write to them.
 support-why-failed = Telegram did not take the message; reply again in a minute.
+market-all = All listings, last 12 weeks
+market-title = { $what } · last 12 weeks
+market-weekly = Median monthly price per week (the number: listings that week)
+market-per-m2 = Monthly price per m²
+market-yours = your price range
+market-listing = this listing
+market-no-data = no listings with this data
+market-caption = 📈 { $listings ->
+        [one] { $listings } listing
+       *[other] { $listings } listings
+    } in the last 12 weeks · median <b>{ $median }</b> a month · <b>{ $per_m2 }</b> per m²
+market-empty = No stored listing of the last 12 weeks matches this. Try a wider filter: /market <code>price=-2000</code>, or a saved search: /market <code>ID</code>.
+cmd-market = The market in a chart: /market or /market ID

@@ -48,6 +48,7 @@ help =
     /delete <code>ID</code> — удалить поиск
     /share <code>ID</code> — ссылка, по которой другой чат получит тот же поиск
     /saved — объявления, сохранённые кнопкой ⭐
+    /market — рынок на графике: медианная цена по неделям и цена за м², для всех объявлений, фильтра (<code>/market district=Mitte rooms=2</code>) или сохранённого поиска (<code>/market ID</code>)
     /pause, /resume — остановить или возобновить все уведомления
     /quiet <code>23:00-08:00</code> — тихие часы: ночные объявления придут утром одним сообщением; /quiet off
     /timezone <code>Europe/Moscow</code> — ваш часовой пояс
@@ -468,3 +469,17 @@ channel-why-not-found = Telegram не знает такого канала (пр
 channel-why-other = Telegram ответил «{ $code }».
 support-why-blocked = пользователь заблокировал бота, и бот не может ему написать.
 support-why-failed = Telegram не принял сообщение; ответьте ещё раз через минуту.
+market-all = Все объявления за 12 недель
+market-title = { $what } · за 12 недель
+market-weekly = Медианная цена в месяц по неделям (число: объявлений за неделю)
+market-per-m2 = Цена в месяц за м²
+market-yours = ваш диапазон цен
+market-listing = это объявление
+market-no-data = нет объявлений с этими данными
+market-caption = 📈 { $listings ->
+        [one] { $listings } объявление
+        [few] { $listings } объявления
+       *[many] { $listings } объявлений
+    } за 12 недель · медиана <b>{ $median }</b> в месяц · <b>{ $per_m2 }</b> за м²
+market-empty = За последние 12 недель нет сохранённых объявлений под этот фильтр. Попробуйте шире: /market <code>price=-2000</code> или сохранённый поиск: /market <code>ID</code>.
+cmd-market = Рынок на графике: /market или /market ID
