@@ -54,14 +54,15 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
                 return gone();
             }
             info!(chat, listing = listing_id, "listing hidden");
-            set_keyboard(ctx, message, &render::undo_keyboard(ctx.t, &l, format!("a:uh:{listing_id}"))).await?;
+            let chart = chart_shown(ctx, &l).await?;
+            set_keyboard(ctx, message, &render::undo_keyboard(ctx.t, &l, chart, format!("a:uh:{listing_id}"))).await?;
             Ok(Some(strip_tags(&ctx.t.get("hidden"))))
         }
         "uh" => {
             let Some((l, _)) = db::listings::with_source(db, listing_id).await? else { return gone() };
             db::marks::remove(db, chat, listing_id, listing_mark::HIDDEN).await?;
             info!(chat, listing = listing_id, "hiding undone");
-            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
+            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l, chart_shown(ctx, &l).await?)).await?;
             Ok(Some(strip_tags(&ctx.t.get("unhidden"))))
         }
         "ud" | "us" => {
@@ -86,7 +87,7 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
                 }
             }
             info!(chat, listing = listing_id, verb, "mute undone");
-            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l)).await?;
+            set_keyboard(ctx, message, &render::alert_keyboard(ctx.t, &l, chart_shown(ctx, &l).await?)).await?;
             Ok(Some(strip_tags(&ctx.t.msg("unmuted", &[("what", Arg::Text(&what))]))))
         }
         "s" => {
@@ -95,6 +96,24 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
             }
             info!(chat, listing = listing_id, "listing saved");
             Ok(Some(strip_tags(&ctx.t.get("kept"))))
+        }
+        "c" => {
+            // "📈": the market of the listing's source, district and rooms,
+            // the listing marked at its price per m².
+            let Some((l, source)) = db::listings::with_source(db, listing_id).await? else { return gone() };
+            let filter = SearchFilter {
+                source: ctx.sources().contains(&source).then_some(source),
+                districts: l.district.iter().filter(|d| !d.trim().is_empty()).cloned().collect(),
+                rooms: l.rooms.map(|r| match r {
+                    r if r >= 4.0 => crate::search::Rooms::Set { counts: Vec::new(), four_plus: true },
+                    r => crate::search::Rooms::Set { counts: vec![r], four_plus: false },
+                }),
+                ..SearchFilter::default()
+            };
+            let per_m2 = l.monthly_price.zip(l.area_m2.filter(|a| *a > 0.0)).map(|(p, a)| p as f64 / a);
+            info!(chat, listing = listing_id, "market chart asked for");
+            super::market::send_chart(ctx, &filter, per_m2).await?;
+            Ok(None)
         }
         "p" => {
             // Queued once per chat and listing: a second press sends nothing.
@@ -110,8 +129,11 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
         }
         "m" | "mb" => {
             let Some((l, source)) = db::listings::with_source(db, listing_id).await? else { return gone() };
-            let keyboard =
-                if verb == "m" { render::mute_keyboard(ctx.t, &l, &source) } else { render::alert_keyboard(ctx.t, &l) };
+            let keyboard = if verb == "m" {
+                render::mute_keyboard(ctx.t, &l, &source)
+            } else {
+                render::alert_keyboard(ctx.t, &l, chart_shown(ctx, &l).await?)
+            };
             set_keyboard(ctx, message, &keyboard).await?;
             Ok(None)
         }
@@ -162,10 +184,11 @@ pub(super) async fn press(ctx: &Ctx<'_>, message: MessageId, verb: &str, id: &st
             // The alert's actions become "↩️ Undo" (when its data fits
             // Telegram's 64 bytes; it names every search changed).
             let undo = format!("a:u{}:{listing_id}.{}", &verb[1..], undo.join("."));
+            let chart = chart_shown(ctx, &l).await?;
             let keyboard = if muted.is_empty() || undo.len() > 64 {
-                render::alert_keyboard(ctx.t, &l)
+                render::alert_keyboard(ctx.t, &l, chart)
             } else {
-                render::undo_keyboard(ctx.t, &l, undo)
+                render::undo_keyboard(ctx.t, &l, chart, undo)
             };
             set_keyboard(ctx, message, &keyboard).await?;
             // A search that would match nothing if muted is left; pausing it
@@ -220,6 +243,14 @@ async fn set_keyboard(ctx: &Ctx<'_>, message: MessageId, rows: &[Vec<render::But
         Err(BotError::Telegram(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified))) => Ok(()),
         other => other.map(drop),
     }
+}
+
+/// Whether an alert of `l` shows "📈" (as when it was sent: enough
+/// comparable listings for a chart).
+async fn chart_shown(ctx: &Ctx<'_>, l: &entity::listing::Model) -> Result<bool, BotError> {
+    let since = Utc::now() - chrono::Duration::days(render::MARKET_DAYS);
+    let prices = db::listings::comparable_prices(&ctx.state.db, l, since, render::MARKET_SAMPLE).await?;
+    Ok(render::Market::of(prices).is_some())
 }
 
 /// `/saved`: one page of the chat's saved listings, newest first, each with

@@ -353,9 +353,10 @@ pub const MARKET_LIMIT: u64 = 100_000;
 
 /// The listings first seen since `since` that `filter` matches, as a market
 /// chart reads them (the monthly price, the area, when first seen), and the
-/// weight of each: where SQL lets more than [`MARKET_LIMIT`] through, every
-/// n-th by id is read (n, the weight, scales the counts back; medians of
-/// such a sample are as good for a chart).
+/// weight of each: where SQL lets more than [`MARKET_LIMIT`] through, one
+/// in n is read, by a hash of the id (n, the weight, scales the counts back;
+/// medians of such a sample are as good for a chart). Ids up to 3.4 billion
+/// (the hash stays within 64 bits).
 pub async fn market_points(
     db: &DatabaseConnection,
     filter: &SearchFilter,
@@ -366,7 +367,11 @@ pub async fn market_points(
     let total = listing::Entity::find().filter(cond.clone()).count(db).await?;
     let weight = Ord::max(total.div_ceil(MARKET_LIMIT), 1);
     if weight > 1 {
-        cond = cond.add(Expr::col(listing::Column::Id).modulo(weight as i64).eq(0));
+        // One in `weight` by a hash of the id (Knuth's multiplicative hash
+        // modulo 2^32), not `id % weight`, which would follow any period in
+        // how ids were given out (a source listing districts in turn).
+        let hashed = Expr::col(listing::Column::Id).mul(2_654_435_761_i64).modulo(4_294_967_296_i64);
+        cond = cond.add(hashed.modulo(weight as i64).eq(0));
     }
     let point = |at, price, area| crate::market::Point { first_seen_at: at, monthly_price: price, area_m2: area };
     if filter.districts.is_empty() && filter.exclude.is_empty() && filter.near.is_none() {

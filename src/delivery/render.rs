@@ -41,15 +41,19 @@ impl Button {
 }
 
 /// An alert's buttons: "Open listing" (and "📷 Photos" when the source gave
-/// more than one), then 🙈 Hide, 🔕 Mute and ⭐ Save (callback data
-/// `a:p:ID`, `a:h:ID`, `a:m:ID`, `a:s:ID` with the listing's id: they stay
-/// valid across restarts, the state being in the database).
-pub fn alert_keyboard(t: Texts, l: &listing::Model) -> Vec<Vec<Button>> {
+/// more than one, "📈" when `chart`: there are enough comparable listings
+/// for a market chart), then 🙈 Hide, 🔕 Mute and ⭐ Save (callback data
+/// `a:p:ID`, `a:c:ID`, `a:h:ID`, `a:m:ID`, `a:s:ID` with the listing's id:
+/// they stay valid across restarts, the state being in the database).
+pub fn alert_keyboard(t: Texts, l: &listing::Model, chart: bool) -> Vec<Vec<Button>> {
     let mut first = vec![Button::Url { label: t.get("btn-open"), url: l.url.clone() }];
     let photos = crate::listing::photos_of(l).len();
     if photos > 1 {
         let label = t.msg("btn-photos", &[("n", Arg::Num((photos - 1) as f64))]);
         first.push(Button::callback(label, format!("a:p:{}", l.id)));
+    }
+    if chart {
+        first.push(Button::callback(t.get("btn-chart"), format!("a:c:{}", l.id)));
     }
     vec![
         first,
@@ -63,8 +67,8 @@ pub fn alert_keyboard(t: Texts, l: &listing::Model) -> Vec<Vec<Button>> {
 
 /// An alert's buttons after 🙈 or 🔕: the row of actions becomes one
 /// "↩️ Undo" (`undo`: its callback data).
-pub fn undo_keyboard(t: Texts, l: &listing::Model, undo: String) -> Vec<Vec<Button>> {
-    let mut rows = alert_keyboard(t, l);
+pub fn undo_keyboard(t: Texts, l: &listing::Model, chart: bool, undo: String) -> Vec<Vec<Button>> {
+    let mut rows = alert_keyboard(t, l, chart);
     if let Some(actions) = rows.last_mut() {
         *actions = vec![Button::callback(t.get("btn-undo"), undo)];
     }
@@ -130,8 +134,13 @@ struct Back {
     back: Option<i64>,
 }
 
-/// Comparable listings needed before an alert shows market context.
+/// Comparable listings needed before an alert shows market context (and
+/// its "📈").
 pub const MIN_COMPARABLES: usize = 10;
+/// How far back comparable listings are looked for (market context).
+pub const MARKET_DAYS: i64 = 30;
+/// Most comparable prices read for one listing's median.
+pub const MARKET_SAMPLE: u64 = 1_000;
 
 /// What homehound's own history says of a listing's price: the median
 /// monthly price of comparable listings (same source, district and rooms,
@@ -322,7 +331,7 @@ pub fn listing_alert(
         html,
         photo: l.photo.clone(),
         album: Vec::new(),
-        keyboard: alert_keyboard(t, l),
+        keyboard: alert_keyboard(t, l, market.is_some()),
         source: Some(source.to_owned()),
     }
 }

@@ -5,7 +5,10 @@
 use chrono::{TimeDelta, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
-use crate::{channels::setup, support::telegram::FakeTelegram};
+use crate::{
+    channels::{run, setup},
+    support::telegram::FakeTelegram,
+};
 
 const ANNA: i64 = 801;
 const BORIS: i64 = 802;
@@ -42,7 +45,7 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn market_sends_a_png_chart_of_the_filter_a_saved_search_or_everything() {
-    let (fake, _t, _dir, _config, _app, db, source_id) = setup(false).await;
+    let (fake, _t, _dir, config, _app, db, source_id) = setup(false).await;
     // 60 listings over 12 weeks: 30 in Mitte (800-1,670 a month), 30 in
     // Pankow (1,200-2,070), 40-79 m².
     let now = Utc::now();
@@ -100,10 +103,28 @@ async fn market_sends_a_png_chart_of_the_filter_a_saved_search_or_everything() {
     fake.wait_shown(ANNA, "You have no search #999999").await;
     assert_eq!(charts(&fake, ANNA), 3);
 
-    // In the reader's language.
+    // "📈" under an alert of a listing with 10 comparable ones (11 Mitte
+    // 2-room flats of the last 30 days): the chart of its district and
+    // rooms, the listing marked.
+    run(&db, &config, source_id, &[crate::support::flat("seed", 900)]).await;
+    run(&db, &config, source_id, &[crate::support::flat("seed", 900), crate::support::flat("new", 1_100)]).await;
+    fake.wait_shown(ANNA, "Flat new").await;
+    assert!(fake.buttons_on(ANNA, "Flat new").contains(&"📈 Market".to_owned()), "{:?}", fake.buttons_on(ANNA, "Flat new"));
+    fake.press_on(ANNA, "Flat new", "📈 Market", "en");
+    let (png, caption) = chart_after(&fake, ANNA, 3).await;
+    assert_eq!(png_size(&png), (960, 720));
+    assert!(caption.starts_with("📈 32 listings"), "30 in Mitte, the seed and the new one: {caption}");
+    // Callback data is the client's: a chat not told of it gets no chart.
+    let new = entity::listing::Entity::find().all(&db).await.unwrap().into_iter().find(|l| l.external_id == "new");
     fake.send_text(BORIS, "Boris", "ru", "/start");
+    fake.wait_shown(BORIS, "пробный").await;
+    fake.send_callback(BORIS, 1, "ru", &format!("a:c:{}", new.unwrap().id));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(charts(&fake, BORIS), 0);
+
+    // In the reader's language.
     fake.send_text(BORIS, "Boris", "ru", "/market rooms=2");
     let (png, caption) = chart_after(&fake, BORIS, 0).await;
     assert_eq!(png_size(&png), (960, 720));
-    assert!(caption.starts_with("📈 60 объявлений за 12 недель · медиана"), "{caption}");
+    assert!(caption.starts_with("📈 62 объявления за 12 недель · медиана"), "{caption}");
 }

@@ -17,10 +17,7 @@ use crate::{
     texts::{Lang, Texts},
 };
 
-/// How far back comparable listings are looked for (market context).
-pub(super) const MARKET_DAYS: i64 = 30;
-/// Most comparable prices read for one listing's median.
-pub(super) const MARKET_SAMPLE: u64 = 1_000;
+use crate::delivery::render::{MARKET_DAYS, MARKET_SAMPLE};
 
 /// What becomes of a claimed row.
 pub(super) enum Prepared {

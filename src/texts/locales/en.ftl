@@ -235,6 +235,7 @@ btn-open = Open listing
 btn-hide = 🙈 Hide
 btn-mute = 🔕 Mute
 btn-photos = 📷 Photos ({ $n })
+btn-chart = 📈 Market
 photos-of = 📷 More photos: { $title }
 photo-n = photo { $n }
 photos-sending = 📷 Sending the photos…

@@ -243,6 +243,7 @@ btn-open = Открыть объявление
 btn-hide = 🙈 Скрыть
 btn-mute = 🔕 Заглушить
 btn-photos = 📷 Фото ({ $n })
+btn-chart = 📈 Рынок
 photos-of = 📷 Ещё фото: { $title }
 photo-n = фото { $n }
 photos-sending = 📷 Отправляю фото…
