@@ -249,6 +249,12 @@ fn run() -> ExitCode {
     if config.sources.is_empty() {
         warn!(file = %config.sources_file.display(), "no listing sources configured; the scraper will idle");
     }
+    // In the contract, not yet read: said, so nobody waits for them to work.
+    for name in ["GEOCODER_URL", "ROUTER_URL", "DUPLICATE_WINDOW"] {
+        if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+            warn!(variable = name, "set, but this version does not use it yet (docs/configuration.md)");
+        }
+    }
     let config = Arc::new(config);
 
     let shutdown = Shutdown::new();

@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 use entity::{dialogue, listing, search, source};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, Func, LikeExpr},
 };
 
 use super::begin_write;
@@ -364,6 +366,17 @@ pub async fn market_points(
 ) -> Result<(Vec<crate::market::Point>, u64), DbErr> {
     let filter = filter.clone().normalized();
     let mut cond = condition(db, &filter, since).await?.add(listing::Column::MonthlyPrice.is_not_null());
+    // Districts narrow the rows in SQL too, where every name is ASCII (SQL's
+    // LOWER folds ASCII only; the filter itself decides below either way).
+    if !filter.districts.is_empty() && filter.districts.iter().all(|d| d.is_ascii()) {
+        let mut any = Condition::any();
+        for d in &filter.districts {
+            let escaped = d.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let lower = Expr::expr(Func::lower(Expr::col(listing::Column::District)));
+            any = any.add(lower.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
+        }
+        cond = cond.add(any);
+    }
     let total = listing::Entity::find().filter(cond.clone()).count(db).await?;
     let weight = Ord::max(total.div_ceil(MARKET_LIMIT), 1);
     if weight > 1 {
@@ -387,20 +400,20 @@ pub async fn market_points(
         return Ok((rows.into_iter().map(|(at, price, area)| point(at, price, area)).collect(), weight));
     }
     type Row = (DateTime<Utc>, i64, Option<f64>, Option<String>, String, Option<String>, Option<f64>, Option<f64>);
-    let rows: Vec<Row> = listing::Entity::find()
+    let mut query = listing::Entity::find()
         .select_only()
         .column(listing::Column::FirstSeenAt)
         .column(listing::Column::MonthlyPrice)
         .column(listing::Column::AreaM2)
-        .column(listing::Column::District)
-        .column(listing::Column::Title)
-        .column(listing::Column::Description)
-        .column(listing::Column::Lat)
-        .column(listing::Column::Lon)
-        .filter(cond)
-        .into_tuple()
-        .all(db)
-        .await?;
+        .column(listing::Column::District);
+    // Title and description (the long columns) only for excluded words.
+    query = if filter.exclude.is_empty() {
+        query.expr(Expr::value("")).expr(Expr::value(Option::<String>::None))
+    } else {
+        query.column(listing::Column::Title).column(listing::Column::Description)
+    };
+    let rows: Vec<Row> =
+        query.column(listing::Column::Lat).column(listing::Column::Lon).filter(cond).into_tuple().all(db).await?;
     let points = rows
         .into_iter()
         .filter(|(_, _, _, district, title, description, lat, lon)| {

@@ -87,6 +87,10 @@ pub enum Problem {
     NotPlace { value: String },
     #[error("\"{value}\": the radius is 100 m to 100 km (500m, 2km, 1.5km)")]
     NotRadius { value: String },
+    #[error(
+        "travel times need a routing server, which this bot does not have; near=LAT,LON:2km keeps listings within a distance"
+    )]
+    NoRouter,
 }
 
 impl SyntaxError {
@@ -123,6 +127,7 @@ pub const KEYS: &[&str] = &[
     "not_district",
     "not_source",
     "near",
+    "commute",
 ];
 
 fn is_open_quote(c: char) -> bool {
@@ -226,6 +231,9 @@ pub fn parse(line: &str, known_sources: &[String]) -> Result<SearchFilter, Synta
             "not_source" => filter.muted_sources = list(value).map_err(bad)?,
             "period" => filter.periods = periods(value).map_err(bad)?,
             "near" => filter.near = Some(near(value).map_err(bad)?),
+            // Travel times are asked of a routing engine (`ROUTER_URL`),
+            // which this version does not call yet: refused, never ignored.
+            "commute" => return Err(bad(Problem::NoRouter)),
             "furnished" => {
                 filter.furnished = match value.to_lowercase().as_str() {
                     "yes" | "y" | "true" | "да" => Some(true),
@@ -796,6 +804,17 @@ mod tests {
         assert_eq!(parse("period=year,monthly,year", &[]).unwrap().periods, vec!["month", "year"]);
         assert_eq!(parse("period=посуточно", &[]).unwrap().periods, vec!["day"]);
         assert!(parse("period=any", &[]).unwrap().periods.is_empty());
+    }
+
+    #[test]
+    fn commute_is_refused_with_the_reason_not_ignored() {
+        for line in ["commute=52.52,13.405:30min:transit", "price=-900 commute=x"] {
+            assert_eq!(
+                parse(line, &[]),
+                Err(SyntaxError::Value { key: "commute", problem: Problem::NoRouter }),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -454,6 +454,7 @@ impl Texts {
             Problem::NotNear { value: v } => value("problem-not-near", v),
             Problem::NotPlace { value: v } => value("problem-not-place", v),
             Problem::NotRadius { value: v } => value("problem-not-radius", v),
+            Problem::NoRouter => self.get("problem-no-router"),
         }
     }
     pub fn searches_header(self, total: usize, page: usize, pages: usize) -> String {

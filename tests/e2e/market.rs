@@ -109,7 +109,11 @@ async fn market_sends_a_png_chart_of_the_filter_a_saved_search_or_everything() {
     run(&db, &config, source_id, &[crate::support::flat("seed", 900)]).await;
     run(&db, &config, source_id, &[crate::support::flat("seed", 900), crate::support::flat("new", 1_100)]).await;
     fake.wait_shown(ANNA, "Flat new").await;
-    assert!(fake.buttons_on(ANNA, "Flat new").contains(&"📈 Market".to_owned()), "{:?}", fake.buttons_on(ANNA, "Flat new"));
+    assert!(
+        fake.buttons_on(ANNA, "Flat new").contains(&"📈 Market".to_owned()),
+        "{:?}",
+        fake.buttons_on(ANNA, "Flat new")
+    );
     fake.press_on(ANNA, "Flat new", "📈 Market", "en");
     let (png, caption) = chart_after(&fake, ANNA, 3).await;
     assert_eq!(png_size(&png), (960, 720));

@@ -157,6 +157,7 @@ problem-no-period = no period given
 problem-not-near = “{ $value }” is not a place and radius: write LAT,LON:RADIUS
 problem-not-place = “{ $value }” is not a place on earth (latitude −90 to 90, longitude −180 to 180)
 problem-not-radius = “{ $value }”: the radius is 100 m to 100 km (500m, 2km, 1.5km)
+problem-no-router = travel times need a routing server, which this bot does not have yet; <code>near=LAT,LON:2km</code> keeps listings within a distance
 form-line = source=NAME price=MIN-MAX rooms=studio,1,2,4+ area=MIN- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=WORD,WORD near=LAT,LON:2km
 form-source = source=NAME (one of the sources this bot watches)
 form-price = price=MIN-MAX, price=-MAX or price=MIN- (whole numbers)
@@ -169,6 +170,7 @@ form-exclude = exclude=WORD,WORD
 form-not-district = not_district="Dubai Marina",JLT (districts muted with 🔕)
 form-not-source = not_source=NAME,NAME (sources muted with 🔕)
 form-near = near=52.5200,13.4050:2km (latitude,longitude:radius; share a location in /new to pick one)
+form-commute = commute=LAT,LON:30min:transit|bike|car|foot (needs a routing server; not available here: use near=LAT,LON:2km)
 searches-header = <b>Your searches</b> ({ $total })
 searches-page = · page { $page }/{ $pages }
 search-paused-mark = ⏸ paused

@@ -165,6 +165,7 @@ problem-no-period = не указан срок аренды
 problem-not-near = «{ $value }» — не место и радиус: напишите ШИРОТА,ДОЛГОТА:РАДИУС
 problem-not-place = «{ $value }» — не точка на Земле (широта от −90 до 90, долгота от −180 до 180)
 problem-not-radius = «{ $value }»: радиус от 100 м до 100 км (500m, 2km, 1.5km)
+problem-no-router = для времени в пути нужен сервер маршрутов, его у бота пока нет; <code>near=ШИРОТА,ДОЛГОТА:2km</code> оставляет объявления в пределах расстояния
 form-line = source=ИСТОЧНИК price=МИН-МАКС rooms=studio,1,2,4+ area=МИН- district="Dubai Marina",JLT furnished=yes|no|any period=month,year exclude=СЛОВО,СЛОВО near=ШИРОТА,ДОЛГОТА:2km
 form-source = source=ИСТОЧНИК (один из источников, за которыми следит бот)
 form-price = price=МИН-МАКС, price=-МАКС или price=МИН- (целые числа)
@@ -177,6 +178,7 @@ form-exclude = exclude=СЛОВО,СЛОВО
 form-not-district = not_district="Dubai Marina",JLT (районы, скрытые кнопкой 🔕)
 form-not-source = not_source=ИСТОЧНИК,ИСТОЧНИК (источники, скрытые кнопкой 🔕)
 form-near = near=52.5200,13.4050:2km (широта,долгота:радиус; в /new можно отправить геопозицию)
+form-commute = commute=ШИРОТА,ДОЛГОТА:30min:transit|bike|car|foot (нужен сервер маршрутов; здесь недоступно: используйте near=ШИРОТА,ДОЛГОТА:2km)
 searches-header = <b>Ваши поиски</b> ({ $total })
 searches-page = · стр. { $page }/{ $pages }
 search-paused-mark = ⏸ на паузе
