@@ -283,12 +283,7 @@ pub(super) async fn saved(ctx: &Ctx<'_>, page: u64, message: Option<MessageId>) 
         for (i, (l, source)) in rows.iter().enumerate() {
             let n = page * SAVED_PAGE + i as u64 + 1;
             text.push_str("\n\n");
-            text.push_str(&render::saved_entry(ctx.t, n, l, source));
-            if let Some(at) = l.checked_at {
-                let key = if l.gone_at.is_some() { "saved-gone" } else { "saved-online" };
-                text.push('\n');
-                text.push_str(&ctx.t.msg(key, &[("at", Arg::Text(&ctx.t.at(at, zone)))]));
-            }
+            text.push_str(&render::saved_entry(ctx.t, n, l, source, zone));
             let n_arg = [("n", Arg::Html(&n.to_string()))];
             row.push((ctx.t.msg("btn-unsave", &n_arg), format!("v:d:{}:{page}", l.id)));
             ask.push((ctx.t.msg("btn-still-there", &n_arg), format!("v:c:{}:{page}", l.id)));

@@ -377,29 +377,39 @@ pub async fn market_points(
         }
         cond = cond.add(any);
     }
-    let total = listing::Entity::find().filter(cond.clone()).count(db).await?;
-    let weight = Ord::max(total.div_ceil(MARKET_LIMIT), 1);
-    if weight > 1 {
-        // One in `weight` by a hash of the id (Knuth's multiplicative hash
-        // modulo 2^32), not `id % weight`, which would follow any period in
-        // how ids were given out (a source listing districts in turn).
+    // Read at once when there are not too many; else counted, and one in
+    // `weight` read by a hash of the id (Knuth's multiplicative hash modulo
+    // 2^32), not `id % weight`, which would follow any period in how ids were
+    // given out (a source listing districts in turn).
+    let mut weight = 1;
+    let mut rows = market_rows(db, &filter, cond.clone(), Some(MARKET_LIMIT + 1)).await?;
+    if rows.len() as u64 > MARKET_LIMIT {
+        let total = listing::Entity::find().filter(cond.clone()).count(db).await?;
+        weight = Ord::max(total.div_ceil(MARKET_LIMIT), 1);
         let hashed = Expr::col(listing::Column::Id).mul(2_654_435_761_i64).modulo(4_294_967_296_i64);
-        cond = cond.add(hashed.modulo(weight as i64).eq(0));
+        rows = market_rows(db, &filter, cond.add(hashed.modulo(weight as i64).eq(0)), None).await?;
     }
-    let point = |at, price, area| crate::market::Point { first_seen_at: at, monthly_price: price, area_m2: area };
-    if filter.districts.is_empty() && filter.exclude.is_empty() && filter.near.is_none() {
-        let rows: Vec<(DateTime<Utc>, i64, Option<f64>)> = listing::Entity::find()
-            .select_only()
-            .column(listing::Column::FirstSeenAt)
-            .column(listing::Column::MonthlyPrice)
-            .column(listing::Column::AreaM2)
-            .filter(cond)
-            .into_tuple()
-            .all(db)
-            .await?;
-        return Ok((rows.into_iter().map(|(at, price, area)| point(at, price, area)).collect(), weight));
-    }
-    type Row = (DateTime<Utc>, i64, Option<f64>, Option<String>, String, Option<String>, Option<f64>, Option<f64>);
+    let points = rows
+        .into_iter()
+        .filter(|(_, _, _, district, title, description, lat, lon)| {
+            filter.matches_stored_text(district.as_deref(), title, description.as_deref(), *lat, *lon)
+        })
+        .map(|(at, price, area, ..)| crate::market::Point { first_seen_at: at, monthly_price: price, area_m2: area })
+        .collect();
+    Ok((points, weight))
+}
+
+/// What a market chart reads of a listing: first seen, monthly price, area,
+/// district, title and description (only when the filter excludes words;
+/// empty otherwise), latitude, longitude.
+type MarketRow = (DateTime<Utc>, i64, Option<f64>, Option<String>, String, Option<String>, Option<f64>, Option<f64>);
+
+async fn market_rows(
+    db: &DatabaseConnection,
+    filter: &SearchFilter,
+    cond: Condition,
+    limit: Option<u64>,
+) -> Result<Vec<MarketRow>, DbErr> {
     let mut query = listing::Entity::find()
         .select_only()
         .column(listing::Column::FirstSeenAt)
@@ -412,16 +422,7 @@ pub async fn market_points(
     } else {
         query.column(listing::Column::Title).column(listing::Column::Description)
     };
-    let rows: Vec<Row> =
-        query.column(listing::Column::Lat).column(listing::Column::Lon).filter(cond).into_tuple().all(db).await?;
-    let points = rows
-        .into_iter()
-        .filter(|(_, _, _, district, title, description, lat, lon)| {
-            filter.matches_stored_text(district.as_deref(), title, description.as_deref(), *lat, *lon)
-        })
-        .map(|(at, price, area, ..)| point(at, price, area))
-        .collect();
-    Ok((points, weight))
+    query.column(listing::Column::Lat).column(listing::Column::Lon).filter(cond).limit(limit).into_tuple().all(db).await
 }
 
 /// Most recent listings whose text is looked at by [`recent_matches`] when

@@ -361,9 +361,23 @@ pub fn channel_post(
     Rendered { keyboard, source: None, ..alert }
 }
 
-/// One entry of `/saved` or a digest: its number, the title linked to the
-/// listing, and its current price, size, district and source.
-pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
+/// One entry of `/saved`: its number, the title linked to the listing, its
+/// current price, size, district and source, and what its page said when
+/// last asked (in the chat's time zone `zone`).
+pub fn saved_entry(t: Texts, n: u64, l: &listing::Model, source: &str, zone: chrono_tz::Tz) -> String {
+    let mut entry = listing_entry(t, n, l, source);
+    // What its page said when last asked ("❓ Still there?").
+    if let Some(at) = l.checked_at {
+        let key = if l.gone_at.is_some() { "saved-gone" } else { "saved-online" };
+        entry.push('\n');
+        entry.push_str(&t.msg(key, &[("at", Arg::Text(&t.at(at, zone)))]));
+    }
+    entry
+}
+
+/// One listing of a `/saved` or digest page: its number, linked title and
+/// facts.
+fn listing_entry(t: Texts, n: u64, l: &listing::Model, source: &str) -> String {
     let facts = facts(t, l, source, None);
     let title = cut(&l.title, 120);
     // Bounded, so that a page of them (with a price-drop line each) stays
@@ -403,7 +417,7 @@ pub fn digest(t: Texts, id: i64, entries: &[DigestEntry<'_>], page: usize) -> Re
             );
             html.push_str(&format!("<b>{}</b>\n", escape(&line)));
         }
-        html.push_str(&saved_entry(t, i as u64 + 1, e.listing, e.source));
+        html.push_str(&listing_entry(t, i as u64 + 1, e.listing, e.source));
     }
     let rest = entries.len().saturating_sub((page + 1) * DIGEST_PAGE);
     let mut nav = Vec::new();
@@ -509,6 +523,8 @@ mod tests {
     #[test]
     fn a_digest_page_and_a_saved_page_of_the_longest_listings_fit_one_message() {
         let long = listing::Model {
+            checked_at: Some(Utc::now()),
+            gone_at: Some(Utc::now()),
             title: "Ä".repeat(300),
             district: Some("D".repeat(255)),
             url: format!("https://site.example/{}", "u".repeat(4000)),
@@ -531,7 +547,7 @@ mod tests {
             let mut saved = Texts(lang).msg("saved-header", &[("total", Arg::Html("999"))]);
             for n in 1..=10 {
                 saved.push_str("\n\n");
-                saved.push_str(&saved_entry(Texts(lang), 990 + n, &long, &source));
+                saved.push_str(&saved_entry(Texts(lang), 990 + n, &long, &source, chrono_tz::Europe::Moscow));
             }
             assert!(visible_len(&saved) <= 4_096, "{lang:?} /saved: {}", visible_len(&saved));
         }
