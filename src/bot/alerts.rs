@@ -359,7 +359,15 @@ pub(super) async fn still_there(ctx: &Ctx<'_>, message: MessageId, rest: &str) -
         return Ok(Some(strip_tags(&ctx.t.get("still-there-unknown"))));
     };
     let marker = ctx.state.config.sources.iter().find(|s| s.name == source).and_then(|s| s.gone.as_ref());
-    let fetched = ctx.state.pages.fetch(&url, &Default::default()).await;
+    let pages = ctx
+        .state
+        .pages
+        .get_or_try_init(|| async {
+            crate::scraper::fetch::Fetcher::new(page_check(), ctx.state.shutdown.clone())
+                .map_err(|e| BotError::Internal(format!("cannot build the HTTP client for listing pages: {e}")))
+        })
+        .await?;
+    let fetched = pages.fetch(&url, &Default::default()).await;
     let presence = crate::scraper::gone::presence(&fetched, &url, &listing.external_id, marker);
     info!(chat = ctx.chat.0, listing = listing_id, %source, ?presence, "a saved listing's page asked");
     let key = match presence {

@@ -81,8 +81,8 @@ pub(crate) struct BotState {
     /// chat `c` takes lock `c mod BUTTON_LOCKS`), apart from its messages.
     buttons: Vec<tokio::sync::Mutex<()>>,
     /// Listing pages asked "❓ Still there?" (one request per host at a
-    /// time, a second apart; bounded size and time).
-    pages: crate::scraper::fetch::Fetcher,
+    /// time, a second apart; bounded size and time): built at the first ask.
+    pages: tokio::sync::OnceCell<crate::scraper::fetch::Fetcher>,
 }
 
 /// Locks over the chats' button presses (striped: bounded memory however
@@ -140,9 +140,6 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
             .map_err(|e| ComponentError::Transient(anyhow::anyhow!("cannot open the payments connection: {e}")))?,
         _ => ctx.db.clone(),
     };
-    let pages = crate::scraper::fetch::Fetcher::new(alerts::page_check(), ctx.shutdown.clone()).map_err(|e| {
-        ComponentError::Transient(anyhow::anyhow!("cannot build the HTTP client for listing pages: {e}"))
-    })?;
     let state = Arc::new(BotState {
         config: ctx.config.clone(),
         db: ctx.db.clone(),
@@ -151,7 +148,7 @@ pub async fn run(ctx: ComponentCtx) -> ComponentResult {
         shutdown: ctx.shutdown.clone(),
         username: me.username().to_owned(),
         buttons: (0..BUTTON_LOCKS).map(|_| tokio::sync::Mutex::new(())).collect(),
-        pages,
+        pages: tokio::sync::OnceCell::new(),
     });
     // Payments Telegram has and the database lacks, and refunds left
     // half-done, at start and every hour.
