@@ -532,7 +532,7 @@ impl FakeTelegram {
 
     /// Waits until the chat shows a message whose text contains `text`.
     pub async fn wait_shown(&self, chat_id: i64, text: &str) -> Shown {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(m) = self.shown(chat_id).into_iter().rev().find(|m| m.text.contains(text)) {
                 return m;
@@ -546,7 +546,7 @@ impl FakeTelegram {
 
     /// Waits until the chat shows a button labelled `label`.
     pub async fn wait_button(&self, chat_id: i64, label: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         while !self.shown(chat_id).iter().any(|m| m.buttons.iter().any(|(l, _)| l == label)) {
             if Instant::now() > deadline {
                 panic!("chat {chat_id} never showed a button {label:?}; it shows {:#?}", self.shown(chat_id));
