@@ -27,6 +27,13 @@ impl Point {
         valid.then_some(Self { lat, lon })
     }
 
+    /// The point to six decimals (11 cm): as precise as a phone's location,
+    /// and what a saved `near=` keeps and writes back.
+    pub fn rounded(self) -> Self {
+        let round = |v: f64| (v * 1e6).round() / 1e6;
+        Self { lat: round(self.lat), lon: round(self.lon) }
+    }
+
     /// The great-circle distance to `other`, in metres (haversine; under
     /// 0.5 % off at the distances a flat hunter asks about).
     pub fn distance_m(self, other: Point) -> f64 {

@@ -277,9 +277,8 @@ impl Wizard {
     pub fn share_place(&mut self, lat: f64, lon: f64) -> bool {
         let open_step = matches!(self.step, Step::Source | Step::Districts | Step::Radius);
         let Some(point) = crate::geo::Point::new(lat, lon).filter(|_| open_step) else { return false };
-        // Six decimals (11 cm), as the one-line syntax writes them.
-        let round = |v: f64| (v * 1e6).round() / 1e6;
-        self.place = Some((round(point.lat), round(point.lon)));
+        let point = point.rounded();
+        self.place = Some((point.lat, point.lon));
         self.awaiting_price = false;
         self.step = Step::Radius;
         true

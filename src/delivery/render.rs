@@ -506,18 +506,7 @@ mod tests {
     /// What Telegram counts against its 4,096 limit: the text after the
     /// HTML is parsed, in UTF-16 code units.
     fn visible_len(html: &str) -> usize {
-        let mut text = String::new();
-        let mut in_tag = false;
-        for c in html.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => in_tag = false,
-                c if !in_tag => text.push(c),
-                _ => (),
-            }
-        }
-        let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
-        text.encode_utf16().count()
+        crate::texts::plain(html).encode_utf16().count()
     }
 
     #[test]

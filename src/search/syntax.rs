@@ -272,10 +272,8 @@ fn near(value: &str) -> Result<Near, Problem> {
     if !metres.is_finite() || !(f64::from(Near::MIN_RADIUS_M)..=f64::from(Near::MAX_RADIUS_M)).contains(&metres) {
         return Err(not_radius());
     }
-    // Six decimals are 11 cm: as precise as a phone's location, and what
-    // `format` writes back.
-    let round = |v: f64| (v * 1e6).round() / 1e6;
-    Ok(Near { lat: round(point.lat), lon: round(point.lon), radius_m: metres.round() as i32 })
+    let point = point.rounded();
+    Ok(Near { lat: point.lat, lon: point.lon, radius_m: metres.round() as i32 })
 }
 
 /// A radius as people write it: `2km`, `1.5km`, `500m`.
